@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // chDB binds one data directory per process: every test file gets its own fork.
+    pool: 'forks',
+    isolate: true,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+})
