@@ -1,0 +1,110 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { HTTPException } from 'hono/http-exception'
+import { bodyLimit } from 'hono/body-limit'
+import { serveStatic } from '@hono/node-server/serve-static'
+import type { Kysely } from 'kysely'
+import type { Database } from './stores/schema.ts'
+import type { ClickHouse } from './stores/clickhouse.ts'
+import { ApiError, errorBody } from './http/errors.ts'
+import { newRouter } from './http/openapi.ts'
+import { docsPage } from './http/docs-page.ts'
+import { keyResolver } from './auth/middleware.ts'
+import { ExperimentCache } from './experiments/cache.ts'
+import { exposureWriter } from './exposures/writer.ts'
+import { healthRoutes } from './routes/health.ts'
+import { experimentRoutes } from './routes/experiments.ts'
+import { assignRoutes } from './routes/assign.ts'
+import { adminRoutes } from './routes/admin.ts'
+
+export interface AppDeps {
+  db: Kysely<Database>
+  ch: ClickHouse
+  /** Injectable clock (ms since epoch) for tests. */
+  now?: () => number
+  /** Directory of the built UI; defaults to ui/dist. */
+  uiDir?: string
+}
+
+const MB = 1024 * 1024
+/** Per-route body limits: batches are big by design, everything else is small. */
+const bodyLimits: Array<[RegExp, number]> = [
+  [/^\/v1\/assign\/batch/, 8 * MB],
+  [/^\/v1\/events/, 5 * MB],
+  [/^\/v1\//, 1 * MB],
+]
+
+/**
+ * Builds the whole HTTP application over the given stores. Tests call `app.request()` on it without a
+ * socket; server.ts wraps it in a Node server. Call `close()` to flush pending writes before the stores close.
+ */
+export async function createApp(deps: AppDeps) {
+  const { db, ch } = deps
+  const keys = keyResolver(db)
+  const cache = new ExperimentCache(db)
+  await cache.refresh()
+  const exposures = exposureWriter(ch)
+
+  const app = newRouter()
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v)
+      return c.json(errorBody(err.code, err.message, err.field), err.status)
+    }
+    if (err instanceof HTTPException && err.status === 400) return c.json(errorBody('invalid_json', 'the request body is not valid JSON'), 400)
+    if (err instanceof HTTPException && err.status === 415) return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)
+    if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message), err.status)
+    console.error(err)
+    return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
+  })
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
+
+  for (const [pattern, maxSize] of bodyLimits) {
+    const limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxSize / MB} MB`)
+      },
+    })
+    app.use('/v1/*', async (c, next) => (pattern.test(c.req.path) ? limit(c, next) : next()))
+  }
+  app.use('/v1/*', async (c, next) => {
+    await next()
+    c.header('Cache-Control', 'no-store')
+  })
+
+  app.route('/', healthRoutes({ db, ch }))
+  app.route('/v1/experiments', experimentRoutes({ db, keys, cache }))
+  app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
+  app.route('/v1', adminRoutes({ db, keys, cache }))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/keys' })
+  const info = { title: 'Retention Lab', version: '0.1.0', description: 'Experiments, assignment, events and lift reports for retention offers' }
+  app.doc31('/v1/openapi.json', { openapi: '3.1.0', info })
+  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info }) as Parameters<typeof docsPage>[0])))
+
+  const uiDir = deps.uiDir ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/dist')
+  if (fs.existsSync(path.join(uiDir, 'index.html'))) {
+    const root = path.relative(process.cwd(), uiDir) || '.'
+    app.use('/assets/*', serveStatic({ root }))
+    app.get('*', serveStatic({ root }))
+    // Client-side routes (/experiments/x …) all load the single page.
+    const index = fs.readFileSync(path.join(uiDir, 'index.html'), 'utf8')
+    app.get('*', (c) => (c.req.path.startsWith('/v1/') ? c.notFound() : c.html(index)))
+  } else {
+    app.get('/', (c) => c.html('<p>The dashboard is not built yet: run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>'))
+  }
+
+  return {
+    app,
+    cache,
+    exposures,
+    keys,
+    async close() {
+      cache.stop()
+      await exposures.close()
+    },
+  }
+}
+export type RetentionApp = Awaited<ReturnType<typeof createApp>>

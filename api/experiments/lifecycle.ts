@@ -1,0 +1,43 @@
+import { ApiError } from '../http/errors.ts'
+import type { Experiment, ExperimentStatus, ExperimentUpdate } from './schema.ts'
+
+export type Transition = 'start' | 'pause' | 'resume' | 'stop'
+
+const transitions: Record<Transition, { from: ExperimentStatus[]; to: ExperimentStatus }> = {
+  start: { from: ['draft'], to: 'running' },
+  pause: { from: ['running'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  stop: { from: ['running', 'paused'], to: 'stopped' },
+}
+
+/** The status an experiment moves to, or a 409 naming why it cannot. */
+export function nextStatus(current: ExperimentStatus, transition: Transition): ExperimentStatus {
+  const t = transitions[transition]
+  if (!t.from.includes(current)) {
+    throw new ApiError(409, 'invalid_transition', `cannot ${transition} an experiment that is ${current} (allowed from: ${t.from.join(', ')})`, 'status')
+  }
+  return t.to
+}
+
+/** Fields that define who is randomised where; changing them after start would break the comparison. */
+const frozenOnceStarted = ['arms', 'seed', 'holdoutPct', 'namespace', 'targeting'] as const
+
+/**
+ * Checks an update against the experiment's state. A draft accepts anything; once started the design is
+ * frozen (arms, weights, seed, holdout, namespace, targeting) and coverage may only grow, so a ramp-up never
+ * moves an assigned customer. A stopped experiment accepts only descriptive changes.
+ */
+export function checkUpdate(current: Experiment, update: ExperimentUpdate): void {
+  if (current.status === 'draft') return
+  for (const field of frozenOnceStarted) {
+    if (update[field] !== undefined && JSON.stringify(update[field]) !== JSON.stringify(current[field])) {
+      throw new ApiError(409, 'frozen', `${field} cannot change once the experiment has started`, field)
+    }
+  }
+  if (update.coverage !== undefined && update.coverage !== current.coverage) {
+    if (current.status === 'stopped') throw new ApiError(409, 'frozen', 'coverage cannot change after the experiment stopped', 'coverage')
+    if (update.coverage < current.coverage) {
+      throw new ApiError(409, 'coverage_decrease', `coverage may only grow once started (from ${current.coverage} to at least that)`, 'coverage')
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import { z } from '@hono/zod-openapi'
+
+/** Slugs name experiments and arms in URLs, SQL parameters and CSV files: keep them boring. */
+export const Slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_", starting with a letter or digit')
+
+export const OfferType = z.enum(['none', 'percent_off', 'amount_off', 'free_shipping', 'loyalty_points', 'trial_extension', 'custom'])
+
+export const Offer = z
+  .object({
+    type: OfferType,
+    value: z.number().finite().min(0).default(0).describe('percent (0–100), amount, points or days, by type'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
+    unitCost: z.number().finite().min(0).optional().describe('expected incentive cost per redemption'),
+    channel: z.string().max(32).optional(),
+    description: z.string().max(500).optional(),
+  })
+  .openapi('Offer')
+
+export const Arm = z
+  .object({
+    key: Slug.refine((k) => k !== 'holdout' && k !== 'global_holdout', 'is reserved for holdouts'),
+    name: z.string().min(1).max(200),
+    weight: z.number().finite().gt(0).max(1),
+    isControl: z.boolean().default(false),
+    offer: Offer.default({ type: 'none', value: 0 }),
+  })
+  .openapi('Arm')
+
+export const MetricKey = z.enum([
+  'redemption',
+  'reactivation',
+  'repeat_purchase',
+  'revenue',
+  'ltv',
+  'orders',
+  'aov',
+  'incentive_cost',
+  'net_value',
+  'time_to_purchase',
+  'unsubscribe',
+])
+export type MetricKey = z.infer<typeof MetricKey>
+
+export const Analysis = z
+  .object({
+    primaryMetric: MetricKey.default('reactivation'),
+    guardrails: z.array(MetricKey).default(['unsubscribe']),
+    attributionDays: z.number().int().min(1).max(365).default(30),
+    ltvDays: z.number().int().min(1).max(730).default(90),
+    alpha: z.number().gt(0).max(0.2).default(0.05),
+    cuped: z.object({ enabled: z.boolean().default(true), lookbackDays: z.number().int().min(1).max(730).default(90) }).default({ enabled: true, lookbackDays: 90 }),
+    sequential: z.object({ enabled: z.boolean().default(false), tuning: z.number().positive().default(5000) }).default({ enabled: false, tuning: 5000 }),
+    winsorize: z.object({ enabled: z.boolean().default(false), percentile: z.number().gt(0.5).lt(1).default(0.99) }).default({ enabled: false, percentile: 0.99 }),
+    multipleTesting: z.enum(['holm', 'bh', 'none']).default('holm'),
+    mde: z.number().gt(0).max(10).default(0.05).describe('relative minimum detectable effect for the power calculator'),
+    defaultMarginRate: z.number().min(0).max(1).default(0.3).describe('margin as a share of revenue when purchases carry no margin'),
+  })
+  .openapi('Analysis')
+
+export const Namespace = z
+  .object({ name: Slug, range: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]) })
+  .refine((n) => n.range[0] < n.range[1], { message: 'range must be [start, end) with start < end', path: ['range'] })
+  .openapi('Namespace')
+
+const Condition = z.record(z.string(), z.unknown()).openapi('Condition', {
+  description: 'MongoDB-style condition over assignment attributes ($eq $ne $gt $gte $lt $lte $in $nin $exists $regex $and $or $not, dot paths)',
+})
+
+const experimentFields = {
+  name: z.string().min(1).max(200),
+  hypothesis: z.string().max(5000).default(''),
+  arms: z.array(Arm).min(2, 'an experiment needs 2 to 10 arms').max(10, 'an experiment needs 2 to 10 arms'),
+  holdoutPct: z.number().min(0).max(0.5).default(0),
+  coverage: z.number().min(0).max(1).default(1),
+  targeting: Condition.nullable().default(null),
+  namespace: Namespace.nullable().default(null),
+  seed: z.string().min(1).max(128).optional().describe('hash seed; defaults to the experiment id'),
+  analysis: Analysis.default(Analysis.parse({})),
+  tags: z.array(z.string().max(64)).max(20).default([]),
+}
+
+/** Arms must form one experiment: unique keys, exactly one control, weights summing to 1. */
+export function checkArms(arms: z.infer<typeof Arm>[], ctx: z.RefinementCtx): void {
+  const controls = arms.filter((a) => a.isControl).length
+  if (controls !== 1) ctx.addIssue({ code: 'custom', path: ['arms'], message: `exactly one arm must be the control (found ${controls})` })
+  const seen = new Set<string>()
+  arms.forEach((a, i) => {
+    if (seen.has(a.key)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'key'], message: `duplicate arm key '${a.key}'` })
+    seen.add(a.key)
+  })
+  const total = arms.reduce((s, a) => s + a.weight, 0)
+  if (Math.abs(total - 1) > 1e-6) ctx.addIssue({ code: 'custom', path: ['arms'], message: `weights must sum to 1 (they sum to ${+total.toFixed(6)})` })
+}
+
+export const ExperimentCreate = z
+  .object({ id: Slug.optional().describe('defaults to a slug of the name'), ...experimentFields })
+  .superRefine((e, ctx) => checkArms(e.arms, ctx))
+  .openapi('ExperimentCreate')
+
+export const ExperimentUpdate = z
+  .object({
+    name: experimentFields.name,
+    hypothesis: z.string().max(5000),
+    arms: experimentFields.arms,
+    holdoutPct: experimentFields.holdoutPct,
+    coverage: experimentFields.coverage,
+    targeting: Condition.nullable(),
+    namespace: Namespace.nullable(),
+    seed: z.string().min(1).max(128),
+    analysis: Analysis,
+    tags: experimentFields.tags,
+  })
+  .partial()
+  .superRefine((e, ctx) => {
+    if (e.arms) checkArms(e.arms, ctx)
+  })
+  .openapi('ExperimentUpdate')
+
+export const ExperimentStatus = z.enum(['draft', 'running', 'paused', 'stopped'])
+
+export const Note = z
+  .object({
+    id: z.number(),
+    kind: z.enum(['hypothesis', 'note', 'decision']),
+    body: z.string(),
+    chosenArm: z.string().nullable(),
+    author: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('Note')
+
+export const NoteCreate = z
+  .object({
+    kind: z.enum(['hypothesis', 'note', 'decision']),
+    body: z.string().min(1).max(10_000),
+    chosenArm: z.string().optional().describe('required for a decision: the arm key chosen'),
+  })
+  .openapi('NoteCreate')
+
+export const Experiment = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    hypothesis: z.string(),
+    status: ExperimentStatus,
+    seed: z.string(),
+    arms: z.array(Arm),
+    holdoutPct: z.number(),
+    coverage: z.number(),
+    targeting: Condition.nullable(),
+    namespace: Namespace.nullable(),
+    analysis: Analysis,
+    tags: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    startedAt: z.string().nullable(),
+    stoppedAt: z.string().nullable(),
+    createdBy: z.string(),
+    decision: Note.nullable(),
+  })
+  .openapi('Experiment')
+
+export type ExperimentCreate = z.infer<typeof ExperimentCreate>
+export type ExperimentUpdate = z.infer<typeof ExperimentUpdate>
+export type Experiment = z.infer<typeof Experiment>
+export type Arm = z.infer<typeof Arm>
+export type Note = z.infer<typeof Note>
+export type ExperimentStatus = z.infer<typeof ExperimentStatus>

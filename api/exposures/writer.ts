@@ -1,0 +1,35 @@
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import { InsertBatcher } from '../ingest/batcher.ts'
+
+export interface ExposureRow {
+  experiment_id: string
+  customer_id: string
+  arm: string
+  ts: number
+  attributes: Record<string, string>
+  source: string
+}
+
+/** Attributes are stored as Map(String, String); non-strings keep their JSON text so "3" and 3 stay apart. */
+export function flattenAttributes(attributes: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!attributes) return out
+  for (const [k, v] of Object.entries(attributes)) {
+    if (v === undefined) continue
+    out[k] = typeof v === 'string' ? v : JSON.stringify(v)
+  }
+  return out
+}
+
+/** Exposures go through group commit: an assignment is answered only once its exposure row is durable. */
+export function exposureWriter(ch: ClickHouse) {
+  return new InsertBatcher<ExposureRow>({
+    write: async (rows) => {
+      await ch.client.insert({ table: 'exposures', values: rows, format: 'JSONEachRow' })
+    },
+    maxBatchRows: 100_000,
+    maxPendingRows: 1_000_000,
+    concurrency: ch.embedded ? 1 : 4,
+  })
+}
+export type ExposureWriter = ReturnType<typeof exposureWriter>

@@ -1,0 +1,115 @@
+import { ApiError } from '../http/errors.ts'
+
+export interface BatcherOptions<T> {
+  /** Writes one batch; resolves only when the rows are durably stored. */
+  write(rows: T[]): Promise<void>
+  /** Rows per insert: concurrent requests are grouped up to this size. */
+  maxBatchRows: number
+  /** Rows waiting (queued + in flight) beyond which new work is refused with 503 instead of buffering forever. */
+  maxPendingRows: number
+  /** Inserts in flight at once: 1 for embedded chDB, more for a ClickHouse server. */
+  concurrency: number
+}
+
+interface Waiting<T> {
+  rows: T[]
+  resolve(): void
+  reject(error: unknown): void
+}
+
+/**
+ * Group commit for ClickHouse: requests that arrive while an insert is running are merged into the next one,
+ * and each request's promise settles only when the insert holding its rows has completed. ClickHouse prefers
+ * few large inserts; callers still get per-request durability.
+ */
+export class InsertBatcher<T> {
+  private queue: Waiting<T>[] = []
+  private queuedRows = 0
+  private inFlightRows = 0
+  private inFlight = 0
+  private scheduled = false
+  private idle: Array<() => void> = []
+  private closed = false
+  batches = 0
+  rowsWritten = 0
+
+  constructor(private readonly opts: BatcherOptions<T>) {}
+
+  get pendingRows(): number {
+    return this.queuedRows + this.inFlightRows
+  }
+
+  /** Queues rows for the next insert; resolves when they are durable. Throws a 503 ApiError when full. */
+  add(rows: T[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ApiError(503, 'shutting_down', 'the server is shutting down; retry against another instance', undefined, { 'Retry-After': '1' }))
+    if (!rows.length) return Promise.resolve()
+    if (this.pendingRows > 0 && this.pendingRows + rows.length > this.opts.maxPendingRows) {
+      return Promise.reject(new ApiError(503, 'overloaded', 'the write buffer is full; retry shortly', undefined, { 'Retry-After': '1' }))
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject })
+      this.queuedRows += rows.length
+      this.schedule()
+    })
+  }
+
+  private schedule() {
+    if (this.scheduled || this.inFlight >= this.opts.concurrency || !this.queue.length) return
+    this.scheduled = true
+    // setImmediate lets requests parsed in the same event-loop turn join this insert.
+    setImmediate(() => {
+      this.scheduled = false
+      this.drain()
+    })
+  }
+
+  private drain() {
+    while (this.inFlight < this.opts.concurrency && this.queue.length) {
+      const batch: Waiting<T>[] = []
+      let size = 0
+      while (this.queue.length && (batch.length === 0 || size + this.queue[0].rows.length <= this.opts.maxBatchRows)) {
+        const w = this.queue.shift()!
+        batch.push(w)
+        size += w.rows.length
+      }
+      this.queuedRows -= size
+      this.inFlightRows += size
+      this.inFlight++
+      const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows)
+      this.opts
+        .write(rows)
+        .then(
+          () => {
+            this.batches++
+            this.rowsWritten += size
+            for (const w of batch) w.resolve()
+          },
+          (error) => {
+            const failure = new ApiError(503, 'store_unavailable', `the data store did not accept the write: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`, undefined, { 'Retry-After': '1' })
+            for (const w of batch) w.reject(failure)
+          },
+        )
+        .finally(() => {
+          this.inFlight--
+          this.inFlightRows -= size
+          if (this.queue.length) this.drain()
+          else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done()
+        })
+    }
+  }
+
+  /** Resolves when every queued row has been written (or failed). */
+  flush(): Promise<void> {
+    if (!this.queue.length && this.inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.idle.push(resolve)
+      this.schedule()
+    })
+  }
+
+  /** Refuses new rows, then waits for what is queued: called on SIGTERM before the stores close. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.flush()
+  }
+}

@@ -1,0 +1,118 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
+import { notFound } from '../http/errors.ts'
+import { assignCompiled, type Assignment } from '../assignment/index.ts'
+import type { ExperimentCache, CachedExperiment } from '../experiments/cache.ts'
+import { flattenAttributes, type ExposureRow, type ExposureWriter } from '../exposures/writer.ts'
+
+export const CustomerId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+
+export const Attributes = z
+  .record(z.string().max(128), z.unknown())
+  .refine((a) => Object.keys(a).length <= 100, 'at most 100 attributes')
+  .refine((a) => JSON.stringify(a).length <= 16_384, 'attributes must serialise to at most 16 KB')
+  .optional()
+  .openapi('Attributes', { description: 'customer attributes for targeting, captured with the exposure for segment breakdowns' })
+
+const AssignRequest = z.object({ experimentId: z.string().min(1).max(64), customerId: CustomerId, attributes: Attributes }).openapi('AssignRequest')
+
+const AssignResult = z
+  .object({
+    experimentId: z.string(),
+    customerId: z.string(),
+    arm: z.string().nullable().describe("arm key, 'holdout' for the experiment holdout, null when excluded"),
+    offer: z.unknown().nullable(),
+    inExperiment: z.boolean(),
+    holdout: z.boolean().describe('true for the experiment holdout and the global holdout'),
+    reason: z.enum(['not_running', 'not_eligible', 'global_holdout', 'namespace', 'coverage']).nullable(),
+  })
+  .openapi('Assignment')
+
+const BatchRequest = z
+  .object({
+    experimentId: z.string().min(1).max(64),
+    customers: z.array(z.object({ customerId: CustomerId, attributes: Attributes })).min(1).max(10_000, 'at most 10,000 customers per batch'),
+  })
+  .openapi('AssignBatchRequest')
+
+const BatchResult = z.object({ experimentId: z.string(), assignments: z.array(AssignResult), counts: z.record(z.string(), z.number()) }).openapi('AssignBatchResult')
+
+function present(a: Assignment) {
+  return {
+    experimentId: a.experimentId,
+    customerId: a.customerId,
+    arm: a.arm,
+    offer: a.offer ?? null,
+    inExperiment: a.inExperiment,
+    holdout: a.arm === 'holdout' || a.reason === 'global_holdout',
+    reason: a.reason,
+  }
+}
+
+export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; exposures: ExposureWriter; now?: () => number }) {
+  const { keys, cache, exposures } = deps
+  const now = deps.now ?? Date.now
+  const app = newRouter()
+  const ingest = requirePermission(keys, 'ingest')
+  const tags = ['Assignment']
+
+  async function experiment(id: string): Promise<CachedExperiment> {
+    let entry = cache.get(id)
+    if (!entry) {
+      // Created by another API process since our last poll?
+      await cache.refresh()
+      entry = cache.get(id)
+    }
+    if (!entry) throw notFound('experiment', id)
+    return entry
+  }
+
+  const exposureRow = (a: Assignment, attributes: Record<string, unknown> | undefined, ts: number, source: string): ExposureRow => ({
+    experiment_id: a.experimentId,
+    customer_id: a.customerId,
+    arm: a.exposure!.arm,
+    ts,
+    attributes: flattenAttributes(attributes),
+    source,
+  })
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/', tags, summary: 'Assign one customer (answered after the exposure is durable)', security: bearer, middleware: [ingest] as const,
+      request: { body: jsonBody(AssignRequest) }, responses: { 200: json(AssignResult), ...standardErrors, 503: json(z.unknown(), 'Write buffer full or store unavailable: retry after Retry-After') } }),
+    async (c) => {
+      const { experimentId, customerId, attributes } = c.req.valid('json')
+      const entry = await experiment(experimentId)
+      const a = assignCompiled(entry.compiled, customerId, attributes ?? {}, cache.globalHoldout)
+      if (a.exposure) await exposures.add([exposureRow(a, attributes, now(), 'assign')])
+      return c.json(present(a), 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/batch', tags, summary: 'Assign up to 10,000 customers of one experiment', security: bearer, middleware: [ingest] as const,
+      request: { body: jsonBody(BatchRequest) }, responses: { 200: json(BatchResult), ...standardErrors } }),
+    async (c) => {
+      const { experimentId, customers } = c.req.valid('json')
+      const entry = await experiment(experimentId)
+      const ts = now()
+      const holdout = cache.globalHoldout
+      const rows: ExposureRow[] = []
+      const counts: Record<string, number> = {}
+      const assignments = customers.map((cust) => {
+        const a = assignCompiled(entry.compiled, cust.customerId, cust.attributes ?? {}, holdout)
+        if (a.exposure) rows.push(exposureRow(a, cust.attributes, ts, 'batch'))
+        const bucket = a.arm ?? a.reason ?? 'excluded'
+        counts[bucket] = (counts[bucket] ?? 0) + 1
+        return present(a)
+      })
+      await exposures.add(rows)
+      return c.json({ experimentId, assignments, counts }, 200)
+    },
+  )
+  return app
+}

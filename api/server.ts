@@ -1,0 +1,41 @@
+import { serve } from '@hono/node-server'
+import { loadConfig } from './config.ts'
+import { openPostgres } from './stores/postgres.ts'
+import { openClickHouse } from './stores/clickhouse.ts'
+import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
+import { bootstrapAdminKey } from './auth/keys.ts'
+import { createApp } from './app.ts'
+
+// `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
+const config = loadConfig()
+const db = await openPostgres(config)
+const ch = await openClickHouse(config)
+await migratePostgres(db)
+await migrateClickHouse(ch)
+const firstKey = await bootstrapAdminKey(db, config.adminApiKey)
+
+const retention = await createApp({ db, ch })
+retention.cache.start()
+
+const server = serve({ fetch: retention.app.fetch, port: config.port }, (info) => {
+  const url = `http://localhost:${info.port}`
+  console.log(`Retention Lab is serving on ${url}`)
+  console.log(`  dashboard: ${url}/   API docs: ${url}/docs   stores: ${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'} (${config.dataDir})`)
+  if (firstKey) {
+    console.log(`\n  First admin API key (shown once, store it now):\n\n    ${firstKey}\n`)
+  }
+})
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  console.log(`${signal}: flushing pending writes…`)
+  server.close()
+  await retention.close()
+  await ch.close()
+  await db.destroy()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

@@ -1,0 +1,34 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import type { Config } from '../config.ts'
+
+export interface ClickHouse {
+  client: ClickHouseClient
+  /** Cluster name when DDL must run ON CLUSTER with replicated tables. */
+  cluster: string | null
+  embedded: boolean
+  close(): Promise<void>
+}
+
+/** The data-plane store: a ClickHouse server over HTTP when `url` is set, else chDB in `<dataDir>/ch`. */
+export async function openClickHouse(opts: { clickhouse: Config['clickhouse']; dataDir: string }): Promise<ClickHouse> {
+  const ch = opts.clickhouse
+  if (ch.url) {
+    const client = createClient({
+      url: ch.url,
+      username: ch.username,
+      password: ch.password,
+      database: ch.database,
+      request_timeout: 300_000,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    })
+    return { client, cluster: ch.cluster, embedded: false, close: () => client.close() }
+  }
+  const dir = path.join(opts.dataDir, 'ch')
+  fs.mkdirSync(dir, { recursive: true })
+  // chdb is loaded lazily so that a deployment on a ClickHouse server never loads the native engine.
+  const { createChdbConnection } = await import('chdb/connection')
+  const client = createClient({ connection: createChdbConnection({ path: dir }) } as Parameters<typeof createClient>[0])
+  return { client, cluster: null, embedded: true, close: () => client.close() }
+}

@@ -1,0 +1,68 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { FileMigrationProvider, Migrator } from 'kysely'
+import type { Db } from './postgres.ts'
+import type { ClickHouse } from './clickhouse.ts'
+
+const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+
+/** Applies pending Postgres migrations (Kysely Migrator over migrations/postgres). Idempotent. */
+export async function migratePostgres(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder: path.join(migrationsDir, 'postgres') }),
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+/**
+ * Rewrites one single-server CREATE TABLE into its cluster form: a Replicated* local table ON CLUSTER and a
+ * Distributed table under the original name, sharded by customer so that one customer's rows (and the copies
+ * of one event) always land on the same shard, where ReplacingMergeTree can collapse them.
+ */
+export function clusterDdl(statement: string, cluster: string): string[] {
+  const m = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)
+  if (!m) return [statement]
+  const table = m[1]
+  const local = `${table}_local`
+  const quoted = `'${cluster.replace(/'/g, "''")}'`
+  const localDdl = statement
+    .replace(`CREATE TABLE IF NOT EXISTS ${table}`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${quoted}`)
+    .replace(/ENGINE = (\w*MergeTree)(\(\))?/, (_all, engine: string) =>
+      `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/{database}/${local}', '{replica}')`)
+  const distributed =
+    `CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER ${quoted} AS ${local} ` +
+    `ENGINE = Distributed(${quoted}, currentDatabase(), ${local}, cityHash64(customer_id))`
+  return [localDdl, distributed]
+}
+
+/** Applies pending ClickHouse migrations (migrations/clickhouse/*.sql, in name order). Idempotent. */
+export async function migrateClickHouse(ch: ClickHouse): Promise<string[]> {
+  const onCluster = ch.cluster ? ` ON CLUSTER '${ch.cluster.replace(/'/g, "''")}'` : ''
+  const engine = ch.cluster ? `ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/schema_migrations', '{replica}')` : 'MergeTree'
+  await ch.client.command({
+    query: `CREATE TABLE IF NOT EXISTS schema_migrations${onCluster} (name String, applied_at DateTime64(3, 'UTC')) ENGINE = ${engine} ORDER BY name`,
+  })
+  const applied = new Set(
+    (await (await ch.client.query({ query: 'SELECT name FROM schema_migrations', format: 'JSONEachRow' })).json<{ name: string }>()).map((r) => r.name),
+  )
+  const files = (await fs.readdir(path.join(migrationsDir, 'clickhouse'))).filter((f) => f.endsWith('.sql')).sort()
+  const done: string[] = []
+  for (const file of files) {
+    if (applied.has(file)) continue
+    const text = await fs.readFile(path.join(migrationsDir, 'clickhouse', file), 'utf8')
+    const statements = text
+      .split(/;\s*(?:\n|$)/)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+      .filter(Boolean)
+    for (const statement of statements) {
+      for (const q of ch.cluster ? clusterDdl(statement, ch.cluster) : [statement]) await ch.client.command({ query: q })
+    }
+    await ch.client.insert({ table: 'schema_migrations', values: [{ name: file, applied_at: Date.now() }], format: 'JSONEachRow' })
+    done.push(file)
+  }
+  return done
+}

@@ -1,0 +1,23 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Kysely, PostgresDialect } from 'kysely'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import type { Database } from './schema.ts'
+import { pglitePool } from './pglite-dialect.ts'
+
+export type Db = Kysely<Database>
+
+/** The control-plane store: a Postgres server when `databaseUrl` is set, else PGlite in `<dataDir>/pg`. */
+export async function openPostgres(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
+  if (opts.databaseUrl) {
+    // int8/numeric come back as strings by default; our counters fit in a double.
+    pg.types.setTypeParser(20, (v) => Number(v))
+    pg.types.setTypeParser(1700, (v) => Number(v))
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) })
+  }
+  const dir = path.join(opts.dataDir, 'pg')
+  fs.mkdirSync(dir, { recursive: true })
+  const db = await PGlite.create(dir)
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(db) }) })
+}
