@@ -106,14 +106,15 @@ export const ExperimentUpdate = z
     name: experimentFields.name,
     hypothesis: z.string().max(5000),
     arms: experimentFields.arms,
-    holdoutPct: experimentFields.holdoutPct,
-    coverage: experimentFields.coverage,
+    holdoutPct: z.number().min(0).max(0.5),
+    coverage: z.number().min(0).max(1),
     targeting: Condition.nullable(),
     namespace: Namespace.nullable(),
     seed: z.string().min(1).max(128),
     analysis: Analysis,
-    tags: experimentFields.tags,
+    tags: z.array(z.string().max(64)).max(20),
   })
+  // No defaults here: an omitted field means "unchanged", never "reset to the default".
   .partial()
   .superRefine((e, ctx) => {
     if (e.arms) checkArms(e.arms, ctx)

@@ -1,17 +1,18 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FileMigrationProvider, Migrator } from 'kysely'
+import { Migrator } from 'kysely'
+import { postgresMigrations } from '../../migrations/postgres/index.ts'
 import type { Db } from './postgres.ts'
 import type { ClickHouse } from './clickhouse.ts'
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
 
-/** Applies pending Postgres migrations (Kysely Migrator over migrations/postgres). Idempotent. */
+/** Applies pending Postgres migrations (Kysely Migrator over migrations/postgres/index.ts). Idempotent. */
 export async function migratePostgres(db: Db): Promise<string[]> {
   const migrator = new Migrator({
     db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder: path.join(migrationsDir, 'postgres') }),
+    provider: { getMigrations: async () => postgresMigrations },
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))

@@ -1,0 +1,78 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openPostgres } from '../../api/stores/postgres.ts'
+import { openClickHouse } from '../../api/stores/clickhouse.ts'
+import { migrateClickHouse, migratePostgres } from '../../api/stores/migrate.ts'
+import { createKey } from '../../api/auth/keys.ts'
+import { createApp, type AppDeps } from '../../api/app.ts'
+
+export const ADMIN_KEY = 'rl_test_admin_key'
+
+/**
+ * Real embedded stores in a temp directory, migrated, with an app over them. chDB binds one data directory
+ * per process, so a test file opens one harness in beforeAll and shares it.
+ */
+export async function openHarness(opts: Partial<Pick<AppDeps, 'now'>> = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-test-'))
+  const db = await openPostgres({ databaseUrl: null, dataDir })
+  const ch = await openClickHouse({ dataDir, clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
+  await migratePostgres(db)
+  await migrateClickHouse(ch)
+  await createKey(db, { name: 'test admin', role: 'admin', key: ADMIN_KEY }, 'test')
+  const retention = await createApp({ db, ch, now: opts.now, uiDir: path.join(dataDir, 'no-ui') })
+
+  async function call(method: string, url: string, body?: unknown, key: string | null = ADMIN_KEY, headers: Record<string, string> = {}) {
+    const init: RequestInit = { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } }
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body)
+      ;(init.headers as Record<string, string>)['content-type'] ??= 'application/json'
+    }
+    const res = await retention.app.request(url, init)
+    const text = await res.text()
+    let json: any = null
+    try {
+      json = text ? JSON.parse(text) : null
+    } catch {
+      json = text
+    }
+    return { status: res.status, body: json, headers: res.headers }
+  }
+
+  async function chQuery<T = Record<string, unknown>>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const r = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
+    return r.json<T>()
+  }
+
+  return {
+    dataDir,
+    db,
+    ch,
+    retention,
+    app: retention.app,
+    call,
+    chQuery,
+    async keyFor(role: 'admin' | 'editor' | 'ingest' | 'viewer') {
+      return (await createKey(db, { name: `${role} key`, role }, 'test')).key
+    },
+    async close() {
+      await retention.close()
+      await ch.close()
+      await db.destroy()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+export type Harness = Awaited<ReturnType<typeof openHarness>>
+
+export function twoArmExperiment(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `Experiment ${id}`,
+    arms: [
+      { key: 'control', name: 'Control message', weight: 0.5, isControl: true, offer: { type: 'none', value: 0 } },
+      { key: 'pct15', name: '15% off', weight: 0.5, offer: { type: 'percent_off', value: 15, unitCost: 6 } },
+    ],
+    ...extra,
+  }
+}
