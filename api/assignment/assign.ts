@@ -3,7 +3,7 @@
  * global holdout). The checks run in the order DESIGN.md fixes:
  * experiment running → targeting → global holdout → namespace → coverage → experiment holdout → arm.
  */
-import { chooseVariation, getBucketRanges, type BucketRange } from './buckets.ts'
+import { chooseVariation, getBucketRanges, type BucketRange, type Namespace } from './buckets.ts'
 import { seededHashV1, seededHashV2 } from './hash.ts'
 import { evalCondition, type Condition } from './targeting.ts'
 
@@ -58,7 +58,10 @@ export const HOLDOUT_ARM = 'holdout'
 /** Exposure arm logged for global-holdout customers who were otherwise eligible. */
 export const GLOBAL_HOLDOUT_ARM = 'global_holdout'
 
-/** An experiment with everything the hot path needs precomputed; build it once per config version. */
+/**
+ * An experiment with everything the hot path needs precomputed. Build it once per config version and
+ * recompile after any change: it copies weights, keys and ranges at compile time.
+ */
 export interface CompiledExperiment {
   readonly experiment: AssignableExperiment
   readonly running: boolean
@@ -121,7 +124,7 @@ export function compileExperiment(exp: AssignableExperiment): CompiledExperiment
  * @example
  * const compiled = compileExperiment(experiment)
  * assignCompiled(compiled, 'c-1001', { tier: 'gold' }, { pct: 0.05, seed: 'global' })
- * // { arm: 'free_shipping', inExperiment: true, exposure: { arm: 'free_shipping' }, bucket: 0.4121, … }
+ * // → { arm: 'free_shipping', offer: { type: 'free_shipping' }, inExperiment: true, exposure: { arm: 'free_shipping' }, … }
  */
 export function assignCompiled(
   compiled: CompiledExperiment,
@@ -219,7 +222,7 @@ function globalHoldoutHash(seed: string): (customerId: string) => number {
 }
 
 /** `inNamespace` from buckets.ts, with the namespace's hash seed fixed. */
-function namespaceFilter(namespace: { name: string; range: readonly [number, number] }): (customerId: string) => boolean {
+function namespaceFilter(namespace: Namespace): (customerId: string) => boolean {
   const namespaceHash = seededHashV1(`__${namespace.name}`)
   const [start, end] = namespace.range
   return (customerId) => {
