@@ -17,6 +17,8 @@ import { healthRoutes } from './routes/health.ts'
 import { experimentRoutes } from './routes/experiments.ts'
 import { assignRoutes } from './routes/assign.ts'
 import { adminRoutes } from './routes/admin.ts'
+import { eventRoutes } from './routes/events.ts'
+import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 
 export interface AppDeps {
   db: Kysely<Database>
@@ -25,6 +27,8 @@ export interface AppDeps {
   now?: () => number
   /** Directory of the built UI; defaults to ui/dist. */
   uiDir?: string
+  /** Event buffer limits (tests force backpressure with a small one). */
+  events?: EventWriterOptions
 }
 
 const MB = 1024 * 1024
@@ -45,6 +49,7 @@ export async function createApp(deps: AppDeps) {
   const cache = new ExperimentCache(db)
   await cache.refresh()
   const exposures = exposureWriter(ch)
+  const events = new EventWriter(ch, deps.events)
 
   const app = newRouter()
   app.onError((err, c) => {
@@ -77,6 +82,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/', healthRoutes({ db, ch }))
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
+  app.route('/v1/events', eventRoutes({ keys, events }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/keys' })
@@ -100,10 +106,11 @@ export async function createApp(deps: AppDeps) {
     app,
     cache,
     exposures,
+    events,
     keys,
     async close() {
       cache.stop()
-      await exposures.close()
+      await Promise.all([exposures.close(), events.close()])
     },
   }
 }

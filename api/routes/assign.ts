@@ -2,15 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
 import { notFound } from '../http/errors.ts'
+import { CustomerId } from '../http/ids.ts'
 import { assignCompiled, type Assignment } from '../assignment/index.ts'
 import type { ExperimentCache, CachedExperiment } from '../experiments/cache.ts'
 import { flattenAttributes, type ExposureRow, type ExposureWriter } from '../exposures/writer.ts'
 
-export const CustomerId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters')
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
 
 export const Attributes = z
   .record(z.string().max(128), z.unknown())

@@ -1,0 +1,101 @@
+import { z } from '@hono/zod-openapi'
+import { CustomerId } from '../http/ids.ts'
+
+export const knownEventTypes = ['offer_sent', 'offer_opened', 'offer_clicked', 'offer_redeemed', 'purchase', 'refund', 'unsubscribe'] as const
+
+/** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
+const EARLIEST = Date.UTC(2000, 0, 1)
+/** Clock skew we tolerate from senders; anything further ahead is a bad timestamp. */
+const MAX_FUTURE_MS = 24 * 3600 * 1000
+const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
+const Timestamp = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : ISO.test(v) ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`) : NaN
+    if (!Number.isFinite(ms) || (typeof v === 'number' && !Number.isInteger(v))) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 string or integer epoch milliseconds' })
+      return z.NEVER
+    }
+    if (ms < EARLIEST || ms > Date.now() + MAX_FUTURE_MS) {
+      ctx.addIssue({ code: 'custom', message: `is out of range (${new Date(ms).toISOString?.() ?? ms}); expected 2000-01-01 to now + 1 day — epoch seconds sent as milliseconds?` })
+      return z.NEVER
+    }
+    return Math.round(ms)
+  })
+
+const Money = z.number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a finite number') })
+const Id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[^\u0000-\u001f\u007f\ufffd]+$/, 'must not contain control characters or invalid UTF-8')
+
+/** One outcome event as sent by a CRM, an app or a warehouse export. Unknown fields are refused. */
+export const EventInput = z
+  .strictObject({
+    eventId: Id.describe('idempotency key: resending the same event never counts twice'),
+    customerId: CustomerId,
+    type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a lowercase event type such as purchase or offer_redeemed'),
+    ts: Timestamp.describe('ISO-8601 or epoch milliseconds'),
+    experimentId: z.string().max(64).optional(),
+    arm: z.string().max(64).optional(),
+    revenue: Money.min(0, 'must not be negative (send refunds as type refund)').optional(),
+    margin: Money.optional(),
+    cost: Money.min(0, 'must not be negative').optional(),
+    orderId: z.string().max(128).optional(),
+    properties: z.record(z.string(), z.unknown()).refine((p) => JSON.stringify(p).length <= 4096, 'must serialise to at most 4 KB').optional(),
+  })
+  .superRefine((e, ctx) => {
+    if ((e.type === 'purchase' || e.type === 'refund') && e.revenue === undefined) ctx.addIssue({ code: 'custom', path: ['revenue'], message: `is required on a ${e.type}` })
+    if (e.type === 'offer_redeemed' && e.cost === undefined) ctx.addIssue({ code: 'custom', path: ['cost'], message: 'is required on offer_redeemed (the incentive cost)' })
+  })
+  .openapi('Event')
+
+export type EventInput = z.output<typeof EventInput>
+
+export interface EventRow {
+  event_id: string
+  customer_id: string
+  type: string
+  ts: number
+  experiment_id: string
+  arm: string
+  revenue: number
+  margin: number | null
+  cost: number
+  order_id: string
+  properties: string
+}
+
+export interface Rejection {
+  index: number
+  field: string | null
+  message: string
+}
+
+export function toRow(e: EventInput): EventRow {
+  return {
+    event_id: e.eventId,
+    customer_id: e.customerId,
+    type: e.type,
+    ts: e.ts,
+    experiment_id: e.experimentId ?? '',
+    arm: e.arm ?? '',
+    revenue: e.revenue ?? 0,
+    margin: e.margin ?? null,
+    cost: e.cost ?? 0,
+    order_id: e.orderId ?? '',
+    properties: e.properties ? JSON.stringify(e.properties) : '',
+  }
+}
+
+/** Validates one parsed item; a rejection names the first offending field. */
+export function validateEvent(item: unknown, index: number): { row: EventRow } | { rejection: Rejection } {
+  const r = EventInput.safeParse(item)
+  if (r.success) return { row: toRow(r.data) }
+  const issue = r.error.issues[0]
+  const field = issue.path.length ? issue.path.map(String).join('.') : null
+  const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue as { keys: string[] }).keys.join(', ')}` : issue.message
+  return { rejection: { index, field: field ?? (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys[0] : null), message } }
+}

@@ -1,0 +1,75 @@
+import { z } from '@hono/zod-openapi'
+import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { bearer, newRouter, standardErrors } from '../http/openapi.ts'
+import { errorBody } from '../http/errors.ts'
+import { parseEventBody } from '../ingest/parse-body.ts'
+import { EventInput, validateEvent, type EventRow, type Rejection } from '../ingest/event-schema.ts'
+import type { EventWriter } from '../ingest/event-writer.ts'
+
+export const MAX_EVENTS_PER_REQUEST = 10_000
+
+const IngestResult = z
+  .object({
+    accepted: z.number().describe('new events stored durably'),
+    duplicates: z.number().describe('events already stored (same eventId): not counted again'),
+    rejected: z.array(z.object({ index: z.number(), field: z.string().nullable(), message: z.string() })),
+  })
+  .openapi('IngestResult')
+
+/** Validates every row, stores the valid ones, names the invalid ones; none is silently dropped. */
+export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter) {
+  const items = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
+  const rows: EventRow[] = []
+  const rejected: Rejection[] = []
+  for (const item of items) {
+    if ('error' in item) {
+      rejected.push({ index: item.index, field: null, message: item.error })
+      continue
+    }
+    const v = validateEvent(item.value, item.index)
+    if ('row' in v) rows.push(v.row)
+    else rejected.push(v.rejection)
+  }
+  const { accepted, duplicates } = await writer.write(rows)
+  return { accepted, duplicates, rejected }
+}
+
+export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter }) {
+  const app = newRouter()
+  const ingest = requirePermission(deps.keys, 'ingest')
+
+  app.post('/', ingest, async (c) => {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    const result = await ingestEvents(body, c.req.header('content-type'), deps.events)
+    if (result.accepted + result.duplicates === 0 && result.rejected.length) {
+      const first = result.rejected[0]
+      return c.json({ ...errorBody('all_rejected', `no event was valid; first problem at index ${first.index}: ${first.field ?? 'row'} ${first.message}`, first.field ?? undefined), ...result }, 422)
+    }
+    return c.json(result, 200)
+  })
+
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/',
+    tags: ['Events'],
+    summary: 'Ingest outcome events (JSON array or NDJSON, up to 10,000 events / 5 MB); acknowledged only once durable',
+    security: bearer,
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: z.array(EventInput) },
+          'application/x-ndjson': { schema: z.string().describe('one Event JSON object per line') },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Valid rows stored, invalid rows named', content: { 'application/json': { schema: IngestResult } } },
+      413: { description: 'More than 10,000 events or 5 MB' },
+      422: { description: 'No row was valid' },
+      503: { description: 'Write buffer full or store unavailable: retry after Retry-After' },
+      ...standardErrors,
+    },
+  })
+  return app
+}
