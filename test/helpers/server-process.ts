@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+/** Runs `api/server.ts` as a real child process on the given data directory, as `npm start` would. */
+export async function startServer(opts: { dataDir: string; port: number; adminKey: string; env?: Record<string, string> }) {
+  const root = path.resolve(import.meta.dirname, '../..')
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+    cwd: root,
+    env: { ...process.env, DATA_DIR: opts.dataDir, PORT: String(opts.port), ADMIN_API_KEY: opts.adminKey, SEED_DEMO: '0', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (d) => (output += d))
+  child.stderr!.on('data', (d) => (output += d))
+  const base = `http://127.0.0.1:${opts.port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`)
+    try {
+      const r = await fetch(`${base}/readyz`)
+      if (r.ok) break
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return {
+    base,
+    child,
+    output: () => output,
+    kill: async (signal: NodeJS.Signals) => {
+      child.kill(signal)
+      return exited
+    },
+  }
+}
