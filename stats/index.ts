@@ -1,0 +1,59 @@
+/**
+ * Public entry point of the stats library: sufficient statistics in, the numbers analysts decide on out.
+ * Pure functions, no I/O. Conventions and references: shared/STATS.md and each function's doc comment.
+ */
+export type {
+  AdjustmentMethod,
+  CompareOptions,
+  Comparison,
+  CupedComparison,
+  CupedStats,
+  EffectKind,
+  MeanStats,
+  NotEstimable,
+  NotEstimableCode,
+  ProportionStats,
+  RatioStats,
+  Risk,
+  TestMethod,
+} from './types.ts'
+
+export { compareMeans, compareProportions } from './compare.ts'
+export { compareRatios, ratioMean, summarizeRatio } from './ratio.ts'
+export { compareCuped, cupedTheta } from './cuped.ts'
+export { meanOf, sampleVariance, type ArmSummary } from './moments.ts'
+export { absoluteEffect, relativeEffect, type Effect } from './effect.ts'
+export { fixedHorizonTest, welchSatterthwaiteDf, type IntervalTest } from './frequentist.ts'
+export { confidenceSequence, DEFAULT_SEQUENTIAL_TUNING, sequentialRho, type SequentialTest } from './sequential.ts'
+export { chanceToWin, expectedLoss } from './bayesian.ts'
+export { adjustPValues, applyAdjustment } from './multiple.ts'
+export { SRM_THRESHOLD, srmTest, type SrmResult } from './srm.ts'
+export { winsorize, winsorizeCap } from './winsorize.ts'
+export {
+  minimumDetectableEffect,
+  powerAt,
+  sampleSizePerArm,
+  type PlanningBaseline,
+  type PlanningOptions,
+  type SampleSizeResult,
+} from './power.ts'
+export {
+  kaplanMeier,
+  type KaplanMeierOptions,
+  type KaplanMeierPoint,
+  type KaplanMeierResult,
+  type SurvivalRow,
+  type SurvivalTransform,
+} from './survival.ts'
+export {
+  chiSquareSf,
+  normalCdf,
+  normalQuantile,
+  normalSf,
+  normalUpperQuantile,
+  NORMAL_APPROXIMATION_DF,
+  studentTSf,
+  studentTUpperQuantile,
+  twoSidedCriticalValue,
+  twoSidedPValue,
+} from './distributions.ts'

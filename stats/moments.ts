@@ -1,0 +1,55 @@
+/**
+ * Per-arm mean and variance from sufficient statistics.
+ * Sample variances divide by n − 1; a proportion's variance is p(1 − p) without the n/(n − 1) correction,
+ * as GrowthBook's gbstats does (ProportionStatistic), so both conventions agree at realistic n.
+ */
+import type { MeanStats, ProportionStats } from './types.ts'
+
+/** One arm reduced to what every comparison needs: size, mean and per-customer variance. */
+export interface ArmSummary {
+  n: number
+  mean: number
+  variance: number
+}
+
+/**
+ * Σx² − (Σx)²/n with rounding noise snapped to 0: the difference of two nearly equal sums carries an error
+ * of order 1e-16·Σx², so anything below 1e-12·Σx² is "all values equal", not a tiny variance.
+ */
+export function centeredSumOfSquares(n: number, sum: number, sumSquares: number): number {
+  const centered = sumSquares - (sum * sum) / n
+  return centered <= 1e-12 * Math.abs(sumSquares) ? 0 : centered
+}
+
+/**
+ * Centered cross-product Σxy − ΣxΣy/n, snapped to 0 under the same rounding floor as
+ * centeredSumOfSquares (relative to √(Σx² Σy²), the Cauchy–Schwarz bound).
+ */
+export function centeredCrossProduct(n: number, sumX: number, sumY: number, crossSum: number, sumSquaresX: number, sumSquaresY: number): number {
+  const centered = crossSum - (sumX * sumY) / n
+  return Math.abs(centered) <= 1e-12 * Math.sqrt(Math.abs(sumSquaresX * sumSquaresY)) ? 0 : centered
+}
+
+/**
+ * Mean of an arm: Σx / n. Works for proportions (the rate) and per-customer means; null when n = 0.
+ * @example meanOf({ n: 200, sum: 30 }) // 0.15
+ */
+export function meanOf(stats: ProportionStats | MeanStats): number | null {
+  return stats.n > 0 ? stats.sum / stats.n : null
+}
+
+/** Sample variance s² = (Σx² − (Σx)²/n) / (n − 1) (requires n ≥ 2). */
+export function sampleVariance(n: number, sum: number, sumSquares: number): number {
+  return centeredSumOfSquares(n, sum, sumSquares) / (n - 1)
+}
+
+/** Summary of a 0/1 outcome: mean p = Σx/n, variance p(1 − p). */
+export function summarizeProportion(stats: ProportionStats): ArmSummary {
+  const p = stats.sum / stats.n
+  return { n: stats.n, mean: p, variance: Math.max(0, p * (1 - p)) }
+}
+
+/** Summary of a per-customer value: mean Σx/n, sample variance with n − 1. */
+export function summarizeMean(stats: MeanStats): ArmSummary {
+  return { n: stats.n, mean: stats.sum / stats.n, variance: sampleVariance(stats.n, stats.sum, stats.sumSquares) }
+}

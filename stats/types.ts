@@ -1,0 +1,108 @@
+/**
+ * Shared shapes of the stats library: per-arm sufficient statistics in, comparisons out.
+ * See shared/STATS.md for the conventions these types carry.
+ */
+
+/** n customers and the count of those with a 0/1 outcome (e.g. converted). */
+export interface ProportionStats {
+  n: number
+  sum: number
+}
+
+/** Per-customer values (zeros included): count, Σx and Σx². */
+export interface MeanStats {
+  n: number
+  sum: number
+  sumSquares: number
+}
+
+/** Per-customer numerator and denominator of a ratio metric (e.g. AOV = revenue / orders); crossSum = Σ num·den. */
+export interface RatioStats {
+  n: number
+  numSum: number
+  numSumSquares: number
+  denSum: number
+  denSumSquares: number
+  crossSum: number
+}
+
+/** Outcome after exposure and the same metric over the pre-exposure window; crossSum = Σ post·pre. */
+export interface CupedStats {
+  n: number
+  post: { sum: number; sumSquares: number }
+  pre: { sum: number; sumSquares: number }
+  crossSum: number
+}
+
+export type EffectKind = 'absolute' | 'relative'
+
+export interface CompareOptions {
+  /** 'relative' (default): μB/μA − 1; 'absolute': μB − μA. */
+  kind?: EffectKind
+  /** Two-sided significance level, default 0.05. */
+  alpha?: number
+  /** Always-valid confidence sequence instead of the fixed-horizon interval; tuning defaults to 5000. */
+  sequential?: { tuning?: number } | false
+  metric?: string
+  baseline?: string
+  variant?: string
+}
+
+export type NotEstimableCode =
+  | 'invalid_input'
+  | 'insufficient_sample'
+  | 'zero_baseline'
+  | 'zero_denominator'
+  | 'zero_variance'
+
+/** Why a comparison has no numbers: a code for programs and a sentence for people. */
+export interface NotEstimable {
+  code: NotEstimableCode
+  message: string
+}
+
+/** Expected loss of shipping each arm: E[max(0, Δ)] for keeping the baseline, E[max(0, −Δ)] for the variant. */
+export interface Risk {
+  baseline: number
+  variant: number
+}
+
+export type AdjustmentMethod = 'holm' | 'bh'
+
+/** How the interval and p-value were obtained. */
+export type TestMethod = 'welch-t' | 'normal' | 'sequential'
+
+/**
+ * Variant B against baseline A. When `notEstimable` is set every number that could not be computed is
+ * null (never NaN or Infinity) and `significant` is false.
+ */
+export interface Comparison {
+  baseline: string
+  variant: string
+  metric: string
+  kind: EffectKind
+  method: TestMethod
+  alpha: number
+  estimate: number | null
+  ci: [number, number] | null
+  pValue: number | null
+  adjustedPValue?: number | null
+  adjustment?: AdjustmentMethod
+  standardError: number | null
+  /** Welch–Satterthwaite degrees of freedom (fixed-horizon tests only). */
+  df?: number | null
+  chanceToWin: number | null
+  risk: Risk | null
+  significant: boolean
+  notEstimable?: NotEstimable
+  baselineMean: number | null
+  variantMean: number | null
+  baselineN: number
+  variantN: number
+}
+
+/** A CUPED comparison also reports the pooled θ and the share of variance it removed. */
+export interface CupedComparison extends Comparison {
+  theta: number | null
+  varianceReduction: number | null
+}
