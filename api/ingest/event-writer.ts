@@ -2,6 +2,22 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import { InsertBatcher } from './batcher.ts'
 import type { EventRow } from './event-schema.ts'
 
+const eventColumns = ['event_id', 'customer_id', 'type', 'ts', 'experiment_id', 'arm', 'revenue', 'margin', 'cost', 'order_id', 'properties'] as const
+const insertEvents = `INSERT INTO events (${eventColumns.join(', ')}) FORMAT JSONCompactEachRow`
+const q = JSON.stringify
+
+/**
+ * The insert body in JSONCompactEachRow, built in one pass: positional rows parse about 1.5× faster in
+ * ClickHouse than keyed objects, and writing the text directly spares an array per row.
+ */
+export function eventsBody(rows: EventRow[]): string {
+  let out = ''
+  for (const r of rows) {
+    out += `[${q(r.event_id)},${q(r.customer_id)},${q(r.type)},${r.ts},${q(r.experiment_id)},${q(r.arm)},${r.revenue},${r.margin ?? 'null'},${r.cost},${q(r.order_id)},${q(r.properties)}]\n`
+  }
+  return out
+}
+
 export interface EventWriterOptions {
   /** Rows buffered (queued + in flight) before requests are refused with 503 + Retry-After. */
   maxPendingRows?: number
@@ -21,14 +37,20 @@ export interface EventWriterOptions {
  */
 export class EventWriter {
   readonly batcher: InsertBatcher<EventRow>
-  private recent = new Map<string, Promise<void> | true>()
-  private readonly recentCap: number
+  /** Ids written by this process: two generations of Sets, so forgetting the oldest half costs nothing. */
+  private current = new Set<string>()
+  private previous = new Set<string>()
+  /** Ids whose insert is in flight, per insert, with the promise that settles when it is durable. */
+  private inFlight: Array<{ ids: Set<string>; done: Promise<void> }> = []
+  private readonly generationSize: number
 
   constructor(ch: ClickHouse, opts: EventWriterOptions = {}) {
-    this.recentCap = opts.recentIds ?? 500_000
+    this.generationSize = Math.max(1, Math.floor((opts.recentIds ?? 100_000) / 2))
     this.batcher = new InsertBatcher<EventRow>({
       write: async (rows) => {
-        await ch.client.insert({ table: 'events', values: rows, format: 'JSONEachRow' })
+        // INSERT … FORMAT with the rows inline: @clickhouse/client would re-encode an array of rows itself.
+        const result = await ch.client.exec({ query: `${insertEvents}\n${eventsBody(rows)}` })
+        result.stream.destroy()
       },
       maxBatchRows: opts.maxBatchRows ?? 50_000,
       maxPendingRows: opts.maxPendingRows ?? 400_000,
@@ -36,44 +58,50 @@ export class EventWriter {
     })
   }
 
+  private pendingWrite(id: string): Promise<void> | null {
+    for (const f of this.inFlight) if (f.ids.has(id)) return f.done
+    return null
+  }
+
   async write(rows: EventRow[]): Promise<{ accepted: number; duplicates: number }> {
     const fresh: EventRow[] = []
-    const waits: Promise<void>[] = []
-    const inRequest = new Set<string>()
+    const freshIds = new Set<string>()
+    const waits = new Set<Promise<void>>()
     let duplicates = 0
     for (const row of rows) {
       const id = row.event_id
-      if (inRequest.has(id)) {
+      if (freshIds.has(id) || this.current.has(id) || this.previous.has(id)) {
         duplicates++
         continue
       }
-      inRequest.add(id)
-      const seen = this.recent.get(id)
-      if (seen === undefined) fresh.push(row)
-      else {
+      const pending = this.pendingWrite(id)
+      if (pending) {
         duplicates++
-        if (seen !== true) waits.push(seen)
+        waits.add(pending)
+        continue
       }
+      freshIds.add(id)
+      fresh.push(row)
     }
+    // A duplicate row inside this very request was counted above without being written twice.
     const write = this.batcher.add(fresh)
-    for (const row of fresh) this.recent.set(row.event_id, write)
+    const entry = { ids: freshIds, done: write }
+    if (fresh.length) this.inFlight.push(entry)
     try {
       await Promise.all([write, ...waits])
-    } catch (error) {
-      for (const row of fresh) if (this.recent.get(row.event_id) === write) this.recent.delete(row.event_id)
-      throw error
+    } finally {
+      const i = this.inFlight.indexOf(entry)
+      if (i >= 0) this.inFlight.splice(i, 1)
     }
-    for (const row of fresh) if (this.recent.get(row.event_id) === write) this.recent.set(row.event_id, true)
-    this.trim()
+    this.remember(freshIds)
     return { accepted: fresh.length, duplicates }
   }
 
-  private trim() {
-    if (this.recent.size <= this.recentCap) return
-    let excess = this.recent.size - this.recentCap
-    for (const key of this.recent.keys()) {
-      if (excess-- <= 0) break
-      this.recent.delete(key)
+  private remember(ids: Set<string>) {
+    for (const id of ids) this.current.add(id)
+    if (this.current.size >= this.generationSize) {
+      this.previous = this.current
+      this.current = new Set()
     }
   }
 
