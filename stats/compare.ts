@@ -8,82 +8,21 @@ import { absoluteEffect, relativeEffect } from './effect.ts'
 import { fixedHorizonTest, welchSatterthwaiteDf } from './frequentist.ts'
 import { summarizeMean, summarizeProportion, type ArmSummary } from './moments.ts'
 import { confidenceSequence, DEFAULT_SEQUENTIAL_TUNING } from './sequential.ts'
-import type { CompareOptions, Comparison, MeanStats, NotEstimable, NotEstimableCode, ProportionStats } from './types.ts'
+import type { CompareOptions, Comparison, MeanStats, NotEstimable, ProportionStats } from './types.ts'
+import {
+  allFinite,
+  countProblem,
+  insufficient,
+  notEstimable,
+  notEstimableComparison,
+  optionsProblem,
+  resolveOptions,
+  type ArmFacts,
+  type ResolvedOptions,
+} from './validation.ts'
 
-/** Options with defaults applied. */
-export interface ResolvedOptions {
-  kind: 'absolute' | 'relative'
-  alpha: number
-  tuning: number | null
-  metric: string
-  baseline: string
-  variant: string
-}
-
-export function resolveOptions(opts: CompareOptions = {}): ResolvedOptions {
-  return {
-    kind: opts.kind ?? 'relative',
-    alpha: opts.alpha ?? 0.05,
-    tuning: opts.sequential ? (opts.sequential.tuning ?? DEFAULT_SEQUENTIAL_TUNING) : null,
-    metric: opts.metric ?? 'metric',
-    baseline: opts.baseline ?? 'baseline',
-    variant: opts.variant ?? 'variant',
-  }
-}
-
-export function notEstimable(code: NotEstimableCode, message: string): NotEstimable {
-  return { code, message }
-}
-
-function finiteOrNull(x: number | null | undefined): number | null {
-  return x !== null && x !== undefined && Number.isFinite(x) ? x : null
-}
-
-/** A comparison with every number that could not be computed set to null and the reason attached. */
-export function notEstimableComparison(
-  opts: ResolvedOptions,
-  reason: NotEstimable,
-  arms: { baselineN: number; variantN: number; baselineMean?: number | null; variantMean?: number | null },
-): Comparison {
-  return {
-    baseline: opts.baseline,
-    variant: opts.variant,
-    metric: opts.metric,
-    kind: opts.kind,
-    method: opts.tuning === null ? 'welch-t' : 'sequential',
-    alpha: opts.alpha,
-    estimate: null,
-    ci: null,
-    pValue: null,
-    standardError: null,
-    df: null,
-    chanceToWin: null,
-    risk: null,
-    significant: false,
-    notEstimable: reason,
-    baselineMean: finiteOrNull(arms.baselineMean),
-    variantMean: finiteOrNull(arms.variantMean),
-    baselineN: Number.isFinite(arms.baselineN) ? arms.baselineN : 0,
-    variantN: Number.isFinite(arms.variantN) ? arms.variantN : 0,
-  }
-}
-
-/** Problems with the options themselves (α outside (0, 1), non-positive tuning). */
-export function optionsProblem(opts: ResolvedOptions): NotEstimable | null {
-  if (!(opts.alpha > 0 && opts.alpha < 1)) return notEstimable('invalid_input', `alpha must lie strictly between 0 and 1, got ${opts.alpha}`)
-  if (opts.tuning !== null && !(opts.tuning > 0 && Number.isFinite(opts.tuning))) {
-    return notEstimable('invalid_input', `the sequential tuning parameter must be a positive number, got ${opts.tuning}`)
-  }
-  return null
-}
-
-export function allFinite(values: unknown[]): boolean {
-  return values.every((v) => typeof v === 'number' && Number.isFinite(v))
-}
-
-export function countProblem(n: number, arm: string): NotEstimable | null {
-  if (!(Number.isInteger(n) && n >= 0)) return notEstimable('invalid_input', `${arm} n must be a non-negative integer, got ${n}`)
-  return null
+function tooExtreme(opts: ResolvedOptions, arms: ArmFacts): Comparison {
+  return notEstimableComparison(opts, notEstimable('invalid_input', 'the statistics are too extreme to compute in double precision'), arms)
 }
 
 /**
@@ -95,9 +34,7 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
   const arms = { baselineN: a.n, variantN: b.n, baselineMean: a.mean, variantMean: b.mean }
   const problem = optionsProblem(opts)
   if (problem) return notEstimableComparison(opts, problem, arms)
-  if (a.n < 2 || b.n < 2) {
-    return notEstimableComparison(opts, notEstimable('insufficient_sample', `each arm needs at least 2 customers (baseline ${a.n}, variant ${b.n})`), arms)
-  }
+  if (a.n < 2 || b.n < 2) return insufficient(opts, arms)
   if (!allFinite([a.mean, a.variance, b.mean, b.variance])) {
     return notEstimableComparison(opts, notEstimable('invalid_input', 'the sufficient statistics do not give finite means and variances'), arms)
   }
@@ -106,14 +43,18 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
   }
   const effect = opts.kind === 'relative' ? relativeEffect(a, b) : absoluteEffect(a, b)
   const standardError = Math.sqrt(effect.variance)
-  if (!(standardError > 0) || !Number.isFinite(standardError) || !Number.isFinite(effect.estimate)) {
-    return notEstimableComparison(opts, notEstimable('zero_variance', 'both arms have zero variance (every value is the same), so there is no sampling error to test against'), arms)
+  if (!Number.isFinite(standardError) || !Number.isFinite(effect.estimate)) return tooExtreme(opts, arms)
+  if (standardError === 0) {
+    const why = a.variance === 0 && b.variance === 0 ? 'within each arm every customer has the same value' : 'every variant value is 0, and the delta method gives a lift of −100% no spread'
+    return notEstimableComparison(opts, notEstimable('zero_variance', `the standard error is 0 (${why}), so there is no sampling error to test against`), arms)
   }
   const sequential = opts.tuning !== null
   const df = sequential ? null : welchSatterthwaiteDf(a, b)
   const test = sequential
     ? { ...confidenceSequence(effect.estimate, standardError, a.n + b.n, opts.alpha, opts.tuning ?? DEFAULT_SEQUENTIAL_TUNING), method: 'sequential' as const }
     : fixedHorizonTest(effect.estimate, standardError, df as number, opts.alpha)
+  const outputs = [...test.ci, test.pValue, df ?? 0, a.mean, b.mean]
+  if (!allFinite(outputs)) return tooExtreme(opts, arms)
   return {
     baseline: opts.baseline,
     variant: opts.variant,
@@ -178,13 +119,4 @@ export function compareMeans(a: MeanStats, b: MeanStats, options: CompareOptions
   const arms = { baselineN: a.n, variantN: b.n, baselineMean: a.n > 0 ? a.sum / a.n : null, variantMean: b.n > 0 ? b.sum / b.n : null }
   if (a.n < 2 || b.n < 2) return insufficient(opts, arms)
   return compareSummaries(summarizeMean(a), summarizeMean(b), opts)
-}
-
-/** The n < 2 result, keeping whatever means exist. */
-export function insufficient(opts: ResolvedOptions, arms: { baselineN: number; variantN: number; baselineMean: number | null; variantMean: number | null }): Comparison {
-  return notEstimableComparison(
-    opts,
-    notEstimable('insufficient_sample', `each arm needs at least 2 customers (baseline ${arms.baselineN}, variant ${arms.variantN})`),
-    arms,
-  )
 }

@@ -5,7 +5,8 @@
  * Var(Y)(1 − ρ²). θ is pooled over the two arms compared, from their combined sums, as GrowthBook's gbstats
  * does (compute_theta), so both arms are adjusted by the same θ and randomization keeps the estimate unbiased.
  */
-import { allFinite, compareSummaries, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './compare.ts'
+import { compareSummaries } from './compare.ts'
+import { allFinite, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, CupedComparison, CupedStats, NotEstimable } from './types.ts'
 
@@ -75,10 +76,11 @@ export function compareCuped(a: CupedStats, b: CupedStats, options: CompareOptio
   const comparison = compareSummaries(armA.adjusted, armB.adjusted, opts)
   const rawVariance = armA.unadjusted.variance / a.n + armB.unadjusted.variance / b.n
   const adjustedVariance = armA.adjusted.variance / a.n + armB.adjusted.variance / b.n
+  const reduction = 1 - adjustedVariance / rawVariance
   const estimable = comparison.notEstimable === undefined && rawVariance > 0
   return {
     ...comparison,
-    theta: estimable ? theta : null,
-    varianceReduction: estimable ? 1 - adjustedVariance / rawVariance : null,
+    theta: estimable && Number.isFinite(theta) ? theta : null,
+    varianceReduction: estimable && Number.isFinite(reduction) ? reduction : null,
   }
 }

@@ -152,11 +152,14 @@ export function normalUpperQuantile(p: number): number {
   if (p > 0.5) return -normalUpperQuantile(1 - p)
   let z = -jStat.normal.inv(p, 0, 1)
   if (!Number.isFinite(z)) z = Math.sqrt(-2 * Math.log(p))
-  for (let i = 0; i < 20; i++) {
+  let previous = Infinity
+  for (let i = 0; i < 50; i++) {
     const tail = normalSf(z)
     const step = (Math.log(tail) - Math.log(p)) / (normalPdf(z) / tail)
+    if (Math.abs(step) >= Math.abs(previous) && Math.abs(step) < 1e-12 * Math.max(1, Math.abs(z))) break
     z += step
     if (Math.abs(step) <= 1e-15 * Math.max(1, Math.abs(z))) break
+    previous = step
   }
   return z
 }
@@ -185,10 +188,21 @@ export function studentTSf(t: number, df: number): number {
   return t >= 0 ? studentTUpperTailPositive(t, df) : 1 - studentTUpperTailPositive(-t, df)
 }
 
+/** t quantile from the normal one by the series in 1/ν of Abramowitz & Stegun 26.7.5 (a Newton start). */
+function cornishFisherStart(z: number, df: number): number {
+  const z2 = z * z
+  const g1 = (z * (z2 + 1)) / 4
+  const g2 = (z * ((5 * z2 + 16) * z2 + 3)) / 96
+  const g3 = (z * (((3 * z2 + 19) * z2 + 17) * z2 - 15)) / 384
+  const g4 = (z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945)) / 92160
+  return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df
+}
+
 /**
- * The t with P(T > t) = p for 0 < p < 1 and df degrees of freedom. jStat's inverse (via the inverse
+ * The t with P(T > t) = p for 0 < p < 1 and df degrees of freedom. Below 30 df jStat's inverse (via the inverse
  * incomplete beta) starts a Newton iteration in u = ln t on ln P(T > t) − ln p, derivative −t·f(t)/P(T > t),
- * which is nearly linear in u for heavy tails and converges in a few steps.
+ * which is nearly linear in u for heavy tails and converges in a few steps. From 30 df on, the Cornish–Fisher
+ * series starts the iteration instead, one or two steps from the answer.
  */
 export function studentTUpperQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`studentTUpperQuantile needs 0 < p < 1, got ${p}`)
@@ -196,16 +210,20 @@ export function studentTUpperQuantile(p: number, df: number): number {
   if (df > NORMAL_APPROXIMATION_DF) return normalUpperQuantile(p)
   if (p > 0.5) return -studentTUpperQuantile(1 - p, df)
   if (p === 0.5) return 0
-  let t = jStat.studentt.inv(1 - p, df)
+  let t = df >= 30 ? cornishFisherStart(normalUpperQuantile(p), df) : jStat.studentt.inv(1 - p, df)
   if (!(Number.isFinite(t) && t > 0)) t = Math.max(normalUpperQuantile(p), 1e-8)
   let u = Math.log(t)
-  for (let i = 0; i < 100; i++) {
+  let previous = Infinity
+  for (let i = 0; i < 50; i++) {
     const tail = studentTSf(t, df)
     const slope = (-t * studentTPdf(t, df)) / tail
     const step = -(Math.log(tail) - Math.log(p)) / slope
+    // Stop at convergence, or once rounding noise in ln P(T > t) stops the steps from shrinking.
+    if (Math.abs(step) >= Math.abs(previous) && Math.abs(step) < 1e-12) break
     u += Math.max(-2, Math.min(2, step))
     t = Math.exp(u)
     if (Math.abs(step) < 1e-15) break
+    previous = step
   }
   return t
 }

@@ -15,7 +15,10 @@ import type { ArmSummary } from './moments.ts'
 export function welchSatterthwaiteDf(a: ArmSummary, b: ArmSummary): number {
   const va = a.variance / a.n
   const vb = b.variance / b.n
-  return (va + vb) ** 2 / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1))
+  // Same formula divided through by (σ²A/nA + σ²B/nB)², which cannot overflow.
+  const shareA = va / (va + vb)
+  const shareB = vb / (va + vb)
+  return 1 / ((shareA * shareA) / (a.n - 1) + (shareB * shareB) / (b.n - 1))
 }
 
 export interface IntervalTest {

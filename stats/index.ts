@@ -48,10 +48,12 @@ export {
 export {
   chiSquareSf,
   normalCdf,
+  normalPdf,
   normalQuantile,
   normalSf,
   normalUpperQuantile,
   NORMAL_APPROXIMATION_DF,
+  studentTPdf,
   studentTSf,
   studentTUpperQuantile,
   twoSidedCriticalValue,

@@ -4,7 +4,8 @@
  * denominator). Reference: Deng, Knoblich, Lu (2018), "Applying the Delta Method in Metric Analytics: A
  * Practical Guide with Novel Ideas", KDD, §3; GrowthBook gbstats RatioStatistic.
  */
-import { allFinite, compareSummaries, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './compare.ts'
+import { compareSummaries } from './compare.ts'
+import { allFinite, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, Comparison, NotEstimable, RatioStats } from './types.ts'
 
