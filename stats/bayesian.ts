@@ -7,7 +7,8 @@ import { normalCdf, normalPdf } from './distributions.ts'
 import type { Risk } from './types.ts'
 
 /**
- * Chance that the variant beats the baseline, P(Δ > 0) = Φ(estimate / SE).
+ * Chance that the variant beats the baseline, P(Δ > 0) = Φ(estimate / SE) under the flat-prior posterior
+ * N(estimate, SE²) (Gelman et al., Bayesian Data Analysis, 3rd ed., §2.5; gbstats chance_to_win).
  * @example chanceToWin(0.02, 0.01) // ≈ 0.977
  */
 export function chanceToWin(estimate: number, standardError: number): number {

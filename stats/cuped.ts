@@ -13,7 +13,7 @@ import type { CompareOptions, CupedComparison, CupedStats, NotEstimable } from '
 /**
  * Pooled θ = Cov(post, pre) / Var(pre) over the customers of both arms together,
  * Cov = (Σpost·pre − Σpost Σpre / n) / (n − 1), Var = (Σpre² − (Σpre)²/n) / (n − 1); 0 when Var(pre) = 0
- * (no covariate information, CUPED becomes the plain comparison).
+ * (no covariate information, CUPED becomes the plain comparison). Reference: Deng et al. (2013), eq. (3).
  * @example cupedTheta(a, b) // ≈ 0.7 when post = 0.7·pre + noise with equal variances
  */
 export function cupedTheta(a: CupedStats, b: CupedStats): number {
@@ -30,6 +30,7 @@ export function cupedTheta(a: CupedStats, b: CupedStats): number {
 /**
  * One arm adjusted by θ around the pooled pre-period mean μ̄pre:
  * mean μpost − θ(μpre − μ̄pre), per-customer variance σ²post + θ²σ²pre − 2θ·Cov(post, pre) (n − 1 throughout).
+ * Reference: Deng et al. (2013), §3.2.
  */
 export function adjustArm(stats: CupedStats, theta: number, pooledPreMean: number): { adjusted: ArmSummary; unadjusted: ArmSummary } {
   const { n } = stats

@@ -123,7 +123,7 @@ function studentTUpperTailPositive(t: number, df: number): number {
   return 0.5 * (1 - (prefix * betaContinuedFraction(y, x, b, a)) / b)
 }
 
-/** Standard normal density φ(z) = exp(−z²/2) / √(2π). */
+/** Standard normal density φ(z) = exp(−z²/2) / √(2π) (A&S 26.2.1). */
 export function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z - LN_SQRT_2PI)
 }
@@ -138,7 +138,7 @@ export function normalSf(z: number): number {
   return 0.5 * upperRegularizedGamma(0.5, 0.5 * z * z)
 }
 
-/** Standard normal distribution function Φ(z) = P(Z ≤ z). */
+/** Standard normal distribution function Φ(z) = P(Z ≤ z) = P(Z > −z) (A&S 26.2.2, via normalSf). */
 export function normalCdf(z: number): number {
   return normalSf(-z)
 }
@@ -164,12 +164,12 @@ export function normalUpperQuantile(p: number): number {
   return z
 }
 
-/** Standard normal quantile Φ⁻¹(p). */
+/** Standard normal quantile Φ⁻¹(p) = −z with P(Z > z) = p (A&S 26.2.23 for the idea; computed by normalUpperQuantile). */
 export function normalQuantile(p: number): number {
   return -normalUpperQuantile(p)
 }
 
-/** Student t density f(t) = Γ((ν+1)/2) / (√(νπ) Γ(ν/2)) · (1 + t²/ν)^(−(ν+1)/2). */
+/** Student t density f(t) = Γ((ν+1)/2) / (√(νπ) Γ(ν/2)) · (1 + t²/ν)^(−(ν+1)/2) (A&S 26.7.1). */
 export function studentTPdf(t: number, df: number): number {
   if (df > NORMAL_APPROXIMATION_DF) return normalPdf(t)
   const logC = logGammaRatio(df / 2, 0.5) - 0.5 * Math.log(df * Math.PI)
@@ -236,13 +236,13 @@ export function chiSquareSf(x: number, df: number): number {
 
 /**
  * Critical value of a two-sided interval at level α: t_{1−α/2, df}, or z_{1−α/2} when df is null
- * (normal theory) or beyond NORMAL_APPROXIMATION_DF.
+ * (normal theory) or beyond NORMAL_APPROXIMATION_DF. Reference: Welch (1947) for the t interval.
  */
 export function twoSidedCriticalValue(alpha: number, df: number | null): number {
   return df === null ? normalUpperQuantile(alpha / 2) : studentTUpperQuantile(alpha / 2, df)
 }
 
-/** Two-sided p-value 2·P(T > |stat|) under t with df degrees of freedom, or the normal when df is null. */
+/** Two-sided p-value 2·P(T > |stat|) under t with df degrees of freedom, or the normal when df is null (Welch 1947). */
 export function twoSidedPValue(stat: number, df: number | null): number {
   const tail = df === null ? normalSf(Math.abs(stat)) : studentTSf(Math.abs(stat), df)
   return Math.min(1, 2 * tail)

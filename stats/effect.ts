@@ -10,7 +10,7 @@ export interface Effect {
 }
 
 /**
- * Absolute difference Δ = μB − μA with Var = σ²A/nA + σ²B/nB (independent arms).
+ * Absolute difference Δ = μB − μA with Var = σ²A/nA + σ²B/nB (independent arms; Welch 1947).
  * @example absoluteEffect({ n: 100, mean: 1, variance: 4 }, { n: 100, mean: 1.5, variance: 4 }) // { estimate: 0.5, variance: 0.08 }
  */
 export function absoluteEffect(a: ArmSummary, b: ArmSummary): Effect {

@@ -31,25 +31,26 @@ export function centeredCrossProduct(n: number, sumX: number, sumY: number, cros
 }
 
 /**
- * Mean of an arm: Σx / n. Works for proportions (the rate) and per-customer means; null when n = 0.
+ * Mean of an arm: x̄ = Σx / n. Works for proportions (the rate) and per-customer means; null when n = 0.
+ * Reference: shared/STATS.md, "Inputs: sufficient statistics per arm".
  * @example meanOf({ n: 200, sum: 30 }) // 0.15
  */
 export function meanOf(stats: ProportionStats | MeanStats): number | null {
   return stats.n > 0 ? stats.sum / stats.n : null
 }
 
-/** Sample variance s² = (Σx² − (Σx)²/n) / (n − 1) (requires n ≥ 2). */
+/** Sample variance s² = (Σx² − (Σx)²/n) / (n − 1) (requires n ≥ 2); the computational form of Bessel's unbiased estimator. */
 export function sampleVariance(n: number, sum: number, sumSquares: number): number {
   return centeredSumOfSquares(n, sum, sumSquares) / (n - 1)
 }
 
-/** Summary of a 0/1 outcome: mean p = Σx/n, variance p(1 − p). */
+/** Summary of a 0/1 outcome: mean p = Σx/n, variance p(1 − p) (Bernoulli; gbstats ProportionStatistic). */
 export function summarizeProportion(stats: ProportionStats): ArmSummary {
   const p = stats.sum / stats.n
   return { n: stats.n, mean: p, variance: Math.max(0, p * (1 - p)) }
 }
 
-/** Summary of a per-customer value: mean Σx/n, sample variance with n − 1. */
+/** Summary of a per-customer value: mean Σx/n, sample variance with n − 1 (gbstats SampleMeanStatistic). */
 export function summarizeMean(stats: MeanStats): ArmSummary {
   return { n: stats.n, mean: stats.sum / stats.n, variance: sampleVariance(stats.n, stats.sum, stats.sumSquares) }
 }

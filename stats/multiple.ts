@@ -7,8 +7,8 @@ import type { AdjustmentMethod, Comparison } from './types.ts'
 
 /**
  * Adjusted p-values, in input order; nulls (not-estimable comparisons) pass through and do not count in m.
- * Holm: sorted p₍₁₎ ≤ … ≤ p₍ₘ₎, p̃₍ᵢ₎ = max_{j ≤ i} min(1, (m − j + 1) p₍ⱼ₎).
- * BH: p̃₍ᵢ₎ = min_{j ≥ i} min(1, m p₍ⱼ₎ / j).
+ * Holm (1979): sorted p₍₁₎ ≤ … ≤ p₍ₘ₎, p̃₍ᵢ₎ = max_{j ≤ i} min(1, (m − j + 1) p₍ⱼ₎).
+ * Benjamini–Hochberg (1995): p̃₍ᵢ₎ = min_{j ≥ i} min(1, m p₍ⱼ₎ / j) (the adjusted p-values of R's p.adjust).
  * @example adjustPValues([0.01, 0.04, null, 0.03], 'holm') // [0.03, 0.06, null, 0.06]
  */
 export function adjustPValues(pValues: (number | null)[], method: AdjustmentMethod): (number | null)[] {
@@ -35,8 +35,8 @@ export function adjustPValues(pValues: (number | null)[], method: AdjustmentMeth
 }
 
 /**
- * Adjust the p-values of one report's comparisons together and set `adjustedPValue`, `adjustment` and
- * `significant` (adjusted p < each comparison's α). Intervals are left as they are (marginal, unadjusted);
+ * Adjust the p-values of one report's comparisons together (Holm 1979 or Benjamini–Hochberg 1995, see
+ * adjustPValues) and set `adjustedPValue`, `adjustment` and `significant` (p̃ < each comparison's α). Intervals are left as they are (marginal, unadjusted);
  * the report states the method. Returns new objects; the inputs are not changed.
  */
 export function applyAdjustment<T extends Comparison>(comparisons: T[], method: AdjustmentMethod): T[] {

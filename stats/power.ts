@@ -103,7 +103,7 @@ export function sampleSizePerArm(baseline: PlanningBaseline, plan: PlanningOptio
 
 /**
  * Power of the two-sided test to detect δ with n customers per arm: Φ(|δ|/√(V(δ)/n) − z_{1−α/2}) (the far
- * tail, below 1e-3 of α at any useful power, is left out as in the sample-size formula).
+ * tail, below 1e-3 of α at any useful power, is left out as in the sample-size formula; Chow et al. §3.2).
  */
 export function powerAt(baseline: PlanningBaseline, perArm: number, mde: number, mdeKind: 'relative' | 'absolute', alpha = 0.05): number | null {
   if (baselineProblem(baseline, mdeKind) || !(perArm >= 2)) return null

@@ -11,6 +11,7 @@ import type { CompareOptions, Comparison, NotEstimable, RatioStats } from './typ
 
 /**
  * The arm's ratio R = ΣN / ΣD (= mean numerator over mean denominator); null when ΣD = 0.
+ * Reference: Deng, Knoblich, Lu (2018), §3.
  * @example ratioMean({ n: 3, numSum: 90, numSumSquares: 3000, denSum: 3, denSumSquares: 3, crossSum: 90 }) // 30
  */
 export function ratioMean(stats: RatioStats): number | null {
@@ -20,7 +21,7 @@ export function ratioMean(stats: RatioStats): number | null {
 /**
  * Per-customer delta-method variance of R = μN/μD:
  * σ²R = (σ²N − 2R·Cov(N, D) + R²σ²D) / μD², sample (co)variances with n − 1,
- * so that Var(R̂) ≈ σ²R / n. Requires n ≥ 2 and μD ≠ 0.
+ * so that Var(R̂) ≈ σ²R / n. Requires n ≥ 2 and μD ≠ 0. Reference: Deng, Knoblich, Lu (2018), eq. (2).
  */
 export function summarizeRatio(stats: RatioStats): ArmSummary {
   const { n } = stats

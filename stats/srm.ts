@@ -18,7 +18,7 @@ export interface SrmResult {
 }
 
 /**
- * Chi-square goodness-of-fit test of observed counts against weights (any positive scale, e.g. [50, 50] or
+ * Pearson's (1900) chi-square goodness-of-fit test of observed counts against weights (any positive scale, e.g. [50, 50] or
  * [0.45, 0.45, 0.1]): χ² = Σ (Oᵢ − Eᵢ)²/Eᵢ, df = k − 1, p = P(χ²_df > χ²), mismatch when p < threshold.
  * Arms with weight 0 are left out unless they received customers, which is a mismatch by itself.
  * @example srmTest([5000, 5400], [0.5, 0.5]) // { chiSquare: 15.38, df: 1, pValue: 8.8e-5, mismatch: true }

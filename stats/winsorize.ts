@@ -22,7 +22,8 @@ export function winsorizeCap(values: number[], percentile: number): number | nul
 }
 
 /**
- * Values capped from above: min(x, cap). Only the upper tail is capped (revenue outliers are large).
+ * Values capped from above: min(x, cap). Only the upper tail is capped (revenue outliers are large); Kohavi,
+ * Tang, Xu (2020) §22 call this capping/winsorizing.
  * @example winsorize([1, 2, 300], 50) // [1, 2, 50]
  */
 export function winsorize(values: number[], cap: number): number[] {
