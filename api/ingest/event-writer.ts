@@ -25,6 +25,11 @@ export interface EventWriterOptions {
   recentIds?: number
   /** Rows per ClickHouse insert. */
   maxBatchRows?: number
+  /**
+   * Look up each batch's ids in storage first, so that re-importing a file reports its rows as duplicates
+   * (the bulk importer turns this on; the API relies on memory and query-time dedup to stay fast).
+   */
+  checkStored?: boolean
 }
 
 /**
@@ -43,8 +48,12 @@ export class EventWriter {
   /** Ids whose insert is in flight, per insert, with the promise that settles when it is durable. */
   private inFlight: Array<{ ids: Set<string>; done: Promise<void> }> = []
   private readonly generationSize: number
+  private readonly ch: ClickHouse
+  private readonly checkStored: boolean
 
   constructor(ch: ClickHouse, opts: EventWriterOptions = {}) {
+    this.ch = ch
+    this.checkStored = opts.checkStored ?? false
     this.generationSize = Math.max(1, Math.floor((opts.recentIds ?? 100_000) / 2))
     this.batcher = new InsertBatcher<EventRow>({
       write: async (rows) => {
@@ -83,7 +92,13 @@ export class EventWriter {
       freshIds.add(id)
       fresh.push(row)
     }
-    // A duplicate row inside this very request was counted above without being written twice.
+    if (this.checkStored && fresh.length) {
+      const stored = await this.storedIds(fresh)
+      if (stored.size) {
+        duplicates += stored.size
+        for (let i = fresh.length - 1; i >= 0; i--) if (stored.has(fresh[i].event_id)) fresh.splice(i, 1)
+      }
+    }
     const write = this.batcher.add(fresh)
     const entry = { ids: freshIds, done: write }
     if (fresh.length) this.inFlight.push(entry)
@@ -95,6 +110,16 @@ export class EventWriter {
     }
     this.remember(freshIds)
     return { accepted: fresh.length, duplicates }
+  }
+
+  private async storedIds(rows: EventRow[]): Promise<Set<string>> {
+    // The sorting key starts with customer_id, so filtering on both keeps this an index lookup.
+    const result = await this.ch.client.query({
+      query: 'SELECT DISTINCT event_id FROM events WHERE customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}',
+      query_params: { customers: [...new Set(rows.map((r) => r.customer_id))], ids: rows.map((r) => r.event_id) },
+      format: 'JSONEachRow',
+    })
+    return new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id))
   }
 
   private remember(ids: Set<string>) {
