@@ -263,6 +263,25 @@ describe('CUPED recomputed by brute force over raw rows (Deng, Xu, Kohavi, Walke
 })
 
 describe('interval and p-value are two views of one test', () => {
+  it('significant (p < α) exactly when the interval excludes 0, fixed-horizon and sequential, α from 0.2 to 1e-10', () => {
+    const rng = new Random(90)
+    let significantSeen = 0
+    for (let i = 0; i < 3000; i++) {
+      const n = 20 + Math.floor(rng.uniform() * 20_000)
+      const a = { n, sum: rng.binomial(n, 0.1) }
+      const b = { n, sum: rng.binomial(n, 0.1 * (1 + 0.3 * rng.uniform())) }
+      const alpha = [0.2, 0.05, 0.01, 1e-4, 1e-10][i % 5]
+      for (const sequential of [false, { tuning: 1000 + 9000 * rng.uniform() }]) {
+        const c = compareProportions(a, b, { alpha, sequential, kind: i % 2 ? 'absolute' : 'relative' })
+        if (!c.ci) continue
+        const excludesZero = c.ci[0] > 0 || c.ci[1] < 0
+        expect(c.significant, JSON.stringify({ a, b, alpha, sequential, ci: c.ci, p: c.pValue })).toBe(excludesZero)
+        if (c.significant) significantSeen++
+      }
+    }
+    expect(significantSeen).toBeGreaterThan(500)
+  })
+
   it('a fixed-horizon interval at the p-value as α has 0 exactly on its edge', () => {
     const a = { n: 500, sum: 10_200, sumSquares: 230_000 }
     const b = { n: 480, sum: 10_300, sumSquares: 240_000 }
