@@ -3,7 +3,7 @@
  * see sums in production (delta method, ratio metrics, CUPED).
  */
 import { describe, expect, it } from 'vitest'
-import { compareCuped, compareMeans, compareProportions, compareRatios, kaplanMeier, type CupedStats, type RatioStats } from '../../../stats/index.ts'
+import { compareCuped, compareMeans, compareProportions, compareRatios, kaplanMeier, type CompareOptions, type CupedStats, type RatioStats } from '../../../stats/index.ts'
 import { expectClose, expectIntervalClose } from './support/close.ts'
 import { Random } from './support/random.ts'
 
@@ -271,7 +271,8 @@ describe('interval and p-value are two views of one test', () => {
       const a = { n, sum: rng.binomial(n, 0.1) }
       const b = { n, sum: rng.binomial(n, 0.1 * (1 + 0.3 * rng.uniform())) }
       const alpha = [0.2, 0.05, 0.01, 1e-4, 1e-10][i % 5]
-      for (const sequential of [false, { tuning: 1000 + 9000 * rng.uniform() }]) {
+      const modes: CompareOptions['sequential'][] = [false, { tuning: 1000 + 9000 * rng.uniform() }]
+      for (const sequential of modes) {
         const c = compareProportions(a, b, { alpha, sequential, kind: i % 2 ? 'absolute' : 'relative' })
         if (!c.ci) continue
         const excludesZero = c.ci[0] > 0 || c.ci[1] < 0
