@@ -1,0 +1,99 @@
+import type { z } from '@hono/zod-openapi'
+import type { Experiment, ExperimentCreate, ExperimentStatus, Note } from '../../../api/experiments/schema.ts'
+import type { Settings } from '../../../api/settings/store.ts'
+import type { Role } from '../../../api/auth/keys.ts'
+import { session, signOut } from './session.svelte.ts'
+
+export type { Experiment, ExperimentStatus, Note, Settings, Role }
+/** What the form sends: defaults may be omitted, exactly as the API's schema reads its input. */
+export type ExperimentDraft = z.input<typeof ExperimentCreate>
+export type NoteInput = { kind: Note['kind']; body: string; chosenArm?: string }
+export type Transition = 'start' | 'pause' | 'resume' | 'stop'
+
+export interface ApiKey {
+  id: string
+  name: string
+  role: Role
+  prefix: string
+  createdAt: string
+  revokedAt: string | null
+}
+
+export interface AuditEntry {
+  id: number
+  actor: string
+  action: string
+  entityType: string
+  entityId: string
+  before: unknown
+  after: unknown
+  at: string
+}
+
+/** An error answer of the API (`{ error: { code, message, field } }`), or `network` when there was none. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+const BASE = '/v1'
+
+async function request<T>(method: string, path: string, body?: unknown, key = session.key): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (key) headers.authorization = `Bearer ${key}`
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  let res: Response
+  try {
+    res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  } catch {
+    throw new ApiError(0, 'network', 'Could not reach the API. Check your connection and try again.')
+  }
+  const text = await res.text()
+  let data: unknown = null
+  if (text) {
+    try {
+      data = JSON.parse(text)
+    } catch {
+      data = null
+    }
+  }
+  if (!res.ok) {
+    const error = (data as { error?: { code?: string; message?: string; field?: string } } | null)?.error
+    const failure = new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `The API answered ${res.status} ${res.statusText}.`, error?.field)
+    // A rejected key is forgotten so the key prompt comes back, saying why.
+    if (res.status === 401 && key === session.key) signOut(failure.message)
+    throw failure
+  }
+  return data as T
+}
+
+const path = (id: string) => encodeURIComponent(id)
+
+/** Checks a key before keeping it: the dashboard needs one that may read. */
+export function checkKey(key: string): Promise<unknown> {
+  return request('GET', '/settings', undefined, key)
+}
+
+export const listExperiments = (status?: ExperimentStatus) =>
+  request<{ experiments: Experiment[] }>('GET', `/experiments${status ? `?status=${status}` : ''}`).then((r) => r.experiments)
+export const getExperiment = (id: string) => request<Experiment>('GET', `/experiments/${path(id)}`)
+export const createExperiment = (draft: ExperimentDraft) => request<Experiment>('POST', '/experiments', draft)
+export const transitionExperiment = (id: string, transition: Transition) => request<Experiment>('POST', `/experiments/${path(id)}/${transition}`)
+export const listNotes = (id: string) => request<{ notes: Note[] }>('GET', `/experiments/${path(id)}/notes`).then((r) => r.notes)
+export const addNote = (id: string, note: NoteInput) => request<Note>('POST', `/experiments/${path(id)}/notes`, note)
+
+export const getSettings = () => request<Settings>('GET', '/settings')
+export const updateSettings = (update: Partial<Settings>) => request<Settings>('PUT', '/settings', update)
+
+export const listKeys = () => request<{ keys: ApiKey[] }>('GET', '/keys').then((r) => r.keys)
+export const createKey = (input: { name: string; role: Role }) => request<ApiKey & { key: string }>('POST', '/keys', input)
+export const revokeKey = (id: string) => request<null>('DELETE', `/keys/${path(id)}`)
+
+export const listAudit = (limit = 50) => request<{ entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`).then((r) => r.entries)

@@ -1,0 +1,168 @@
+import type { ExperimentDraft } from './api.ts'
+import type { MetricKey } from './metrics.ts'
+import type { OfferType } from './offers.ts'
+import { rowForErrorField, rowsToCondition, type TargetingRow } from './targeting.ts'
+
+/**
+ * The new-experiment form as people fill it in: shares as percentages, one control chosen by radio, targeting
+ * as rows. `toDraft` turns it into the API's ExperimentCreate body; the API validates, and its error's `field`
+ * (`arms.1.weight`) is mapped back to an input by `errorTarget`.
+ */
+
+export interface ArmForm {
+  /** Stable identity for the list while arms are added and removed. */
+  uid: number
+  key: string
+  name: string
+  weightPct: number | null
+  offerType: OfferType
+  value: number | null
+  currency: string
+  unitCost: number | null
+}
+
+export interface ExperimentForm {
+  id: string
+  name: string
+  hypothesis: string
+  arms: ArmForm[]
+  controlUid: number
+  holdoutPct: number | null
+  coveragePct: number | null
+  targeting: TargetingRow[]
+  namespaceEnabled: boolean
+  namespaceName: string
+  namespaceStartPct: number | null
+  namespaceEndPct: number | null
+  primaryMetric: MetricKey
+  guardrails: MetricKey[]
+  attributionDays: number | null
+  ltvDays: number | null
+  alpha: number | null
+  cuped: boolean
+  cupedLookbackDays: number | null
+  sequential: boolean
+  winsorize: boolean
+  winsorizePercentile: number | null
+  multipleTesting: 'holm' | 'bh' | 'none'
+  mdePct: number | null
+  defaultMarginRatePct: number | null
+}
+
+export const MIN_ARMS = 2
+export const MAX_ARMS = 10
+
+let nextUid = 1
+export function newArm(partial: Partial<ArmForm> = {}): ArmForm {
+  return { uid: nextUid++, key: '', name: '', weightPct: null, offerType: 'percent_off', value: null, currency: 'USD', unitCost: null, ...partial }
+}
+
+/** A control and one variant, split evenly, with the API's analysis defaults. */
+export function blankForm(): ExperimentForm {
+  const control = newArm({ key: 'control', name: 'Control (message only)', weightPct: 50, offerType: 'none', value: 0 })
+  const variant = newArm({ key: 'variant', name: 'Variant', weightPct: 50, offerType: 'percent_off', value: 15 })
+  return {
+    id: '',
+    name: '',
+    hypothesis: '',
+    arms: [control, variant],
+    controlUid: control.uid,
+    holdoutPct: 10,
+    coveragePct: 100,
+    targeting: [],
+    namespaceEnabled: false,
+    namespaceName: '',
+    namespaceStartPct: 0,
+    namespaceEndPct: 100,
+    primaryMetric: 'reactivation',
+    guardrails: ['unsubscribe'],
+    attributionDays: 30,
+    ltvDays: 90,
+    alpha: 0.05,
+    cuped: true,
+    cupedLookbackDays: 90,
+    sequential: false,
+    winsorize: false,
+    winsorizePercentile: 99,
+    multipleTesting: 'holm',
+    mdePct: 5,
+    defaultMarginRatePct: 30,
+  }
+}
+
+/** Weights that split 100% as evenly as two decimals allow (the last arm takes the rounding). */
+export function evenWeights(count: number): number[] {
+  const each = Math.floor(10_000 / count) / 100
+  return Array.from({ length: count }, (_, i) => (i === count - 1 ? +(100 - each * (count - 1)).toFixed(2) : each))
+}
+
+// A percentage becomes a share without float noise (33.33 → 0.3333, not 0.33329999999999999).
+const share = (pct: number | null) => (pct === null || pct === undefined ? pct : +(pct / 100).toFixed(10)) as number
+// An empty number input is sent as null so the API names the field that is missing.
+const num = (x: number | null) => x as number
+
+export function toDraft(form: ExperimentForm): ExperimentDraft {
+  const draft: ExperimentDraft = {
+    name: form.name.trim(),
+    hypothesis: form.hypothesis.trim(),
+    arms: form.arms.map((arm) => ({
+      key: arm.key.trim(),
+      name: arm.name.trim(),
+      weight: share(arm.weightPct),
+      isControl: arm.uid === form.controlUid,
+      offer: {
+        type: arm.offerType,
+        value: arm.offerType === 'none' || arm.offerType === 'free_shipping' ? 0 : num(arm.value),
+        ...(arm.offerType === 'amount_off' && arm.currency.trim() ? { currency: arm.currency.trim().toUpperCase() } : {}),
+        ...(arm.unitCost !== null && arm.unitCost !== undefined && arm.offerType !== 'none' ? { unitCost: arm.unitCost } : {}),
+      },
+    })),
+    holdoutPct: share(form.holdoutPct),
+    coverage: share(form.coveragePct),
+    targeting: rowsToCondition(form.targeting),
+    namespace: form.namespaceEnabled ? { name: form.namespaceName.trim(), range: [share(form.namespaceStartPct), share(form.namespaceEndPct)] } : null,
+    analysis: {
+      primaryMetric: form.primaryMetric,
+      guardrails: form.guardrails.filter((g) => g !== form.primaryMetric),
+      attributionDays: num(form.attributionDays),
+      ltvDays: num(form.ltvDays),
+      alpha: num(form.alpha),
+      cuped: { enabled: form.cuped, lookbackDays: num(form.cupedLookbackDays) },
+      sequential: { enabled: form.sequential },
+      winsorize: { enabled: form.winsorize, percentile: share(form.winsorizePercentile) },
+      multipleTesting: form.multipleTesting,
+      mde: share(form.mdePct),
+      defaultMarginRate: share(form.defaultMarginRatePct),
+    },
+  }
+  if (form.id.trim()) draft.id = form.id.trim()
+  return draft
+}
+
+/** Every field path the form has an input (or a group) for, as the API names them. */
+export function formFields(form: ExperimentForm): string[] {
+  const arms = form.arms.flatMap((_, i) => ['key', 'name', 'weight', 'offer.type', 'offer.value', 'offer.currency', 'offer.unitCost'].map((f) => `arms.${i}.${f}`))
+  const rows = form.targeting.flatMap((_, i) => [`targeting.${i}.attribute`, `targeting.${i}.value`])
+  const analysis = ['primaryMetric', 'guardrails', 'attributionDays', 'ltvDays', 'alpha', 'cuped.lookbackDays', 'sequential', 'winsorize.percentile', 'multipleTesting', 'mde', 'defaultMarginRate'].map((f) => `analysis.${f}`)
+  return ['id', 'name', 'hypothesis', 'arms', ...arms, 'holdoutPct', 'coverage', 'targeting', ...rows, 'namespace', 'namespace.name', 'namespace.range', 'analysis', ...analysis]
+}
+
+/**
+ * The form field an API error belongs to: the exact path when the form has it, else the nearest enclosing
+ * group (`analysis.cuped.enabled` → `analysis`); targeting paths are mapped to builder rows.
+ */
+export function errorTarget(field: string | undefined, known: string[]): string | null {
+  if (!field) return null
+  const row = rowForErrorField(field)
+  if (row) field = `targeting.${row.row}.${row.part}`
+  const set = new Set(known)
+  const parts = field.split('.')
+  while (parts.length) {
+    const candidate = parts.join('.')
+    if (set.has(candidate)) return candidate
+    parts.pop()
+  }
+  return null
+}
+
+

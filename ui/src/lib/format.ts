@@ -1,0 +1,118 @@
+/**
+ * Numbers for people. Every formatter answers "—" for null, undefined, NaN and ±Infinity, so a missing or
+ * undefined statistic never reaches the screen as "NaN%".
+ */
+
+export const DASH = '—'
+// A real minus sign lines up with "+" in tabular figures; a hyphen looks like a dash.
+const MINUS = '\u2212'
+
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
+
+function signed(text: string, x: number): string {
+  if (text.startsWith('-')) return MINUS + text.slice(1)
+  return x > 0 ? `+${text}` : text
+}
+
+/** A share as a percentage: `percent(0.1234)` → "12.3%". */
+export function percent(x: number | null | undefined, digits = 1): string {
+  if (!isNumber(x)) return DASH
+  return `${(x * 100).toFixed(digits).replace('-', MINUS)}%`
+}
+
+/** A relative change with its sign: `signedPercent(0.045)` → "+4.5%". */
+export function signedPercent(x: number | null | undefined, digits = 1): string {
+  if (!isNumber(x)) return DASH
+  const rounded = Number((x * 100).toFixed(digits))
+  return `${signed((rounded === 0 ? 0 : rounded).toFixed(digits), rounded)}%`
+}
+
+/** A difference of two rates in percentage points: `pp(0.032)` → "+3.2 pp". */
+export function pp(delta: number | null | undefined, digits = 1): string {
+  if (!isNumber(delta)) return DASH
+  const rounded = Number((delta * 100).toFixed(digits))
+  return `${signed((rounded === 0 ? 0 : rounded).toFixed(digits), rounded)} pp`
+}
+
+const currencyFormats = new Map<string, Intl.NumberFormat>()
+
+/** Money: `currency(1234.5)` → "$1,234.50"; `currency(-2, 'EUR')` → "−€2.00". */
+export function currency(x: number | null | undefined, code = 'USD', digits = 2): string {
+  if (!isNumber(x)) return DASH
+  const key = `${code}:${digits}`
+  let format = currencyFormats.get(key)
+  if (!format) {
+    try {
+      format = new Intl.NumberFormat('en-US', { style: 'currency', currency: code, minimumFractionDigits: digits, maximumFractionDigits: digits })
+    } catch {
+      format = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: digits, maximumFractionDigits: digits })
+    }
+    currencyFormats.set(key, format)
+  }
+  return format.format(x).replace('-', MINUS)
+}
+
+/** A signed money difference: `signedCurrency(1.2)` → "+$1.20". */
+export function signedCurrency(x: number | null | undefined, code = 'USD', digits = 2): string {
+  if (!isNumber(x)) return DASH
+  const text = currency(Math.abs(x), code, digits)
+  return x > 0 ? `+${text}` : x < 0 ? `${MINUS}${text}` : text
+}
+
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 })
+/** Large counts for headlines: `compact(12345)` → "12.3K". */
+export function compact(x: number | null | undefined): string {
+  return isNumber(x) ? compactFormat.format(x).replace('-', MINUS) : DASH
+}
+
+/** A count with thousands separators, rounded: `integer(12345.6)` → "12,346". */
+export function integer(x: number | null | undefined): string {
+  return isNumber(x) ? Math.round(x).toLocaleString('en-US').replace('-', MINUS) : DASH
+}
+
+/** A plain number with fixed decimals: `decimal(0.05, 2)` → "0.05". */
+export function decimal(x: number | null | undefined, digits = 2): string {
+  return isNumber(x) ? x.toFixed(digits).replace('-', MINUS) : DASH
+}
+
+/** A p-value as analysts write it: "< 0.001" below a thousandth. */
+export function pValue(p: number | null | undefined): string {
+  if (!isNumber(p)) return DASH
+  return p < 0.001 ? '< 0.001' : p.toFixed(3)
+}
+
+function toDate(value: string | number | Date | null | undefined): Date | null {
+  if (value === null || value === undefined || value === '') return null
+  const d = value instanceof Date ? value : new Date(value)
+  return Number.isNaN(d.getTime()) ? null : d
+}
+
+const dateFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric' })
+const dateTimeFormat = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+
+/** `date('2026-11-22T10:00:00Z')` → "Nov 22, 2026". */
+export function date(value: string | number | Date | null | undefined): string {
+  const d = toDate(value)
+  return d ? dateFormat.format(d) : DASH
+}
+
+/** `dateTime('2026-11-22T10:00:00Z')` → "Nov 22, 2026, 10:00 AM" (local time). */
+export function dateTime(value: string | number | Date | null | undefined): string {
+  const d = toDate(value)
+  return d ? dateTimeFormat.format(d) : DASH
+}
+
+/** Whole days between two instants (to defaults to now): `daysBetween(start)` → 12. */
+export function daysBetween(from: string | number | Date | null | undefined, to: string | number | Date = Date.now()): number | null {
+  const a = toDate(from)
+  const b = toDate(to)
+  if (!a || !b) return null
+  return Math.max(0, Math.floor((b.getTime() - a.getTime()) / 86_400_000))
+}
+
+/** "1 day", "12 days"; "—" when unknown. */
+export function days(n: number | null | undefined): string {
+  if (!isNumber(n)) return DASH
+  const rounded = Math.ceil(n)
+  return `${integer(rounded)} ${rounded === 1 ? 'day' : 'days'}`
+}
