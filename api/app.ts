@@ -18,6 +18,8 @@ import { experimentRoutes } from './routes/experiments.ts'
 import { assignRoutes } from './routes/assign.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
+import { reportRoutes } from './routes/reports.ts'
+import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 
 export interface AppDeps {
@@ -80,7 +82,9 @@ export async function createApp(deps: AppDeps) {
   })
 
   app.route('/', healthRoutes({ db, ch }))
-  app.route('/v1/experiments', experimentRoutes({ db, keys, cache }))
+  const reports = new ReportCache(ch)
+  app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
+  app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
   app.route('/v1/events', eventRoutes({ keys, events }))
   app.route('/v1', adminRoutes({ db, keys, cache }))

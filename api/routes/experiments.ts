@@ -18,8 +18,9 @@ function checkTargeting(targeting: Record<string, unknown> | null | undefined) {
   if (problem) throw new ApiError(400, 'invalid_input', `targeting${problem.path ? '.' + problem.path : ''}: ${problem.message}`, `targeting${problem.path ? '.' + problem.path : ''}`)
 }
 
-export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cache: ExperimentCache }) {
+export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cache: ExperimentCache; now?: () => number }) {
   const { db, keys, cache } = deps
+  const clock = () => new Date((deps.now ?? Date.now)())
   const app = newRouter()
   const tags = ['Experiments']
   const read = requirePermission(keys, 'read')
@@ -38,7 +39,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
     async (c) => {
       const input = c.req.valid('json')
       checkTargeting(input.targeting)
-      const created = await createExperiment(db, input, c.get('identity').name)
+      const created = await createExperiment(db, input, c.get('identity').name, clock())
       await cache.refresh()
       return c.json(created, 201)
     },
@@ -56,7 +57,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
     async (c) => {
       const update = c.req.valid('json')
       checkTargeting(update.targeting)
-      const updated = await updateExperiment(db, c.req.valid('param').id, update, c.get('identity').name)
+      const updated = await updateExperiment(db, c.req.valid('param').id, update, c.get('identity').name, clock())
       await cache.refresh()
       return c.json(updated, 200)
     },
@@ -67,7 +68,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
       createRoute({ method: 'post', path: `/{id}/${transition}`, tags, summary: `${transition[0].toUpperCase()}${transition.slice(1)} an experiment`, security: bearer, middleware: [edit] as const,
         request: { params: IdParam }, responses: { 200: json(Experiment), ...standardErrors } }),
       async (c) => {
-        const updated = await transitionExperiment(db, c.req.valid('param').id, transition, c.get('identity').name)
+        const updated = await transitionExperiment(db, c.req.valid('param').id, transition, c.get('identity').name, clock())
         await cache.refresh()
         return c.json(updated, 200)
       },
@@ -84,7 +85,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
     createRoute({ method: 'post', path: '/{id}/notes', tags, summary: 'Add a note, hypothesis or decision (with the chosen arm)', security: bearer, middleware: [edit] as const,
       request: { params: IdParam, body: jsonBody(NoteCreate) }, responses: { 201: json(Note, 'Created'), ...standardErrors } }),
     async (c) => {
-      const note = await addNote(db, c.req.valid('param').id, c.req.valid('json'), c.get('identity').name)
+      const note = await addNote(db, c.req.valid('param').id, c.req.valid('json'), c.get('identity').name, clock())
       await cache.refresh()
       return c.json(note, 201)
     },

@@ -1,0 +1,234 @@
+import { adjustPValues, kaplanMeier, srmTest, type SrmResult } from '../../stats/index.ts'
+import { armShares } from '../assignment/index.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { Experiment, MetricKey } from '../experiments/schema.ts'
+import { customerWindowParams } from './sql/customer-window.ts'
+import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
+import { survivalSql } from './sql/survival.ts'
+import { metricByKey, metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
+import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import { armEconomics, type Economics } from './economics.ts'
+import { summarizeMetric } from './summary.ts'
+
+const DAY = 86_400_000
+
+export interface ReportQuery {
+  /** Outcome window in days; defaults to the experiment's attributionDays. */
+  window?: number
+  metrics?: MetricKey[]
+  /** Attribute captured at first exposure to break the report down by. */
+  dimension?: string
+  /** Report as of this instant (ms); defaults to now. */
+  asOf?: number
+}
+
+export interface ReportArm {
+  key: string
+  name: string
+  isControl: boolean
+  isHoldout: boolean
+  offer: unknown
+  n: number
+  expectedShare: number
+  observedShare: number | null
+}
+
+export interface MetricResult {
+  key: MetricKey
+  label: string
+  kind: MetricDefinition['kind']
+  format: MetricDefinition['format']
+  higherIsBetter: boolean
+  isPrimary: boolean
+  isGuardrail: boolean
+  values: Array<{ arm: string; n: number; value: number | null }>
+  comparisons: MetricComparison[]
+  survival?: Array<{ arm: string } & ArmSurvival>
+  summary: string
+}
+
+export interface SegmentResult {
+  value: string
+  arms: Array<{ arm: string; n: number }>
+  metrics: Array<Pick<MetricResult, 'key' | 'values' | 'comparisons'>>
+}
+
+export interface ExperimentReport {
+  experimentId: string
+  name: string
+  status: Experiment['status']
+  generatedAt: string
+  asOf: string
+  startedAt: string | null
+  window: { attributionDays: number; ltvDays: number; cupedLookbackDays: number | null }
+  settings: { alpha: number; multipleTesting: 'holm' | 'bh' | 'none'; sequential: boolean; cuped: boolean; winsorize: number | null }
+  arms: ReportArm[]
+  totalCustomers: number
+  srm: (SrmResult & { expected: Record<string, number>; observed: Record<string, number> }) | null
+  metrics: MetricResult[]
+  economics: Economics[]
+  breakdown: { dimension: string; segments: SegmentResult[] } | null
+}
+
+async function queryRows(ch: ClickHouse, query: string, params: Record<string, unknown>) {
+  const r = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
+  return r.json<Record<string, unknown>>()
+}
+
+/** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
+function comparePairs(arms: ReportArm[]): Array<[string, string, 'control' | 'holdout']> {
+  const control = arms.find((a) => a.isControl)!
+  const pairs: Array<[string, string, 'control' | 'holdout']> = []
+  for (const a of arms) if (!a.isControl && !a.isHoldout) pairs.push([control.key, a.key, 'control'])
+  if (arms.some((a) => a.isHoldout)) for (const a of arms) if (!a.isHoldout) pairs.push(['holdout', a.key, 'holdout'])
+  return pairs
+}
+
+function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>, arms: ReportArm[], settings: ComparisonSettings) {
+  const pairs = comparePairs(arms)
+  return defs.map((def) => ({
+    def,
+    values: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(rows, a.key).n, value: armValue(def, rowOrEmpty(rows, a.key)) })),
+    comparisons: pairs.map(([b, v, against]) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, settings)).filter((c): c is MetricComparison => c !== null),
+  }))
+}
+
+/** Adjusts p-values across every tested comparison of the report (variants × metrics) and resets significance. */
+function adjustAcrossReport(all: MetricComparison[], method: 'holm' | 'bh' | 'none', alpha: number) {
+  if (method === 'none') return
+  const adjusted = adjustPValues(all.map((c) => c.pValue), method)
+  all.forEach((c, i) => {
+    c.adjustedPValue = adjusted[i]
+    c.adjustment = method
+    c.significant = adjusted[i] !== null && adjusted[i]! < alpha
+  })
+}
+
+/**
+ * The experiment report: per-arm values of every metric over each customer's window from first exposure,
+ * each variant vs control and each arm vs the experiment holdout (relative lift tested, absolute beside it),
+ * p-values adjusted across the report, CUPED and sequential intervals as configured, the SRM check against
+ * the configured split, offer economics, Kaplan–Meier curves and an optional segment breakdown.
+ */
+export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now()): Promise<ExperimentReport> {
+  const a = exp.analysis
+  const asOf = q.asOf ?? now
+  const attributionDays = q.window ?? a.attributionDays
+  const params = {
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate }),
+    winsorP: a.winsorize.percentile,
+  }
+  const winsorize = a.winsorize.enabled
+  const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
+  const defs = metricDefinitions.filter((m) => wanted.has(m.key))
+  const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
+
+  const [statRows, survivalRows, segmentRows] = await Promise.all([
+    queryRows(ch, armStatsSql({ segmented: false, winsorize }), params),
+    wanted.has('time_to_purchase') ? queryRows(ch, survivalSql, params) : Promise.resolve([]),
+    q.dimension ? queryRows(ch, armStatsSql({ segmented: true, winsorize }), { ...params, dimension: q.dimension }) : Promise.resolve([]),
+  ])
+  const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
+
+  const shares = armShares(exp)
+  const armList: ReportArm[] = [
+    ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true, offer: null }] : []),
+    ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false, offer: arm.offer })),
+  ].map((arm) => ({ ...arm, n: rowOrEmpty(rows, arm.key).n, expectedShare: shares[arm.key] ?? 0, observedShare: null as number | null }))
+  const total = armList.reduce((s, arm) => s + arm.n, 0)
+  for (const arm of armList) arm.observedShare = total > 0 ? arm.n / total : null
+  const srm = total > 0 ? { ...srmTest(armList.map((x) => x.n), armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x) => [x.key, x.n])) } : null
+
+  const computed = metricResults(defs, rows, armList, settings)
+  adjustAcrossReport(computed.flatMap((m) => m.comparisons), a.multipleTesting, a.alpha)
+
+  const survivalByArm = survival(survivalRows, a.alpha)
+  const armNames = new Map(armList.map((x) => [x.key, x.name]))
+  const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => ({
+    key: def.key,
+    label: def.label,
+    kind: def.kind,
+    format: def.format,
+    higherIsBetter: def.higherIsBetter,
+    isPrimary: def.key === a.primaryMetric,
+    isGuardrail: a.guardrails.includes(def.key),
+    values,
+    comparisons,
+    ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByArm.get(x.key) ?? emptySurvival) })) } : {}),
+    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm) : summarizeMetric(def, comparisons, armNames, a.multipleTesting),
+  }))
+
+  const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
+
+  return {
+    experimentId: exp.id,
+    name: exp.name,
+    status: exp.status,
+    generatedAt: new Date(now).toISOString(),
+    asOf: new Date(asOf).toISOString(),
+    startedAt: exp.startedAt,
+    window: { attributionDays, ltvDays: a.ltvDays, cupedLookbackDays: a.cuped.enabled ? a.cuped.lookbackDays : null },
+    settings: { alpha: a.alpha, multipleTesting: a.multipleTesting, sequential: a.sequential.enabled, cuped: a.cuped.enabled, winsorize: winsorize ? a.winsorize.percentile : null },
+    arms: armList,
+    totalCustomers: total,
+    srm,
+    metrics,
+    economics,
+    breakdown: q.dimension ? { dimension: q.dimension, segments: segments(segmentRows.map(parseArmStats), armList, defs.filter((d) => d.kind !== 'survival'), settings, a.multipleTesting, a.alpha) } : null,
+  }
+}
+
+interface ArmSurvival {
+  median: number | null
+  medianCi: [number | null, number | null]
+  n: number
+  events: number
+  points: Array<{ time: number; survival: number; lower: number; upper: number }>
+}
+const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [] }
+
+function survival(rows: Record<string, unknown>[], alpha: number) {
+  const byArm = new Map<string, { time: number; events: number; censored: number }[]>()
+  for (const r of rows) {
+    const list = byArm.get(String(r.arm)) ?? []
+    // A purchase on day index d happened within d + 1 days; a customer censored at d was followed d full days.
+    const events = Number(r.events)
+    const censored = Number(r.censored)
+    if (events) list.push({ time: Number(r.day) + 1, events, censored: 0 })
+    if (censored) list.push({ time: Number(r.day), events: 0, censored })
+    byArm.set(String(r.arm), list)
+  }
+  const out = new Map<string, ArmSurvival>()
+  for (const [arm, list] of byArm) {
+    const km = kaplanMeier(list, { alpha })
+    out.set(arm, { median: km.median, medianCi: km.medianCi, n: km.n, events: km.events, points: km.points.map((p) => ({ time: p.time, survival: p.survival, lower: p.lower, upper: p.upper })) })
+  }
+  return out
+}
+
+function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>): string {
+  const parts = arms.map((a) => {
+    const s = byArm.get(a.key)
+    return `${a.name}: ${s?.median != null ? `median ${s.median} days` : 'median not reached'}`
+  })
+  return `Time to first purchase — ${parts.join('; ')}.`
+}
+
+function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, method: 'holm' | 'bh' | 'none', alpha: number): SegmentResult[] {
+  const bySegment = new Map<string, Map<string, ArmStatsRow>>()
+  for (const r of rows) {
+    const seg = r.segment ?? ''
+    const m = bySegment.get(seg) ?? new Map<string, ArmStatsRow>()
+    m.set(r.arm, r)
+    bySegment.set(seg, m)
+  }
+  const results = [...bySegment].map(([value, segRows]) => {
+    const computed = metricResults(defs, segRows, arms, settings)
+    return { value: value === '' ? '(not set)' : value, arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })), metrics: computed.map((c) => ({ key: c.def.key, values: c.values, comparisons: c.comparisons })) }
+  })
+  // Segments multiply the comparisons: adjust across all of them together.
+  adjustAcrossReport(results.flatMap((s) => s.metrics.flatMap((m) => m.comparisons)), method, alpha)
+  return results.sort((x, y) => y.arms.reduce((s, a) => s + a.n, 0) - x.arms.reduce((s, a) => s + a.n, 0))
+}
+
+export { metricByKey }

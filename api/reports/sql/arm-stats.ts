@@ -1,0 +1,73 @@
+import { customerWindowSql } from './customer-window.ts'
+
+/**
+ * Per-arm sufficient statistics for every metric (STATS.md inputs), optionally per segment of one attribute
+ * captured at first exposure. One pass over the customer table; the stats module never sees rows.
+ *
+ * Winsorization caps revenue-like values at a percentile computed over all arms together, before the sums.
+ */
+export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }): string {
+  const cap = (col: string) => (opts.winsorize ? `least(${col}, quantileExact({winsorP:Float64})(${col}) OVER ())` : col)
+  const segment = opts.segmented ? `, attrs[{dimension:String}] AS segment` : ''
+  return `WITH ${customerWindowSql},
+capped AS (
+  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders,
+    ${cap('revenue')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
+  FROM customers
+)
+SELECT arm${opts.segmented ? ', segment' : ''},
+  count() AS n,
+  sum(redeemed) AS redemption,
+  countIf(orders >= 1) AS reactivation,
+  countIf(orders >= 2) AS repeat_purchase,
+  sum(unsubscribed) AS unsubscribe,
+  sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_ss,
+  sum(ltv) AS ltv_sum, sum(ltv * ltv) AS ltv_ss,
+  sum(orders) AS orders_sum, sum(orders * orders) AS orders_ss,
+  sum(incentive_cost) AS cost_sum, sum(incentive_cost * incentive_cost) AS cost_ss,
+  sum(net_value) AS net_sum, sum(net_value * net_value) AS net_ss,
+  sum(gross) AS gross_sum, sum(gross * gross) AS gross_ss, sum(gross * orders) AS gross_orders_cross,
+  sum(pre_revenue) AS pre_revenue_sum, sum(pre_revenue * pre_revenue) AS pre_revenue_ss,
+  sum(pre_orders) AS pre_orders_sum, sum(pre_orders * pre_orders) AS pre_orders_ss,
+  sum(revenue * pre_revenue) AS revenue_pre_cross, sum(ltv * pre_revenue) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross
+FROM capped
+GROUP BY arm${opts.segmented ? ', segment' : ''}
+ORDER BY arm${opts.segmented ? ', segment' : ''}`
+}
+
+/** One row of armStatsSql, numbers parsed (ClickHouse returns 64-bit integers as strings). */
+export interface ArmStatsRow {
+  arm: string
+  segment?: string
+  n: number
+  redemption: number
+  reactivation: number
+  repeat_purchase: number
+  unsubscribe: number
+  revenue_sum: number
+  revenue_ss: number
+  ltv_sum: number
+  ltv_ss: number
+  orders_sum: number
+  orders_ss: number
+  cost_sum: number
+  cost_ss: number
+  net_sum: number
+  net_ss: number
+  gross_sum: number
+  gross_ss: number
+  gross_orders_cross: number
+  pre_revenue_sum: number
+  pre_revenue_ss: number
+  pre_orders_sum: number
+  pre_orders_ss: number
+  revenue_pre_cross: number
+  ltv_pre_cross: number
+  orders_pre_cross: number
+}
+
+export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' ? v : Number(v)
+  return out as unknown as ArmStatsRow
+}

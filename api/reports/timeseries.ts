@@ -1,0 +1,70 @@
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { Experiment, MetricKey } from '../experiments/schema.ts'
+import { customerWindowParams } from './sql/customer-window.ts'
+import { timeseriesSql } from './sql/timeseries.ts'
+import { parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
+import { metricByKey } from './metric-definitions.ts'
+import { armValue, compareMetric, rowOrEmpty } from './arm-comparisons.ts'
+
+const DAY = 86_400_000
+
+export interface TimeseriesPoint {
+  at: string
+  arm: string
+  against: 'control' | 'holdout'
+  n: number
+  value: number | null
+  estimate: number | null
+  ci: [number, number] | null
+  significant: boolean
+}
+
+/**
+ * Cumulative lift over time: at up to `points` cut times from the start to asOf (daily when the experiment is
+ * younger than that), each variant vs control with the interval the report would have shown then. The last
+ * point equals the report as of asOf (without the report-wide multiple-testing adjustment).
+ */
+export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number }, now = Date.now()) {
+  const a = exp.analysis
+  const asOf = q.asOf ?? now
+  const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf
+  const days = Math.max(1, Math.ceil((asOf - start) / DAY))
+  const step = Math.max(1, Math.ceil(days / q.points))
+  const cuts: number[] = []
+  for (let d = step; d < days; d += step) cuts.push(start + d * DAY)
+  cuts.push(asOf)
+  const params = {
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate }),
+    cuts,
+  }
+  const r = await ch.client.query({ query: timeseriesSql, query_params: params, format: 'JSONEachRow' })
+  const rows = (await r.json<Record<string, unknown>>()).map((row) => ({ cut: Number(row.cut), stats: parseArmStats(row) }))
+  const byCut = new Map<number, Map<string, ArmStatsRow>>()
+  for (const { cut, stats } of rows) {
+    const m = byCut.get(cut) ?? new Map<string, ArmStatsRow>()
+    m.set(stats.arm, stats)
+    byCut.set(cut, m)
+  }
+  const control = exp.arms.find((x) => x.isControl)!.key
+  const variants = exp.arms.filter((x) => !x.isControl).map((x) => x.key)
+  const metrics = (q.metrics?.length ? q.metrics : [a.primaryMetric]).filter((m) => metricByKey.get(m)!.kind !== 'survival')
+  const settings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
+  return {
+    experimentId: exp.id,
+    asOf: new Date(asOf).toISOString(),
+    stepDays: step,
+    sequential: a.sequential.enabled,
+    series: metrics.map((key) => {
+      const def = metricByKey.get(key)!
+      const points: TimeseriesPoint[] = []
+      for (const cut of cuts) {
+        const stats = byCut.get(cut) ?? new Map()
+        for (const v of variants) {
+          const c = compareMetric(def, rowOrEmpty(stats, control), rowOrEmpty(stats, v), 'control', settings)
+          points.push({ at: new Date(cut).toISOString(), arm: v, against: 'control', n: rowOrEmpty(stats, v).n, value: armValue(def, rowOrEmpty(stats, v)), estimate: c?.estimate ?? null, ci: c?.ci ?? null, significant: c?.significant ?? false })
+        }
+      }
+      return { metric: key, label: def.label, format: def.format, control, points }
+    }),
+  }
+}

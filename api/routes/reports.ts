@@ -1,0 +1,84 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
+import { ApiError } from '../http/errors.ts'
+import { getExperiment } from '../experiments/store.ts'
+import { MetricKey } from '../experiments/schema.ts'
+import { experimentReport } from '../reports/experiment-report.ts'
+import { liftTimeseries } from '../reports/timeseries.ts'
+import { ReportCache } from '../reports/cache.ts'
+
+const IdParam = z.object({ id: z.string().min(1).max(64) })
+
+const metricList = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined
+    const keys = s.split(',').map((k) => k.trim()).filter(Boolean)
+    for (const k of keys) {
+      if (!MetricKey.safeParse(k).success) {
+        ctx.addIssue({ code: 'custom', message: `unknown metric '${k}' (known: ${MetricKey.options.join(', ')})` })
+        return z.NEVER
+      }
+    }
+    return keys as MetricKey[]
+  })
+
+const asOfParam = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined
+    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' })
+      return z.NEVER
+    }
+    return ms
+  })
+
+const ReportQuery = z.object({
+  window: z.coerce.number().int().min(1).max(365).optional().describe('outcome window in days (default: the experiment’s attributionDays)'),
+  metrics: metricList.describe('comma-separated metric keys (default: all)'),
+  dimension: z.string().min(1).max(128).optional().describe('attribute captured at assignment to break down by'),
+  asOf: asOfParam.describe('report as of this time (ISO-8601 or epoch ms)'),
+})
+
+/** Lift reports: the experiment report and cumulative lift over time, cached until new data arrives. */
+export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
+  const { db, ch, keys, cache } = deps
+  const now = deps.now ?? Date.now
+  const app = newRouter()
+  const read = requirePermission(keys, 'read')
+  const tags = ['Reports']
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/{id}/report', tags, summary: 'Lift report: every metric per arm, comparisons, SRM, economics, breakdown', security: bearer, middleware: [read] as const,
+      request: { params: IdParam, query: ReportQuery }, responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ExperimentReport')), ...standardErrors } }),
+    async (c) => {
+      const exp = await getExperiment(db, c.req.valid('param').id)
+      const q = c.req.valid('query')
+      if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
+      const report = await cache.get(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => experimentReport(ch, exp, q, now()))
+      return c.json(report as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/{id}/timeseries', tags, summary: 'Cumulative lift and interval per day since start', security: bearer, middleware: [read] as const,
+      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30) }) },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LiftTimeseries')), ...standardErrors } }),
+    async (c) => {
+      const exp = await getExperiment(db, c.req.valid('param').id)
+      const q = c.req.valid('query')
+      if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
+      const series = await cache.get(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => liftTimeseries(ch, exp, q, now()))
+      return c.json(series as Record<string, unknown>, 200)
+    },
+  )
+  return app
+}

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openHarness, type Harness } from '../helpers/harness.ts'
+
+// A tiny seeded PRNG so the raw world is reproducible.
+function mulberry32(seed: number) {
+  return () => {
+    seed |= 0
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const DAY = 86_400_000
+const T0 = Date.parse('2026-08-01T00:00:00Z')
+const AS_OF = T0 + 40 * DAY
+let clock = T0
+let h: Harness
+
+interface RawEvent { eventId: string; customerId: string; type: string; ts: number; revenue?: number; margin?: number; cost?: number; experimentId?: string }
+const exposures = new Map<string, { arm: string; t0: number }>()
+const events: RawEvent[] = []
+
+beforeAll(async () => {
+  h = await openHarness({ now: () => clock })
+  const created = await h.call('POST', '/v1/experiments', {
+    id: 'winback',
+    name: 'Win-back',
+    holdoutPct: 0.2,
+    arms: [
+      { key: 'control', name: 'Message only', weight: 0.4, isControl: true },
+      { key: 'pct15', name: '15% off', weight: 0.3, offer: { type: 'percent_off', value: 15 } },
+      { key: 'freeship', name: 'Free shipping', weight: 0.3, offer: { type: 'free_shipping', value: 0 } },
+    ],
+    analysis: { attributionDays: 30, ltvDays: 60, cuped: { enabled: true, lookbackDays: 90 }, defaultMarginRate: 0.3, multipleTesting: 'holm' },
+  })
+  expect(created.status).toBe(201)
+  await h.call('POST', '/v1/experiments/winback/start')
+  await h.call('PUT', '/v1/settings', {}) // no-op: the global holdout stays at its default
+
+  const rand = mulberry32(7)
+  const ids = Array.from({ length: 3000 }, (_, i) => `cust-${i}`)
+  // Exposures spread over 20 days; a tenth of customers are assigned again later (only the first counts).
+  for (let day = 0; day < 20; day++) {
+    clock = T0 + day * DAY + 3_600_000
+    const cohort = ids.filter((_, i) => i % 20 === day)
+    const res = await h.call('POST', '/v1/assign/batch', { experimentId: 'winback', customers: cohort.map((customerId) => ({ customerId, attributes: { tier: rand() < 0.3 ? 'gold' : 'silver' } })) })
+    for (const a of res.body.assignments) if (a.inExperiment) exposures.set(a.customerId, { arm: a.arm, t0: clock })
+  }
+  clock = T0 + 25 * DAY
+  const again = ids.filter((_, i) => i % 10 === 3)
+  await h.call('POST', '/v1/assign/batch', { experimentId: 'winback', customers: again.map((customerId) => ({ customerId })) })
+
+  // Raw events around each customer's exposure: before it (pre-period), inside and after the window, after asOf.
+  let n = 0
+  for (const id of ids) {
+    const k = Math.floor(rand() * 7)
+    const base = exposures.get(id)?.t0 ?? T0
+    for (let j = 0; j < k; j++) {
+      const ts = base + Math.round((rand() * 170 - 100) * DAY)
+      if (ts < T0 - 100 * DAY || ts > Date.now()) continue
+      const r = rand()
+      const e: RawEvent = r < 0.55 ? { eventId: `e${n++}`, customerId: id, type: 'purchase', ts, revenue: Math.round(Math.exp(3 + rand()) * 100) / 100, ...(rand() < 0.5 ? { margin: Math.round(rand() * 2000) / 100 } : {}) }
+        : r < 0.65 ? { eventId: `e${n++}`, customerId: id, type: 'refund', ts, revenue: Math.round(rand() * 3000) / 100 }
+        : r < 0.85 ? { eventId: `e${n++}`, customerId: id, type: 'offer_redeemed', ts, cost: Math.round(rand() * 800) / 100, experimentId: rand() < 0.85 ? 'winback' : 'other-test' }
+        : r < 0.92 ? { eventId: `e${n++}`, customerId: id, type: 'unsubscribe', ts }
+        : { eventId: `e${n++}`, customerId: id, type: 'offer_opened', ts, experimentId: 'winback' }
+      events.push(e)
+    }
+  }
+  // Send in batches, then resend a slice as duplicates (another batch) and some events twice in one batch.
+  for (let i = 0; i < events.length; i += 2000) expect((await h.call('POST', '/v1/events', events.slice(i, i + 2000))).status).toBe(200)
+  await h.call('POST', '/v1/events', events.slice(100, 900))
+  await h.call('POST', '/v1/events', [...events.slice(5, 10), ...events.slice(5, 10)])
+}, 120_000)
+afterAll(() => h.close())
+
+/** Brute force over the raw rows with the DESIGN.md definitions. */
+function bruteForce() {
+  const unique = new Map(events.map((e) => [e.eventId, e]))
+  const per = new Map<string, Record<string, number>>()
+  for (const [id, { arm, t0 }] of exposures) per.set(id, { arm: arm as never, orders: 0, gross: 0, refunds: 0, ltv: 0, cost: 0, redeemed: 0, unsub: 0, margin: 0 })
+  for (const e of unique.values()) {
+    const x = exposures.get(e.customerId)
+    if (!x || e.ts > AS_OF) continue
+    const p = per.get(e.customerId)!
+    const dt = e.ts - x.t0
+    const inWin = dt >= 0 && dt < 30 * DAY
+    const inLtv = dt >= 0 && dt < 60 * DAY
+    const m = e.margin ?? (e.revenue ?? 0) * 0.3
+    if (e.type === 'purchase') {
+      if (inWin) { p.orders++; p.gross += e.revenue!; p.margin += m }
+      if (inLtv) p.ltv += e.revenue!
+    }
+    if (e.type === 'refund') {
+      if (inWin) { p.refunds += e.revenue!; p.margin -= m }
+      if (inLtv) p.ltv -= e.revenue!
+    }
+    if (e.type === 'offer_redeemed' && e.experimentId === 'winback' && inWin) { p.cost += e.cost!; p.redeemed = 1 }
+    if (e.type === 'unsubscribe' && inWin) p.unsub = 1
+  }
+  const byArm = new Map<string, Record<string, number>[]>()
+  for (const p of per.values()) byArm.set(p.arm as unknown as string, [...(byArm.get(p.arm as unknown as string) ?? []), p])
+  const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length
+  const out = new Map<string, Record<string, number>>()
+  for (const [arm, ps] of byArm) {
+    out.set(arm, {
+      n: ps.length,
+      redemption: mean(ps.map((p) => p.redeemed)),
+      reactivation: mean(ps.map((p) => (p.orders >= 1 ? 1 : 0))),
+      repeat_purchase: mean(ps.map((p) => (p.orders >= 2 ? 1 : 0))),
+      revenue: mean(ps.map((p) => p.gross - p.refunds)),
+      ltv: mean(ps.map((p) => p.ltv)),
+      orders: mean(ps.map((p) => p.orders)),
+      aov: ps.reduce((s, p) => s + p.gross, 0) / ps.reduce((s, p) => s + p.orders, 0),
+      incentive_cost: mean(ps.map((p) => p.cost)),
+      net_value: mean(ps.map((p) => p.margin - p.cost)),
+      unsubscribe: mean(ps.map((p) => p.unsub)),
+    })
+  }
+  return out
+}
+
+describe('experiment report metrics', () => {
+  it('match a brute-force computation over the same raw rows for every arm and metric', async () => {
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}`)
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200)
+    const expected = bruteForce()
+    const report = res.body
+    expect(report.arms.map((a: any) => a.key).sort()).toEqual([...expected.keys()].sort())
+    for (const arm of report.arms) expect(arm.n).toBe(expected.get(arm.key)!.n)
+    let checked = 0
+    for (const metric of report.metrics) {
+      if (metric.kind === 'survival') continue
+      for (const v of metric.values) {
+        const want = expected.get(v.arm)![metric.key]
+        expect(v.value, `${metric.key} / ${v.arm}`).toBeCloseTo(want, 9)
+        checked++
+      }
+    }
+    expect(checked).toBe(10 * 4)
+  })
+
+  it('counts time to first purchase per arm with every customer either an event or censored', async () => {
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=time_to_purchase,reactivation`)
+    const km = res.body.metrics.find((m: any) => m.key === 'time_to_purchase')
+    const reactivation = res.body.metrics.find((m: any) => m.key === 'reactivation')
+    for (const s of km.survival) {
+      const v = reactivation.values.find((x: any) => x.arm === s.arm)
+      expect(s.n).toBe(v.n)
+      expect(s.events).toBe(Math.round(v.value * v.n))
+    }
+  })
+
+  it('compares each variant with control and each arm with the holdout, adjusting p-values across the report', async () => {
+    const { body } = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}`)
+    const reactivation = body.metrics.find((m: any) => m.key === 'reactivation')
+    const pairs = reactivation.comparisons.map((c: any) => `${c.variant}:${c.against}`).sort()
+    expect(pairs).toEqual(['control:holdout', 'freeship:control', 'freeship:holdout', 'pct15:control', 'pct15:holdout'])
+    const all = body.metrics.flatMap((m: any) => m.comparisons).filter((c: any) => c.pValue !== null)
+    for (const c of all) {
+      expect(c.adjustedPValue).toBeGreaterThanOrEqual(c.pValue - 1e-12)
+      expect(c.adjustment).toBe('holm')
+    }
+    const revenue = body.metrics.find((m: any) => m.key === 'revenue')
+    expect(revenue.comparisons[0].cuped).not.toBeNull()
+    expect(typeof revenue.summary).toBe('string')
+    expect(body.srm.pValue).toBeGreaterThan(0)
+    expect(body.economics.length).toBe(5)
+    expect(JSON.stringify(body)).not.toMatch(/NaN|Infinity/)
+  })
+
+  it('breaks the report down by an attribute captured at first exposure', async () => {
+    const { body } = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&dimension=tier&metrics=reactivation`)
+    const values = body.breakdown.segments.map((s: any) => s.value).sort()
+    expect(values).toEqual(['gold', 'silver'])
+    const total = body.breakdown.segments.reduce((s: number, seg: any) => s + seg.arms.reduce((t: number, a: any) => t + a.n, 0), 0)
+    expect(total).toBe(body.totalCustomers)
+  })
+
+  it('plots cumulative lift over time whose last point matches the report', async () => {
+    const { body } = await h.call('GET', `/v1/experiments/winback/timeseries?asOf=${AS_OF}&metrics=reactivation`)
+    const series = body.series[0]
+    const last = series.points.filter((p: any) => p.at === new Date(AS_OF).toISOString())
+    const report = (await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=reactivation`)).body
+    for (const p of last) {
+      const c = report.metrics[0].comparisons.find((x: any) => x.variant === p.arm && x.against === 'control')
+      expect(p.estimate).toBeCloseTo(c.estimate, 12)
+    }
+    expect(new Set(series.points.map((p: any) => p.at)).size).toBeGreaterThan(5)
+  })
+
+  it('rejects unknown metrics and bad asOf values, and reports nothing for a draft', async () => {
+    expect((await h.call('GET', '/v1/experiments/winback/report?metrics=bogus')).body.error.field).toBe('metrics')
+    expect((await h.call('GET', '/v1/experiments/winback/report?asOf=yesterday')).status).toBe(400)
+    await h.call('POST', '/v1/experiments', { id: 'drafty', name: 'Draft', arms: [{ key: 'a', name: 'A', weight: 0.5, isControl: true }, { key: 'b', name: 'B', weight: 0.5 }] })
+    expect((await h.call('GET', '/v1/experiments/drafty/report')).status).toBe(409)
+  })
+})
