@@ -7,7 +7,7 @@ export type OfferType = Offer['type']
 /** Each offer type, with what its `value` means (the API stores one number per offer). */
 export const OFFER_TYPES: Record<OfferType, { label: string; value: string | null }> = {
   none: { label: 'No incentive', value: null },
-  percent_off: { label: 'Percent off', value: 'Percent (0–100)' },
+  percent_off: { label: 'Percent off', value: 'Percent' },
   amount_off: { label: 'Amount off', value: 'Amount' },
   free_shipping: { label: 'Free shipping', value: null },
   loyalty_points: { label: 'Loyalty points', value: 'Points' },

@@ -83,18 +83,26 @@ function describeClause(attribute: string, test: unknown): string {
 }
 
 /**
- * A condition in words, for the design summary: `{ $and: [{ tier: { $in: ['gold'] } }] }` → `tier in ["gold"]`.
- * Falls back to JSON for shapes the builder does not write.
+ * A condition in words, one clause per line, for the design summary:
+ * `{ $and: [{ tier: { $in: ['gold'] } }, { age: { $gte: 30 } }] }` → `['tier in ["gold"]', 'age ≥ 30']`.
+ * An empty list means everyone; null means a shape the builder does not write (show it as JSON).
  */
-export function describeCondition(condition: Condition | null | undefined): string {
-  if (!condition || !Object.keys(condition).length) return 'Everyone'
+export function conditionClauses(condition: Condition | null | undefined): string[] | null {
+  if (!condition || !Object.keys(condition).length) return []
   const clauses = Array.isArray(condition.$and) && Object.keys(condition).length === 1 ? (condition.$and as Condition[]) : [condition]
   const words: string[] = []
   for (const clause of clauses) {
     for (const [key, test] of Object.entries(clause)) {
-      if (key.startsWith('$')) return JSON.stringify(condition)
+      if (key.startsWith('$')) return null
       words.push(describeClause(key, test))
     }
   }
-  return words.join(' and ')
+  return words
+}
+
+/** The whole condition on one line: "Everyone", `tier in ["gold"] and age ≥ 30`, or its JSON. */
+export function describeCondition(condition: Condition | null | undefined): string {
+  const clauses = conditionClauses(condition)
+  if (clauses === null) return JSON.stringify(condition)
+  return clauses.length ? clauses.join(' and ') : 'Everyone'
 }
