@@ -19,6 +19,7 @@ import { assignRoutes } from './routes/assign.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { reportRoutes } from './routes/reports.ts'
+import { programRoutes } from './routes/program.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 
@@ -87,6 +88,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
   app.route('/v1/events', eventRoutes({ keys, events }))
+  app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/keys' })

@@ -18,6 +18,7 @@ const AS_OF = T0 + 40 * DAY
 let clock = T0
 let h: Harness
 
+const globalHeld = new Map<string, number>()
 interface RawEvent { eventId: string; customerId: string; type: string; ts: number; revenue?: number; margin?: number; cost?: number; experimentId?: string }
 const exposures = new Map<string, { arm: string; t0: number }>()
 const events: RawEvent[] = []
@@ -46,7 +47,10 @@ beforeAll(async () => {
     clock = T0 + day * DAY + 3_600_000
     const cohort = ids.filter((_, i) => i % 20 === day)
     const res = await h.call('POST', '/v1/assign/batch', { experimentId: 'winback', customers: cohort.map((customerId) => ({ customerId, attributes: { tier: rand() < 0.3 ? 'gold' : 'silver' } })) })
-    for (const a of res.body.assignments) if (a.inExperiment) exposures.set(a.customerId, { arm: a.arm, t0: clock })
+    for (const a of res.body.assignments) {
+      if (a.inExperiment) exposures.set(a.customerId, { arm: a.arm, t0: clock })
+      else if (a.reason === 'global_holdout') globalHeld.set(a.customerId, clock)
+    }
   }
   clock = T0 + 25 * DAY
   const again = ids.filter((_, i) => i % 10 === 3)
@@ -189,6 +193,54 @@ describe('experiment report metrics', () => {
       expect(p.estimate).toBeCloseTo(c.estimate, 12)
     }
     expect(new Set(series.points.map((p: any) => p.at)).size).toBeGreaterThan(5)
+  })
+
+  it('computes program KPIs (treated vs global holdout) that match a brute force over the raw rows', async () => {
+    clock = AS_OF
+    const res = await h.call('GET', `/v1/kpis?from=${T0 - DAY}&to=${AS_OF}`)
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200)
+    const unique = new Map(events.map((e) => [e.eventId, e]))
+    const groups = { treated: [] as Array<[string, number]>, global_holdout: [] as Array<[string, number]> }
+    for (const [id, x] of exposures) if (x.arm !== 'holdout') groups.treated.push([id, x.t0])
+    for (const [id, t0] of globalHeld) groups.global_holdout.push([id, t0])
+    const brute = (members: Array<[string, number]>) => {
+      const t0s = new Map(members)
+      let reactivated = 0, revenue = 0, spend = 0
+      const bought = new Set<string>()
+      for (const e of unique.values()) {
+        const t0 = t0s.get(e.customerId)
+        if (t0 === undefined || e.ts > AS_OF || e.ts < t0 || e.ts >= t0 + 30 * DAY) continue
+        if (e.type === 'purchase') { revenue += e.revenue!; bought.add(e.customerId) }
+        if (e.type === 'refund') revenue -= e.revenue!
+        if (e.type === 'offer_redeemed') spend += e.cost!
+      }
+      reactivated = bought.size
+      return { n: members.length, reactivationRate: reactivated / members.length, revenuePerCustomer: revenue / members.length, spend }
+    }
+    const t = brute(groups.treated)
+    const g = brute(groups.global_holdout)
+    expect(res.body.treated.n).toBe(t.n)
+    expect(res.body.globalHoldout.n).toBe(g.n)
+    expect(res.body.treated.reactivationRate).toBeCloseTo(t.reactivationRate, 12)
+    expect(res.body.globalHoldout.revenuePerCustomer).toBeCloseTo(g.revenuePerCustomer, 9)
+    expect(res.body.incentiveSpend).toBeCloseTo(t.spend, 6)
+    expect(res.body.incrementalRevenue.estimate).toBeCloseTo((t.revenuePerCustomer - g.revenuePerCustomer) * t.n, 6)
+    expect(res.body.weekly.reduce((s: number, w: any) => s + w.treated.n, 0)).toBe(t.n)
+    expect(res.body.experiments.running).toBe(1)
+  })
+
+  it('lists the winning offer per segment in the library once the experiment is stopped with a decision', async () => {
+    expect((await h.call('GET', '/v1/library')).body.rows).toEqual([])
+    await h.call('POST', '/v1/experiments/winback/stop')
+    await h.call('POST', '/v1/experiments/winback/notes', { kind: 'decision', body: 'free shipping for gold', chosenArm: 'freeship' })
+    const { body } = await h.call('GET', '/v1/library')
+    const dims = new Set(body.rows.map((r: any) => `${r.dimension}=${r.segment}`))
+    expect(dims).toEqual(new Set(['(all)=all customers', 'tier=gold', 'tier=silver']))
+    const all = body.rows.find((r: any) => r.dimension === '(all)')
+    const segs = body.rows.filter((r: any) => r.dimension === 'tier')
+    expect(segs.reduce((s: number, r: any) => s + r.n, 0)).toBe(all.n)
+    expect(all).toMatchObject({ experimentId: 'winback', chosenArm: 'freeship', metric: 'reactivation' })
+    expect(all.comparisons.map((c: any) => c.variant).sort()).toEqual(['freeship', 'pct15'])
   })
 
   it('rejects unknown metrics and bad asOf values, and reports nothing for a draft', async () => {

@@ -1,6 +1,26 @@
 import { customerWindowSql } from './customer-window.ts'
 
 /**
+ * The sufficient statistics of every metric over a set of per-customer rows (columns orders, gross, revenue,
+ * ltv, incentive_cost, net_value, redeemed, unsubscribed, pre_revenue, pre_orders): counts, sums, sums of
+ * squares and the cross products CUPED and ratio metrics need. Shared by every report query.
+ */
+export const sufficientStatsColumns = `count() AS n,
+  sum(redeemed) AS redemption,
+  countIf(orders >= 1) AS reactivation,
+  countIf(orders >= 2) AS repeat_purchase,
+  sum(unsubscribed) AS unsubscribe,
+  sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_ss,
+  sum(ltv) AS ltv_sum, sum(ltv * ltv) AS ltv_ss,
+  sum(orders) AS orders_sum, sum(orders * orders) AS orders_ss,
+  sum(incentive_cost) AS cost_sum, sum(incentive_cost * incentive_cost) AS cost_ss,
+  sum(net_value) AS net_sum, sum(net_value * net_value) AS net_ss,
+  sum(gross) AS gross_sum, sum(gross * gross) AS gross_ss, sum(gross * orders) AS gross_orders_cross,
+  sum(pre_revenue) AS pre_revenue_sum, sum(pre_revenue * pre_revenue) AS pre_revenue_ss,
+  sum(pre_orders) AS pre_orders_sum, sum(pre_orders * pre_orders) AS pre_orders_ss,
+  sum(revenue * pre_revenue) AS revenue_pre_cross, sum(ltv * pre_revenue) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross`
+
+/**
  * Per-arm sufficient statistics for every metric (STATS.md inputs), optionally per segment of one attribute
  * captured at first exposure. One pass over the customer table; the stats module never sees rows.
  *
@@ -16,20 +36,7 @@ capped AS (
   FROM customers
 )
 SELECT arm${opts.segmented ? ', segment' : ''},
-  count() AS n,
-  sum(redeemed) AS redemption,
-  countIf(orders >= 1) AS reactivation,
-  countIf(orders >= 2) AS repeat_purchase,
-  sum(unsubscribed) AS unsubscribe,
-  sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_ss,
-  sum(ltv) AS ltv_sum, sum(ltv * ltv) AS ltv_ss,
-  sum(orders) AS orders_sum, sum(orders * orders) AS orders_ss,
-  sum(incentive_cost) AS cost_sum, sum(incentive_cost * incentive_cost) AS cost_ss,
-  sum(net_value) AS net_sum, sum(net_value * net_value) AS net_ss,
-  sum(gross) AS gross_sum, sum(gross * gross) AS gross_ss, sum(gross * orders) AS gross_orders_cross,
-  sum(pre_revenue) AS pre_revenue_sum, sum(pre_revenue * pre_revenue) AS pre_revenue_ss,
-  sum(pre_orders) AS pre_orders_sum, sum(pre_orders * pre_orders) AS pre_orders_ss,
-  sum(revenue * pre_revenue) AS revenue_pre_cross, sum(ltv * pre_revenue) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross
+  ${sufficientStatsColumns}
 FROM capped
 GROUP BY arm${opts.segmented ? ', segment' : ''}
 ORDER BY arm${opts.segmented ? ', segment' : ''}`
@@ -71,3 +78,15 @@ export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
   for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' ? v : Number(v)
   return out as unknown as ArmStatsRow
 }
+
+/**
+ * The same statistics for every (attribute, value, arm) captured at first exposure: the segment–offer
+ * library's input. Attributes with many values are dropped afterwards by the caller.
+ */
+export const allSegmentsStatsSql = `WITH ${customerWindowSql}
+SELECT dimension, attrs[dimension] AS segment, arm,
+  ${sufficientStatsColumns}
+FROM customers
+ARRAY JOIN mapKeys(attrs) AS dimension
+GROUP BY dimension, segment, arm
+ORDER BY dimension, segment, arm`

@@ -1,4 +1,5 @@
 import { firstExposuresSql } from './customer-window.ts'
+import { sufficientStatsColumns } from './arm-stats.ts'
 
 /**
  * Cumulative per-arm sufficient statistics at each cut time: customers first exposed by the cut, with their
@@ -33,20 +34,7 @@ at_cut AS (
   WHERE t0 <= cut
 )
 SELECT cut, arm,
-  count() AS n,
-  sum(redeemed) AS redemption,
-  countIf(orders >= 1) AS reactivation,
-  countIf(orders >= 2) AS repeat_purchase,
-  sum(unsubscribed) AS unsubscribe,
-  sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_ss,
-  sum(ltv) AS ltv_sum, sum(ltv * ltv) AS ltv_ss,
-  sum(orders) AS orders_sum, sum(orders * orders) AS orders_ss,
-  sum(incentive_cost) AS cost_sum, sum(incentive_cost * incentive_cost) AS cost_ss,
-  sum(net_value) AS net_sum, sum(net_value * net_value) AS net_ss,
-  sum(gross) AS gross_sum, sum(gross * gross) AS gross_ss, sum(gross * orders) AS gross_orders_cross,
-  sum(pre_revenue) AS pre_revenue_sum, sum(pre_revenue * pre_revenue) AS pre_revenue_ss,
-  sum(pre_orders) AS pre_orders_sum, sum(pre_orders * pre_orders) AS pre_orders_ss,
-  sum(revenue * pre_revenue) AS revenue_pre_cross, sum(ltv * pre_revenue) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross
+  ${sufficientStatsColumns}
 FROM at_cut
 GROUP BY cut, arm
 ORDER BY cut, arm`

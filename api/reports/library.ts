@@ -1,0 +1,94 @@
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { Experiment } from '../experiments/schema.ts'
+import { adjustPValues } from '../../stats/index.ts'
+import { customerWindowParams } from './sql/customer-window.ts'
+import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
+import { metricByKey } from './metric-definitions.ts'
+import { compareMetric, rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
+
+const DAY = 86_400_000
+/** Attributes with more values than this (ids, free text) are not segments. */
+const MAX_SEGMENTS = 12
+
+export interface LibraryRow {
+  experimentId: string
+  experimentName: string
+  decidedAt: string
+  chosenArm: string | null
+  metric: string
+  dimension: string
+  segment: string
+  n: number
+  /** The variant with the best significant improvement over control in this segment, if any. */
+  winner: { arm: string; name: string; offer: unknown; lift: number; ci: [number, number]; adjustedPValue: number | null } | null
+  comparisons: Array<Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant'>>
+}
+
+/**
+ * The segment–offer library: for every stopped experiment with a recorded decision, which offer won on the
+ * primary metric in which segment (each attribute captured at assignment, plus all customers), with lift and
+ * interval. p-values are Benjamini–Hochberg adjusted across the segments of each experiment: the library is
+ * for finding leads, and says so.
+ */
+export async function offerLibrary(ch: ClickHouse, experiments: Experiment[]): Promise<{ rows: LibraryRow[]; adjustment: 'bh' }> {
+  const rows: LibraryRow[] = []
+  for (const exp of experiments.filter((e) => e.status === 'stopped' && e.decision)) {
+    const a = exp.analysis
+    const def = metricByKey.get(a.primaryMetric)!
+    if (def.kind === 'survival') continue
+    const params = customerWindowParams({
+      experimentId: exp.id,
+      asOfMs: exp.stoppedAt ? Date.parse(exp.stoppedAt) + a.attributionDays * DAY : Date.now(),
+      attributionMs: a.attributionDays * DAY,
+      ltvMs: a.ltvDays * DAY,
+      lookbackMs: a.cuped.lookbackDays * DAY,
+      marginRate: a.defaultMarginRate,
+    })
+    const query = async (sql: string, extra: Record<string, unknown> = {}) =>
+      (await (await ch.client.query({ query: sql, query_params: { ...params, ...extra }, format: 'JSONEachRow' })).json<Record<string, unknown>>()).map((r) => ({ ...parseArmStats(r), dimension: String(r.dimension ?? '(all)') }))
+    const [overall, segmented] = await Promise.all([query(armStatsSql({ segmented: false, winsorize: false }), { winsorP: 0.99 }), query(allSegmentsStatsSql)])
+    const groups = new Map<string, Map<string, ArmStatsRow>>()
+    const put = (dimension: string, segment: string, r: ArmStatsRow) => {
+      const key = `${dimension}\u0000${segment}`
+      const m = groups.get(key) ?? new Map<string, ArmStatsRow>()
+      m.set(r.arm, r)
+      groups.set(key, m)
+    }
+    for (const r of overall) put('(all)', 'all customers', r)
+    const perDimension = new Map<string, Set<string>>()
+    for (const r of segmented) perDimension.set(r.dimension, (perDimension.get(r.dimension) ?? new Set()).add(r.segment ?? ''))
+    for (const r of segmented) if (perDimension.get(r.dimension)!.size <= MAX_SEGMENTS) put(r.dimension, r.segment ?? '', r)
+
+    const control = exp.arms.find((x) => x.isControl)!
+    const variants = exp.arms.filter((x) => !x.isControl)
+    const settings = { alpha: a.alpha, sequentialTuning: null, cuped: a.cuped.enabled }
+    const expRows = [...groups].map(([key, arms]) => {
+      const [dimension, segment] = key.split('\u0000')
+      const comparisons = variants.map((v) => compareMetric(def, rowOrEmpty(arms, control.key), rowOrEmpty(arms, v.key), 'control', settings)!)
+      return { dimension, segment, arms, comparisons }
+    })
+    const all = expRows.flatMap((r) => r.comparisons)
+    adjustPValues(all.map((c) => c.pValue), 'bh').forEach((p, i) => {
+      all[i].adjustedPValue = p
+      all[i].significant = p !== null && p < a.alpha
+    })
+    for (const r of expRows) {
+      const better = (c: MetricComparison) => c.significant && c.estimate !== null && (def.higherIsBetter ? c.estimate > 0 : c.estimate < 0)
+      const best = r.comparisons.filter(better).sort((x, y) => (def.higherIsBetter ? y.estimate! - x.estimate! : x.estimate! - y.estimate!))[0]
+      const arm = best ? exp.arms.find((x) => x.key === best.variant)! : null
+      rows.push({
+        experimentId: exp.id,
+        experimentName: exp.name,
+        decidedAt: exp.decision!.createdAt,
+        chosenArm: exp.decision!.chosenArm,
+        metric: def.key,
+        dimension: r.dimension,
+        segment: r.segment || '(not set)',
+        n: [...r.arms.values()].reduce((s, x) => s + x.n, 0),
+        winner: best && arm ? { arm: arm.key, name: arm.name, offer: arm.offer, lift: best.estimate!, ci: best.ci!, adjustedPValue: best.adjustedPValue ?? null } : null,
+        comparisons: r.comparisons.map((c) => ({ variant: c.variant, estimate: c.estimate, ci: c.ci, pValue: c.pValue, adjustedPValue: c.adjustedPValue, significant: c.significant })),
+      })
+    }
+  }
+  return { rows, adjustment: 'bh' }
+}

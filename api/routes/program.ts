@@ -1,0 +1,66 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
+import { ApiError } from '../http/errors.ts'
+import { listExperiments } from '../experiments/store.ts'
+import { programKpis } from '../reports/kpis.ts'
+import { offerLibrary } from '../reports/library.ts'
+import type { ReportCache } from '../reports/cache.ts'
+
+const DAY = 86_400_000
+const time = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined
+    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date/time or epoch milliseconds' })
+      return z.NEVER
+    }
+    return ms
+  })
+
+/** Executive KPIs (treated vs global holdout) and the segment–offer library. */
+export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
+  const { db, ch, keys, cache } = deps
+  const now = deps.now ?? Date.now
+  const app = newRouter()
+  const read = requirePermission(keys, 'read')
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/kpis', tags: ['Program'], summary: 'Program KPIs: treated vs global holdout, incremental revenue, spend, ROI, weekly trend', security: bearer, middleware: [read] as const,
+      request: { query: z.object({ from: time.describe('first exposures from (default: 90 days ago)'), to: time.describe('until (default: now)'), window: z.coerce.number().int().min(1).max(365).default(30) }) },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors } }),
+    async (c) => {
+      const q = c.req.valid('query')
+      const at = now()
+      const to = q.to ?? at
+      const from = q.from ?? to - 90 * DAY
+      if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
+      const experiments = await listExperiments(db)
+      const version = experiments.map((e) => e.updatedAt).sort().at(-1) ?? ''
+      // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
+      const asOf = Math.floor(at / 60_000) * 60_000
+      const kpis = await cache.get(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${version}:${asOf}`, () =>
+        programKpis(ch, experiments, { from, to, windowDays: q.window, asOf, marginRate: 0.3, alpha: 0.05 }),
+      )
+      return c.json(kpis as unknown as Record<string, unknown>, 200)
+    },
+  )
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/library', tags: ['Program'], summary: 'Segment–offer library: which offer won in which segment, from concluded experiments', security: bearer, middleware: [read] as const,
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('OfferLibrary')), ...standardErrors } }),
+    async (c) => {
+      const experiments = await listExperiments(db, { status: 'stopped' })
+      const version = experiments.map((e) => `${e.id}@${e.updatedAt}`).join(',')
+      const library = await cache.get(`library:${version}`, () => offerLibrary(ch, experiments))
+      return c.json(library as unknown as Record<string, unknown>, 200)
+    },
+  )
+  return app
+}
