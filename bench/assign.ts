@@ -1,0 +1,106 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { spawn } from 'node:child_process'
+import autocannon from 'autocannon'
+import { freePort, startServer } from '../test/helpers/server-process.ts'
+import { assignCompiled, compileExperiment, type AssignableExperiment } from '../api/assignment/index.ts'
+import { median, rssMb, writeResult } from './machine.ts'
+
+// Assignment throughput: in-process, HTTP /v1/assign (durable single assignments) against a bare Hono route
+// in the same run, and the batch endpoint.
+const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const KEY = 'rl_bench_admin_key'
+
+const experiment: AssignableExperiment = {
+  id: 'bench', seed: 'bench', status: 'running', holdoutPct: 0.1, coverage: 1, namespace: null,
+  targeting: { recency: { $gte: 60 } },
+  arms: [
+    { key: 'control', weight: 0.25, isControl: true, offer: { type: 'none', value: 0 } },
+    { key: 'pct15', weight: 0.25, isControl: false, offer: { type: 'percent_off', value: 15 } },
+    { key: 'freeship', weight: 0.25, isControl: false, offer: { type: 'free_shipping', value: 0 } },
+    { key: 'points', weight: 0.25, isControl: false, offer: { type: 'loyalty_points', value: 500 } },
+  ],
+}
+
+function inProcess() {
+  const compiled = compileExperiment(experiment)
+  const global = { pct: 0.05, seed: 'global-holdout' }
+  const attrs = { recency: 90 }
+  const rates: number[] = []
+  for (let rep = 0; rep < 5; rep++) {
+    const n = 1_000_000
+    const t = performance.now()
+    for (let i = 0; i < n; i++) assignCompiled(compiled, `customer-${i}`, attrs, global)
+    rates.push(n / ((performance.now() - t) / 1000))
+  }
+  return median(rates)
+}
+
+async function cannon(url: string, body: string, headers: Record<string, string>) {
+  const result = await autocannon({ url, method: 'POST', connections: 50, duration: seconds, headers: { 'content-type': 'application/json', ...headers }, body, idReplacement: true })
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts }
+}
+
+async function bareBaseline() {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('ready') && resolve()))
+  const r = await cannon(`http://127.0.0.1:${port}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90 } }), {})
+  child.kill('SIGTERM')
+  return r
+}
+
+async function throughApi() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-assign-'))
+  const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
+  const auth = { authorization: `Bearer ${KEY}` }
+  const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const { status, ...design } = experiment
+  await post('/v1/experiments', { ...design, name: 'Bench', arms: experiment.arms.map((a) => ({ ...a, name: a.key })) })
+  await post('/v1/experiments/bench/start', {})
+  let maxRss = 0
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(server.child.pid!))), 250)
+  const single = await cannon(`${server.base}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }), auth)
+
+  // Batch: 10,000 customers per request from 4 concurrent clients, bodies prepared before timing.
+  const bodies = Array.from({ length: 8 }, (_, b) => JSON.stringify({ experimentId: 'bench', customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust_b${b}-${i}`, attributes: { recency: 90 } })) }))
+  let assigned = 0
+  let next = 0
+  const deadline = performance.now() + seconds * 1000
+  const t = performance.now()
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (performance.now() < deadline) {
+      const body = bodies[next++ % bodies.length].replaceAll("\"cust_b", `"cust_r${next}-`)
+      const res = await fetch(`${server.base}/v1/assign/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })
+      const json: any = await res.json()
+      if (res.status === 200) assigned += json.assignments.length
+    }
+  }))
+  const batchRate = assigned / ((performance.now() - t) / 1000)
+  clearInterval(sampler)
+  await server.kill('SIGTERM')
+  fs.rmSync(dataDir, { recursive: true, force: true })
+  return { single, batchAssignmentsPerSecond: batchRate, maxRssMb: maxRss }
+}
+
+console.log('in-process assignCompiled, 5 × 1M customers…')
+const inProc = inProcess()
+console.log(`  ${Math.round(inProc).toLocaleString()} assignments/s (median)`)
+console.log(`bare Hono route, autocannon 50 connections × ${seconds}s…`)
+const bare = await bareBaseline()
+console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms`)
+console.log(`POST /v1/assign (durable: answered after the exposure insert), autocannon 50 connections × ${seconds}s…`)
+const api = await throughApi()
+console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}`)
+console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
+console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMb)} MB`)
+writeResult('assign', {
+  seconds,
+  inProcessAssignmentsPerSecond: Math.round(inProc),
+  bareHono: bare,
+  singleAssign: api.single,
+  ratioToBare: +(api.single.requestsPerSecond / bare.requestsPerSecond).toFixed(3),
+  batchAssignmentsPerSecond: Math.round(api.batchAssignmentsPerSecond),
+  serverMaxRssMb: Math.round(api.maxRssMb),
+})
