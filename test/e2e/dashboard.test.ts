@@ -256,6 +256,27 @@ describe('dashboard', () => {
     await page.getByText('the global holdout cannot change while experiments are active').waitFor()
   })
 
+  it("tells a viewer what the role cannot do, and asks again for a key once it's revoked", async () => {
+    const viewerKey = await h.keyFor('viewer')
+    const ctx = await browser.newContext({ viewport: DESKTOP })
+    await ctx.addInitScript((key) => localStorage.setItem('rl.apiKey', key), viewerKey)
+    const p = await ctx.newPage()
+    watch(p)
+    await p.goto(`${base}/settings`)
+    await p.getByText('Only admin keys can list, create and revoke API keys.').waitFor()
+    await p.goto(`${base}/experiments/free-ship-vip`)
+    await p.getByRole('button', { name: 'Start' }).click()
+    await p.getByText('the viewer role may not do this (needs edit permission)').waitFor()
+    expect((await api('GET', '/v1/experiments/free-ship-vip')).body.status).toBe('draft')
+
+    const { keys } = (await api('GET', '/v1/keys')).body
+    const viewer = keys.find((k: any) => viewerKey.startsWith(k.prefix) && k.role === 'viewer')
+    expect((await api('DELETE', `/v1/keys/${viewer.id}`)).status).toBe(204)
+    await p.reload()
+    await p.getByText('Your key was rejected: unknown or revoked API key').waitFor()
+    await ctx.close()
+  })
+
   it('writes a screenshot of every page at 1280 px and 375 px, without horizontal overflow on a phone', async () => {
     const pages: Array<[string, string]> = [
       ['overview', '/'],

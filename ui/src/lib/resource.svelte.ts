@@ -1,3 +1,4 @@
+/// <reference types="svelte" />
 /**
  * Data a page loads from the API, with its loading and error state: `const experiments = resource(listExperiments)`
  * then `{#if experiments.loading}…{:else if experiments.error}…{:else}{experiments.data}…{/if}`.

@@ -1,3 +1,4 @@
+/// <reference types="svelte" />
 /**
  * A tiny history-API router. The API answers every non-/v1 path with index.html, so deep links and reloads
  * land here; `route` is reactive state that pages read, `navigate` changes it without a reload.

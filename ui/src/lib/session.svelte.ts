@@ -1,3 +1,4 @@
+/// <reference types="svelte" />
 /**
  * The API key this browser uses, kept in localStorage under `rl.apiKey` so it is entered once. When the API
  * rejects it (401) the key is forgotten and the app shows the key prompt again with the reason.
