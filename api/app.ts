@@ -20,6 +20,8 @@ import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { programRoutes } from './routes/program.ts'
+import { decisioningRoutes } from './routes/decisioning.ts'
+import { Decider } from './decisioning/decider.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 
@@ -53,6 +55,8 @@ export async function createApp(deps: AppDeps) {
   await cache.refresh()
   const exposures = exposureWriter(ch)
   const events = new EventWriter(ch, deps.events)
+  const decider = new Decider(db, ch, cache, exposures)
+  await decider.init(deps.now?.())
 
   const app = newRouter()
   app.onError((err, c) => {
@@ -87,7 +91,8 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
-  app.route('/v1/events', eventRoutes({ keys, events }))
+  app.route('/v1/events', eventRoutes({ keys, events, onStored: (rows) => decider.onEvents(rows) }))
+  app.route('/v1', decisioningRoutes({ db, keys, decider, now: deps.now }))
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 
@@ -113,10 +118,11 @@ export async function createApp(deps: AppDeps) {
     cache,
     exposures,
     events,
+    decider,
     keys,
     async close() {
       cache.stop()
-      await Promise.all([exposures.close(), events.close()])
+      await Promise.all([exposures.close(), events.close(), decider.close()])
     },
   }
 }

@@ -16,6 +16,7 @@ const firstKey = await bootstrapAdminKey(db, config.adminApiKey)
 
 const retention = await createApp({ db, ch })
 retention.cache.start()
+retention.decider.start()
 
 const server = serve({ fetch: retention.app.fetch, port: config.port }, (info) => {
   const url = `http://localhost:${info.port}`

@@ -20,7 +20,7 @@ export function nextStatus(current: ExperimentStatus, transition: Transition): E
 }
 
 /** Fields that define who is randomised where; changing them after start would break the comparison. */
-const frozenOnceStarted = ['arms', 'seed', 'holdoutPct', 'namespace', 'targeting'] as const
+const frozenOnceStarted = ['arms', 'seed', 'holdoutPct', 'namespace', 'targeting', 'trigger'] as const
 
 /**
  * Checks an update against the experiment's state. A draft accepts anything; once started the design is

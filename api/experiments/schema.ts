@@ -27,6 +27,10 @@ export const Arm = z
     weight: z.number().finite().gt(0).max(1),
     isControl: z.boolean().default(false),
     offer: Offer.default({ type: 'none', value: 0 }),
+    tierOffers: z
+      .record(z.string().min(1).max(64), Offer)
+      .optional()
+      .describe("offer by intent tier of the experiment's trigger (e.g. high: reminder only, low: 15% off); tiers not listed get `offer`"),
   })
   .openapi('Arm')
 
@@ -70,6 +74,14 @@ const Condition = z.record(z.string(), z.unknown()).openapi('Condition', {
   description: 'MongoDB-style condition over assignment attributes ($eq $ne $gt $gte $lt $lte $in $nin $exists $regex $and $or $not, dot paths)',
 })
 
+export const Budget = z
+  .object({
+    amount: z.number().finite().min(0, 'must not be negative'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
+    maxCostPerIncrementalConversion: z.number().finite().min(0, 'must not be negative').nullable().default(null),
+  })
+  .openapi('Budget', { description: 'incentive budget: when redemption costs reach `amount`, incentive arms stop receiving new customers' })
+
 const experimentFields = {
   name: z.string().min(1).max(200),
   hypothesis: z.string().max(5000).default(''),
@@ -81,6 +93,9 @@ const experimentFields = {
   seed: z.string().min(1).max(128).optional().describe('hash seed; defaults to the experiment id'),
   analysis: Analysis.default(Analysis.parse({})),
   tags: z.array(z.string().max(64)).max(20).default([]),
+  trigger: z.string().min(1).max(64).nullable().default(null).describe('behavioural trigger this experiment answers in /v1/decide'),
+  priority: z.number().int().min(0).max(10_000).default(100).describe('lower runs first among experiments on the same trigger'),
+  budget: Budget.nullable().default(null),
 }
 
 /** Arms must form one experiment: unique keys, exactly one control, weights summing to 1. */
@@ -113,6 +128,9 @@ export const ExperimentUpdate = z
     seed: z.string().min(1).max(128),
     analysis: Analysis,
     tags: z.array(z.string().max(64)).max(20),
+    trigger: z.string().min(1).max(64).nullable(),
+    priority: z.number().int().min(0).max(10_000),
+    budget: Budget.nullable(),
   })
   // No defaults here: an omitted field means "unchanged", never "reset to the default".
   .partial()
@@ -162,6 +180,10 @@ export const Experiment = z
     stoppedAt: z.string().nullable(),
     createdBy: z.string(),
     decision: Note.nullable(),
+    trigger: z.string().nullable(),
+    priority: z.number(),
+    budget: Budget.nullable(),
+    budgetExhaustedAt: z.string().nullable(),
   })
   .openapi('Experiment')
 

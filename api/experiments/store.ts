@@ -41,6 +41,27 @@ function toExperiment(r: Selectable<ExperimentTable>, decision: Note | null): Ex
     stoppedAt: iso(r.stopped_at),
     createdBy: r.created_by,
     decision,
+    trigger: r.trigger_key,
+    priority: r.priority,
+    budget: r.budget ? { maxCostPerIncrementalConversion: null, ...r.budget, currency: r.budget.currency ?? 'USD' } : null,
+    budgetExhaustedAt: iso(r.budget_exhausted_at),
+  }
+}
+
+/**
+ * An experiment bound to a trigger must name an existing trigger, and tier-specific offers must name tiers
+ * that trigger defines.
+ */
+async function checkTrigger(db: Db, trigger: string | null | undefined, arms: Experiment['arms'] | undefined) {
+  const tiered = (arms ?? []).flatMap((a, i) => Object.keys(a.tierOffers ?? {}).map((tier) => ({ i, tier })))
+  if (!trigger) {
+    if (tiered.length) throw new ApiError(400, 'invalid_input', 'tier-specific offers need the experiment to be bound to a trigger', `arms.${tiered[0].i}.tierOffers`)
+    return
+  }
+  const row = await db.selectFrom('triggers').select(['key', 'tiers']).where('key', '=', trigger).executeTakeFirst()
+  if (!row) throw new ApiError(400, 'invalid_input', `unknown trigger '${trigger}': create it with POST /v1/triggers first`, 'trigger')
+  for (const { i, tier } of tiered) {
+    if (!row.tiers.includes(tier)) throw new ApiError(400, 'invalid_input', `tier '${tier}' is not defined on trigger '${trigger}' (tiers: ${row.tiers.join(', ') || 'none'})`, `arms.${i}.tierOffers.${tier}`)
   }
 }
 
@@ -77,6 +98,7 @@ export async function listExperiments(db: Db, filter: { status?: ExperimentStatu
  */
 export async function createExperiment(db: Db, input: ExperimentCreate, actor: string, now = new Date()): Promise<Experiment> {
   return db.transaction().execute(async (trx) => {
+    await checkTrigger(trx, input.trigger, input.arms)
     let id = input.id
     if (id) {
       const exists = await trx.selectFrom('experiments').select('id').where('id', '=', id).executeTakeFirst()
@@ -107,6 +129,10 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
         started_at: null,
         stopped_at: null,
         created_by: actor,
+        trigger_key: input.trigger,
+        priority: input.priority,
+        budget: JSON.stringify(input.budget),
+        budget_exhausted_at: null,
       })
       .execute()
     if (input.hypothesis) {
@@ -122,6 +148,7 @@ export async function updateExperiment(db: Db, id: string, update: ExperimentUpd
   return db.transaction().execute(async (trx) => {
     const before = await getExperiment(trx, id)
     checkUpdate(before, update)
+    if (update.trigger !== undefined || update.arms !== undefined) await checkTrigger(trx, update.trigger !== undefined ? update.trigger : before.trigger, update.arms ?? before.arms)
     const values: Record<string, unknown> = { updated_at: now }
     if (update.name !== undefined) values.name = update.name
     if (update.hypothesis !== undefined) values.hypothesis = update.hypothesis
@@ -133,6 +160,13 @@ export async function updateExperiment(db: Db, id: string, update: ExperimentUpd
     if (update.seed !== undefined) values.seed = update.seed
     if (update.analysis !== undefined) values.analysis = JSON.stringify(update.analysis)
     if (update.tags !== undefined) values.tags = JSON.stringify(update.tags)
+    if (update.trigger !== undefined) values.trigger_key = update.trigger
+    if (update.priority !== undefined) values.priority = update.priority
+    if (update.budget !== undefined) {
+      values.budget = JSON.stringify(update.budget)
+      // A raised budget reopens the incentive arms; spend is re-checked on the next redemption.
+      values.budget_exhausted_at = null
+    }
     await trx.updateTable('experiments').set(values).where('id', '=', id).execute()
     const after = await getExperiment(trx, id)
     await recordAudit(trx, { actor, action: 'experiment.update', entityType: 'experiment', entityId: id, before, after }, now)

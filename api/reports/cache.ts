@@ -11,9 +11,9 @@ export class ReportCache {
   constructor(private readonly ch: ClickHouse, private readonly ttlMs = 5 * 60_000, private readonly maxEntries = 200) {}
 
   async dataVersion(): Promise<string> {
-    const r = await this.ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) AS x, (SELECT count() FROM events) AS e', format: 'JSONEachRow' })
-    const [row] = await r.json<{ x: string; e: string }>()
-    return `${row.x}:${row.e}`
+    const r = await this.ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) AS x, (SELECT count() FROM events) AS e, (SELECT count() FROM suppressions) AS s', format: 'JSONEachRow' })
+    const [row] = await r.json<{ x: string; e: string; s: string }>()
+    return `${row.x}:${row.e}:${row.s}`
   }
 
   async get<T>(key: string, compute: () => Promise<T>): Promise<T> {

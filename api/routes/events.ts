@@ -17,7 +17,7 @@ const IngestResult = z
   .openapi('IngestResult')
 
 /** Validates every row, stores the valid ones, names the invalid ones; none is silently dropped. */
-export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter) {
+export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter, onStored?: (rows: EventRow[]) => Promise<void>) {
   const items = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
   const rows: EventRow[] = []
   const rejected: Rejection[] = []
@@ -31,16 +31,18 @@ export async function ingestEvents(body: Uint8Array, contentType: string | undef
     else rejected.push(v.rejection)
   }
   const { accepted, duplicates } = await writer.write(rows)
+  // Redemptions also feed the pacing ledger and budgets; acknowledged only once that is durable too.
+  if (onStored) await onStored(rows)
   return { accepted, duplicates, rejected }
 }
 
-export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter }) {
+export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter; onStored?: (rows: EventRow[]) => Promise<void> }) {
   const app = newRouter()
   const ingest = requirePermission(deps.keys, 'ingest')
 
   app.post('/', ingest, async (c) => {
     const body = new Uint8Array(await c.req.arrayBuffer())
-    const result = await ingestEvents(body, c.req.header('content-type'), deps.events)
+    const result = await ingestEvents(body, c.req.header('content-type'), deps.events, deps.onStored)
     if (result.accepted + result.duplicates === 0 && result.rejected.length) {
       const first = result.rejected[0]
       return c.json({ ...errorBody('all_rejected', `no event was valid; first problem at index ${first.index}: ${first.field ?? 'row'} ${first.message}`, first.field ?? undefined), ...result }, 422)

@@ -10,6 +10,7 @@ import { MetricKey } from '../experiments/schema.ts'
 import { experimentReport } from '../reports/experiment-report.ts'
 import { liftTimeseries } from '../reports/timeseries.ts'
 import { ReportCache } from '../reports/cache.ts'
+import { decisioningSummary } from '../reports/decisioning.ts'
 
 const IdParam = z.object({ id: z.string().min(1).max(64) })
 
@@ -63,7 +64,11 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
-      const report = await cache.get(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => experimentReport(ch, exp, q, now()))
+      const at = now()
+      const report = await cache.get(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () => ({
+        ...(await experimentReport(ch, exp, q, at)),
+        decisioning: await decisioningSummary(ch, db, exp, q.asOf ?? at),
+      }))
       return c.json(report as unknown as Record<string, unknown>, 200)
     },
   )

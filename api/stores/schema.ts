@@ -7,6 +7,10 @@ export interface Database {
   audit_log: AuditTable
   api_keys: ApiKeyTable
   settings: SettingTable
+  triggers: TriggerTable
+  policies: PolicyTable
+  incentives: IncentiveTable
+  redemptions: RedemptionTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -29,6 +33,10 @@ export interface ExperimentTable {
   started_at: Timestamp | null
   stopped_at: Timestamp | null
   created_by: string
+  trigger_key: string | null
+  priority: ColumnType<number, number | undefined, number>
+  budget: JSONColumnType<{ amount: number; currency: string; maxCostPerIncrementalConversion?: number | null } | null>
+  budget_exhausted_at: Timestamp | null
 }
 
 export interface NoteTable {
@@ -67,4 +75,47 @@ export interface SettingTable {
   key: string
   value: JSONColumnType<object | null>
   updated_at: Timestamp
+}
+
+export interface TriggerTable {
+  key: string
+  name: string
+  description: string
+  tiers: JSONColumnType<string[]>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface PolicyTable {
+  id: string
+  name: string
+  offer_types: JSONColumnType<string[]>
+  max_incentives: number | null
+  window_days: number | null
+  cooldown_days: number | null
+  min_gap_hours: number | null
+  quiet_hours: JSONColumnType<{ startHour: number; endHour: number } | null>
+  enabled: boolean
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface IncentiveTable {
+  id: Generated<number>
+  customer_id: string
+  experiment_id: string
+  arm: string
+  offer_type: string
+  trigger_key: string
+  tier: string | null
+  issued_at: Timestamp
+}
+
+export interface RedemptionTable {
+  event_id: string
+  customer_id: string
+  experiment_id: string
+  offer_type: string
+  cost: number
+  redeemed_at: Timestamp
 }

@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import { recordAudit } from '../audit/log.ts'
+
+/**
+ * Incentive spend per experiment (Σ cost of its redemptions, each event counted once) against its budget.
+ * When spend reaches the budget the experiment is marked exhausted (audited): from then on its incentive
+ * arms receive no new customers, while control and holdout go on.
+ */
+export class BudgetTracker {
+  private spend = new Map<string, number>()
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async init(): Promise<void> {
+    const rows = await this.db.selectFrom('redemptions').select(['experiment_id', (eb) => eb.fn.sum<number>('cost').as('spent')]).groupBy('experiment_id').execute()
+    this.spend = new Map(rows.map((r) => [r.experiment_id, Number(r.spent)]))
+  }
+
+  spent(experimentId: string): number {
+    return this.spend.get(experimentId) ?? 0
+  }
+
+  /** Adds new redemption costs; returns the experiments whose budget just ran out. */
+  async add(costs: Array<{ experimentId: string; cost: number }>, now = new Date()): Promise<string[]> {
+    const touched = new Set<string>()
+    for (const c of costs) {
+      this.spend.set(c.experimentId, this.spent(c.experimentId) + c.cost)
+      touched.add(c.experimentId)
+    }
+    if (!touched.size) return []
+    const candidates = await this.db.selectFrom('experiments').select(['id', 'budget']).where('id', 'in', [...touched]).where('budget', 'is not', null).where('budget_exhausted_at', 'is', null).execute()
+    const exhausted = candidates.filter((e) => e.budget && this.spent(e.id) >= e.budget.amount).map((e) => e.id)
+    for (const id of exhausted) {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('experiments').set({ budget_exhausted_at: now, updated_at: now }).where('id', '=', id).execute()
+        await recordAudit(trx, { actor: 'system', action: 'experiment.budget_exhausted', entityType: 'experiment', entityId: id, after: { spent: this.spent(id) } }, now)
+      })
+    }
+    return exhausted
+  }
+}

@@ -1,0 +1,143 @@
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import { InsertBatcher } from '../ingest/batcher.ts'
+import type { CustomerLedger, LedgerEntry } from './policy.ts'
+
+const DAY = 86_400_000
+/** How far back the ledger reaches: covers any sensible pacing window or cooldown. */
+export const LEDGER_HORIZON_MS = 400 * DAY
+
+export interface IssuedIncentive {
+  customerId: string
+  experimentId: string
+  arm: string
+  offerType: string
+  trigger: string
+  tier: string | null
+  at: number
+}
+
+export interface RedemptionInput {
+  eventId: string
+  customerId: string
+  experimentId: string
+  offerType: string
+  cost: number
+  at: number
+}
+
+/**
+ * The incentive ledger behind pacing: every incentive issued and every redemption, durable in Postgres and
+ * mirrored in memory for the customers this process has seen, so that a decision needs no database round
+ * trip. Customers with no history at start are known to have an empty ledger; the others are loaded on first
+ * touch. Decisions for one customer run one at a time (`withCustomer`), so concurrent calls cannot both pass
+ * a cap. One process owns a customer's decisions: run several API processes behind a load balancer that
+ * routes /v1/decide by customer id (README, limits).
+ */
+export class IncentiveLedger {
+  private known = new Set<string>()
+  private cache = new Map<string, CustomerLedger>()
+  private locks = new Map<string, Promise<unknown>>()
+  readonly writes: InsertBatcher<IssuedIncentive>
+
+  constructor(private readonly db: Kysely<Database>, private readonly maxCached = 500_000) {
+    this.writes = new InsertBatcher<IssuedIncentive>({
+      write: async (rows) => {
+        await db
+          .insertInto('incentives')
+          .values(rows.map((r) => ({ customer_id: r.customerId, experiment_id: r.experimentId, arm: r.arm, offer_type: r.offerType, trigger_key: r.trigger, tier: r.tier, issued_at: new Date(r.at) })))
+          .execute()
+      },
+      maxBatchRows: 5_000,
+      maxPendingRows: 100_000,
+      concurrency: 1,
+    })
+  }
+
+  /** Loads which customers have any recent history (ids only). */
+  async init(now = Date.now()): Promise<void> {
+    const since = new Date(now - LEDGER_HORIZON_MS)
+    const rows = await sql<{ customer_id: string }>`
+      select customer_id from incentives where issued_at > ${since}
+      union select customer_id from redemptions where redeemed_at > ${since}`.execute(this.db)
+    this.known = new Set(rows.rows.map((r) => r.customer_id))
+  }
+
+  /** Runs `fn` after every earlier call for the same customer has finished. */
+  withCustomer<T>(customerId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(customerId) ?? Promise.resolve()
+    const run = previous.then(fn, fn)
+    const tail = run.catch(() => undefined)
+    this.locks.set(customerId, tail)
+    void tail.then(() => {
+      if (this.locks.get(customerId) === tail) this.locks.delete(customerId)
+    })
+    return run
+  }
+
+  async view(customerId: string, now = Date.now()): Promise<CustomerLedger> {
+    const cached = this.cache.get(customerId)
+    if (cached) return cached
+    let ledger: CustomerLedger = { incentives: [], redemptions: [] }
+    if (this.known.has(customerId)) {
+      const since = new Date(now - LEDGER_HORIZON_MS)
+      const [incentives, redemptions] = await Promise.all([
+        this.db.selectFrom('incentives').select(['offer_type', 'issued_at']).where('customer_id', '=', customerId).where('issued_at', '>', since).execute(),
+        this.db.selectFrom('redemptions').select(['offer_type', 'redeemed_at']).where('customer_id', '=', customerId).where('redeemed_at', '>', since).execute(),
+      ])
+      ledger = {
+        incentives: incentives.map((r) => ({ offerType: r.offer_type, at: new Date(r.issued_at).getTime() })),
+        redemptions: redemptions.map((r) => ({ offerType: r.offer_type, at: new Date(r.redeemed_at).getTime() })),
+      }
+    }
+    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!)
+    this.cache.set(customerId, ledger)
+    return ledger
+  }
+
+  /** Records an issued incentive; resolves when it is durable in Postgres. */
+  async issue(incentive: IssuedIncentive): Promise<void> {
+    const ledger = await this.view(incentive.customerId, incentive.at)
+    const entry: LedgerEntry = { offerType: incentive.offerType, at: incentive.at }
+    ledger.incentives.push(entry)
+    this.known.add(incentive.customerId)
+    try {
+      await this.writes.add([incentive])
+    } catch (error) {
+      ledger.incentives.splice(ledger.incentives.indexOf(entry), 1)
+      throw error
+    }
+  }
+
+  /**
+   * Records redemptions from ingested events; a resent event (same eventId) changes nothing. Returns the ones
+   * that were new, so spend is added once.
+   */
+  async redeem(rows: RedemptionInput[]): Promise<RedemptionInput[]> {
+    if (!rows.length) return []
+    const inserted = await this.db
+      .insertInto('redemptions')
+      .values(rows.map((r) => ({ event_id: r.eventId, customer_id: r.customerId, experiment_id: r.experimentId, offer_type: r.offerType, cost: r.cost, redeemed_at: new Date(r.at) })))
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .returning('event_id')
+      .execute()
+    const fresh = new Set(inserted.map((r) => r.event_id))
+    const added = rows.filter((r) => fresh.has(r.eventId))
+    for (const r of added) {
+      this.known.add(r.customerId)
+      this.cache.get(r.customerId)?.redemptions.push({ offerType: r.offerType, at: r.at })
+    }
+    return added
+  }
+
+  /** The offer type of the customer's latest incentive from an experiment, to classify a redemption event. */
+  lastIssuedType(customerId: string, experimentId: string): string | null {
+    void experimentId
+    const l = this.cache.get(customerId)
+    return l?.incentives.length ? l.incentives[l.incentives.length - 1].offerType : null
+  }
+
+  close() {
+    return this.writes.close()
+  }
+}

@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely'
+import * as controlPlane from './2026-11-25-001-control-plane.ts'
+import * as decisioning from './2026-11-25-002-decisioning.ts'
+
+/**
+ * Every Postgres migration, by name (applied in name order). Listed statically rather than read from the
+ * folder so that the same code runs under tsx, vitest and a bundler.
+ */
+export const postgresMigrations: Record<string, Migration> = {
+  '2026-11-25-001-control-plane': controlPlane,
+  '2026-11-25-002-decisioning': decisioning,
+}
