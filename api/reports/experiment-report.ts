@@ -4,7 +4,6 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import { customerWindowParams } from './sql/customer-window.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
-import { survivalSql } from './sql/survival.ts'
 import { metricByKey, metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
 import { armEconomics, type Economics } from './economics.ts'
@@ -123,9 +122,8 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
   const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
 
-  const [statRows, survivalRows, segmentRows] = await Promise.all([
+  const [statRows, segmentRows] = await Promise.all([
     queryRows(ch, armStatsSql({ segmented: false, winsorize }), params),
-    wanted.has('time_to_purchase') ? queryRows(ch, survivalSql, params) : Promise.resolve([]),
     q.dimension ? queryRows(ch, armStatsSql({ segmented: true, winsorize }), { ...params, dimension: q.dimension }) : Promise.resolve([]),
   ])
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
@@ -142,7 +140,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const computed = metricResults(defs, rows, armList, settings)
   adjustAcrossReport(computed.flatMap((m) => m.comparisons), a.multipleTesting, a.alpha)
 
-  const survivalByArm = survival(survivalRows, a.alpha)
+  const survivalByArm = survival([...rows.values()], a.alpha)
   const armNames = new Map(armList.map((x) => [x.key, x.name]))
   const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => ({
     key: def.key,
@@ -187,16 +185,20 @@ interface ArmSurvival {
 }
 const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [] }
 
-function survival(rows: Record<string, unknown>[], alpha: number) {
+function survival(rows: ArmStatsRow[], alpha: number) {
   const byArm = new Map<string, { time: number; events: number; censored: number }[]>()
   for (const r of rows) {
-    const list = byArm.get(String(r.arm)) ?? []
-    // A purchase on day index d happened within d + 1 days; a customer censored at d was followed d full days.
-    const events = Number(r.events)
-    const censored = Number(r.censored)
-    if (events) list.push({ time: Number(r.day) + 1, events, censored: 0 })
-    if (censored) list.push({ time: Number(r.day), events: 0, censored })
-    byArm.set(String(r.arm), list)
+    if (!r.survival) continue
+    const [days, eventCounts, censoredCounts] = r.survival
+    const list: { time: number; events: number; censored: number }[] = []
+    days.forEach((day, i) => {
+      // A purchase on day index d happened within d + 1 days; a customer censored at d was followed d full days.
+      const events = Number(eventCounts[i])
+      const censored = Number(censoredCounts[i])
+      if (events) list.push({ time: Number(day) + 1, events, censored: 0 })
+      if (censored) list.push({ time: Number(day), events: 0, censored })
+    })
+    byArm.set(r.arm, list)
   }
   const out = new Map<string, ArmSurvival>()
   for (const [arm, list] of byArm) {

@@ -1,4 +1,4 @@
-import { customerWindowSql } from './customer-window.ts'
+import { customerColumns, customerWindowSql } from './customer-window.ts'
 
 /**
  * The sufficient statistics of every metric over a set of per-customer rows (columns orders, gross, revenue,
@@ -28,15 +28,19 @@ export const sufficientStatsColumns = `count() AS n,
  */
 export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }): string {
   const cap = (col: string) => (opts.winsorize ? `least(${col}, quantileExact({winsorP:Float64})(${col}) OVER ())` : col)
-  const segment = opts.segmented ? `, attrs[{dimension:String}] AS segment` : ''
-  return `WITH ${customerWindowSql},
+  const segment = opts.segmented ? ', segment' : ''
+  // Kaplan–Meier input rides along in the same pass (unsegmented only): per day index, first purchases and
+  // customers censored without one (at the end of the window, or at asOf for recent exposures).
+  const survival = opts.segmented ? '' : `,
+  sumMap([toUInt32(intDiv(if(orders > 0, first_purchase_ms, greatest(observed_ms, 0)), 86400000))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
+  return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none')},
 capped AS (
-  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders,
-    ${cap('revenue')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
+  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms,
+    ${cap('revenue_net')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
   FROM customers
 )
-SELECT arm${opts.segmented ? ', segment' : ''},
-  ${sufficientStatsColumns}
+SELECT arm${segment},
+  ${sufficientStatsColumns}${survival}
 FROM capped
 GROUP BY arm${opts.segmented ? ', segment' : ''}
 ORDER BY arm${opts.segmented ? ', segment' : ''}`
@@ -46,6 +50,8 @@ ORDER BY arm${opts.segmented ? ', segment' : ''}`
 export interface ArmStatsRow {
   arm: string
   segment?: string
+  /** [day indexes, first purchases that day, censored that day] (unsegmented query only). */
+  survival?: [number[], Array<number | string>, Array<number | string>]
   n: number
   redemption: number
   reactivation: number
@@ -75,7 +81,7 @@ export interface ArmStatsRow {
 
 export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' ? v : Number(v)
+  for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' || k === 'survival' ? v : Number(v)
   return out as unknown as ArmStatsRow
 }
 
@@ -83,10 +89,10 @@ export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
  * The same statistics for every (attribute, value, arm) captured at first exposure: the segment–offer
  * library's input. Attributes with many values are dropped afterwards by the caller.
  */
-export const allSegmentsStatsSql = `WITH ${customerWindowSql}
+export const allSegmentsStatsSql = `WITH ${customerWindowSql('map')}
 SELECT dimension, attrs[dimension] AS segment, arm,
   ${sufficientStatsColumns}
-FROM customers
+FROM (SELECT ${customerColumns}, attrs FROM customers)
 ARRAY JOIN mapKeys(attrs) AS dimension
 GROUP BY dimension, segment, arm
 ORDER BY dimension, segment, arm`

@@ -40,16 +40,26 @@ const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
 const inLookback = `dt < 0 AND dt >= -{lookbackMs:Int64}`
 const marginOf = `ifNull(margin, revenue * {marginRate:Float64})`
 
-export const customerWindowSql = `${firstExposuresSql},
+/** Which attributes captured at first exposure the customer rows carry: none, one (as `segment`) or the whole map. */
+export type AttributeMode = 'none' | 'dimension' | 'map'
+
+/**
+ * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
+ * table, and customers without events come through with empty event columns — then one GROUP BY customer.
+ */
+export function customerWindowSql(attributes: AttributeMode = 'none'): string {
+  const carried = attributes === 'map' ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : ''
+  const kept = attributes === 'map' ? ', any(attrs) AS attrs' : attributes === 'dimension' ? ', any(segment) AS segment' : ''
+  return `${firstExposuresSql},
 customer_events AS (
-  SELECT e.customer_id AS customer_id, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, e.revenue AS revenue,
-         e.margin AS margin, e.cost AS cost, e.experiment_id AS event_experiment
-  FROM events AS e FINAL
-  INNER JOIN first_exposures AS f ON f.customer_id = e.customer_id
-  WHERE e.ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
+  SELECT f.customer_id AS customer_id, f.arm AS arm, f.t0 AS t0${carried},
+    toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, e.revenue AS revenue, e.margin AS margin, e.cost AS cost,
+    e.experiment_id AS event_experiment
+  FROM (SELECT customer_id, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
+  RIGHT JOIN first_exposures AS f ON f.customer_id = e.customer_id
 ),
-customer_outcomes AS (
-  SELECT customer_id,
+customers AS (
+  SELECT customer_id, any(arm) AS arm, any(t0) AS exposed_ms${kept},
     countIf(type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS orders,
     sumIf(revenue, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS gross,
     gross - sumIf(revenue, type = 'refund' AND ${inWindow('{attrMs:Int64}')}) AS revenue_net,
@@ -60,17 +70,12 @@ customer_outcomes AS (
     sumIf(${marginOf}, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) - sumIf(${marginOf}, type = 'refund' AND ${inWindow('{attrMs:Int64}')}) - incentive_cost AS net_value,
     minIf(dt, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS first_purchase_ms,
     sumIf(revenue, type = 'purchase' AND ${inLookback}) - sumIf(revenue, type = 'refund' AND ${inLookback}) AS pre_revenue,
-    countIf(type = 'purchase' AND ${inLookback}) AS pre_orders
+    countIf(type = 'purchase' AND ${inLookback}) AS pre_orders,
+    least({attrMs:Int64}, {asOf:Int64} - exposed_ms) AS observed_ms
   FROM customer_events
   GROUP BY customer_id
-),
-customers AS (
-  -- LEFT JOIN: customers without any event keep zeros (join_use_nulls = 0).
-  SELECT f.customer_id AS customer_id, f.arm AS arm, f.t0 AS t0, f.attrs AS attrs,
-    o.orders AS orders, o.gross AS gross, o.revenue_net AS revenue, o.ltv AS ltv, o.incentive_cost AS incentive_cost,
-    o.redeemed AS redeemed, o.unsubscribed AS unsubscribed, o.net_value AS net_value,
-    o.first_purchase_ms AS first_purchase_ms, o.pre_revenue AS pre_revenue, o.pre_orders AS pre_orders,
-    least({attrMs:Int64}, {asOf:Int64} - f.t0) AS observed_ms
-  FROM first_exposures AS f
-  LEFT JOIN customer_outcomes AS o ON o.customer_id = f.customer_id
 )`
+}
+
+/** The customer columns under the names the statistics use (an alias may not shadow the event column). */
+export const customerColumns = 'arm, orders, gross, revenue_net AS revenue, ltv, incentive_cost, redeemed, unsubscribed, net_value, first_purchase_ms, pre_revenue, pre_orders, observed_ms'
