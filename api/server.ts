@@ -5,6 +5,7 @@ import { openClickHouse } from './stores/clickhouse.ts'
 import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
 import { bootstrapAdminKey } from './auth/keys.ts'
 import { createApp } from './app.ts'
+import { seedDemoOnFirstStart } from '../seed/demo.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 const config = loadConfig()
@@ -13,6 +14,8 @@ const ch = await openClickHouse(config)
 await migratePostgres(db)
 await migrateClickHouse(ch)
 const firstKey = await bootstrapAdminKey(db, config.adminApiKey)
+// First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
+await seedDemoOnFirstStart({ db, ch }, config)
 
 const retention = await createApp({ db, ch })
 retention.cache.start()

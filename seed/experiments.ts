@@ -1,0 +1,151 @@
+/**
+ * The demo world's experiments: what a growth team would have launched (definitions as POST /v1/experiments
+ * takes them), when (timeline), and what each arm truly does in each value tier (the planted effects).
+ */
+import type { z } from '@hono/zod-openapi'
+import type { ExperimentCreate } from '../api/experiments/schema.ts'
+import { NO_MESSAGE, type ArmEffect } from './simulate.ts'
+import type { ValueTier } from './world.ts'
+
+export type ExperimentInput = z.input<typeof ExperimentCreate> & { id: string }
+
+/** A planted effect for each value tier: the segment dimension in which effects differ. */
+export type TierEffects = Record<ValueTier, ArmEffect>
+
+export interface PlannedExperiment {
+  definition: ExperimentInput
+  timeline: {
+    /** Days before "now" the experiment started (direct mode backdates it; the API mode starts it now). */
+    startDaysAgo: number
+    /** Customers are assigned in daily waves over this many days from the start. */
+    exposureDays: number
+    /** Stopped this many days ago, when the experiment is concluded. */
+    stopDaysAgo?: number
+  }
+  decision?: { daysAgo: number; body: string; chosenArm: string }
+  /** Planted effects for every arm key; the experiment holdout always gets NO_MESSAGE. */
+  effects: Record<string, TierEffects>
+}
+
+export interface WorldPlan {
+  /** Customers who enter no experiment are anchored this many days ago (their history ends there). */
+  referenceDaysAgo: number
+  globalHoldout: { pct: number; seed: string }
+  experiments: PlannedExperiment[]
+}
+
+export const allTiers = (effect: ArmEffect): TierEffects => ({ low: effect, mid: effect, high: effect })
+export const byTier = (base: Omit<ArmEffect, 'reactivation'>, reactivation: Record<ValueTier, number>): TierEffects => ({
+  low: { ...base, reactivation: reactivation.low },
+  mid: { ...base, reactivation: reactivation.mid },
+  high: { ...base, reactivation: reactivation.high },
+})
+const message = (reactivation: number, daysToPurchase: number): ArmEffect => ({ ...NO_MESSAGE, reactivation, daysToPurchase, messaged: true })
+const analysis = (extra: Record<string, unknown> = {}) => ({ attributionDays: 30, ltvDays: 90, defaultMarginRate: 0.3, ...extra })
+
+/**
+ * Win-back in the lapsed segment: is an incentive worth more than the message alone, and which one? Points do
+ * nothing beyond the message for low-value customers — the segment where an offer has no effect.
+ */
+const winback: PlannedExperiment = {
+  definition: {
+    id: 'winback-lapsed',
+    name: 'Win-back: lapsed 60–180 days',
+    hypothesis: 'An incentive reactivates more lapsed customers than a "we miss you" message alone, and pays for itself in net value.',
+    arms: [
+      { key: 'control', name: 'Message only', weight: 0.25, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
+      { key: 'pct15', name: '15% off', weight: 0.25, offer: { type: 'percent_off', value: 15, currency: 'USD' } },
+      { key: 'freeship', name: 'Free shipping', weight: 0.25, offer: { type: 'free_shipping', value: 0, unitCost: 6.95, currency: 'USD' } },
+      { key: 'points', name: '500 loyalty points', weight: 0.25, offer: { type: 'loyalty_points', value: 500, unitCost: 5, currency: 'USD' } },
+    ],
+    holdoutPct: 0.1,
+    targeting: { recency: 'lapsed_60_180' },
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'] }),
+    tags: ['win-back', 'lapsed', 'demo'],
+  },
+  timeline: { startDaysAgo: 40, exposureDays: 10 },
+  effects: {
+    control: allTiers(message(1.25, 9)),
+    pct15: byTier({ repeat: 1.1, orderValue: 1.04, redemption: 0.85, daysToPurchase: 5, messaged: true }, { low: 1.9, mid: 1.7, high: 1.45 }),
+    freeship: byTier({ repeat: 1.05, orderValue: 1.12, redemption: 0.9, daysToPurchase: 6, messaged: true }, { low: 1.55, mid: 1.45, high: 1.3 }),
+    points: byTier({ repeat: 1.15, orderValue: 1, redemption: 0.6, daysToPurchase: 7, messaged: true }, { low: 1.25, mid: 1.5, high: 1.75 }),
+  },
+}
+
+/** The concluded test: a save offer for at-risk customers, stopped with a recorded decision. */
+const saveOffer: PlannedExperiment = {
+  definition: {
+    id: 'save-offer-at-risk',
+    name: 'Save offer: at-risk customers',
+    hypothesis: 'A $10 voucher keeps more at-risk customers buying than double points, at a cost the extra orders cover.',
+    arms: [
+      { key: 'control', name: 'Reminder message', weight: 0.34, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
+      { key: 'amount10', name: '$10 off next order', weight: 0.33, offer: { type: 'amount_off', value: 10, unitCost: 10, currency: 'USD' } },
+      { key: 'doublepoints', name: 'Double points for 30 days', weight: 0.33, offer: { type: 'loyalty_points', value: 2, unitCost: 3, currency: 'USD' } },
+    ],
+    holdoutPct: 0.1,
+    targeting: { recency: 'at_risk' },
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'] }),
+    tags: ['save', 'at-risk', 'demo'],
+  },
+  timeline: { startDaysAgo: 45, exposureDays: 5, stopDaysAgo: 9 },
+  decision: {
+    daysAgo: 8,
+    chosenArm: 'amount10',
+    body: '$10 off lifted reactivation and revenue clearly over the reminder; net value per customer came out a little lower, a price we accept for keeping these customers buying. Double points did not move enough. Rolling out $10 off to at-risk customers.',
+  },
+  effects: {
+    control: allTiers(message(1.1, 9)),
+    amount10: byTier({ repeat: 1.05, orderValue: 1, redemption: 0.8, daysToPurchase: 5, messaged: true }, { low: 1.4, mid: 1.35, high: 1.2 }),
+    doublepoints: byTier({ repeat: 1.1, orderValue: 1, redemption: 0.5, daysToPurchase: 7, messaged: true }, { low: 1.12, mid: 1.18, high: 1.28 }),
+  },
+}
+
+/** More revenue, less money: 20% off makes active customers buy more, but most would have bought anyway. */
+const vipDiscount: PlannedExperiment = {
+  definition: {
+    id: 'vip-20-off-active',
+    name: '20% off for active mid/high-value customers',
+    hypothesis: 'A 20% discount grows revenue per active customer enough to cover the discount.',
+    arms: [
+      { key: 'control', name: 'New-arrivals email', weight: 0.5, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
+      { key: 'pct20', name: '20% off everything', weight: 0.5, offer: { type: 'percent_off', value: 20, currency: 'USD' } },
+    ],
+    targeting: { recency: 'active', valueTier: { $in: ['mid', 'high'] } },
+    analysis: analysis({ primaryMetric: 'revenue', guardrails: ['net_value', 'unsubscribe'] }),
+    tags: ['discount', 'active', 'demo'],
+  },
+  timeline: { startDaysAgo: 35, exposureDays: 7 },
+  effects: {
+    control: allTiers(message(1.05, 8)),
+    pct20: allTiers({ reactivation: 1.15, repeat: 1.25, orderValue: 1, redemption: 0.9, daysToPurchase: 4, messaged: true }),
+  },
+}
+
+/** Two identical arms: the pipeline's own false-positive check. */
+const aaTest: PlannedExperiment = {
+  definition: {
+    id: 'aa-dormant-newsletter',
+    name: 'A/A: dormant newsletter',
+    hypothesis: 'Identical arms show no difference (a check of assignment, logging and analysis). Read with sequential intervals, so looking every day is safe.',
+    arms: [
+      { key: 'a', name: 'Newsletter (A)', weight: 0.5, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
+      { key: 'b', name: 'Newsletter (A, copy)', weight: 0.5, offer: { type: 'none', value: 0, channel: 'email' } },
+    ],
+    targeting: { recency: 'dormant' },
+    analysis: analysis({ primaryMetric: 'reactivation', sequential: { enabled: true, tuning: 5000 } }),
+    tags: ['a/a', 'dormant', 'demo'],
+  },
+  timeline: { startDaysAgo: 30, exposureDays: 14 },
+  effects: { a: allTiers(message(1.1, 10)), b: allTiers(message(1.1, 10)) },
+}
+
+/** The world `npm start` shows on an empty data directory. */
+export const demoPlan: WorldPlan = {
+  referenceDaysAgo: 45,
+  globalHoldout: { pct: 0.05, seed: 'global-holdout' },
+  experiments: [saveOffer, winback, vipDiscount, aaTest],
+}
+
+/** Default number of customers of the demo world: a few seconds to seed, enough for clear results. */
+export const DEMO_CUSTOMERS = 50_000

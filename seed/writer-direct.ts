@@ -1,0 +1,157 @@
+/**
+ * Seeds a world straight into the stores, with real dates: experiments that started weeks ago, exposures on
+ * the days their waves went out, a year of history before them and the outcomes after them. The control
+ * plane goes through the same store functions the API routes call; the data plane is inserted in bulk.
+ * Arms come from the API's own pure assignment (compileExperiment + assignCompiled with the global holdout
+ * from settings), so every customer is in the arm POST /v1/assign would answer.
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from '../api/stores/schema.ts'
+import type { ClickHouse } from '../api/stores/clickhouse.ts'
+import { assignCompiled, compileExperiment, type CompiledExperiment, type GlobalHoldout } from '../api/assignment/index.ts'
+import { ExperimentCreate } from '../api/experiments/schema.ts'
+import { addNote, createExperiment, transitionExperiment } from '../api/experiments/store.ts'
+import { getSettings, updateSettings } from '../api/settings/store.ts'
+import { flattenAttributes, type ExposureRow } from '../api/exposures/writer.ts'
+import { eventsBody } from '../api/ingest/event-writer.ts'
+import type { EventRow } from '../api/ingest/event-schema.ts'
+import { demoPlan, DEMO_CUSTOMERS, type WorldPlan } from './experiments.ts'
+import { customerEventRows, placeExperiments, placementOf, realTimeline, SeedError, waveTime, type PlacedExperiment, type SeedSummary } from './generate.ts'
+import { TruthBuilder, type Truth } from './truth.ts'
+import { customerAt, DAY } from './world.ts'
+
+export interface SeedOptions {
+  seed?: number
+  customers?: number
+  plan?: WorldPlan
+  /** "Now" of the world (ms); defaults to the real clock. */
+  now?: number
+  /** Called after every chunk with customers done and rows written so far. */
+  onProgress?: (customers: number, events: number) => void
+  onWarning?: (message: string) => void
+}
+
+const EVENT_COLUMNS = 'event_id, customer_id, type, ts, experiment_id, arm, revenue, margin, cost, order_id, properties'
+const FLUSH_ROWS = 100_000
+const ACTOR = 'seed'
+
+/** Refuses to seed over experiments with the plan's ids: the world would mix two runs. */
+export async function assertPlanIsNew(db: Kysely<Database>, plan: WorldPlan) {
+  const ids = plan.experiments.map((e) => e.definition.id)
+  const taken = await db.selectFrom('experiments').select('id').where('id', 'in', ids).execute()
+  if (taken.length) {
+    throw new SeedError(`experiment(s) ${taken.map((t) => t.id).join(', ')} already exist: seed into an empty data directory (npm run demo:reset rebuilds the demo)`)
+  }
+}
+
+/** Sets the plan's global holdout when it may still change; otherwise seeds with the one in force. */
+export async function effectiveGlobalHoldout(db: Kysely<Database>, plan: WorldPlan, at: Date, warn: (m: string) => void): Promise<GlobalHoldout> {
+  try {
+    await updateSettings(db, { globalHoldoutPct: plan.globalHoldout.pct, globalHoldoutSeed: plan.globalHoldout.seed }, ACTOR, at)
+  } catch (e) {
+    warn(`keeping the current global holdout (${e instanceof Error ? e.message : e})`)
+  }
+  const s = await getSettings(db)
+  return { pct: s.globalHoldoutPct, seed: s.globalHoldoutSeed }
+}
+
+/**
+ * Seeds `customers` customers of the plan's world into the stores and returns the planted truth.
+ *
+ * There is no API to backdate an experiment's start, so this writes through the experiment store's clock
+ * parameter instead: created_at, started_at, stopped_at, decision notes and their audit entries carry the
+ * dates of the story (e.g. started 40 days ago). Only the seed does this; the API always uses the real clock.
+ *
+ * @example
+ * const { truth, summary } = await seedDirect({ db, ch }, { seed: 42, customers: 40_000 })
+ * summary.events // ≈ 400k rows
+ */
+export async function seedDirect(stores: { db: Kysely<Database>; ch: ClickHouse }, opts: SeedOptions = {}): Promise<{ summary: SeedSummary; truth: Truth }> {
+  const { db, ch } = stores
+  const started = performance.now()
+  const seed = opts.seed ?? 42
+  const total = opts.customers ?? DEMO_CUSTOMERS
+  const plan = opts.plan ?? demoPlan
+  const now = opts.now ?? Date.now()
+  const warn = opts.onWarning ?? ((m: string) => console.warn(m))
+  const daysAgo = (d: number) => new Date(now - d * DAY)
+
+  await assertPlanIsNew(db, plan)
+  const holdout = await effectiveGlobalHoldout(db, plan, daysAgo(Math.max(...plan.experiments.map((e) => e.timeline.startDaysAgo)) + 3), warn)
+  const placed = placeExperiments(plan, (p) => now - p.timeline.startDaysAgo * DAY)
+  const compiled = new Map<string, CompiledExperiment>()
+  for (const e of placed) {
+    const t = e.planned.timeline
+    await createExperiment(db, ExperimentCreate.parse(e.planned.definition), ACTOR, daysAgo(t.startDaysAgo + 2))
+    const running = await transitionExperiment(db, e.id, 'start', ACTOR, daysAgo(t.startDaysAgo))
+    compiled.set(e.id, compileExperiment(running))
+  }
+
+  const truth = new TruthBuilder(seed, holdout)
+  for (const e of placed) truth.experiment(e.truthArms)
+  const timeline = realTimeline(now)
+  const referenceMs = now - plan.referenceDaysAgo * DAY
+  let exposures: ExposureRow[] = []
+  let events: EventRow[] = []
+  let exposureCount = 0
+  let eventCount = 0
+  let writing: Promise<void> = Promise.resolve()
+
+  const flush = async () => {
+    const [x, ev] = [exposures, events]
+    exposures = []
+    events = []
+    await writing
+    writing = insertRows(ch, x, ev)
+  }
+
+  for (let i = 0; i < total; i++) {
+    const c = customerAt(seed, i)
+    truth.customer(c)
+    const exp = placementOf(c, placed)
+    let arm: string | null = null
+    let anchor = referenceMs
+    if (exp) {
+      anchor = waveTime(seed, c, exp)
+      const a = assignCompiled(compiled.get(exp.id)!, c.id, { ...c.attributes }, holdout)
+      if (a.exposure) {
+        arm = a.exposure.arm
+        exposures.push({ experiment_id: exp.id, customer_id: c.id, arm, ts: anchor, attributes: flattenAttributes(c.attributes as unknown as Record<string, unknown>), source: 'seed' })
+        truth.assigned(exp.truthArms, c, arm)
+      }
+    }
+    const rows = customerEventRows(seed, c, exp, arm, anchor, timeline)
+    for (const r of rows) events.push(r)
+    exposureCount += arm ? 1 : 0
+    eventCount += rows.length
+    if (events.length >= FLUSH_ROWS || i === total - 1) {
+      await flush()
+      opts.onProgress?.(i + 1, eventCount)
+    }
+  }
+  await flush()
+  await writing
+
+  await concludeExperiments(db, placed, daysAgo)
+  return {
+    summary: { mode: 'direct', customers: total, experiments: placed.map((e) => e.id), exposures: exposureCount, events: eventCount, seconds: (performance.now() - started) / 1000 },
+    truth: truth.build(),
+  }
+}
+
+async function insertRows(ch: ClickHouse, exposures: ExposureRow[], events: EventRow[]) {
+  if (exposures.length) await ch.client.insert({ table: 'exposures', values: exposures, format: 'JSONEachRow' })
+  if (events.length) {
+    const result = await ch.client.exec({ query: `INSERT INTO events (${EVENT_COLUMNS}) FORMAT JSONCompactEachRow\n${eventsBody(events)}` })
+    result.stream.destroy()
+  }
+}
+
+/** Stops the concluded experiments and records their decisions, on the days the plan says. */
+async function concludeExperiments(db: Kysely<Database>, placed: PlacedExperiment[], daysAgo: (d: number) => Date) {
+  for (const e of placed) {
+    const { timeline, decision } = e.planned
+    if (timeline.stopDaysAgo !== undefined) await transitionExperiment(db, e.id, 'stop', ACTOR, daysAgo(timeline.stopDaysAgo))
+    if (decision) await addNote(db, e.id, { kind: 'decision', body: decision.body, chosenArm: decision.chosenArm }, ACTOR, daysAgo(decision.daysAgo))
+  }
+}
