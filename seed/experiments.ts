@@ -42,6 +42,8 @@ export const byTier = (base: Omit<ArmEffect, 'reactivation'>, reactivation: Reco
 })
 const message = (reactivation: number, daysToPurchase: number): ArmEffect => ({ ...NO_MESSAGE, reactivation, daysToPurchase, messaged: true })
 const analysis = (extra: Record<string, unknown> = {}) => ({ attributionDays: 30, ltvDays: 90, defaultMarginRate: 0.3, ...extra })
+/** Lapsed and dormant customers bought nothing in the last 60–180+ days: their CUPED covariate needs the year. */
+const yearLookback = { cuped: { enabled: true, lookbackDays: 365 } }
 
 /**
  * Win-back in the lapsed segment: is an incentive worth more than the message alone, and which one? Points do
@@ -60,7 +62,7 @@ const winback: PlannedExperiment = {
     ],
     holdoutPct: 0.1,
     targeting: { recency: 'lapsed_60_180' },
-    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'] }),
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], ...yearLookback }),
     tags: ['win-back', 'lapsed', 'demo'],
   },
   timeline: { startDaysAgo: 40, exposureDays: 10 },
@@ -85,7 +87,7 @@ const saveOffer: PlannedExperiment = {
     ],
     holdoutPct: 0.1,
     targeting: { recency: 'at_risk' },
-    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'] }),
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], ...yearLookback }),
     tags: ['save', 'at-risk', 'demo'],
   },
   timeline: { startDaysAgo: 45, exposureDays: 5, stopDaysAgo: 9 },
@@ -133,7 +135,7 @@ const aaTest: PlannedExperiment = {
       { key: 'b', name: 'Newsletter (A, copy)', weight: 0.5, offer: { type: 'none', value: 0, channel: 'email' } },
     ],
     targeting: { recency: 'dormant' },
-    analysis: analysis({ primaryMetric: 'reactivation', sequential: { enabled: true, tuning: 5000 } }),
+    analysis: analysis({ primaryMetric: 'reactivation', sequential: { enabled: true, tuning: 5000 }, ...yearLookback }),
     tags: ['a/a', 'dormant', 'demo'],
   },
   timeline: { startDaysAgo: 30, exposureDays: 14 },

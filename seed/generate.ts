@@ -4,13 +4,15 @@
  * events table or POST /v1/events. Timing goes through a `Timeline`, because the two writers place the same
  * relative story differently on the clock.
  */
-import { evalCondition, type Condition } from '../api/assignment/index.ts'
+import { assignCompiled, compileExperiment, evalCondition, type CompiledExperiment, type Condition, type GlobalHoldout } from '../api/assignment/index.ts'
+import { ExperimentCreate } from '../api/experiments/schema.ts'
+import { flattenAttributes, type ExposureRow } from '../api/exposures/writer.ts'
 import type { EventRow } from '../api/ingest/event-schema.ts'
 import type { PlannedExperiment, WorldPlan } from './experiments.ts'
 import { streamFor, STREAM } from './random.ts'
 import { backgroundPurchases, NO_MESSAGE, WINDOW_DAYS, windowEvents, type ArmEffect, type OfferSpec } from './simulate.ts'
-import type { TruthArms } from './truth.ts'
-import { DAY, purchaseHistory, type Customer, type SimEvent } from './world.ts'
+import type { TruthArms, TruthBuilder } from './truth.ts'
+import { customerAt, DAY, purchaseHistory, type Customer, type SimEvent } from './world.ts'
 
 /** An experiment of the plan, ready for generation: targeting, offers and planted effects by arm key. */
 export interface PlacedExperiment {
@@ -132,6 +134,66 @@ export function eventInput(r: EventRow): Record<string, unknown> {
   if (r.type === 'offer_redeemed') e.cost = r.cost
   if (r.order_id) e.orderId = r.order_id
   return e
+}
+
+/**
+ * An experiment definition compiled as the store would save it (seed defaults to the id) and as it ran
+ * (status running): for assigning outside the API exactly as POST /v1/assign would.
+ */
+export function compileDefinition(planned: PlannedExperiment): CompiledExperiment {
+  const def = ExperimentCreate.parse(planned.definition)
+  return compileExperiment({ ...def, id: planned.definition.id, seed: def.seed ?? planned.definition.id, status: 'running' })
+}
+
+export interface WorldChunkOptions {
+  seed: number
+  customers: number
+  placed: PlacedExperiment[]
+  /** Compiled experiments by id (from the store, or compileDefinition). */
+  compiled: Map<string, CompiledExperiment>
+  holdout: GlobalHoldout
+  nowMs: number
+  /** Anchor of customers who enter no experiment. */
+  referenceMs: number
+  truth: TruthBuilder
+  /** Events per chunk (about). */
+  chunkRows?: number
+}
+
+/**
+ * The world with real dates, in chunks of rows for the exposures and events tables: each eligible customer
+ * assigned by the API's pure assignment on their wave's day, and everything up to `nowMs`. Records every
+ * customer and assignment in `truth` as it goes.
+ */
+export function* worldChunks(o: WorldChunkOptions): Generator<{ exposures: ExposureRow[]; events: EventRow[]; customersDone: number }> {
+  const timeline = realTimeline(o.nowMs)
+  const chunkRows = o.chunkRows ?? 100_000
+  let exposures: ExposureRow[] = []
+  let events: EventRow[] = []
+  for (const e of o.placed) o.truth.experiment(e.truthArms)
+  for (let i = 0; i < o.customers; i++) {
+    const c = customerAt(o.seed, i)
+    o.truth.customer(c)
+    const exp = placementOf(c, o.placed)
+    let arm: string | null = null
+    let anchor = o.referenceMs
+    if (exp) {
+      anchor = waveTime(o.seed, c, exp)
+      const attributes = { ...c.attributes }
+      const a = assignCompiled(o.compiled.get(exp.id)!, c.id, attributes, o.holdout)
+      if (a.exposure) {
+        arm = a.exposure.arm
+        exposures.push({ experiment_id: exp.id, customer_id: c.id, arm, ts: anchor, attributes: flattenAttributes(attributes), source: 'seed' })
+        o.truth.assigned(exp.truthArms, c, arm)
+      }
+    }
+    for (const row of customerEventRows(o.seed, c, exp, arm, anchor, timeline)) events.push(row)
+    if (events.length >= chunkRows || i === o.customers - 1) {
+      yield { exposures, events, customersDone: i + 1 }
+      exposures = []
+      events = []
+    }
+  }
 }
 
 /** A problem the user can act on (a taken experiment id, a locked data directory, an unreachable API). */

@@ -28,7 +28,7 @@ export interface ApiTarget {
 
 export interface ApiSeedOptions extends SeedOptions {
   timeline?: 'compressed' | 'real'
-  /** The API's clock, when it is injected (with `timeline: 'real'`); defaults to Date.now. */
+  /** The API's clock, when it is injected (with `timeline: 'real'`, set weeks in the past); defaults to Date.now. */
   clock?: () => number
   /** Customers per chunk (one assign batch per experiment, then their events). */
   chunkSize?: number
@@ -143,7 +143,8 @@ export async function seedThroughApi(target: ApiTarget, opts: ApiSeedOptions = {
         }
       })
     }
-    const timeline = real ? realTimeline(clock()) : compressedTimeline(clock())
+    // With an injected clock set in the past, outcomes may run up to the real now (what the API accepts).
+    const timeline = real ? realTimeline(Date.now()) : compressedTimeline(clock())
     let body: string[] = []
     let bytes = 0
     const post = async () => {

@@ -8,17 +8,17 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../api/stores/schema.ts'
 import type { ClickHouse } from '../api/stores/clickhouse.ts'
-import { assignCompiled, compileExperiment, type CompiledExperiment, type GlobalHoldout } from '../api/assignment/index.ts'
+import { compileExperiment, type CompiledExperiment, type GlobalHoldout } from '../api/assignment/index.ts'
 import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { addNote, createExperiment, transitionExperiment } from '../api/experiments/store.ts'
 import { getSettings, updateSettings } from '../api/settings/store.ts'
-import { flattenAttributes, type ExposureRow } from '../api/exposures/writer.ts'
+import type { ExposureRow } from '../api/exposures/writer.ts'
 import { eventsBody } from '../api/ingest/event-writer.ts'
 import type { EventRow } from '../api/ingest/event-schema.ts'
 import { demoPlan, DEMO_CUSTOMERS, type WorldPlan } from './experiments.ts'
-import { customerEventRows, placeExperiments, placementOf, realTimeline, SeedError, waveTime, type PlacedExperiment, type SeedSummary } from './generate.ts'
+import { placeExperiments, SeedError, worldChunks, type PlacedExperiment, type SeedSummary } from './generate.ts'
 import { TruthBuilder, type Truth } from './truth.ts'
-import { customerAt, DAY } from './world.ts'
+import { DAY } from './world.ts'
 
 export interface SeedOptions {
   seed?: number
@@ -32,7 +32,6 @@ export interface SeedOptions {
 }
 
 const EVENT_COLUMNS = 'event_id, customer_id, type, ts, experiment_id, arm, revenue, margin, cost, order_id, properties'
-const FLUSH_ROWS = 100_000
 const ACTOR = 'seed'
 
 /** Refuses to seed over experiments with the plan's ids: the world would mix two runs. */
@@ -88,48 +87,18 @@ export async function seedDirect(stores: { db: Kysely<Database>; ch: ClickHouse 
   }
 
   const truth = new TruthBuilder(seed, holdout)
-  for (const e of placed) truth.experiment(e.truthArms)
-  const timeline = realTimeline(now)
-  const referenceMs = now - plan.referenceDaysAgo * DAY
-  let exposures: ExposureRow[] = []
-  let events: EventRow[] = []
   let exposureCount = 0
   let eventCount = 0
   let writing: Promise<void> = Promise.resolve()
-
-  const flush = async () => {
-    const [x, ev] = [exposures, events]
-    exposures = []
-    events = []
+  const chunks = worldChunks({ seed, customers: total, placed, compiled, holdout, nowMs: now, referenceMs: now - plan.referenceDaysAgo * DAY, truth })
+  for (const chunk of chunks) {
+    // One insert in flight while the next chunk is generated.
     await writing
-    writing = insertRows(ch, x, ev)
+    writing = insertRows(ch, chunk.exposures, chunk.events)
+    exposureCount += chunk.exposures.length
+    eventCount += chunk.events.length
+    opts.onProgress?.(chunk.customersDone, eventCount)
   }
-
-  for (let i = 0; i < total; i++) {
-    const c = customerAt(seed, i)
-    truth.customer(c)
-    const exp = placementOf(c, placed)
-    let arm: string | null = null
-    let anchor = referenceMs
-    if (exp) {
-      anchor = waveTime(seed, c, exp)
-      const a = assignCompiled(compiled.get(exp.id)!, c.id, { ...c.attributes }, holdout)
-      if (a.exposure) {
-        arm = a.exposure.arm
-        exposures.push({ experiment_id: exp.id, customer_id: c.id, arm, ts: anchor, attributes: flattenAttributes(c.attributes as unknown as Record<string, unknown>), source: 'seed' })
-        truth.assigned(exp.truthArms, c, arm)
-      }
-    }
-    const rows = customerEventRows(seed, c, exp, arm, anchor, timeline)
-    for (const r of rows) events.push(r)
-    exposureCount += arm ? 1 : 0
-    eventCount += rows.length
-    if (events.length >= FLUSH_ROWS || i === total - 1) {
-      await flush()
-      opts.onProgress?.(i + 1, eventCount)
-    }
-  }
-  await flush()
   await writing
 
   await concludeExperiments(db, placed, daysAgo)
