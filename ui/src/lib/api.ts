@@ -2,9 +2,17 @@ import type { z } from '@hono/zod-openapi'
 import type { Experiment, ExperimentCreate, ExperimentStatus, Note } from '../../../api/experiments/schema.ts'
 import type { Settings } from '../../../api/settings/store.ts'
 import type { Role } from '../../../api/auth/keys.ts'
+import type { MetricKey } from '../../../api/experiments/schema.ts'
+import type { Policy, PolicyCreate, PolicyUpdate, Trigger } from '../../../api/decisioning/schema.ts'
+import type { ExperimentReport, KpiReport, LibraryReport, LiftTimeseries } from './reports.ts'
 import { session, signOut } from './session.svelte.ts'
 
-export type { Experiment, ExperimentStatus, Note, Settings, Role }
+export type { Experiment, ExperimentStatus, Note, Settings, Role, Policy }
+/** A trigger as the API answers it (input schema plus timestamps). */
+export type TriggerRecord = Trigger & { createdAt: string; updatedAt: string }
+export type TriggerInput = z.input<typeof Trigger>
+export type PolicyInput = z.input<typeof PolicyCreate>
+export type PolicyChange = z.input<typeof PolicyUpdate>
 /** What the form sends: defaults may be omitted, exactly as the API's schema reads its input. */
 export type ExperimentDraft = z.input<typeof ExperimentCreate>
 export type NoteInput = { kind: Note['kind']; body: string; chosenArm?: string }
@@ -97,3 +105,31 @@ export const createKey = (input: { name: string; role: Role }) => request<ApiKey
 export const revokeKey = (id: string) => request<null>('DELETE', `/keys/${path(id)}`)
 
 export const listAudit = (limit = 50) => request<{ entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`).then((r) => r.entries)
+
+export interface ReportQuery {
+  metrics?: MetricKey[]
+  dimension?: string
+  window?: number
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
+  const text = q.toString()
+  return text ? `?${text}` : ''
+}
+
+export const getReport = (id: string, q: ReportQuery = {}) =>
+  request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window })}`)
+export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number } = {}) =>
+  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points })}`)
+export const getKpis = (q: { from?: string; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
+export const getLibrary = () => request<LibraryReport>('GET', '/library')
+
+export const listTriggers = () => request<{ triggers: TriggerRecord[] }>('GET', '/triggers').then((r) => r.triggers)
+export const createTrigger = (input: TriggerInput) => request<TriggerRecord>('POST', '/triggers', input)
+export const updateTrigger = (key: string, update: Partial<Pick<TriggerRecord, 'name' | 'description' | 'tiers'>>) => request<TriggerRecord>('PATCH', `/triggers/${path(key)}`, update)
+export const listPolicies = () => request<{ policies: Policy[] }>('GET', '/policies').then((r) => r.policies)
+export const createPolicy = (input: PolicyInput) => request<Policy>('POST', '/policies', input)
+export const updatePolicy = (id: string, update: PolicyChange) => request<Policy>('PATCH', `/policies/${path(id)}`, update)
+export const deletePolicy = (id: string) => request<null>('DELETE', `/policies/${path(id)}`)

@@ -1,0 +1,44 @@
+/**
+ * Pure helpers the d3 charts share: which colour an arm gets and which part of the lift axis to show.
+ * Colours: arms in slates and blues (the same order as the allocation bar); green and red stay reserved for
+ * significance.
+ */
+
+const VARIANT_COLOURS = ['#1f4e79', '#4a7fb0', '#2f6f8f', '#5d5a8f', '#7aa6cf', '#3d6b57', '#8a5a83', '#6b7f99', '#2c5d8a', '#51708c']
+export const CONTROL_COLOUR = '#6b7280'
+export const HOLDOUT_COLOUR = '#a0a7b2'
+
+/** A colour per arm key: grey for the control, light grey for the holdout, blues for the variants in order. */
+export function armColours(arms: Array<{ key: string; isControl: boolean; isHoldout: boolean }>): Map<string, string> {
+  const colours = new Map<string, string>()
+  let v = 0
+  for (const arm of arms) {
+    colours.set(arm.key, arm.isControl ? CONTROL_COLOUR : arm.isHoldout ? HOLDOUT_COLOUR : VARIANT_COLOURS[v++ % VARIANT_COLOURS.length])
+  }
+  return colours
+}
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
+
+/**
+ * The lift axis: every interval end and zero, padded by 8%, and never wider than `limits` (default −100% to
+ * +200%) so one tiny arm's huge interval does not flatten the rest. Intervals beyond it are drawn clipped.
+ */
+export function liftDomain(values: Array<number | null | undefined>, limits: [number, number] = [-1, 2]): [number, number] {
+  const xs = values.filter(finite)
+  let lo = Math.min(0, ...xs)
+  let hi = Math.max(0, ...xs)
+  if (lo === hi) {
+    lo -= 0.05
+    hi += 0.05
+  }
+  const pad = (hi - lo) * 0.08
+  return [Math.max(limits[0], lo - pad), Math.min(limits[1], hi + pad)]
+}
+
+/** A value clipped into a domain, with which side it was clipped on. */
+export function clip(x: number, [lo, hi]: [number, number]): { value: number; clipped: 'low' | 'high' | null } {
+  if (x < lo) return { value: lo, clipped: 'low' }
+  if (x > hi) return { value: hi, clipped: 'high' }
+  return { value: x, clipped: null }
+}
