@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server'
 import { loadConfig } from './config.ts'
-import { openPostgres } from './stores/postgres.ts'
+import { initPgliteDir, openPostgres } from './stores/postgres.ts'
 import { openClickHouse } from './stores/clickhouse.ts'
 import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
 import { bootstrapAdminKey } from './auth/keys.ts'
@@ -9,6 +9,7 @@ import { seedDemoOnFirstStart } from '../seed/demo.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 const config = loadConfig()
+if (!config.databaseUrl) initPgliteDir(config.dataDir)
 const db = await openPostgres(config)
 const ch = await openClickHouse(config)
 await migratePostgres(db)

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { Kysely, PostgresDialect } from 'kysely'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
+import { spawnSync } from 'node:child_process'
 import type { Database } from './schema.ts'
 import { pglitePool } from './pglite-dialect.ts'
 
@@ -20,4 +21,18 @@ export async function openPostgres(opts: { databaseUrl: string | null; dataDir: 
   fs.mkdirSync(dir, { recursive: true })
   const db = await PGlite.create(dir)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(db) }) })
+}
+
+/**
+ * Creates a new PGlite data directory in a short-lived child process. Running initdb inside the server would
+ * leave several hundred MB of WebAssembly memory behind for the life of the process; opening an existing
+ * directory costs a fraction of that.
+ */
+export function initPgliteDir(dataDir: string): void {
+  const dir = path.join(dataDir, 'pg')
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return
+  fs.mkdirSync(dir, { recursive: true })
+  const script = `const { PGlite } = await import('@electric-sql/pglite'); const db = await PGlite.create(${JSON.stringify(dir)}); await db.close()`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`could not initialise the PGlite data directory ${dir}`)
 }
