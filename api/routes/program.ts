@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { instantParam } from '../http/params.ts'
 import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
 import { listExperiments } from '../experiments/store.ts'
@@ -11,18 +12,7 @@ import { offerLibrary } from '../reports/library.ts'
 import type { ReportCache } from '../reports/cache.ts'
 
 const DAY = 86_400_000
-const time = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined
-    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date/time or epoch milliseconds' })
-      return z.NEVER
-    }
-    return ms
-  })
+const time = instantParam
 
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */
 export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {

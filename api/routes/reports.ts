@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
+import { instantParam } from '../http/params.ts'
 import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
 import { getExperiment } from '../experiments/store.ts'
@@ -29,18 +30,7 @@ const metricList = z
     return keys as MetricKey[]
   })
 
-const asOfParam = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined
-    const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' })
-      return z.NEVER
-    }
-    return ms
-  })
+const asOfParam = instantParam
 
 const ReportQuery = z.object({
   window: z.coerce.number().int().min(1).max(365).optional().describe('outcome window in days (default: the experiment’s attributionDays)'),
