@@ -63,8 +63,9 @@ const config = loadConfig()
 const direct = opts.direct || opts.reset
 if (opts.direct && (opts.url || opts.key)) fail('--direct writes to the data directory; --url/--key are for seeding through a running API')
 
-const bar = progressBar(direct ? 'Seeding (direct)' : 'Seeding (API)', customers)
-const onProgress = (done: number, events: number) => bar.update(done, events)
+// Made when seeding starts, so that opening the stores does not count in its rate.
+const progress: { bar: ReturnType<typeof progressBar> | null } = { bar: null }
+const onProgress = (done: number, events: number) => (progress.bar ??= progressBar(direct ? 'Seeding (direct)' : 'Seeding (API)', customers)).update(done, events)
 const onWarning = (m: string) => process.stderr.write(`\nwarning: ${m}\n`)
 
 try {
@@ -73,7 +74,7 @@ try {
   if (direct) {
     if (opts.reset) {
       await wipeDataDir(config)
-      console.log(`Wiped ${config.dataDir}; rebuilding the demo world…`)
+      console.log(`Rebuilding the demo world in ${config.dataDir}…`)
     }
     const stores = await openStores(config)
     try {
@@ -91,12 +92,15 @@ try {
     result = await seedThroughApi({ url, key }, { seed, customers, concurrency, onProgress, onWarning })
     where = `through the API at ${url}`
   }
-  bar.finish(result.summary.events)
+  progress.bar?.finish(result.summary.events)
   writeTruth(truthFile, result.truth)
   console.log(`Seeded ${customers.toLocaleString('en-US')} customers (seed ${seed}) ${where} in ${result.summary.seconds.toFixed(1)} s`)
   for (const line of describeSeed(result.summary, result.truth, truthFile)) console.log(line)
   if (!direct) console.log('  note: outcome windows were compressed into the seeding run (the API stamps exposures now); use --direct for real dates')
-  if (opts.reset) console.log(`\nStart it with: DATA_DIR=${path.relative(process.cwd(), config.dataDir) || '.'} npm start   (prints the dashboard URL and a first admin key)`)
+  if (opts.reset) {
+    const env = config.dataDir === path.resolve('data') ? '' : `DATA_DIR=${config.dataDir} `
+    console.log(`\nStart it with: ${env}npm start   (prints the dashboard URL and a first admin key)`)
+  }
 } catch (e) {
   process.stderr.write('\n')
   if (e instanceof SeedError) {

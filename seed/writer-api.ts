@@ -60,7 +60,12 @@ function client(target: ApiTarget) {
         throw new ApiSeedError(`no Retention Lab API answers at ${target.url} (${e instanceof Error ? (e.cause as Error)?.message ?? e.message : e}): start it with npm start, or write into the data directory with --direct`)
       }
       const text = await res.text()
-      const json = text ? JSON.parse(text) : null
+      let json: any = null
+      try {
+        json = text ? JSON.parse(text) : null
+      } catch {
+        throw new ApiSeedError(`${target.url} answered ${method} ${path} with ${res.status} and no JSON: is it a Retention Lab API?`)
+      }
       // The API sheds load with 503 + Retry-After when its write buffer is full: wait and resend (idempotent).
       if (res.status === 503 && attempt < 60) {
         await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)))
