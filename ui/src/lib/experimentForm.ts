@@ -9,16 +9,26 @@ import { rowForErrorField, rowsToCondition, type TargetingRow } from './targetin
  * (`arms.1.weight`) is mapped back to an input by `errorTarget`.
  */
 
-export interface ArmForm {
+export interface OfferForm {
+  offerType: OfferType
+  value: number | null
+  currency: string
+  unitCost: number | null
+}
+
+/** An arm's offer for one intent tier of the experiment's trigger; tiers left off get the arm's offer. */
+export interface TierOfferForm extends OfferForm {
+  enabled: boolean
+}
+
+export interface ArmForm extends OfferForm {
   /** Stable identity for the list while arms are added and removed. */
   uid: number
   key: string
   name: string
   weightPct: number | null
-  offerType: OfferType
-  value: number | null
-  currency: string
-  unitCost: number | null
+  /** By tier name; kept when the trigger changes, sent only for the chosen trigger's tiers. */
+  tierOffers: Record<string, TierOfferForm>
 }
 
 export interface ExperimentForm {
@@ -47,6 +57,13 @@ export interface ExperimentForm {
   multipleTesting: 'holm' | 'bh' | 'none'
   mdePct: number | null
   defaultMarginRatePct: number | null
+  /** Trigger key, '' for none (customers assigned through /v1/assign). */
+  trigger: string
+  priority: number | null
+  budgetEnabled: boolean
+  budgetAmount: number | null
+  budgetCurrency: string
+  budgetMaxCostPerConversion: number | null
 }
 
 export const MIN_ARMS = 2
@@ -54,7 +71,14 @@ export const MAX_ARMS = 10
 
 let nextUid = 1
 export function newArm(partial: Partial<ArmForm> = {}): ArmForm {
-  return { uid: nextUid++, key: '', name: '', weightPct: null, offerType: 'percent_off', value: null, currency: 'USD', unitCost: null, ...partial }
+  return { uid: nextUid++, key: '', name: '', weightPct: null, offerType: 'percent_off', value: null, currency: 'USD', unitCost: null, tierOffers: {}, ...partial }
+}
+
+/** Turns a tier's own offer on (the first time, as a copy of the arm's offer) or off (keeping what was typed). */
+export function setTierOffer(arm: ArmForm, tier: string, enabled: boolean): void {
+  const existing = arm.tierOffers[tier]
+  if (existing) existing.enabled = enabled
+  else arm.tierOffers[tier] = { enabled, offerType: arm.offerType, value: arm.value, currency: arm.currency, unitCost: arm.unitCost }
 }
 
 /** A control and one variant, split evenly, with the API's analysis defaults. */
@@ -87,6 +111,12 @@ export function blankForm(): ExperimentForm {
     multipleTesting: 'holm',
     mdePct: 5,
     defaultMarginRatePct: 30,
+    trigger: '',
+    priority: 100,
+    budgetEnabled: false,
+    budgetAmount: null,
+    budgetCurrency: 'USD',
+    budgetMaxCostPerConversion: null,
   }
 }
 
@@ -101,22 +131,34 @@ const share = (pct: number | null) => (pct === null || pct === undefined ? pct :
 // An empty number input is sent as null so the API names the field that is missing.
 const num = (x: number | null) => x as number
 
-export function toDraft(form: ExperimentForm): ExperimentDraft {
+function offer(o: OfferForm) {
+  return {
+    type: o.offerType,
+    value: o.offerType === 'none' || o.offerType === 'free_shipping' ? 0 : num(o.value),
+    ...(o.offerType === 'amount_off' && o.currency.trim() ? { currency: o.currency.trim().toUpperCase() } : {}),
+    ...(o.unitCost !== null && o.unitCost !== undefined && o.offerType !== 'none' ? { unitCost: o.unitCost } : {}),
+  }
+}
+
+/**
+ * The API's ExperimentCreate body. `tiers` are the chosen trigger's intent tiers: an arm's tier offers are
+ * sent for those tiers only (switching triggers keeps what was typed without sending stale tiers).
+ */
+export function toDraft(form: ExperimentForm, tiers: string[] = []): ExperimentDraft {
   const draft: ExperimentDraft = {
     name: form.name.trim(),
     hypothesis: form.hypothesis.trim(),
-    arms: form.arms.map((arm) => ({
-      key: arm.key.trim(),
-      name: arm.name.trim(),
-      weight: share(arm.weightPct),
-      isControl: arm.uid === form.controlUid,
-      offer: {
-        type: arm.offerType,
-        value: arm.offerType === 'none' || arm.offerType === 'free_shipping' ? 0 : num(arm.value),
-        ...(arm.offerType === 'amount_off' && arm.currency.trim() ? { currency: arm.currency.trim().toUpperCase() } : {}),
-        ...(arm.unitCost !== null && arm.unitCost !== undefined && arm.offerType !== 'none' ? { unitCost: arm.unitCost } : {}),
-      },
-    })),
+    arms: form.arms.map((arm) => {
+      const byTier = form.trigger ? tiers.filter((t) => arm.tierOffers[t]?.enabled).map((t) => [t, offer(arm.tierOffers[t])] as const) : []
+      return {
+        key: arm.key.trim(),
+        name: arm.name.trim(),
+        weight: share(arm.weightPct),
+        isControl: arm.uid === form.controlUid,
+        offer: offer(arm),
+        ...(byTier.length ? { tierOffers: Object.fromEntries(byTier) } : {}),
+      }
+    }),
     holdoutPct: share(form.holdoutPct),
     coverage: share(form.coveragePct),
     targeting: rowsToCondition(form.targeting),
@@ -134,6 +176,11 @@ export function toDraft(form: ExperimentForm): ExperimentDraft {
       mde: share(form.mdePct),
       defaultMarginRate: share(form.defaultMarginRatePct),
     },
+    trigger: form.trigger || null,
+    priority: num(form.priority),
+    budget: form.budgetEnabled
+      ? { amount: num(form.budgetAmount), currency: form.budgetCurrency.trim().toUpperCase(), maxCostPerIncrementalConversion: form.budgetMaxCostPerConversion ?? null }
+      : null,
   }
   if (form.id.trim()) draft.id = form.id.trim()
   return draft
@@ -141,10 +188,15 @@ export function toDraft(form: ExperimentForm): ExperimentDraft {
 
 /** Every field path the form has an input (or a group) for, as the API names them. */
 export function formFields(form: ExperimentForm): string[] {
-  const arms = form.arms.flatMap((_, i) => ['key', 'name', 'weight', 'offer.type', 'offer.value', 'offer.currency', 'offer.unitCost'].map((f) => `arms.${i}.${f}`))
+  const offerFields = ['type', 'value', 'currency', 'unitCost']
+  const arms = form.arms.flatMap((arm, i) => [
+    ...['key', 'name', 'weight', ...offerFields.map((f) => `offer.${f}`), 'tierOffers'].map((f) => `arms.${i}.${f}`),
+    ...Object.keys(arm.tierOffers).flatMap((tier) => [`arms.${i}.tierOffers.${tier}`, ...offerFields.map((f) => `arms.${i}.tierOffers.${tier}.${f}`)]),
+  ])
   const rows = form.targeting.flatMap((_, i) => [`targeting.${i}.attribute`, `targeting.${i}.value`])
   const analysis = ['primaryMetric', 'guardrails', 'attributionDays', 'ltvDays', 'alpha', 'cuped.lookbackDays', 'sequential', 'winsorize.percentile', 'multipleTesting', 'mde', 'defaultMarginRate'].map((f) => `analysis.${f}`)
-  return ['id', 'name', 'hypothesis', 'arms', ...arms, 'holdoutPct', 'coverage', 'targeting', ...rows, 'namespace', 'namespace.name', 'namespace.range', 'analysis', ...analysis]
+  const decisioning = ['trigger', 'priority', 'budget', 'budget.amount', 'budget.currency', 'budget.maxCostPerIncrementalConversion']
+  return ['id', 'name', 'hypothesis', 'arms', ...arms, 'holdoutPct', 'coverage', 'targeting', ...rows, 'namespace', 'namespace.name', 'namespace.range', 'analysis', ...analysis, ...decisioning]
 }
 
 /**

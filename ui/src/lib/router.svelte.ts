@@ -10,6 +10,7 @@ export type Route =
   | { name: 'new-experiment' }
   | { name: 'experiment'; id: string }
   | { name: 'library' }
+  | { name: 'triggers' }
   | { name: 'settings' }
   | { name: 'not-found'; path: string }
 
@@ -20,6 +21,7 @@ export function matchRoute(pathname: string): Route {
   if (clean === '/experiments') return { name: 'experiments' }
   if (clean === '/experiments/new') return { name: 'new-experiment' }
   if (clean === '/library') return { name: 'library' }
+  if (clean === '/triggers') return { name: 'triggers' }
   if (clean === '/settings') return { name: 'settings' }
   const m = /^\/experiments\/([^/]+)$/.exec(clean)
   if (m) return { name: 'experiment', id: decodeURIComponent(m[1]) }
