@@ -1,0 +1,27 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { clusterDdl } from '../../../api/stores/migrate.ts'
+
+const sql = (file: string) => fs.readFileSync(path.resolve(import.meta.dirname, '../../../migrations/clickhouse', file), 'utf8').replace(/^\s*--.*$/gm, '').trim()
+
+describe('ClickHouse cluster DDL', () => {
+  it('turns a MergeTree table into a replicated local table plus a Distributed table sharded by customer', () => {
+    const [local, distributed] = clusterDdl(sql('001_exposures.sql'), 'prod')
+    expect(local).toContain("CREATE TABLE IF NOT EXISTS exposures_local ON CLUSTER 'prod'")
+    expect(local).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/exposures_local', '{replica}')")
+    expect(local).toContain('ORDER BY (experiment_id, customer_id, ts)')
+    expect(distributed).toBe("CREATE TABLE IF NOT EXISTS exposures ON CLUSTER 'prod' AS exposures_local ENGINE = Distributed('prod', currentDatabase(), exposures_local, cityHash64(customer_id))")
+  })
+
+  it('keeps ReplacingMergeTree semantics for events so copies of an event collapse on their shard', () => {
+    const [local] = clusterDdl(sql('002_events.sql'), 'prod')
+    expect(local).toContain("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/events_local', '{replica}')")
+    expect(local).toContain('ORDER BY (customer_id, event_id)')
+  })
+
+  it('quotes the cluster name', () => {
+    const [local] = clusterDdl(sql('003_suppressions.sql'), "o'neil")
+    expect(local).toContain("ON CLUSTER 'o''neil'")
+  })
+})
