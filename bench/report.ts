@@ -7,6 +7,7 @@ import { migrateClickHouse, migratePostgres } from '../api/stores/migrate.ts'
 import { createExperiment, getExperiment, transitionExperiment } from '../api/experiments/store.ts'
 import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { experimentReport } from '../api/reports/experiment-report.ts'
+import { liftTimeseries } from '../api/reports/timeseries.ts'
 import { median, writeResult } from './machine.ts'
 
 // Report time (all metrics, 3 arms + holdout, CUPED on) at a given scale, next to a plain full scan of the same
@@ -77,8 +78,14 @@ for (const [customers, events] of scales) {
     reportTimes.push((performance.now() - t) / 1000)
     if (r === 0) console.log(`  report: ${report.totalCustomers.toLocaleString()} customers, ${report.metrics.length} metrics, SRM p = ${report.srm?.pValue?.toFixed(3)}`)
   }
-  const row = { customers, events, generateSeconds: +generateSeconds.toFixed(1), fullScanSeconds: +median(scanTimes).toFixed(3), reportSeconds: +median(reportTimes).toFixed(3), ratioToScan: +(median(reportTimes) / median(scanTimes)).toFixed(2) }
-  console.log(`  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan`)
+  let t = performance.now()
+  await liftTimeseries(ch, exp, { asOf, points: 30 }, asOf)
+  const timeseriesSeconds = (performance.now() - t) / 1000
+  t = performance.now()
+  await experimentReport(ch, exp, { asOf, dimension: 'tier' }, asOf)
+  const breakdownSeconds = (performance.now() - t) / 1000
+  const row = { customers, events, generateSeconds: +generateSeconds.toFixed(1), fullScanSeconds: +median(scanTimes).toFixed(3), reportSeconds: +median(reportTimes).toFixed(3), ratioToScan: +(median(reportTimes) / median(scanTimes)).toFixed(2), reportWithBreakdownSeconds: +breakdownSeconds.toFixed(3), timeseries30PointsSeconds: +timeseriesSeconds.toFixed(3) }
+  console.log(`  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan · with a breakdown ${row.reportWithBreakdownSeconds} s · 30-point timeseries ${row.timeseries30PointsSeconds} s`)
   results.push(row)
 }
 writeResult(process.env.BENCH_NAME ?? 'report', { reps, results })

@@ -1,12 +1,18 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import { customerWindowParams } from './sql/customer-window.ts'
-import { timeseriesSql } from './sql/timeseries.ts'
+import { timeseriesDeltasSql } from './sql/timeseries.ts'
 import { parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty } from './arm-comparisons.ts'
 
 const DAY = 86_400_000
+
+function addStats(a: ArmStatsRow, b: ArmStatsRow): ArmStatsRow {
+  const out = { ...a }
+  for (const key of Object.keys(b) as (keyof ArmStatsRow)[]) if (typeof b[key] === 'number') (out[key] as number) = (a[key] as number) + (b[key] as number)
+  return out
+}
 
 export interface TimeseriesPoint {
   at: string
@@ -37,13 +43,19 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
     ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate }),
     cuts,
   }
-  const r = await ch.client.query({ query: timeseriesSql, query_params: params, format: 'JSONEachRow' })
-  const rows = (await r.json<Record<string, unknown>>()).map((row) => ({ cut: Number(row.cut), stats: parseArmStats(row) }))
-  const byCut = new Map<number, Map<string, ArmStatsRow>>()
-  for (const { cut, stats } of rows) {
-    const m = byCut.get(cut) ?? new Map<string, ArmStatsRow>()
-    m.set(stats.arm, stats)
-    byCut.set(cut, m)
+  const r = await ch.client.query({ query: timeseriesDeltasSql, query_params: params, format: 'JSONEachRow' })
+  const deltas = (await r.json<Record<string, unknown>>()).map((row) => ({ k: Number(row.k), stats: parseArmStats(row) }))
+  // Statistics at cut i are the running sums of the changes at cuts 1..i, per arm.
+  const byCut = new Map<number, Map<string, ArmStatsRow>>(cuts.map((cut) => [cut, new Map()]))
+  const arms = [...new Set(deltas.map((d) => d.stats.arm))]
+  for (const arm of arms) {
+    const changes = new Map(deltas.filter((d) => d.stats.arm === arm).map((d) => [d.k, d.stats]))
+    let running: ArmStatsRow | null = null
+    cuts.forEach((cut, i) => {
+      const change = changes.get(i + 1)
+      if (change) running = running ? addStats(running, change) : { ...change }
+      if (running) byCut.get(cut)!.set(arm, { ...running })
+    })
   }
   const control = exp.arms.find((x) => x.isControl)!.key
   const variants = exp.arms.filter((x) => !x.isControl).map((x) => x.key)

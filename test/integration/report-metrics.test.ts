@@ -192,7 +192,16 @@ describe('experiment report metrics', () => {
       const c = report.metrics[0].comparisons.find((x: any) => x.variant === p.arm && x.against === 'control')
       expect(p.estimate).toBeCloseTo(c.estimate, 12)
     }
-    expect(new Set(series.points.map((p: any) => p.at)).size).toBeGreaterThan(5)
+    const cuts = [...new Set(series.points.map((p: any) => p.at))] as string[]
+    expect(cuts.length).toBeGreaterThan(5)
+    // An intermediate point equals the report as of just before that cut.
+    const mid = cuts[Math.floor(cuts.length / 2)]
+    const then = (await h.call('GET', `/v1/experiments/winback/report?asOf=${Date.parse(mid) - 1}&metrics=reactivation`)).body
+    for (const p of series.points.filter((x: any) => x.at === mid)) {
+      const c = then.metrics[0].comparisons.find((x: any) => x.variant === p.arm && x.against === 'control')
+      expect(p.n).toBe(then.arms.find((a: any) => a.key === p.arm).n)
+      expect(p.estimate).toBeCloseTo(c.estimate, 12)
+    }
   })
 
   it('computes program KPIs (treated vs global holdout) that match a brute force over the raw rows', async () => {
