@@ -21,11 +21,22 @@ export function flattenAttributes(attributes: Record<string, unknown> | undefine
   return out
 }
 
+const insertExposures = 'INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source) FORMAT JSONCompactEachRow'
+const q = JSON.stringify
+
+export function exposuresBody(rows: ExposureRow[]): string {
+  let out = ''
+  for (const r of rows) out += `[${q(r.experiment_id)},${q(r.customer_id)},${q(r.arm)},${r.ts},${q(r.attributes)},${q(r.source)}]\n`
+  return out
+}
+
 /** Exposures go through group commit: an assignment is answered only once its exposure row is durable. */
 export function exposureWriter(ch: ClickHouse) {
   return new InsertBatcher<ExposureRow>({
     write: async (rows) => {
-      await ch.client.insert({ table: 'exposures', values: rows, format: 'JSONEachRow' })
+      // INSERT … FORMAT with the rows inline, as for events: positional rows, no re-encoding by the client.
+      const result = await ch.client.exec({ query: `${insertExposures}\n${exposuresBody(rows)}` })
+      result.stream.destroy()
     },
     maxBatchRows: 100_000,
     maxPendingRows: 1_000_000,
