@@ -1,73 +1,21 @@
-import fs from 'node:fs'
-import path from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { serve, type ServerType } from '@hono/node-server'
-import { createApp, type RetentionApp } from '../../api/app.ts'
-import { ADMIN_KEY, openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
+import type { BrowserContext, Page } from 'playwright-core'
+import { twoArmExperiment } from '../helpers/harness.ts'
+import { ADMIN_KEY, DESKTOP, PHONE, openDashboard, phoneOverflow, settled, shot, type Dashboard } from './browser.ts'
 
-// Drives the built dashboard (ui/dist, from `npm run build`) in Debian's Chromium against the real API over
-// real PGlite + chDB stores. Screenshots of every page at desktop and phone width land in test/e2e/screenshots/.
+// The dashboard's shell, driven in Debian's Chromium against the real API over real PGlite + chDB, on a nearly
+// empty world: sign-in, the experiments list, the new-experiment form, lifecycle, decision log, settings and
+// roles, empty states. The report half on a populated world is in reports.test.ts.
 
-const UI_DIR = path.resolve('ui/dist')
-const SHOTS = path.resolve('test/e2e/screenshots')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const DESKTOP = { width: 1280, height: 900 }
-const PHONE = { width: 375, height: 812 }
-
-let h: Harness
-let ui: RetentionApp
-let server: ServerType
+let d: Dashboard
 let base: string
-let browser: Browser
 let desktop: BrowserContext
 let page: Page
-const pageErrors: string[] = []
-
-function watch(p: Page) {
-  p.setDefaultTimeout(10_000)
-  p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.message}`))
-  p.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) pageErrors.push(`${p.url()}: ${msg.text()}`)
-  })
-}
-
-async function shot(p: Page, name: string) {
-  // Sticky header and side panel would otherwise be drawn where the page happened to be scrolled.
-  await p.evaluate(() => window.scrollTo(0, 0))
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
-}
-
-/** Waits until the page's own loading indicators are gone. */
-async function settled(p: Page) {
-  await p.waitForLoadState('networkidle')
-  await p.locator('.loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined)
-}
-
-async function api(method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json().catch(() => null)) as any }
-}
+const api = (method: string, url: string, body?: unknown) => d.api(method, url, body)
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(UI_DIR, 'index.html'))) {
-    throw new Error('ui/dist/index.html is missing: run `npm run build` before the browser tests (npx vitest run test/e2e)')
-  }
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`)
-  }
-  fs.mkdirSync(SHOTS, { recursive: true })
-  h = await openHarness()
-  ui = await createApp({ db: h.db, ch: h.ch, uiDir: UI_DIR })
-  server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: ui.app.fetch, port: 0 }, () => resolve(s))
-  })
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  d = await openDashboard()
+  base = d.base
 
   // Experiments made through the API, as a CRM integration or a script would.
   expect((await api('POST', '/v1/experiments', twoArmExperiment('winback-pct15', {
@@ -79,17 +27,12 @@ beforeAll(async () => {
   expect((await api('POST', '/v1/experiments/winback-pct15/start')).status).toBe(200)
   expect((await api('POST', '/v1/experiments', twoArmExperiment('free-ship-vip', { name: 'Free shipping for at-risk VIPs', coverage: 0.5 }))).status).toBe(201)
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  desktop = await browser.newContext({ viewport: DESKTOP })
-  page = await desktop.newPage()
-  watch(page)
+  desktop = await d.browser.newContext({ viewport: DESKTOP })
+  page = d.watch(await desktop.newPage())
 })
 
 afterAll(async () => {
-  await browser?.close()
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
-  await ui?.close()
-  await h?.close()
+  await d?.close()
 })
 
 describe('dashboard', () => {
@@ -259,11 +202,10 @@ describe('dashboard', () => {
   })
 
   it("tells a viewer what the role cannot do, and asks again for a key once it's revoked", async () => {
-    const viewerKey = await h.keyFor('viewer')
-    const ctx = await browser.newContext({ viewport: DESKTOP })
+    const viewerKey = await d.h.keyFor('viewer')
+    const ctx = await d.browser.newContext({ viewport: DESKTOP })
     await ctx.addInitScript((key) => localStorage.setItem('rl.apiKey', key), viewerKey)
-    const p = await ctx.newPage()
-    watch(p)
+    const p = d.watch(await ctx.newPage())
     await p.goto(`${base}/settings`)
     await p.getByText('Only admin keys can list, create and revoke API keys.').waitFor()
     await p.goto(`${base}/experiments/free-ship-vip`)
@@ -281,18 +223,18 @@ describe('dashboard', () => {
 
   it('writes a screenshot of every page at 1280 px and 375 px, without horizontal overflow on a phone', async () => {
     const pages: Array<[string, string]> = [
-      ['overview', '/'],
+      ['overview-empty', '/'],
       ['experiments', '/experiments'],
       ['new-experiment', '/experiments/new'],
-      ['experiment', '/experiments/winback-pct15'],
+      ['experiment-no-customers', '/experiments/winback-pct15'],
       ['experiment-draft', '/experiments/free-ship-vip'],
-      ['library', '/library'],
+      ['library-empty', '/library'],
+      ['triggers-empty', '/triggers'],
       ['settings', '/settings'],
       ['not-found', '/no/such/page'],
     ]
-    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })
-    const small = await phone.newPage()
-    watch(small)
+    const phone = await d.browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })
+    const small = d.watch(await phone.newPage())
     await small.goto(`${base}/`)
     await small.getByRole('heading', { name: 'Sign in with an API key' }).waitFor()
     await shot(small, 'key-prompt-375')
@@ -305,11 +247,9 @@ describe('dashboard', () => {
         await settled(p)
         await shot(p, `${name}-${width}`)
       }
-      // Against the device width, not innerWidth: a mobile browser widens its layout viewport to fit overflow.
-      const overflow = (await small.evaluate(() => document.documentElement.scrollWidth)) - PHONE.width
-      expect(overflow, `${url} is wider than the phone screen`).toBeLessThanOrEqual(0)
+      expect(await phoneOverflow(small), `${url} is wider than the phone screen`).toBeLessThanOrEqual(0)
     }
     await phone.close()
-    expect(pageErrors).toEqual([])
+    expect(d.pageErrors).toEqual([])
   })
 })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { compact, currency, date, days, integer, percent, pp, pValue, signedCurrency, signedPercent } from '../../ui/src/lib/format.ts'
-import { inverseNormal, planExperiment, samplesPerArm } from '../../ui/src/lib/power.ts'
-import { conditionClauses, rowForErrorField, rowsToCondition } from '../../ui/src/lib/targeting.ts'
-import { blankForm, errorTarget, evenWeights, formFields, newArm, toDraft } from '../../ui/src/lib/experimentForm.ts'
+import { compact, currency, date, days, integer, percent, pp, pValue, signedCurrency, signedPercent } from '../../../ui/src/lib/format.ts'
+import { inverseNormal, planExperiment, samplesPerArm } from '../../../ui/src/lib/power.ts'
+import { conditionClauses, rowForErrorField, rowsToCondition } from '../../../ui/src/lib/targeting.ts'
+import { blankForm, errorTarget, evenWeights, formFields, newArm, toDraft } from '../../../ui/src/lib/experimentForm.ts'
 
 // The dashboard's pure helpers, run without a browser. (They sit next to the browser test because the UI
 // owns them; they need no DOM.)
