@@ -72,15 +72,17 @@ export async function createApp(deps: AppDeps) {
   })
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
-  for (const [pattern, maxSize] of bodyLimits) {
-    const limit = bodyLimit({
+  // The first matching limit applies (the generic /v1 one must not also cap the batch routes).
+  const limiters = bodyLimits.map(([pattern, maxSize]) => ({
+    pattern,
+    limit: bodyLimit({
       maxSize,
       onError: () => {
         throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxSize / MB} MB`)
       },
-    })
-    app.use('/v1/*', async (c, next) => (pattern.test(c.req.path) ? limit(c, next) : next()))
-  }
+    }),
+  }))
+  app.use('/v1/*', async (c, next) => limiters.find((l) => l.pattern.test(c.req.path))!.limit(c, next))
   app.use('/v1/*', async (c, next) => {
     await next()
     c.header('Cache-Control', 'no-store')

@@ -141,6 +141,14 @@ describe('POST /v1/events', () => {
     expect(await totals('')).toEqual(before)
   })
 
+  it('accepts a 10,000-event body of more than 1 MB (its limit is 5 MB, not the generic 1 MB)', async () => {
+    const events = Array.from({ length: 10_000 }, (_, i) => purchase(`big-ok-${i}`, `customer-with-a-longer-id-${i}`, 1, { orderId: `order-${'x'.repeat(40)}-${i}` }))
+    expect(JSON.stringify(events).length).toBeGreaterThan(1.5 * 1024 * 1024)
+    const res = await post(events)
+    expect(res.status).toBe(200)
+    expect(res.body.accepted).toBe(10_000)
+  })
+
   it('answers 413 for more than 10,000 events or more than 5 MB', async () => {
     const before = await totals('')
     const many = Array.from({ length: 10_001 }, (_, i) => purchase(`big-${i}`, 'c1', 1))
