@@ -6,6 +6,7 @@ import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
 import { bootstrapAdminKey } from './auth/keys.ts'
 import { createApp } from './app.ts'
 import { seedDemoOnFirstStart } from '../seed/demo.ts'
+import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 const config = loadConfig()
@@ -16,9 +17,14 @@ await migratePostgres(db)
 await migrateClickHouse(ch)
 const firstKey = await bootstrapAdminKey(db, config.adminApiKey)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
-await seedDemoOnFirstStart({ db, ch }, config)
+const seeded = await seedDemoOnFirstStart({ db, ch }, config)
 
 const retention = await createApp({ db, ch })
+if (seeded) {
+  // The demo's decision layer goes through the real decider and ingestion path, so it needs the app.
+  const d = await seedDecisioningDemo(db, retention)
+  console.log(`  cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`)
+}
 retention.cache.start()
 retention.decider.start()
 

@@ -137,7 +137,9 @@ export class Decider {
       })
     if (!redemptions.length) return
     const added = await this.ledger.redeem(redemptions)
-    const exhausted = await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })))
+    // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
+    const latest = new Date(Math.max(...added.map((r) => r.at), 0))
+    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest) : []
     if (exhausted.length) await this.experiments.refresh()
   }
 

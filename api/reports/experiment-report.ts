@@ -2,7 +2,7 @@ import { adjustPValues, kaplanMeier, srmTest, type SrmResult } from '../../stats
 import { armShares } from '../assignment/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
-import { customerWindowParams } from './sql/customer-window.ts'
+import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey, metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
@@ -60,6 +60,8 @@ export interface ExperimentReport {
   asOf: string
   startedAt: string | null
   window: { attributionDays: number; ltvDays: number; cupedLookbackDays: number | null }
+  /** Customers first exposed after this are not analysed (the budget ran out then); null when all are. */
+  enrolledUntil: string | null
   settings: { alpha: number; multipleTesting: 'holm' | 'bh' | 'none'; sequential: boolean; cuped: boolean; winsorize: number | null }
   arms: ReportArm[]
   totalCustomers: number
@@ -114,7 +116,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const asOf = q.asOf ?? now
   const attributionDays = q.window ?? a.attributionDays
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate }),
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
     winsorP: a.winsorize.percentile,
   }
   const winsorize = a.winsorize.enabled
@@ -166,6 +168,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     asOf: new Date(asOf).toISOString(),
     startedAt: exp.startedAt,
     window: { attributionDays, ltvDays: a.ltvDays, cupedLookbackDays: a.cuped.enabled ? a.cuped.lookbackDays : null },
+    enrolledUntil: enrollmentCutoff(exp, asOf) < asOf ? new Date(enrollmentCutoff(exp, asOf)).toISOString() : null,
     settings: { alpha: a.alpha, multipleTesting: a.multipleTesting, sequential: a.sequential.enabled, cuped: a.cuped.enabled, winsorize: winsorize ? a.winsorize.percentile : null },
     arms: armList,
     totalCustomers: total,

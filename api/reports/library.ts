@@ -1,7 +1,7 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import { adjustPValues } from '../../stats/index.ts'
-import { customerWindowParams } from './sql/customer-window.ts'
+import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { compareMetric, rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
@@ -36,9 +36,11 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[]): P
     const a = exp.analysis
     const def = metricByKey.get(a.primaryMetric)!
     if (def.kind === 'survival') continue
+    const asOfMs = exp.stoppedAt ? Date.parse(exp.stoppedAt) + a.attributionDays * DAY : Date.now()
     const params = customerWindowParams({
       experimentId: exp.id,
-      asOfMs: exp.stoppedAt ? Date.parse(exp.stoppedAt) + a.attributionDays * DAY : Date.now(),
+      asOfMs,
+      enrolledUntilMs: enrollmentCutoff(exp, asOfMs),
       attributionMs: a.attributionDays * DAY,
       ltvMs: a.ltvDays * DAY,
       lookbackMs: a.cuped.lookbackDays * DAY,

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
-import { customerWindowParams } from './sql/customer-window.ts'
+import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { timeseriesDeltasSql } from './sql/timeseries.ts'
 import { parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
@@ -40,7 +40,7 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
   for (let d = step; d < days; d += step) cuts.push(start + d * DAY)
   cuts.push(asOf)
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate }),
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
     cuts,
   }
   const r = await ch.client.query({ query: timeseriesDeltasSql, query_params: params, format: 'JSONEachRow' })

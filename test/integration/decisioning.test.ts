@@ -108,6 +108,7 @@ describe('POST /v1/decide', () => {
     await h.call('POST', '/v1/events', redemptions)
     const exp = await h.call('GET', '/v1/experiments/budgeted')
     expect(exp.body.budgetExhaustedAt).toBeTruthy()
+    clock += 3_600_000
     const after = await Promise.all(Array.from({ length: 60 }, (_, i) => decide(`bud-new-${i}`, 'budgeted')))
     const reasons = new Set(after.map((d) => d.body.reason ?? d.body.arm))
     expect(reasons).toEqual(new Set(['budget', 'message']))
@@ -115,6 +116,10 @@ describe('POST /v1/decide', () => {
     expect(audit.body.entries.map((e: any) => e.action)).toContain('experiment.budget_exhausted')
     const report = await h.call('GET', '/v1/experiments/budgeted/report?metrics=redemption')
     expect(report.body.decisioning).toMatchObject({ budget: { amount: 100, spent: 100 }, suppressions: { budget: expect.any(Number) } })
+    // Only customers enrolled before the budget ran out are compared: the control-only enrolments after it
+    // would otherwise unbalance the arms.
+    expect(report.body.enrolledUntil).toBe(exp.body.budgetExhaustedAt)
+    expect(report.body.totalCustomers).toBe(40)
   })
 
   it('never changes arm shares when suppression is on (100,000 customers)', async () => {

@@ -15,6 +15,17 @@ export interface CustomerWindowParams {
   ltvMs: number
   lookbackMs: number
   marginRate: number
+  /** Only customers first exposed by then are analysed (default asOf); see `enrollmentCutoff`. */
+  enrolledUntilMs?: number
+}
+
+/**
+ * When an experiment's budget ran out, its incentive arms stopped enrolling while control and holdout went
+ * on; comparing everyone would compare different populations (and trip the SRM check). Analysing the
+ * customers enrolled before the budget ran out keeps the randomised comparison intact.
+ */
+export function enrollmentCutoff(exp: { budgetExhaustedAt: string | null }, asOfMs: number): number {
+  return exp.budgetExhaustedAt ? Math.min(asOfMs, Date.parse(exp.budgetExhaustedAt)) : asOfMs
 }
 
 export const customerWindowParams = (p: CustomerWindowParams) => ({
@@ -24,6 +35,7 @@ export const customerWindowParams = (p: CustomerWindowParams) => ({
   ltvMs: p.ltvMs,
   lookbackMs: p.lookbackMs,
   marginRate: p.marginRate,
+  enrolledUntil: p.enrolledUntilMs ?? p.asOfMs,
 })
 
 /** Arms that belong in an experiment report: its arms and the experiment holdout, not the global holdout. */
@@ -33,7 +45,7 @@ first_exposures AS (
   FROM exposures
   WHERE experiment_id = {exp:String} AND ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
   GROUP BY customer_id
-  HAVING arm != 'global_holdout'
+  HAVING arm != 'global_holdout' AND t0 <= {enrolledUntil:Int64}
 )`
 
 const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
