@@ -1,10 +1,11 @@
 /**
  * Pure helpers the d3 charts share: which colour an arm gets and which part of the lift axis to show.
- * Colours: arms in slates and blues (the same order as the allocation bar); green and red stay reserved for
- * significance.
+ * Colours: the control grey, variants in distinct hues (the allocation bar uses the same); green and red stay
+ * reserved for significance.
  */
 
-const VARIANT_COLOURS = ['#1f4e79', '#4a7fb0', '#2f6f8f', '#5d5a8f', '#7aa6cf', '#3d6b57', '#8a5a83', '#6b7f99', '#2c5d8a', '#51708c']
+// Distinct hues that are neither the green nor the red of significance: navy, sky, violet, mauve, brown…
+const VARIANT_COLOURS = ['#1f4e79', '#5b9bd5', '#7b5ea7', '#b5838d', '#8c6d46', '#3d5a80', '#a58fcf', '#5f7f99', '#c08552', '#2f2d5f']
 export const CONTROL_COLOUR = '#6b7280'
 export const HOLDOUT_COLOUR = '#a0a7b2'
 
