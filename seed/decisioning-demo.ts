@@ -56,9 +56,20 @@ export async function seedDecisioningDemo(db: Kysely<Database>, app: RetentionAp
   const rng = streamFor(opts.seed ?? 7, 0, 9)
   const firings = Array.from({ length: Math.round(customers * 1.6) }, () => ({ customer: `shopper-${Math.floor(rng() * customers)}`, ts: start + Math.floor(rng() * (days - 1) * DAY) })).sort((a, b) => a.ts - b.ts)
   let eventId = 0
-  for (let i = 0; i < firings.length; i += 200) {
-    const batch = firings.slice(i, i + 200)
-    const rows: EventRow[] = []
+  // Outcomes happen after the decision; they are ingested only once simulated time has reached them, so a
+  // budget runs out (and cooldowns start) in the order they would in production.
+  let pending: EventRow[] = []
+  const ingestUntil = async (t: number) => {
+    const due = pending.filter((e) => e.ts <= t).sort((a, b) => a.ts - b.ts)
+    if (!due.length) return
+    pending = pending.filter((e) => e.ts > t)
+    // Through the same writer and ledger hook as POST /v1/events: redemptions start cooldowns and spend budget.
+    await events.write(due)
+    await decider.onEvents(due)
+  }
+  for (let i = 0; i < firings.length; i += 50) {
+    const batch = firings.slice(i, i + 50)
+    await ingestUntil(batch[0].ts)
     for (const f of batch) {
       const r = rng()
       const tier = r < 0.4 ? 'low' : r < 0.75 ? 'medium' : 'high'
@@ -73,13 +84,11 @@ export async function seedDecisioningDemo(db: Kysely<Database>, app: RetentionAp
       const base = { customer_id: f.customer, experiment_id: 'cart-recovery', arm: d.arm ?? '', order_id: '', properties: '', margin: null }
       if (incentive) {
         const cost = offer.type === 'percent_off' ? Math.round(revenue * offer.value) / 100 : offer.unitCost ?? 0
-        rows.push({ ...base, event_id: `cart-demo-${eventId++}`, type: 'offer_redeemed', ts, revenue: 0, cost })
+        pending.push({ ...base, event_id: `cart-demo-${eventId++}`, type: 'offer_redeemed', ts, revenue: 0, cost })
       }
-      rows.push({ ...base, event_id: `cart-demo-${eventId++}`, type: 'purchase', ts: ts + 60_000, revenue, cost: 0, experiment_id: '', arm: '' })
+      pending.push({ ...base, event_id: `cart-demo-${eventId++}`, type: 'purchase', ts: ts + 60_000, revenue, cost: 0, experiment_id: '', arm: '' })
     }
-    // Through the same writer and ledger hook as POST /v1/events: redemptions start cooldowns and spend budget.
-    await events.write(rows)
-    await decider.onEvents(rows)
   }
+  await ingestUntil(Number.MAX_SAFE_INTEGER)
   return { firings: firings.length, events: eventId }
 }
