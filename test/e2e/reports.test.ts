@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
 import { DESKTOP, PHONE, openDashboard, phoneOverflow, settled, shot, type Dashboard } from './browser.ts'
-import { buildWorld, CART, DRAFT, EMPTY, SHIP, WINBACK } from './world.ts'
+import { buildWorld, CART, DRAFT, EMPTY, SHIP, SRM, WINBACK } from './world.ts'
 import { ADMIN_KEY } from '../helpers/harness.ts'
 
 // The report half of the dashboard on a world built through the API (test/e2e/world.ts): the experiment
@@ -40,7 +40,7 @@ beforeAll(async () => {
     return { status: res.status, body: await res.json().catch(() => null) }
   }
   const started = Date.now()
-  const world = await buildWorld(call, { set: (ms) => (fixed = ms) })
+  const world = await buildWorld(call, { set: (ms) => (fixed = ms) }, { ch: d.h.ch })
   console.log(`test world: ${world.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
   desktop = await d.browser.newContext({ viewport: DESKTOP, acceptDownloads: true })
@@ -134,18 +134,30 @@ describe('experiment report', () => {
     await page.getByText('No customer had').waitFor()
   })
 
-  it('shows a loud SRM banner, suppressions by reason and the exhausted budget', async () => {
-    const report = (await api('GET', `/v1/experiments/${CART}/report`)).body
+  it('shows a loud SRM banner when the arm sizes are off', async () => {
+    const report = (await api('GET', `/v1/experiments/${SRM}/report`)).body
     expect(report.srm.mismatch).toBe(true)
+    await page.goto(`${d.base}/experiments/${SRM}`)
+    const banner = page.getByTestId('srm-banner')
+    await banner.waitFor()
+    expect(await banner.getAttribute('role')).toBe('alert')
+    expect(await banner.textContent()).toContain('do not trust these results yet')
+    for (const arm of report.arms) expect(await banner.textContent()).toContain(integer(arm.n))
+  })
+
+  it('shows suppressions by reason, the exhausted budget and the enrolment it cut', async () => {
+    const report = (await api('GET', `/v1/experiments/${CART}/report`)).body
+    expect(report.decisioning.budget.exhaustedAt).toBeTruthy()
+    expect(report.enrolledUntil).toBeTruthy()
     await page.goto(`${d.base}/experiments/${CART}`)
-    await page.getByTestId('srm-banner').waitFor()
-    expect(await page.getByTestId('srm-banner').getAttribute('role')).toBe('alert')
     await page.getByTestId('budget-exhausted').waitFor()
+    await page.getByTestId('enrolled-until').waitFor()
     for (const [reason, n] of Object.entries(report.decisioning.suppressions)) {
       expect(await page.locator(`[data-testid="decisioning"] li[data-reason="${reason}"] .count`).textContent()).toBe(integer(n as number))
     }
+    expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="reminder"] td.n').textContent()).toBe(integer(report.arms.find((a: any) => a.key === 'reminder').n))
     await settled(page)
-    await shot(page, 'experiment-srm-budget-1280')
+    await shot(page, 'experiment-budget-1280')
   })
 
   it('welcomes a running experiment nobody is assigned to with an empty state, not zeros', async () => {
@@ -179,7 +191,7 @@ describe('lists and program pages', () => {
     for (const c of winback.metrics[0].comparisons.filter((x: any) => x.against === 'control')) {
       expect(await cell.textContent()).toContain(signedPercent(c.estimate))
     }
-    await page.locator(`.lift-cell[data-experiment="${CART}"][data-state="loaded"] .srm`).waitFor()
+    await page.locator(`.lift-cell[data-experiment="${SRM}"][data-state="loaded"] .srm`).waitFor()
     expect(await page.locator(`.lift-cell[data-experiment="${WINBACK}"] .srm`).count()).toBe(0)
     expect(await page.locator(`.lift-cell[data-experiment="${SHIP}"]`).textContent()).toMatch(/%/)
   })
@@ -286,7 +298,8 @@ describe('screenshots', () => {
       ['overview', '/'],
       ['experiments', '/experiments'],
       ['experiment-report', `/experiments/${WINBACK}`],
-      ['experiment-srm-budget', `/experiments/${CART}`],
+      ['experiment-budget', `/experiments/${CART}`],
+      ['experiment-srm', `/experiments/${SRM}`],
       ['experiment-stopped', `/experiments/${SHIP}`],
       ['experiment-empty-report', `/experiments/${EMPTY}`],
       ['new-experiment', '/experiments/new'],

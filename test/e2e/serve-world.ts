@@ -27,7 +27,7 @@ const call = async (method: string, url: string, body?: unknown) => {
   return { status: res.status, body: await res.json().catch(() => null) }
 }
 const started = Date.now()
-const { events } = await buildWorld(call, { set: (ms) => (fixed = ms) })
+const { events } = await buildWorld(call, { set: (ms) => (fixed = ms) }, { ch: h.ch })
 console.log(`world built in ${((Date.now() - started) / 1000).toFixed(1)} s (${events} events)`)
 console.log(`http://localhost:${port}/  key: ${ADMIN_KEY}`)
 

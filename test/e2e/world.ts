@@ -6,6 +6,9 @@
  * assigned to yet, and a draft. The server's clock is moved so exposures spread over past days.
  */
 
+import type { ClickHouse } from '../../api/stores/clickhouse.ts'
+import { exposuresBody, type ExposureRow } from '../../api/exposures/writer.ts'
+
 const DAY = 86_400_000
 
 export type Call = (method: string, url: string, body?: unknown) => Promise<{ status: number; body: any }>
@@ -20,6 +23,7 @@ export const CART = 'cart-recovery'
 export const SHIP = 'ship-threshold'
 export const EMPTY = 'sms-reminder'
 export const DRAFT = 'points-pilot'
+export const SRM = 'subject-line'
 
 // A tiny seeded PRNG so the world is the same on every run.
 function mulberry32(seed: number) {
@@ -133,8 +137,12 @@ async function sendEvents(call: Call, events: Event[]) {
   }
 }
 
-/** Builds the world; returns when every event is acknowledged. Leaves the clock on real time. */
-export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackCustomers?: number } = {}) {
+/**
+ * Builds the world; returns when every event is acknowledged. Leaves the clock on real time. With `ch`, it also
+ * plants a fault no API call can make: a second, misconfigured system logging extra exposures for one arm of
+ * the subject-line test, which the report's sample-ratio check must catch.
+ */
+export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackCustomers?: number; ch?: ClickHouse } = {}) {
   const rand = mulberry32(20261126)
   const now = Date.now()
 
@@ -240,9 +248,31 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   await sendEvents(call, cartEvents)
   // After the budget ran out, incentive arms take nobody new.
   clock.set(now - 2 * DAY)
-  // (Only the reminder arm grows from here: the report's SRM check notices the imbalance.)
+  // Only the reminder arm grows from here; the report analyses customers enrolled before the budget ran out.
   for (let i = 300; i < 600; i += 25) {
     await Promise.all(Array.from({ length: 25 }, (_, j) => ok(call, 'POST', '/v1/decide', { customerId: `cart-${i + j}`, trigger: 'cart_abandoned', tier: tiers[(i + j) % 3] })))
+  }
+
+  // A small test whose exposure log is broken (see above): the SRM banner's case.
+  clock.set(now - 8 * DAY)
+  await ok(call, 'POST', '/v1/experiments', {
+    id: SRM,
+    name: 'Email subject line: emoji vs plain',
+    arms: [
+      { key: 'plain', name: 'Plain subject', weight: 0.5, isControl: true },
+      { key: 'emoji', name: 'Emoji subject', weight: 0.5, offer: { type: 'none', value: 0, channel: 'email' } },
+    ],
+  })
+  await ok(call, 'POST', `/v1/experiments/${SRM}/start`)
+  const srmEvents = await runCohorts(call, clock, {
+    experimentId: SRM, prefix: 'subj', customers: 2000, startMs: now - 8 * DAY, days: 4, rand,
+    lift: () => 1, redeemCost: {}, unsubscribe: {},
+  })
+  await sendEvents(call, srmEvents)
+  if (opts.ch) {
+    const rows: ExposureRow[] = Array.from({ length: 300 }, (_, i) => ({ experiment_id: SRM, customer_id: `subj-dup-${i}`, arm: 'plain', ts: now - 6 * DAY, attributes: {}, source: 'crm-bulk-logger' }))
+    const result = await opts.ch.client.exec({ query: `INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source) FORMAT JSONCompactEachRow\n${exposuresBody(rows)}` })
+    result.stream.destroy()
   }
 
   // Running, but nobody assigned yet; and a draft.
@@ -265,5 +295,5 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
     ],
   })
   clock.set(null)
-  return { events: shipEvents.length + winbackEvents.length + cartEvents.length }
+  return { events: shipEvents.length + winbackEvents.length + cartEvents.length + srmEvents.length }
 }
