@@ -7,7 +7,7 @@
 import { assignCompiled, compileExperiment, evalCondition, type CompiledExperiment, type Condition, type GlobalHoldout } from '../api/assignment/index.ts'
 import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { flattenAttributes, type ExposureRow } from '../api/exposures/writer.ts'
-import type { EventRow } from '../api/ingest/event-schema.ts'
+import { toRow, type EventRow } from '../api/ingest/event-schema.ts'
 import type { PlannedExperiment, WorldPlan } from './experiments.ts'
 import { streamFor, STREAM } from './random.ts'
 import { backgroundPurchases, NO_MESSAGE, WINDOW_DAYS, windowEvents, type ArmEffect, type OfferSpec } from './simulate.ts'
@@ -107,19 +107,7 @@ export function customerEventRows(seed: number, c: Customer, exp: PlacedExperime
   for (const e of events) {
     const ts = timeline.at(anchorMs, e.offsetMs)
     if (ts === null) continue
-    rows.push({
-      event_id: `${c.id}:${e.key}`,
-      customer_id: c.id,
-      type: e.type,
-      ts,
-      experiment_id: e.experimentId ?? '',
-      arm: e.arm ?? '',
-      revenue: e.revenue ?? 0,
-      margin: e.margin ?? null,
-      cost: e.cost ?? 0,
-      order_id: e.orderId ?? '',
-      properties: '',
-    })
+    rows.push(toRow({ eventId: `${c.id}:${e.key}`, customerId: c.id, type: e.type, ts, experimentId: e.experimentId, arm: e.arm, revenue: e.revenue, margin: e.margin, cost: e.cost, orderId: e.orderId }))
   }
   return rows
 }

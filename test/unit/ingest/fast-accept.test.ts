@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EventInput, fastAccept, toRow } from '../../../api/ingest/event-schema.ts'
+import { mulberry32 } from '../../helpers/prng.ts'
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NOW = Date.now()
 const rand = mulberry32(11)
