@@ -195,7 +195,8 @@ function survival(rows: ArmStatsRow[], alpha: number) {
     const [days, eventCounts, censoredCounts] = r.survival
     const list: { time: number; events: number; censored: number }[] = []
     days.forEach((day, i) => {
-      // A purchase on day index d happened within d + 1 days; a customer censored at d was followed d full days.
+      // A purchase on day index d happened within d + 1 days; censoring keys are already whole days followed
+      // (rounded up), and at a tie Kaplan–Meier takes the purchases before the censorings.
       const events = Number(eventCounts[i])
       const censored = Number(censoredCounts[i])
       if (events) list.push({ time: Number(day) + 1, events, censored: 0 })

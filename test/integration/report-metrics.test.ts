@@ -145,6 +145,20 @@ describe('experiment report metrics', () => {
       const v = reactivation.values.find((x: any) => x.arm === s.arm)
       expect(s.n).toBe(v.n)
       expect(s.events).toBe(Math.round(v.value * v.n))
+      // Customers followed into the last, partly observed day stay at risk for it: the curve must not fall
+      // to "everyone purchased" while most customers have not.
+      expect(s.events).toBeLessThan(s.n / 2)
+      expect(s.points.at(-1).survival).toBeGreaterThan(0.2)
+    }
+  })
+
+  it('keeps customers followed into a partly observed day at risk in a young experiment', async () => {
+    // Five and a half days in, every window is open: the last day is observed only in part for everyone.
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${T0 + 5.5 * DAY}&metrics=time_to_purchase`)
+    for (const s of res.body.metrics[0].survival) {
+      if (!s.n) continue
+      expect(s.events).toBeLessThan(s.n / 2)
+      expect(s.points.at(-1).survival, s.arm).toBeGreaterThan(0.3)
     }
   })
 

@@ -29,10 +29,11 @@ export const sufficientStatsColumns = `count() AS n,
 export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }): string {
   const cap = (col: string) => (opts.winsorize ? `least(${col}, quantileExact({winsorP:Float64})(${col}) OVER ())` : col)
   const segment = opts.segmented ? ', segment' : ''
-  // Kaplan–Meier input rides along in the same pass (unsegmented only): per day index, first purchases and
-  // customers censored without one (at the end of the window, or at asOf for recent exposures).
+  // Kaplan–Meier input rides along in the same pass (unsegmented only): first purchases by day index, and
+  // customers censored without one at the (rounded-up) days they were followed — the end of the window, or
+  // asOf for recent exposures — so a customer followed into a day stays at risk for that day's purchases.
   const survival = opts.segmented ? '' : `,
-  sumMap([toUInt32(intDiv(if(orders > 0, first_purchase_ms, greatest(observed_ms, 0)), 86400000))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
+  sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
   return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none')},
 capped AS (
   SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms,
