@@ -6,6 +6,7 @@ import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/opena
 import { DecideRequest, Decision, Policy, PolicyCreate, PolicyUpdate, Trigger, TriggerUpdate } from '../decisioning/schema.ts'
 import { createPolicy, createTrigger, deletePolicy, getTrigger, listPolicies, listTriggers, updatePolicy, updateTrigger } from '../decisioning/store.ts'
 import type { Decider } from '../decisioning/decider.ts'
+import { readJson } from '../http/body.ts'
 
 const TriggerOut = Trigger.extend({ createdAt: z.string(), updatedAt: z.string() })
 const KeyParam = z.object({ key: z.string().min(1).max(64) })
@@ -60,7 +61,8 @@ export function decisioningRoutes(deps: { db: Kysely<Database>; keys: KeyResolve
       return c.body(null, 204)
     })
 
-  app.openapi(createRoute({ method: 'post', path: '/decide', tags, summary: 'Which offer, if any, this customer gets now (durable before the answer)', security: bearer, middleware: [ingest] as const, request: { body: jsonBody(DecideRequest) }, responses: { 200: json(Decision), ...standardErrors } }),
-    async (c) => c.json(await decider.decide(c.req.valid('json'), now()), 200))
+  // Hot route: the body is read without a web Request per call (http/body.ts); documented from the same schema.
+  app.openAPIRegistry.registerPath(createRoute({ method: 'post', path: '/decide', tags, summary: 'Which offer, if any, this customer gets now (durable before the answer)', security: bearer, request: { body: jsonBody(DecideRequest) }, responses: { 200: json(Decision), ...standardErrors } }))
+  app.post('/decide', ingest, async (c) => c.json(await decider.decide(await readJson(c, DecideRequest, 1024 * 1024), now()), 200))
   return app
 }

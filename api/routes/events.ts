@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, newRouter, standardErrors } from '../http/openapi.ts'
 import { errorBody } from '../http/errors.ts'
+import { readBody } from '../http/body.ts'
 import { parseEventBody } from '../ingest/parse-body.ts'
 import { EventInput, validateEvent, type EventRow, type Rejection } from '../ingest/event-schema.ts'
 import type { EventWriter } from '../ingest/event-writer.ts'
@@ -41,7 +42,7 @@ export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter; onSt
   const ingest = requirePermission(deps.keys, 'ingest')
 
   app.post('/', ingest, async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer())
+    const body = await readBody(c, 5 * 1024 * 1024)
     const result = await ingestEvents(body, c.req.header('content-type'), deps.events, deps.onStored)
     if (result.accepted + result.duplicates === 0 && result.rejected.length) {
       const first = result.rejected[0]
