@@ -37,10 +37,12 @@ export interface AppDeps {
 }
 
 const MB = 1024 * 1024
-/** Per-route body limits: batches are big by design, everything else is small. */
-const bodyLimits: Array<[RegExp, number]> = [
-  [/^\/v1\/assign\/batch/, 8 * MB],
-  [/^\/v1\/events/, 5 * MB],
+/**
+ * Per-route body limits. The hot routes (assign, decide, events) enforce theirs while reading the raw body
+ * (http/body.ts) — Hono's bodyLimit would build the web Request they avoid — so they are listed with null.
+ */
+const bodyLimits: Array<[RegExp, number | null]> = [
+  [/^\/v1\/(assign|decide|events)(\/|$)/, null],
   [/^\/v1\//, 1 * MB],
 ]
 
@@ -75,14 +77,20 @@ export async function createApp(deps: AppDeps) {
   // The first matching limit applies (the generic /v1 one must not also cap the batch routes).
   const limiters = bodyLimits.map(([pattern, maxSize]) => ({
     pattern,
-    limit: bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxSize / MB} MB`)
-      },
-    }),
+    limit:
+      maxSize === null
+        ? null
+        : bodyLimit({
+            maxSize,
+            onError: () => {
+              throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxSize / MB} MB`)
+            },
+          }),
   }))
-  app.use('/v1/*', async (c, next) => limiters.find((l) => l.pattern.test(c.req.path))!.limit(c, next))
+  app.use('/v1/*', async (c, next) => {
+    const limit = limiters.find((l) => l.pattern.test(c.req.path))!.limit
+    return limit ? limit(c, next) : next()
+  })
   app.use('/v1/*', async (c, next) => {
     await next()
     c.header('Cache-Control', 'no-store')

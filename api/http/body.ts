@@ -4,23 +4,30 @@ import type { z } from 'zod'
 import { ApiError, fromZodError } from './errors.ts'
 
 /**
- * The request body as bytes. On the Node server with a Content-Length, it is read straight from the
- * IncomingMessage: going through the web Request would build an AbortController and a web stream per
- * request, which on the hot routes (assign, decide, events) cost more than the work itself. Elsewhere
- * (tests calling app.request(), chunked uploads) it uses the standard Request.
+ * The request body as bytes, at most `maxBytes` (413 beyond, also for chunked uploads). On the Node server it
+ * is read straight from the IncomingMessage: going through the web Request would build an AbortController and
+ * a web stream per request, which on the hot routes (assign, decide, events) cost more than the work itself.
+ * Nothing may touch `c.req.raw.body` before this runs (app.ts keeps Hono's bodyLimit off these routes).
+ * Tests calling app.request() have no IncomingMessage and use the standard Request.
  */
 export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
   const length = Number(c.req.header('content-length') ?? NaN)
   if (length > maxBytes) throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`)
-  if (!incoming || !Number.isFinite(length)) return new Uint8Array(await c.req.arrayBuffer())
+  if (!incoming) {
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    if (body.length > maxBytes) throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`)
+    return body
+  }
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     incoming.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > maxBytes) {
-        incoming.destroy()
+        // Stop buffering and discard the rest, so the 413 can still be answered on this connection.
+        incoming.removeAllListeners('data')
+        incoming.resume()
         reject(new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`))
       } else chunks.push(chunk)
     })
