@@ -41,10 +41,10 @@ export const customerWindowParams = (p: CustomerWindowParams) => ({
 /** Arms that belong in an experiment report: its arms and the experiment holdout, not the global holdout. */
 export const firstExposuresSql = `
 first_exposures AS (
-  SELECT customer_id, argMin(arm, ts) AS arm, toUnixTimestamp64Milli(min(ts)) AS t0, argMin(attributes, ts) AS attrs
+  SELECT cityHash64(customer_id) AS cust, argMin(arm, ts) AS arm, toUnixTimestamp64Milli(min(ts)) AS t0, argMin(attributes, ts) AS attrs
   FROM exposures
   WHERE experiment_id = {exp:String} AND ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
-  GROUP BY customer_id
+  GROUP BY cust
   HAVING arm != 'global_holdout' AND t0 <= {enrolledUntil:Int64}
 )`
 
@@ -64,14 +64,14 @@ export function customerWindowSql(attributes: AttributeMode = 'none'): string {
   const kept = attributes === 'map' ? ', any(attrs) AS attrs' : attributes === 'dimension' ? ', any(segment) AS segment' : ''
   return `${firstExposuresSql},
 customer_events AS (
-  SELECT f.customer_id AS customer_id, f.arm AS arm, f.t0 AS t0${carried},
+  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},
     toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, e.revenue AS revenue, e.margin AS margin, e.cost AS cost,
     e.experiment_id AS event_experiment
-  FROM (SELECT customer_id, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
-  RIGHT JOIN first_exposures AS f ON f.customer_id = e.customer_id
+  FROM (SELECT cityHash64(customer_id) AS cust, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
+  RIGHT JOIN first_exposures AS f ON f.cust = e.cust
 ),
 customers AS (
-  SELECT customer_id, any(arm) AS arm, any(t0) AS exposed_ms${kept},
+  SELECT cust, any(arm) AS arm, any(t0) AS exposed_ms${kept},
     countIf(type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS orders,
     sumIf(revenue, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS gross,
     gross - sumIf(revenue, type = 'refund' AND ${inWindow('{attrMs:Int64}')}) AS revenue_net,
@@ -85,7 +85,7 @@ customers AS (
     countIf(type = 'purchase' AND ${inLookback}) AS pre_orders,
     least({attrMs:Int64}, {asOf:Int64} - exposed_ms) AS observed_ms
   FROM customer_events
-  GROUP BY customer_id
+  GROUP BY cust
 )`
 }
 

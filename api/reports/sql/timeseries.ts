@@ -2,7 +2,7 @@ import { firstExposuresSql } from './customer-window.ts'
 
 const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
 const marginOf = `ifNull(e.margin, e.revenue * {marginRate:Float64})`
-const cumulative = (q: string) => `sum(${q}) OVER (PARTITION BY customer_id ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`
+const cumulative = (q: string) => `sum(${q}) OVER (PARTITION BY cust ORDER BY k ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`
 
 /**
  * Changes in per-arm sufficient statistics at each cut (1-based index into {cuts}); summed over cuts 1..i
@@ -13,24 +13,24 @@ const cumulative = (q: string) => `sum(${q}) OVER (PARTITION BY customer_id ORDE
  */
 export const timeseriesDeltasSql = `WITH ${firstExposuresSql},
 entries AS (
-  SELECT customer_id, arm, t0, arrayFirstIndex(c -> c >= t0, {cuts:Array(Int64)}) AS entry FROM first_exposures
+  SELECT cust, arm, t0, arrayFirstIndex(c -> c >= t0, {cuts:Array(Int64)}) AS entry FROM first_exposures
 ),
 tagged AS (
-  SELECT f.customer_id AS customer_id, f.arm AS arm, f.entry AS entry, e.type AS type,
+  SELECT f.cust AS cust, f.arm AS arm, f.entry AS entry, e.type AS type,
     toUnixTimestamp64Milli(e.ts) - f.t0 AS dt,
     arrayFirstIndex(c -> c > toUnixTimestamp64Milli(e.ts), {cuts:Array(Int64)}) AS first_cut,
     -- Events after the last cut count nowhere; the rest count from the later of their cut and the customer's entry.
     first_cut > 0 AS counted, greatest(first_cut, f.entry) AS k,
     e.revenue AS revenue, ${marginOf} AS margin_amount, e.cost AS cost, e.experiment_id AS event_experiment
-  FROM (SELECT customer_id, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
-  INNER JOIN entries AS f ON f.customer_id = e.customer_id
+  FROM (SELECT cityHash64(customer_id) AS cust, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
+  INNER JOIN entries AS f ON f.cust = e.cust
   WHERE f.entry > 0
   UNION ALL
   -- Every customer enters at their first cut, with or without events there.
-  SELECT customer_id, arm, entry, '', 0, 0, false, entry, 0, 0, 0, '' FROM entries WHERE entry > 0
+  SELECT cust, arm, entry, '', 0, 0, false, entry, 0, 0, 0, '' FROM entries WHERE entry > 0
 ),
 partials AS (
-  SELECT customer_id, k, any(arm) AS arm, any(entry) AS entry,
+  SELECT cust, k, any(arm) AS arm, any(entry) AS entry,
     countIf(counted AND type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS q_orders,
     sumIf(revenue, counted AND type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS q_gross,
     sumIf(revenue, counted AND type = 'refund' AND ${inWindow('{attrMs:Int64}')}) AS q_refunds,
@@ -42,7 +42,7 @@ partials AS (
     sumIf(revenue, type = 'purchase' AND dt < 0 AND dt >= -{lookbackMs:Int64}) - sumIf(revenue, type = 'refund' AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS q_pre_revenue,
     countIf(type = 'purchase' AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS q_pre_orders
   FROM tagged
-  GROUP BY customer_id, k
+  GROUP BY cust, k
 ),
 running AS (
   SELECT arm, k, k = entry AS entering,
@@ -51,8 +51,8 @@ running AS (
     ${cumulative('q_ltv')} AS v_ltv, ${cumulative('q_cost')} AS v_cost, ${cumulative('q_redeemed')} AS v_redeemed,
     ${cumulative('q_unsub')} AS v_unsub, ${cumulative('q_margin - q_cost')} AS v_net,
     -- Pre-period events all fall in the entry row, so the per-customer sum is the pre-period value.
-    sum(q_pre_revenue) OVER (PARTITION BY customer_id) AS pre_revenue,
-    sum(q_pre_orders) OVER (PARTITION BY customer_id) AS pre_orders
+    sum(q_pre_revenue) OVER (PARTITION BY cust) AS pre_revenue,
+    sum(q_pre_orders) OVER (PARTITION BY cust) AS pre_orders
   FROM partials
 )
 SELECT arm, k,
