@@ -22,12 +22,10 @@ export function flattenAttributes(attributes: Record<string, unknown> | undefine
 }
 
 const insertExposures = 'INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source) FORMAT JSONCompactEachRow'
-const q = JSON.stringify
 
+/** Rows as comma-separated JSONCompactEachRow tuples, stringified in one native call (see eventsBody). */
 export function exposuresBody(rows: ExposureRow[]): string {
-  let out = ''
-  for (const r of rows) out += `[${q(r.experiment_id)},${q(r.customer_id)},${q(r.arm)},${r.ts},${q(r.attributes)},${q(r.source)}]\n`
-  return out
+  return JSON.stringify(rows.map((r) => [r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source])).slice(1, -1)
 }
 
 /** Exposures go through group commit: an assignment is answered only once its exposure row is durable. */
