@@ -52,7 +52,8 @@ async function throughHttp() {
   let maxRss = rssMb(pid)
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 250)
   // Bodies are serialised before the clock starts so the load generator spends its CPU on sending only.
-  const bodies = Array.from({ length: 400 }, (_, b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(b * BATCH + i))))
+  // Enough distinct bodies for the whole run at up to 200k events/s, so the clients never rewrite one.
+  const bodies = Array.from({ length: Math.ceil((seconds * 200_000) / BATCH) }, (_, b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(b * BATCH + i))))
   let next = 0
   let acked = 0
   let refused = 0
