@@ -87,12 +87,10 @@ export async function createApp(deps: AppDeps) {
             },
           }),
   }))
+  // One middleware for every /v1 request (it runs on the hot paths): the body limit, then no-store.
   app.use('/v1/*', async (c, next) => {
     const limit = limiters.find((l) => l.pattern.test(c.req.path))!.limit
-    return limit ? limit(c, next) : next()
-  })
-  app.use('/v1/*', async (c, next) => {
-    await next()
+    await (limit ? limit(c, next) : next())
     c.header('Cache-Control', 'no-store')
   })
 
