@@ -27,10 +27,17 @@ type Offer = Arm['offer']
 const isIncentive = (offer: Offer | null | undefined): offer is Offer => !!offer && offer.type !== 'none'
 const offerFor = (arm: Arm, tier: string | null): Offer => (tier && arm.tierOffers?.[tier]) || arm.offer
 
-/** Every incentive type an experiment could issue, over all arms and tiers: what its policies are checked for. */
+/**
+ * Every incentive type an experiment could issue, over all arms and tiers: what its policies are checked for.
+ * Computed once per cached config (a refresh replaces the entry, so the WeakMap never goes stale).
+ */
+const typesByEntry = new WeakMap<CachedExperiment, Set<string>>()
 function incentiveTypes(entry: CachedExperiment): Set<string> {
+  const known = typesByEntry.get(entry)
+  if (known) return known
   const types = new Set<string>()
   for (const arm of entry.experiment.arms) for (const offer of [arm.offer, ...Object.values(arm.tierOffers ?? {})]) if (isIncentive(offer)) types.add(offer.type)
+  typesByEntry.set(entry, types)
   return types
 }
 

@@ -82,11 +82,11 @@ export class IncentiveLedger {
     if (this.known.has(customerId)) {
       const since = new Date(now - LEDGER_HORIZON_MS)
       const [incentives, redemptions] = await Promise.all([
-        this.db.selectFrom('incentives').select(['offer_type', 'issued_at']).where('customer_id', '=', customerId).where('issued_at', '>', since).execute(),
+        this.db.selectFrom('incentives').select(['offer_type', 'issued_at', 'experiment_id']).where('customer_id', '=', customerId).where('issued_at', '>', since).execute(),
         this.db.selectFrom('redemptions').select(['offer_type', 'redeemed_at']).where('customer_id', '=', customerId).where('redeemed_at', '>', since).execute(),
       ])
       ledger = {
-        incentives: incentives.map((r) => ({ offerType: r.offer_type, at: new Date(r.issued_at).getTime() })),
+        incentives: incentives.map((r) => ({ offerType: r.offer_type, at: new Date(r.issued_at).getTime(), experimentId: r.experiment_id })),
         redemptions: redemptions.map((r) => ({ offerType: r.offer_type, at: new Date(r.redeemed_at).getTime() })),
       }
     }
@@ -98,7 +98,7 @@ export class IncentiveLedger {
   /** Records an issued incentive; resolves when it is durable in Postgres. */
   async issue(incentive: IssuedIncentive): Promise<void> {
     const ledger = await this.view(incentive.customerId, incentive.at)
-    const entry: LedgerEntry = { offerType: incentive.offerType, at: incentive.at }
+    const entry: LedgerEntry = { offerType: incentive.offerType, at: incentive.at, experimentId: incentive.experimentId }
     ledger.incentives.push(entry)
     this.known.add(incentive.customerId)
     try {
@@ -132,9 +132,8 @@ export class IncentiveLedger {
 
   /** The offer type of the customer's latest incentive from an experiment, to classify a redemption event. */
   lastIssuedType(customerId: string, experimentId: string): string | null {
-    void experimentId
-    const l = this.cache.get(customerId)
-    return l?.incentives.length ? l.incentives[l.incentives.length - 1].offerType : null
+    const issued = this.cache.get(customerId)?.incentives.filter((i) => i.experimentId === experimentId) ?? []
+    return issued.length ? issued[issued.length - 1].offerType : null
   }
 
   close() {

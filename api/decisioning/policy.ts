@@ -6,6 +6,8 @@ const DAY = 24 * HOUR
 export interface LedgerEntry {
   offerType: string
   at: number
+  /** The experiment that issued the incentive (incentives only). */
+  experimentId?: string
 }
 
 /** What the pacing rules need to know about one customer: recent incentives issued and redemptions. */
