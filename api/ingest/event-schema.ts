@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerId } from '../http/ids.ts'
 
-export const knownEventTypes = ['offer_sent', 'offer_opened', 'offer_clicked', 'offer_redeemed', 'purchase', 'refund', 'unsubscribe'] as const
 
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)

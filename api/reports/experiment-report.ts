@@ -4,7 +4,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
-import { metricByKey, metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
+import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
 import { armEconomics, type Economics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
@@ -237,4 +237,3 @@ function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition
   return results.sort((x, y) => y.arms.reduce((s, a) => s + a.n, 0) - x.arms.reduce((s, a) => s + a.n, 0))
 }
 
-export { metricByKey }
