@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerId } from '../http/ids.ts'
 
-
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)
 /** Clock skew we tolerate from senders; anything further ahead is a bad timestamp. */
