@@ -4,6 +4,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
+import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
 import { armEconomics, type Economics } from './economics.ts'
@@ -71,11 +72,6 @@ export interface ExperimentReport {
   breakdown: { dimension: string; segments: SegmentResult[] } | null
 }
 
-async function queryRows(ch: ClickHouse, query: string, params: Record<string, unknown>) {
-  const r = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
-  return r.json<Record<string, unknown>>()
-}
-
 /** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
 function comparePairs(arms: ReportArm[]): Array<[string, string, 'control' | 'holdout']> {
   const control = arms.find((a) => a.isControl)!
@@ -111,7 +107,7 @@ function adjustAcrossReport(all: MetricComparison[], method: 'holm' | 'bh' | 'no
  * p-values adjusted across the report, CUPED and sequential intervals as configured, the SRM check against
  * the configured split, offer economics, Kaplan–Meier curves and an optional segment breakdown.
  */
-export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now()): Promise<ExperimentReport> {
+export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now(), opts: SliceOptions = {}): Promise<ExperimentReport> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const attributionDays = q.window ?? a.attributionDays
@@ -124,10 +120,10 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
   const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
 
-  const [statRows, segmentRows] = await Promise.all([
-    queryRows(ch, armStatsSql({ segmented: false, winsorize }), params),
-    q.dimension ? queryRows(ch, armStatsSql({ segmented: true, winsorize }), { ...params, dimension: q.dimension }) : Promise.resolve([]),
-  ])
+  // Winsorization caps at a percentile over all customers, so it needs them in one pass.
+  const slices = winsorize ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
+  const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ segmented: false, winsorize }, shape), params, ['arm'])
+  const segmentRows = q.dimension ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment']) : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
 
   const shares = armShares(exp)

@@ -1,7 +1,8 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import { adjustPValues } from '../../stats/index.ts'
-import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
+import { customerWindowParams, enrollmentCutoff, type CustomerSlice } from './sql/customer-window.ts'
+import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { compareMetric, rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
@@ -30,7 +31,7 @@ export interface LibraryRow {
  * interval. p-values are Benjamini–Hochberg adjusted across the segments of each experiment: the library is
  * for finding leads, and says so.
  */
-export async function offerLibrary(ch: ClickHouse, experiments: Experiment[]): Promise<{ rows: LibraryRow[]; adjustment: 'bh' }> {
+export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], opts: SliceOptions = {}): Promise<{ rows: LibraryRow[]; adjustment: 'bh' }> {
   const rows: LibraryRow[] = []
   for (const exp of experiments.filter((e) => e.status === 'stopped' && e.decision)) {
     const a = exp.analysis
@@ -46,9 +47,11 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[]): P
       lookbackMs: a.cuped.lookbackDays * DAY,
       marginRate: a.defaultMarginRate,
     })
-    const query = async (sql: string, extra: Record<string, unknown> = {}) =>
-      (await (await ch.client.query({ query: sql, query_params: { ...params, ...extra }, format: 'JSONEachRow' })).json<Record<string, unknown>>()).map((r) => ({ ...parseArmStats(r), dimension: String(r.dimension ?? '(all)') }))
-    const [overall, segmented] = await Promise.all([query(armStatsSql({ segmented: false, winsorize: false }), { winsorP: 0.99 }), query(allSegmentsStatsSql)])
+    const slices = await customerSlices(ch, exp.id, asOfMs, opts.customersPerSlice)
+    const query = async (sqlFor: (shape: CustomerSlice) => string, keys: string[]) =>
+      (await querySliced(ch, slices, sqlFor, params, keys)).map((r) => ({ ...parseArmStats(r), dimension: String(r.dimension ?? '(all)') }))
+    const overall = await query((shape) => armStatsSql({ segmented: false, winsorize: false }, shape), ['arm'])
+    const segmented = await query(allSegmentsStatsSql, ['dimension', 'segment', 'arm'])
     const groups = new Map<string, Map<string, ArmStatsRow>>()
     const put = (dimension: string, segment: string, r: ArmStatsRow) => {
       const key = `${dimension}\u0000${segment}`

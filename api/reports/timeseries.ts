@@ -2,6 +2,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { timeseriesDeltasSql } from './sql/timeseries.ts'
+import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty } from './arm-comparisons.ts'
@@ -30,7 +31,7 @@ export interface TimeseriesPoint {
  * younger than that), each variant vs control with the interval the report would have shown then. The last
  * point equals the report as of asOf (without the report-wide multiple-testing adjustment).
  */
-export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number }, now = Date.now()) {
+export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number }, now = Date.now(), opts: SliceOptions = {}) {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf
@@ -43,8 +44,8 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
     ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
     cuts,
   }
-  const r = await ch.client.query({ query: timeseriesDeltasSql, query_params: params, format: 'JSONEachRow' })
-  const deltas = (await r.json<Record<string, unknown>>()).map((row) => ({ k: Number(row.k), stats: parseArmStats(row) }))
+  const rows = await querySliced(ch, await customerSlices(ch, exp.id, asOf, opts.customersPerSlice), timeseriesDeltasSql, params, ['arm', 'k'])
+  const deltas = rows.map((row) => ({ k: Number(row.k), stats: parseArmStats(row) }))
   // Statistics at cut i are the running sums of the changes at cuts 1..i, per arm.
   const byCut = new Map<number, Map<string, ArmStatsRow>>(cuts.map((cut) => [cut, new Map()]))
   const arms = [...new Set(deltas.map((d) => d.stats.arm))]

@@ -1,4 +1,4 @@
-import { customerColumns, customerWindowSql } from './customer-window.ts'
+import { customerColumns, customerWindowSql, wholeRange, type CustomerSlice } from './customer-window.ts'
 
 /**
  * The sufficient statistics of every metric over a set of per-customer rows (columns orders, gross, revenue,
@@ -26,7 +26,7 @@ export const sufficientStatsColumns = `count() AS n,
  *
  * Winsorization caps revenue-like values at a percentile computed over all arms together, before the sums.
  */
-export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }): string {
+export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }, slice: CustomerSlice = wholeRange): string {
   const cap = (col: string) => (opts.winsorize ? `least(${col}, quantileExact({winsorP:Float64})(${col}) OVER ())` : col)
   const segment = opts.segmented ? ', segment' : ''
   // Kaplan–Meier input rides along in the same pass (unsegmented only): first purchases by day index, and
@@ -34,7 +34,7 @@ export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }): s
   // asOf for recent exposures — so a customer followed into a day stays at risk for that day's purchases.
   const survival = opts.segmented ? '' : `,
   sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
-  return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none')},
+  return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none', slice)},
 capped AS (
   SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms,
     ${cap('revenue_net')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
@@ -90,7 +90,7 @@ export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
  * The same statistics for every (attribute, value, arm) captured at first exposure: the segment–offer
  * library's input. Attributes with many values are dropped afterwards by the caller.
  */
-export const allSegmentsStatsSql = `WITH ${customerWindowSql('map')}
+export const allSegmentsStatsSql = (slice: CustomerSlice = wholeRange) => `WITH ${customerWindowSql('map', slice)}
 SELECT dimension, attrs[dimension] AS segment, arm,
   ${sufficientStatsColumns}
 FROM (SELECT ${customerColumns}, attrs FROM customers)

@@ -1,4 +1,4 @@
-import { firstExposuresSql } from './customer-window.ts'
+import { eventsUpToAsOfSql, firstExposuresSql, wholeRange, type CustomerSlice } from './customer-window.ts'
 
 const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
 const marginOf = `ifNull(e.margin, e.revenue * {marginRate:Float64})`
@@ -11,7 +11,7 @@ const cumulative = (q: string) => `sum(${q}) OVER (PARTITION BY cust ORDER BY k 
  * every statistic is accumulated from (customer, cut) changes — f(value now) − f(value before) — and the work
  * grows with events + customers, not with customers × cuts.
  */
-export const timeseriesDeltasSql = `WITH ${firstExposuresSql},
+export const timeseriesDeltasSql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)},
 entries AS (
   SELECT cust, arm, t0, arrayFirstIndex(c -> c >= t0, {cuts:Array(Int64)}) AS entry FROM first_exposures
 ),
@@ -22,7 +22,7 @@ tagged AS (
     -- Events after the last cut count nowhere; the rest count from the later of their cut and the customer's entry.
     first_cut > 0 AS counted, greatest(first_cut, f.entry) AS k,
     e.revenue AS revenue, ${marginOf} AS margin_amount, e.cost AS cost, e.experiment_id AS event_experiment
-  FROM (SELECT cityHash64(customer_id) AS cust, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')) AS e
+  FROM ${eventsUpToAsOfSql(slice)} AS e
   INNER JOIN entries AS f ON f.cust = e.cust
   WHERE f.entry > 0
   UNION ALL
