@@ -1,12 +1,73 @@
-import { PGlite } from '@electric-sql/pglite'
+import { Worker } from 'node:worker_threads'
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
+
+/** What the pool needs of PGlite: the in-thread instance and the worker-thread proxy below both fit. */
+export interface PGliteLike {
+  query<R>(sql: string, params: unknown[]): Promise<{ rows: R[]; affectedRows?: number }>
+  close(): Promise<void>
+}
+
+interface Reply {
+  id: number
+  rows?: unknown[]
+  affectedRows?: number
+  error?: { message: string } & Record<string, unknown>
+  closed?: boolean
+}
+
+/**
+ * Opens PGlite in `dir` inside a worker thread (api/stores/pglite-worker.mjs) and returns a proxy: queries
+ * travel as messages, rows come back by structured clone (Dates, objects and bigints intact), and errors keep
+ * their Postgres fields (`code`, `constraint`, …).
+ */
+export async function openPgliteWorker(dir: string): Promise<PGliteLike> {
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dir }, execArgv: [] })
+  const pending = new Map<number, { resolve(r: Reply): void; reject(e: unknown): void }>()
+  let nextId = 1
+  let failure: Error | null = null
+  const failAll = (e: Error) => {
+    failure = e
+    for (const p of pending.values()) p.reject(e)
+    pending.clear()
+  }
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: { ready: boolean; error?: { message: string } }) => (m.ready ? resolve() : reject(Object.assign(new Error(`could not open PGlite in ${dir}: ${m.error?.message}`), m.error))))
+    worker.once('error', reject)
+  })
+  worker.on('message', (m: Reply) => {
+    const p = pending.get(m.id)
+    if (!p) return
+    pending.delete(m.id)
+    p.resolve(m)
+  })
+  worker.on('error', (e) => failAll(e instanceof Error ? e : new Error(String(e))))
+  worker.on('exit', (code) => failAll(new Error(`the PGlite worker exited (code ${code})`)))
+  const send = (msg: Record<string, unknown>) =>
+    new Promise<Reply>((resolve, reject) => {
+      if (failure) return reject(failure)
+      const id = nextId++
+      pending.set(id, { resolve, reject })
+      worker.postMessage({ ...msg, id })
+    })
+  return {
+    async query<R>(sql: string, params: unknown[]) {
+      const r = await send({ sql, params })
+      if (r.error) throw Object.assign(new Error(r.error.message), r.error)
+      return { rows: r.rows as R[], affectedRows: r.affectedRows }
+    },
+    async close() {
+      if (!failure) await send({ close: true })
+      await worker.terminate()
+    },
+  }
+}
 
 /**
  * A Kysely PostgresPool over one embedded PGlite instance.
  * PGlite is a single connection, so `connect()` hands it out under a mutex: a transaction opened by Kysely
  * owns the database until it releases it, and queries from other requests wait instead of interleaving.
  */
-export function pglitePool(db: PGlite): PostgresPool {
+export function pglitePool(db: PGliteLike): PostgresPool {
   let tail: Promise<void> = Promise.resolve()
   return {
     async connect(): Promise<PostgresPoolClient> {

@@ -1,11 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { Kysely, PostgresDialect } from 'kysely'
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { spawnSync } from 'node:child_process'
 import type { Database } from './schema.ts'
-import { pglitePool } from './pglite-dialect.ts'
+import { openPgliteWorker, pglitePool } from './pglite-dialect.ts'
 
 export type Db = Kysely<Database>
 
@@ -19,7 +18,7 @@ export async function openPostgres(opts: { databaseUrl: string | null; dataDir: 
   }
   const dir = path.join(opts.dataDir, 'pg')
   fs.mkdirSync(dir, { recursive: true })
-  const db = await PGlite.create(dir)
+  const db = await openPgliteWorker(dir)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(db) }) })
 }
 
