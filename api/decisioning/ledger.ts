@@ -39,6 +39,8 @@ export class IncentiveLedger {
   private cache = new Map<string, CustomerLedger>()
   private locks = new Map<string, Promise<unknown>>()
   readonly writes: InsertBatcher<IssuedIncentive>
+  /** Redemptions of concurrent requests go in one statement; `fresh` marks the copy that was new. */
+  private readonly redemptionWrites: InsertBatcher<RedemptionInput & { fresh?: boolean }>
 
   constructor(private readonly db: Kysely<Database>, private readonly maxCached = 500_000) {
     this.writes = new InsertBatcher<IssuedIncentive>({
@@ -50,6 +52,24 @@ export class IncentiveLedger {
       },
       maxBatchRows: 5_000,
       maxPendingRows: 100_000,
+      concurrency: 1,
+    })
+    this.redemptionWrites = new InsertBatcher({
+      write: async (rows) => {
+        const byId = new Map<string, RedemptionInput & { fresh?: boolean }>()
+        for (const r of rows) if (!byId.has(r.eventId)) byId.set(r.eventId, r)
+        const list = [...byId.values()]
+        // One array parameter per column instead of six per row: an order of magnitude less to bind and plan.
+        const inserted = await sql<{ event_id: string }>`
+          insert into redemptions (event_id, customer_id, experiment_id, offer_type, cost, redeemed_at)
+          select * from unnest(${list.map((r) => r.eventId)}::text[], ${list.map((r) => r.customerId)}::text[], ${list.map((r) => r.experimentId)}::text[],
+            ${list.map((r) => r.offerType)}::text[], ${list.map((r) => r.cost)}::float8[], ${list.map((r) => new Date(r.at).toISOString())}::timestamptz[])
+          on conflict (event_id) do nothing
+          returning event_id`.execute(db)
+        for (const r of inserted.rows) byId.get(r.event_id)!.fresh = true
+      },
+      maxBatchRows: 20_000,
+      maxPendingRows: 200_000,
       concurrency: 1,
     })
   }
@@ -113,16 +133,15 @@ export class IncentiveLedger {
    * Records redemptions from ingested events; a resent event (same eventId) changes nothing. Returns the ones
    * that were new, so spend is added once.
    */
+  /**
+   * Records redemptions once per event id (durably) and returns the ones not seen before — each exactly once,
+   * even when the same event arrives twice in a request or in concurrent requests.
+   */
   async redeem(rows: RedemptionInput[]): Promise<RedemptionInput[]> {
     if (!rows.length) return []
-    const inserted = await this.db
-      .insertInto('redemptions')
-      .values(rows.map((r) => ({ event_id: r.eventId, customer_id: r.customerId, experiment_id: r.experimentId, offer_type: r.offerType, cost: r.cost, redeemed_at: new Date(r.at) })))
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .returning('event_id')
-      .execute()
-    const fresh = new Set(inserted.map((r) => r.event_id))
-    const added = rows.filter((r) => fresh.has(r.eventId))
+    const mine: Array<RedemptionInput & { fresh?: boolean }> = rows.map((r) => ({ ...r }))
+    await this.redemptionWrites.add(mine)
+    const added = mine.filter((r) => r.fresh).map(({ fresh: _fresh, ...r }) => r)
     for (const r of added) {
       this.known.add(r.customerId)
       this.cache.get(r.customerId)?.redemptions.push({ offerType: r.offerType, at: r.at })
@@ -136,7 +155,7 @@ export class IncentiveLedger {
     return issued.length ? issued[issued.length - 1].offerType : null
   }
 
-  close() {
-    return this.writes.close()
+  async close() {
+    await Promise.all([this.writes.close(), this.redemptionWrites.close()])
   }
 }

@@ -122,6 +122,18 @@ describe('POST /v1/decide', () => {
     expect(report.body.totalCustomers).toBe(40)
   })
 
+  it('counts the cost of a redemption once when it is repeated in a request and sent by concurrent requests', async () => {
+    const spent = () => h.retention.decider.budgets.spent('dup-spend')
+    const r = (i: number) => ({ eventId: `dup-r${i}`, customerId: `dup-${i}`, type: 'offer_redeemed', ts: clock, cost: 10, experimentId: 'dup-spend', arm: 'discount' })
+    expect((await h.call('POST', '/v1/events', [r(1), r(1), r(2)])).body).toMatchObject({ accepted: 2, duplicates: 1 })
+    expect(spent()).toBe(20)
+    const concurrent = await Promise.all(Array.from({ length: 6 }, () => h.call('POST', '/v1/events', [r(3), r(4), r(1)])))
+    expect(concurrent.every((x) => x.status === 200)).toBe(true)
+    expect(spent()).toBe(40)
+    const stored = await h.db.selectFrom('redemptions').select((eb) => eb.fn.sum<number>('cost').as('cost')).where('experiment_id', '=', 'dup-spend').executeTakeFirst()
+    expect(Number(stored!.cost)).toBe(40)
+  })
+
   it('never changes arm shares when suppression is on (100,000 customers)', async () => {
     await experiment('sim', 'sim', [arm('control', 0.4, pct(5), true), arm('b', 0.3, pct(10)), arm('c', 0.3, { type: 'loyalty_points', value: 500 })], { holdoutPct: 0.1 })
     // A third of the customers already had a discount recently: the cap suppresses them whatever their arm.
