@@ -38,11 +38,13 @@ export interface EventWriterOptions {
  */
 export class EventWriter {
   readonly batcher: InsertBatcher<EventRow>
-  /** Ids written by this process: two generations of Sets, so forgetting the oldest half costs nothing. */
-  private current = new Set<string>()
-  private previous = new Set<string>()
-  /** Ids whose insert is in flight, per insert, with the promise that settles when it is durable. */
-  private inFlight: Array<{ ids: Set<string>; done: Promise<void> }> = []
+  /**
+   * Ids this process has written or is writing, with the promise that settles when their insert is durable:
+   * one lookup tells a new event from a copy, and a copy of an event still in flight waits for that insert.
+   * Two generations of Maps, so forgetting the oldest half costs nothing.
+   */
+  private current = new Map<string, Promise<void>>()
+  private previous = new Map<string, Promise<void>>()
   private readonly generationSize: number
   private readonly ch: ClickHouse
   private readonly checkStored: boolean
@@ -63,49 +65,56 @@ export class EventWriter {
     })
   }
 
-  private pendingWrite(id: string): Promise<void> | null {
-    for (const f of this.inFlight) if (f.ids.has(id)) return f.done
-    return null
-  }
-
   async write(rows: EventRow[]): Promise<{ accepted: number; duplicates: number }> {
-    const fresh: EventRow[] = []
-    const freshIds = new Set<string>()
+    let settle!: { resolve(): void; reject(e: unknown): void }
+    const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
+    // Nobody may be waiting when the write fails; the failure still reaches this request below.
+    durable.catch(() => {})
+    let fresh: EventRow[] = []
     const waits = new Set<Promise<void>>()
     let duplicates = 0
     for (const row of rows) {
       const id = row.event_id
-      if (freshIds.has(id) || this.current.has(id) || this.previous.has(id)) {
+      const known = this.current.get(id) ?? this.previous.get(id)
+      if (known) {
         duplicates++
+        // A copy within this request, or of an event already durable, needs no wait; one in flight does.
+        if (known !== durable) waits.add(known)
         continue
       }
-      const pending = this.pendingWrite(id)
-      if (pending) {
-        duplicates++
-        waits.add(pending)
-        continue
-      }
-      freshIds.add(id)
+      this.current.set(id, durable)
       fresh.push(row)
     }
+    const claimed = fresh
     if (this.checkStored && fresh.length) {
-      const stored = await this.storedIds(fresh)
+      const stored = await this.storedIds(fresh).catch((e) => {
+        this.forget(claimed, durable)
+        settle.reject(e)
+        throw e
+      })
       if (stored.size) {
         duplicates += stored.size
-        for (let i = fresh.length - 1; i >= 0; i--) if (stored.has(fresh[i].event_id)) fresh.splice(i, 1)
+        fresh = fresh.filter((r) => !stored.has(r.event_id))
       }
     }
-    const write = this.batcher.add(fresh)
-    const entry = { ids: freshIds, done: write }
-    if (fresh.length) this.inFlight.push(entry)
-    try {
-      await Promise.all([write, ...waits])
-    } finally {
-      const i = this.inFlight.indexOf(entry)
-      if (i >= 0) this.inFlight.splice(i, 1)
+    this.batcher.add(fresh).then(settle.resolve, (e) => {
+      // Not stored: a retry of these events must be written, not reported as a duplicate.
+      this.forget(claimed, durable)
+      settle.reject(e)
+    })
+    await Promise.all([durable, ...waits])
+    if (this.current.size >= this.generationSize) {
+      this.previous = this.current
+      this.current = new Map()
     }
-    this.remember(freshIds)
     return { accepted: fresh.length, duplicates }
+  }
+
+  private forget(rows: EventRow[], durable: Promise<void>) {
+    for (const r of rows) {
+      if (this.current.get(r.event_id) === durable) this.current.delete(r.event_id)
+      if (this.previous.get(r.event_id) === durable) this.previous.delete(r.event_id)
+    }
   }
 
   private async storedIds(rows: EventRow[]): Promise<Set<string>> {
@@ -116,14 +125,6 @@ export class EventWriter {
       format: 'JSONEachRow',
     })
     return new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id))
-  }
-
-  private remember(ids: Set<string>) {
-    for (const id of ids) this.current.add(id)
-    if (this.current.size >= this.generationSize) {
-      this.previous = this.current
-      this.current = new Set()
-    }
   }
 
   close() {
