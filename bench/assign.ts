@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { freePort, startServer } from '../test/helpers/server-process.ts'
 import { assignCompiled, compileExperiment, type AssignableExperiment } from '../api/assignment/index.ts'
-import { median, rssMb, writeResult } from './machine.ts'
+import { cpuSeconds, median, rssMb, writeResult } from './machine.ts'
 
 // Assignment throughput: in-process, HTTP /v1/assign (durable single assignments) against a bare Hono route
 // in the same run, and the batch endpoint.
@@ -37,19 +37,28 @@ function inProcess() {
   return median(rates)
 }
 
-async function cannon(url: string, body: string, headers: Record<string, string>) {
+async function cannon(url: string, body: string, headers: Record<string, string>, serverPid: number) {
   const options = { url, method: 'POST' as const, connections: 50, headers: { 'content-type': 'application/json', ...headers }, body, idReplacement: true }
   // A short warm-up (JIT, connection pools) that is not counted, for the baseline and the API alike.
   await autocannon({ ...options, duration: 3 })
+  const client = process.cpuUsage()
+  const server = cpuSeconds(serverPid)
+  const t = performance.now()
   const result = await autocannon({ ...options, duration: seconds })
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts }
+  const elapsed = (performance.now() - t) / 1000
+  const c = process.cpuUsage(client)
+  return {
+    requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts,
+    // Where the 2 cores went: the server process (all threads) and autocannon in this process.
+    serverCores: +((cpuSeconds(serverPid) - server) / elapsed).toFixed(2), loadGeneratorCores: +((c.user + c.system) / 1e6 / elapsed).toFixed(2),
+  }
 }
 
 async function bareBaseline() {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('ready') && resolve()))
-  const r = await cannon(`http://127.0.0.1:${port}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90 } }), {})
+  const r = await cannon(`http://127.0.0.1:${port}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90 } }), {}, child.pid!)
   child.kill('SIGTERM')
   return r
 }
@@ -64,7 +73,7 @@ async function throughApi() {
   await post('/v1/experiments/bench/start', {})
   let maxRss = 0
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(server.child.pid!))), 250)
-  const single = await cannon(`${server.base}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }), auth)
+  const single = await cannon(`${server.base}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }), auth, server.child.pid!)
 
   // Batch: 10,000 customers per request from 4 concurrent clients, bodies prepared before timing.
   const bodies = Array.from({ length: 8 }, (_, b) => JSON.stringify({ experimentId: 'bench', customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust_b${b}-${i}`, attributes: { recency: 90 } })) }))
@@ -92,10 +101,10 @@ const inProc = inProcess()
 console.log(`  ${Math.round(inProc).toLocaleString()} assignments/s (median)`)
 console.log(`bare Hono route, autocannon 50 connections × ${seconds}s…`)
 const bare = await bareBaseline()
-console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms`)
+console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms; CPU: server ${bare.serverCores} cores, autocannon ${bare.loadGeneratorCores}`)
 console.log(`POST /v1/assign (durable: answered after the exposure insert), autocannon 50 connections × ${seconds}s…`)
 const api = await throughApi()
-console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}`)
+console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`)
 console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
 console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMb)} MB`)
 writeResult('assign', {
