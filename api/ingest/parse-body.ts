@@ -1,6 +1,14 @@
 import { ApiError } from '../http/errors.ts'
 
-export type ParsedItem = { index: number; value: unknown } | { index: number; error: string }
+/**
+ * The items of a body by index; `errors` names the indexes that could not be read at all (their value slot
+ * is undefined). A separate map rather than a wrapper object per item: a 1,000-event request would
+ * otherwise allocate 1,000 wrappers on the hottest path of ingestion.
+ */
+export interface ParsedBody {
+  values: unknown[]
+  errors: Map<number, string>
+}
 
 const strict = new TextDecoder('utf-8', { fatal: true })
 const lenient = new TextDecoder('utf-8')
@@ -18,7 +26,7 @@ function isBlank(bytes: Uint8Array, start: number, end: number) {
  * NDJSON lines are decoded and parsed one by one, so a line with invalid UTF-8 or broken JSON is named
  * by its index while its neighbours go through. A body that is neither form at all is a 400.
  */
-export function parseEventBody(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedItem[] {
+export function parseEventBody(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedBody {
   let first = 0
   while (first < body.length && (body[first] === 0x20 || body[first] === 0x0a || body[first] === 0x0d || body[first] === 0x09 || body[first] === 0xef || body[first] === 0xbb || body[first] === 0xbf)) first++
   if (first === body.length) throw new ApiError(400, 'empty_body', 'the body holds no events: send a JSON array or NDJSON lines')
@@ -26,35 +34,37 @@ export function parseEventBody(body: Uint8Array, contentType: string | undefined
 
   if (!ndjson) return parseJsonArray(body, maxItems)
 
-  const items: ParsedItem[] = []
+  const values: unknown[] = []
+  const errors = new Map<number, string>()
   let start = 0
   let parsedAny = false
   for (let i = 0; i <= body.length; i++) {
     if (i < body.length && body[i] !== 0x0a) continue
     if (!isBlank(body, start, i)) {
-      const index = items.length
+      const index = values.length
       if (index >= maxItems) throw new ApiError(413, 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
+      values.push(undefined)
       let text: string | null = null
       try {
         text = strict.decode(body.subarray(start, i))
       } catch {
-        items.push({ index, error: 'the line is not valid UTF-8' })
+        errors.set(index, 'the line is not valid UTF-8')
       }
       if (text !== null) {
         try {
-          items.push({ index, value: JSON.parse(text) })
+          values[index] = JSON.parse(text)
           parsedAny = true
         } catch {
-          items.push({ index, error: 'the line is not valid JSON (NaN, Infinity and trailing commas are not JSON)' })
+          errors.set(index, 'the line is not valid JSON (NaN, Infinity and trailing commas are not JSON)')
         }
       }
     }
     start = i + 1
   }
-  if (!parsedAny && items.every((it) => 'error' in it && it.error.includes('JSON'))) {
+  if (!parsedAny && [...errors.values()].every((e) => e.includes('JSON'))) {
     throw new ApiError(400, 'invalid_body', 'the body is neither a JSON array nor NDJSON (one JSON object per line)')
   }
-  return items
+  return { values, errors }
 }
 
 function looksLikeSingleObject(body: Uint8Array, first: number): boolean {
@@ -64,7 +74,7 @@ function looksLikeSingleObject(body: Uint8Array, first: number): boolean {
   return nl === -1 || isBlank(body, nl, body.length)
 }
 
-function parseJsonArray(body: Uint8Array, maxItems: number): ParsedItem[] {
+function parseJsonArray(body: Uint8Array, maxItems: number): ParsedBody {
   let text: string
   let repaired = false
   try {
@@ -80,9 +90,9 @@ function parseJsonArray(body: Uint8Array, maxItems: number): ParsedItem[] {
   } catch {
     throw new ApiError(400, 'invalid_json', 'the body is not valid JSON (NaN, Infinity and trailing commas are not JSON); send a JSON array of events or NDJSON')
   }
-  const list = Array.isArray(value) ? value : [value]
-  if (list.length > maxItems) throw new ApiError(413, 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
-  return list.map((item, index) =>
-    repaired && JSON.stringify(item).includes('\ufffd') ? { index, error: 'the event contains invalid UTF-8' } : { index, value: item },
-  )
+  const values = Array.isArray(value) ? value : [value]
+  if (values.length > maxItems) throw new ApiError(413, 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
+  const errors = new Map<number, string>()
+  if (repaired) values.forEach((item, index) => JSON.stringify(item).includes('\ufffd') && errors.set(index, 'the event contains invalid UTF-8'))
+  return { values, errors }
 }

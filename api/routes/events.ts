@@ -19,15 +19,16 @@ const IngestResult = z
 
 /** Validates every row, stores the valid ones, names the invalid ones; none is silently dropped. */
 export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter, onStored?: (rows: EventRow[]) => Promise<void>) {
-  const items = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
+  const { values, errors } = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
   const rows: EventRow[] = []
   const rejected: Rejection[] = []
-  for (const item of items) {
-    if ('error' in item) {
-      rejected.push({ index: item.index, field: null, message: item.error })
+  for (let index = 0; index < values.length; index++) {
+    const error = errors.size ? errors.get(index) : undefined
+    if (error !== undefined) {
+      rejected.push({ index, field: null, message: error })
       continue
     }
-    const v = validateEvent(item.value, item.index)
+    const v = validateEvent(values[index], index)
     if ('row' in v) rows.push(v.row)
     else rejected.push(v.rejection)
   }
