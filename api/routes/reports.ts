@@ -12,6 +12,7 @@ import { experimentReport } from '../reports/experiment-report.ts'
 import { liftTimeseries } from '../reports/timeseries.ts'
 import { ReportCache } from '../reports/cache.ts'
 import { decisioningSummary } from '../reports/decisioning.ts'
+import { experimentAttributes } from '../reports/attributes.ts'
 
 const IdParam = z.object({ id: z.string().min(1).max(64) })
 
@@ -73,6 +74,18 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
       const series = await cache.get(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => liftTimeseries(ch, exp, q, now()))
       return c.json(series as Record<string, unknown>, 200)
+    },
+  )
+  const AttributeList = z
+    .object({ attributes: z.array(z.object({ key: z.string(), customers: z.number(), values: z.number() })) })
+    .openapi('ExperimentAttributes')
+  app.openapi(
+    createRoute({ method: 'get', path: '/{id}/attributes', tags, summary: 'Attributes captured at first exposure (what a breakdown can split by), with customers and distinct values', security: bearer, middleware: [read] as const,
+      request: { params: IdParam }, responses: { 200: json(AttributeList), ...standardErrors } }),
+    async (c) => {
+      const exp = await getExperiment(db, c.req.valid('param').id)
+      const attributes = await cache.get(`attributes:${exp.id}`, () => experimentAttributes(ch, exp.id))
+      return c.json({ attributes }, 200)
     },
   )
   return app

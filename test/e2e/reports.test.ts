@@ -121,6 +121,13 @@ describe('experiment report', () => {
 
   it('breaks the report down by an attribute captured at assignment', async () => {
     const api_ = (await api('GET', `/v1/experiments/${WINBACK}/report?dimension=value_tier&metrics=reactivation`)).body
+    // The quick picks are the attributes this experiment captured that split customers into a few groups.
+    const captured = (await api('GET', `/v1/experiments/${WINBACK}/attributes`)).body.attributes
+    const splittable = captured.filter((a: any) => a.values >= 2 && a.values <= 50).map((a: any) => a.key)
+    expect(splittable).toContain('value_tier')
+    const quick = page.getByTestId('breakdown-suggestions')
+    await quick.getByRole('button', { name: splittable[0], exact: true }).waitFor()
+    expect(await quick.getByRole('button').allTextContents()).toEqual(splittable.slice(0, 5))
     await page.locator('#breakdown-dimension').fill('value_tier')
     await page.getByRole('button', { name: 'Break down' }).click()
     await page.getByTestId('breakdown-table').waitFor()
@@ -193,6 +200,8 @@ describe('lists and program pages', () => {
     }
     await page.locator(`.lift-cell[data-experiment="${SRM}"][data-state="loaded"] .srm`).waitFor()
     expect(await page.locator(`.lift-cell[data-experiment="${WINBACK}"] .srm`).count()).toBe(0)
+    // Each row loads its lift on its own: wait for this one too before reading it.
+    await page.locator(`.lift-cell[data-experiment="${SHIP}"][data-state="loaded"]`).waitFor()
     expect(await page.locator(`.lift-cell[data-experiment="${SHIP}"]`).textContent()).toMatch(/%/)
   })
 

@@ -207,6 +207,16 @@ describe('experiment report metrics', () => {
     expect(total).toBe(body.totalCustomers)
   })
 
+  it('lists the attributes captured at first exposure, with customers and distinct values, to viewers', async () => {
+    const viewer = await h.keyFor('viewer')
+    const res = await h.call('GET', '/v1/experiments/winback/attributes', undefined, viewer)
+    expect(res.status).toBe(200)
+    // Every analysed customer had a tier at first exposure (the later re-assignment sent none).
+    expect(res.body.attributes).toEqual([{ key: 'tier', customers: exposures.size, values: 2 }])
+    expect((await h.call('GET', '/v1/experiments/nope/attributes', undefined, viewer)).status).toBe(404)
+    expect((await h.call('GET', '/v1/experiments/winback/attributes', undefined, null)).status).toBe(401)
+  })
+
   it('plots cumulative lift over time whose last point matches the report', async () => {
     const { body } = await h.call('GET', `/v1/experiments/winback/timeseries?asOf=${AS_OF}&metrics=reactivation`)
     const series = body.series[0]

@@ -121,6 +121,13 @@ function query(params: Record<string, string | number | undefined | null>): stri
 
 export const getReport = (id: string, q: ReportQuery = {}) =>
   request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window })}`)
+/** An attribute captured at first exposure: how many customers had it and how many distinct values it took. */
+export interface ExperimentAttribute {
+  key: string
+  customers: number
+  values: number
+}
+export const getAttributes = (id: string) => request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
 export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number } = {}) =>
   request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points })}`)
 export const getKpis = (q: { from?: string; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
