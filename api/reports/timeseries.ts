@@ -31,7 +31,7 @@ export interface TimeseriesPoint {
  * younger than that), each variant vs control with the interval the report would have shown then. The last
  * point equals the report as of asOf (without the report-wide multiple-testing adjustment).
  */
-export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number }, now = Date.now(), opts: SliceOptions = {}) {
+export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number }, now = Date.now(), opts: SliceOptions = {}) {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf
@@ -41,7 +41,7 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
   for (let d = step; d < days; d += step) cuts.push(start + d * DAY)
   cuts.push(asOf)
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: a.attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: (q.window ?? a.attributionDays) * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
     cuts,
   }
   const rows = await querySliced(ch, await customerSlices(ch, exp.id, asOf, opts.customersPerSlice), timeseriesDeltasSql, params, ['arm', 'k'])

@@ -66,7 +66,7 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
 
   app.openapi(
     createRoute({ method: 'get', path: '/{id}/timeseries', tags, summary: 'Cumulative lift and interval per day since start', security: bearer, middleware: [read] as const,
-      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30) }) },
+      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30), window: ReportQuery.shape.window }) },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LiftTimeseries')), ...standardErrors } }),
     async (c) => {
       const exp = await getExperiment(db, c.req.valid('param').id)

@@ -119,6 +119,20 @@ describe('experiment report', () => {
     expect(Number(line.split(',')[7])).toBe(primary.estimate)
   })
 
+  it('recomputes the report, lift over time and breakdown for another outcome window', async () => {
+    const api14 = (await api('GET', `/v1/experiments/${WINBACK}/report?window=14`)).body
+    await page.getByTestId('report-window').selectOption('14')
+    await page.getByText('14-day window').waitFor()
+    const c = api14.metrics.find((m: any) => m.key === 'reactivation').comparisons.find((x: any) => x.variant === 'pct15' && x.against === 'control')
+    await page.waitForFunction((want) => document.querySelector('tbody[data-metric="reactivation"] tr[data-arm="pct15"] td.lift strong')?.textContent === want, signedPercent(c.estimate))
+    // The lift-over-time card asked for the same window.
+    await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/timeseries\?.*window=14/.test(e.name)))
+    // Back to the experiment's own window.
+    const own = (await api('GET', `/v1/experiments/${WINBACK}`)).body.analysis.attributionDays
+    await page.getByTestId('report-window').selectOption(String(own))
+    await page.getByText(`${own}-day window`).waitFor()
+  })
+
   it('breaks the report down by an attribute captured at assignment', async () => {
     const api_ = (await api('GET', `/v1/experiments/${WINBACK}/report?dimension=value_tier&metrics=reactivation`)).body
     // The quick picks are the attributes this experiment captured that split customers into a few groups.

@@ -238,6 +238,21 @@ describe('experiment report metrics', () => {
     }
   })
 
+  it('computes lift over time for another outcome window like the report with that window', async () => {
+    const series = (await h.call('GET', `/v1/experiments/winback/timeseries?asOf=${AS_OF}&metrics=reactivation&window=7`)).body.series[0]
+    const report = (await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=reactivation&window=7`)).body
+    const full = (await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=reactivation`)).body
+    const last = series.points.filter((p: any) => p.at === new Date(AS_OF).toISOString() && p.against === 'control')
+    expect(last.length).toBe(2)
+    for (const p of last) {
+      const c = report.metrics[0].comparisons.find((x: any) => x.variant === p.arm && x.against === 'control')
+      expect(p.estimate).toBeCloseTo(c.estimate, 12)
+    }
+    // A 7-day window reactivates fewer customers than the 30-day one.
+    const value = (r: any) => r.metrics[0].values.find((v: any) => v.arm === 'control').value
+    expect(value(report)).toBeLessThan(value(full))
+  })
+
   it('computes program KPIs (treated vs global holdout) that match a brute force over the raw rows', async () => {
     clock = AS_OF
     const res = await h.call('GET', `/v1/kpis?from=${T0 - DAY}&to=${AS_OF}`)

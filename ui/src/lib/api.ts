@@ -128,8 +128,8 @@ export interface ExperimentAttribute {
   values: number
 }
 export const getAttributes = (id: string) => request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
-export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number } = {}) =>
-  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points })}`)
+export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number; window?: number } = {}) =>
+  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window })}`)
 export const getKpis = (q: { from?: string; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
 export const getLibrary = () => request<LibraryReport>('GET', '/library')
 
