@@ -99,12 +99,7 @@ function meanProblem(s: MeanStats, arm: string): NotEstimable | null {
  * @example compareProportions({ n: 1000, sum: 100 }, { n: 1000, sum: 130 }, { kind: 'relative' }).estimate // 0.3
  */
 export function compareProportions(a: ProportionStats, b: ProportionStats, options: CompareOptions = {}): Comparison {
-  const opts = resolveOptions(options)
-  const problem = optionsProblem(opts) ?? proportionProblem(a, 'baseline') ?? proportionProblem(b, 'variant')
-  if (problem) return notEstimableComparison(opts, problem, { baselineN: a.n, variantN: b.n })
-  const arms = { baselineN: a.n, variantN: b.n, baselineMean: a.n > 0 ? a.sum / a.n : null, variantMean: b.n > 0 ? b.sum / b.n : null }
-  if (a.n < 2 || b.n < 2) return insufficient(opts, arms)
-  return compareSummaries(summarizeProportion(a), summarizeProportion(b), opts)
+  return compareArms(a, b, options, proportionProblem, summarizeProportion)
 }
 
 /**
@@ -113,10 +108,15 @@ export function compareProportions(a: ProportionStats, b: ProportionStats, optio
  * @example compareMeans({ n: 3407, sum: 1396.87, sumSquares: 52377.9767 }, { n: 3461, sum: 2422.7, sumSquares: 134698.29 }).ci // ≈ [-0.03526, 1.44989]
  */
 export function compareMeans(a: MeanStats, b: MeanStats, options: CompareOptions = {}): Comparison {
+  return compareArms(a, b, options, meanProblem, summarizeMean)
+}
+
+/** The shared path of both: validate the inputs, need two customers per arm, then compare the summaries. */
+function compareArms<S extends { n: number; sum: number }>(a: S, b: S, options: CompareOptions, problemOf: (s: S, arm: string) => NotEstimable | null, summarize: (s: S) => ArmSummary): Comparison {
   const opts = resolveOptions(options)
-  const problem = optionsProblem(opts) ?? meanProblem(a, 'baseline') ?? meanProblem(b, 'variant')
+  const problem = optionsProblem(opts) ?? problemOf(a, 'baseline') ?? problemOf(b, 'variant')
   if (problem) return notEstimableComparison(opts, problem, { baselineN: a.n, variantN: b.n })
   const arms = { baselineN: a.n, variantN: b.n, baselineMean: a.n > 0 ? a.sum / a.n : null, variantMean: b.n > 0 ? b.sum / b.n : null }
   if (a.n < 2 || b.n < 2) return insufficient(opts, arms)
-  return compareSummaries(summarizeMean(a), summarizeMean(b), opts)
+  return compareSummaries(summarize(a), summarize(b), opts)
 }
