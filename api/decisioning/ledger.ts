@@ -130,10 +130,6 @@ export class IncentiveLedger {
   }
 
   /**
-   * Records redemptions from ingested events; a resent event (same eventId) changes nothing. Returns the ones
-   * that were new, so spend is added once.
-   */
-  /**
    * Records redemptions once per event id (durably) and returns the ones not seen before — each exactly once,
    * even when the same event arrives twice in a request or in concurrent requests.
    */

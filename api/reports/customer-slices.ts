@@ -67,7 +67,7 @@ function mergeSurvival(a: Survival, b: Survival): Survival {
 /**
  * Adds up per-group rows of sufficient statistics from several slices: rows with the same `keys` values are one
  * group; every other column is a sum (ClickHouse sends 64-bit sums as strings) except `survival`, whose
- * per-day counts are merged by day. Rows come back ordered by the keys, like the single-pass query.
+ * per-day counts are merged by day. Rows come back ordered by the keys as text.
  */
 export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
   if (parts.length === 1) return parts[0]
@@ -86,7 +86,8 @@ export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
       }
     }
   }
-  const compare = (x: unknown, y: unknown) => (typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0)
+  // Keys are text (arms, segments; 64-bit cut indexes arrive as strings), compared as ClickHouse sorts them.
+  const compare = (x: unknown, y: unknown) => (String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0)
   return [...groups.values()].sort((a, b) => {
     for (const k of keys) {
       const c = compare(a[k], b[k])

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 
-/** What the pool needs of PGlite: the in-thread instance and the worker-thread proxy below both fit. */
+/** What the pool needs of PGlite: `query` and `close`, as the worker-thread proxy below provides them. */
 export interface PGliteLike {
   query<R>(sql: string, params: unknown[]): Promise<{ rows: R[]; affectedRows?: number }>
   close(): Promise<void>
@@ -12,7 +12,6 @@ interface Reply {
   rows?: unknown[]
   affectedRows?: number
   error?: { message: string } & Record<string, unknown>
-  closed?: boolean
 }
 
 /**

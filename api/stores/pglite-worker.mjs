@@ -26,7 +26,7 @@ parentPort.on('message', (msg) => {
   chain = chain.then(async () => {
     if (msg.close) {
       await db?.close()
-      parentPort.postMessage({ id: msg.id, closed: true })
+      parentPort.postMessage({ id: msg.id })
       return
     }
     try {
