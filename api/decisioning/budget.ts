@@ -21,15 +21,24 @@ export class BudgetTracker {
     return this.spend.get(experimentId) ?? 0
   }
 
-  /** Adds new redemption costs; returns the experiments whose budget just ran out. */
-  async add(costs: Array<{ experimentId: string; cost: number }>, now = new Date()): Promise<string[]> {
+  /**
+   * Adds new redemption costs; returns the experiments whose budget just ran out. `openBudget` gives an
+   * experiment's budget while it is not yet marked exhausted (from the in-memory experiment cache), so only
+   * an experiment that may have just crossed its budget costs a database round trip.
+   */
+  async add(costs: Array<{ experimentId: string; cost: number }>, now = new Date(), openBudget: (experimentId: string) => number | null = () => 0): Promise<string[]> {
     const touched = new Set<string>()
     for (const c of costs) {
       this.spend.set(c.experimentId, this.spent(c.experimentId) + c.cost)
       touched.add(c.experimentId)
     }
-    if (!touched.size) return []
-    const candidates = await this.db.selectFrom('experiments').select(['id', 'budget']).where('id', 'in', [...touched]).where('budget', 'is not', null).where('budget_exhausted_at', 'is', null).execute()
+    const crossing = [...touched].filter((id) => {
+      const amount = openBudget(id)
+      return amount !== null && this.spent(id) >= amount
+    })
+    if (!crossing.length) return []
+    // The cache may lag another process's edit: the stored budget decides.
+    const candidates = await this.db.selectFrom('experiments').select(['id', 'budget']).where('id', 'in', crossing).where('budget', 'is not', null).where('budget_exhausted_at', 'is', null).execute()
     const exhausted = candidates.filter((e) => e.budget && this.spent(e.id) >= e.budget.amount).map((e) => e.id)
     for (const id of exhausted) {
       await this.db.transaction().execute(async (trx) => {

@@ -146,7 +146,11 @@ export class Decider {
     const added = await this.ledger.redeem(redemptions)
     // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
     const latest = new Date(Math.max(...added.map((r) => r.at), 0))
-    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest) : []
+    const openBudget = (id: string) => {
+      const exp = this.experiments.get(id)?.experiment
+      return exp?.budget && !exp.budgetExhaustedAt ? exp.budget.amount : null
+    }
+    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest, openBudget) : []
     if (exhausted.length) await this.experiments.refresh()
   }
 

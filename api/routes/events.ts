@@ -32,9 +32,11 @@ export async function ingestEvents(body: Uint8Array, contentType: string | undef
     if ('row' in v) rows.push(v.row)
     else rejected.push(v.rejection)
   }
-  const { accepted, duplicates } = await writer.write(rows)
-  // Redemptions also feed the pacing ledger and budgets; acknowledged only once that is durable too.
-  if (onStored) await onStored(rows)
+  // Redemptions also feed the pacing ledger and budgets, and the request is acknowledged only once both
+  // writes are durable. They run side by side: the ledger is keyed by eventId, so if the event insert fails
+  // and the client retries, the redemption is not counted twice (a budget may count a redemption whose event
+  // was never resent, which errs on the side of spending less).
+  const [{ accepted, duplicates }] = await Promise.all([writer.write(rows), onStored?.(rows)])
   return { accepted, duplicates, rejected }
 }
 
