@@ -134,6 +134,29 @@ describe('POST /v1/decide', () => {
     expect(Number(stored!.cost)).toBe(40)
   })
 
+  it('counts a redemption once when its event insert failed and the client sent it again', async () => {
+    const spent = () => h.retention.decider.budgets.spent('dup-spend')
+    const before = spent()
+    const event = { eventId: 'dup-retry', customerId: 'dup-9', type: 'offer_redeemed', ts: clock, cost: 10, experimentId: 'dup-spend', arm: 'discount' }
+    // The ledger write runs beside the event insert; make only the ClickHouse insert fail, once.
+    const opts = (h.retention.events.batcher as unknown as { opts: { write(rows: unknown[]): Promise<void> } }).opts
+    const write = opts.write
+    opts.write = async () => {
+      throw new Error('disk full (injected)')
+    }
+    const failed = await h.call('POST', '/v1/events', [event])
+    opts.write = write
+    expect(failed.status).toBe(503)
+    const copies = async () => Number((await h.chQuery<{ n: number }>("SELECT count() AS n FROM events FINAL WHERE event_id = 'dup-retry'"))[0].n)
+    expect(await copies()).toBe(0)
+    const retried = await h.call('POST', '/v1/events', [event])
+    expect(retried.body).toMatchObject({ accepted: 1, duplicates: 0 })
+    expect(await copies()).toBe(1)
+    expect(spent()).toBe(before + 10)
+    const stored = await h.db.selectFrom('redemptions').select((eb) => eb.fn.count<number>('event_id').as('n')).where('event_id', '=', 'dup-retry').executeTakeFirst()
+    expect(Number(stored!.n)).toBe(1)
+  })
+
   it('never changes arm shares when suppression is on (100,000 customers)', async () => {
     await experiment('sim', 'sim', [arm('control', 0.4, pct(5), true), arm('b', 0.3, pct(10)), arm('c', 0.3, { type: 'loyalty_points', value: 500 })], { holdoutPct: 0.1 })
     // A third of the customers already had a discount recently: the cap suppresses them whatever their arm.
