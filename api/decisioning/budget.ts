@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { recordAudit } from '../audit/log.ts'
+import type { ExperimentCache } from '../experiments/cache.ts'
+import type { Experiment } from '../experiments/schema.ts'
 
 /**
  * Incentive spend per experiment (Σ cost of its redemptions, each event counted once) against its budget.
@@ -10,7 +12,10 @@ import { recordAudit } from '../audit/log.ts'
 export class BudgetTracker {
   private spend = new Map<string, number>()
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly experiments: ExperimentCache,
+  ) {}
 
   async init(): Promise<void> {
     const rows = await this.db.selectFrom('redemptions').select(['experiment_id', (eb) => eb.fn.sum<number>('cost').as('spent')]).groupBy('experiment_id').execute()
@@ -21,20 +26,24 @@ export class BudgetTracker {
     return this.spend.get(experimentId) ?? 0
   }
 
+  /** Whether an experiment's incentives must stop: its budget is marked exhausted or its spend has reached it. */
+  exhausted(experiment: Experiment): boolean {
+    return !!experiment.budgetExhaustedAt || (!!experiment.budget && this.spent(experiment.id) >= experiment.budget.amount)
+  }
+
   /**
-   * Adds new redemption costs; returns the experiments whose budget just ran out. `openBudget` gives an
-   * experiment's budget while it is not yet marked exhausted (from the in-memory experiment cache), so only
-   * an experiment that may have just crossed its budget costs a database round trip.
+   * Adds new redemption costs; returns the experiments whose budget just ran out. Only an experiment that the
+   * in-memory experiment cache shows as having just crossed its budget costs a database round trip.
    */
-  async add(costs: Array<{ experimentId: string; cost: number }>, now = new Date(), openBudget: (experimentId: string) => number | null = () => 0): Promise<string[]> {
+  async add(costs: Array<{ experimentId: string; cost: number }>, now = new Date()): Promise<string[]> {
     const touched = new Set<string>()
     for (const c of costs) {
       this.spend.set(c.experimentId, this.spent(c.experimentId) + c.cost)
       touched.add(c.experimentId)
     }
     const crossing = [...touched].filter((id) => {
-      const amount = openBudget(id)
-      return amount !== null && this.spent(id) >= amount
+      const experiment = this.experiments.get(id)?.experiment
+      return !!experiment && !experiment.budgetExhaustedAt && this.exhausted(experiment)
     })
     if (!crossing.length) return []
     // The cache may lag another process's edit: the stored budget decides.

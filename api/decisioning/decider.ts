@@ -62,7 +62,7 @@ export class Decider {
     private readonly exposures: ExposureWriter,
   ) {
     this.ledger = new IncentiveLedger(db)
-    this.budgets = new BudgetTracker(db)
+    this.budgets = new BudgetTracker(db, experiments)
     this.suppressions = new InsertBatcher<SuppressionRow>({
       write: async (rows) => {
         await ch.client.insert({ table: 'suppressions', values: rows, format: 'JSONEachRow' })
@@ -114,7 +114,7 @@ export class Decider {
         const verdict = policyVerdict(this.policies, incentiveTypes(entry), ledger, now)
         const arm = exp.arms.find((x) => x.key === a.arm) ?? null
         const offer = arm ? offerFor(arm, tier) : null
-        const reason: DecisionReason | null = verdict ?? (isIncentive(offer) && (exp.budgetExhaustedAt || (exp.budget && this.budgets.spent(exp.id) >= exp.budget.amount)) ? 'budget' : null)
+        const reason: DecisionReason | null = verdict ?? (isIncentive(offer) && this.budgets.exhausted(exp) ? 'budget' : null)
         if (reason) {
           await this.suppressions.add([{ experiment_id: exp.id, customer_id: input.customerId, reason, trigger_key: trigger.key, tier: tier ?? '', ts: now }])
           suppressed ??= none(reason, exp.id)
@@ -146,11 +146,7 @@ export class Decider {
     const added = await this.ledger.redeem(redemptions)
     // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
     const latest = new Date(Math.max(...added.map((r) => r.at), 0))
-    const openBudget = (id: string) => {
-      const exp = this.experiments.get(id)?.experiment
-      return exp?.budget && !exp.budgetExhaustedAt ? exp.budget.amount : null
-    }
-    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest, openBudget) : []
+    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest) : []
     if (exhausted.length) await this.experiments.refresh()
   }
 
