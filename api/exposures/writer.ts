@@ -21,7 +21,12 @@ export function flattenAttributes(attributes: Record<string, unknown> | undefine
   return out
 }
 
-const insertExposures = 'INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source) FORMAT JSONCompactEachRow'
+const insertExposures = 'INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source)'
+/**
+ * Single assignments arrive in groups of a few dozen rows. In-process, handing such a small insert to parser
+ * and pipeline threads costs more than it saves: one thread measured ~15% less time per insert.
+ */
+const smallInsertSettings = ' SETTINGS max_threads = 1, input_format_parallel_parsing = 0'
 
 /** Rows as comma-separated JSONCompactEachRow tuples, stringified in one native call (see eventsBody). */
 export function exposuresBody(rows: ExposureRow[]): string {
@@ -30,10 +35,11 @@ export function exposuresBody(rows: ExposureRow[]): string {
 
 /** Exposures go through group commit: an assignment is answered only once its exposure row is durable. */
 export function exposureWriter(ch: ClickHouse) {
+  const insert = `${insertExposures}${ch.embedded ? smallInsertSettings : ''} FORMAT JSONCompactEachRow`
   return new InsertBatcher<ExposureRow>({
     write: async (rows) => {
       // INSERT … FORMAT with the rows inline, as for events: positional rows, no re-encoding by the client.
-      const result = await ch.client.exec({ query: `${insertExposures}\n${exposuresBody(rows)}` })
+      const result = await ch.client.exec({ query: `${insert}\n${exposuresBody(rows)}` })
       result.stream.destroy()
     },
     maxBatchRows: 100_000,

@@ -5,6 +5,7 @@ import { Migrator } from 'kysely'
 import { postgresMigrations } from '../../migrations/postgres/index.ts'
 import type { Db } from './postgres.ts'
 import type { ClickHouse } from './clickhouse.ts'
+import { tuneEmbeddedTables } from './embedded-tuning.ts'
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
 
@@ -65,17 +66,7 @@ export async function migrateClickHouse(ch: ClickHouse): Promise<string[]> {
     await ch.client.insert({ table: 'schema_migrations', values: [{ name: file, applied_at: Date.now() }], format: 'JSONEachRow' })
     done.push(file)
   }
-  if (ch.embedded) await widenEmbeddedMerges(ch)
+  if (ch.embedded) await tuneEmbeddedTables(ch)
   return done
 }
 
-/**
- * Embedded chDB shares the API's cores, and group commit writes many small parts. The default merge selector
- * (base 5) merges them in narrow steps, rewriting each row many times; a base of 20 merges wider and less
- * often, which measured about a quarter less CPU per ingested row with little change in the part count
- * (bench/README). A ClickHouse server keeps the settings its operator chose. Re-applied at every start: cheap
- * and idempotent.
- */
-async function widenEmbeddedMerges(ch: ClickHouse) {
-  for (const table of ['events', 'exposures']) await ch.client.command({ query: `ALTER TABLE ${table} MODIFY SETTING merge_selector_base = 20` })
-}
