@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { freePort, startServer } from '../test/helpers/server-process.ts'
 import { assignCompiled, compileExperiment, type AssignableExperiment } from '../api/assignment/index.ts'
-import { cpuSeconds, median, rssMb, writeResult } from './machine.ts'
+import { cpuSeconds, median, rssMiB, writeResult } from './machine.ts'
 
 // Assignment throughput: in-process, HTTP /v1/assign (durable single assignments) against a bare Hono route
 // in the same run, and the batch endpoint.
@@ -72,7 +72,7 @@ async function throughApi() {
   await post('/v1/experiments', { ...design, name: 'Bench', arms: experiment.arms.map((a) => ({ ...a, name: a.key })) })
   await post('/v1/experiments/bench/start', {})
   let maxRss = 0
-  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(server.child.pid!))), 250)
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
   const single = await cannon(`${server.base}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }), auth, server.child.pid!)
 
   // Batch: 10,000 customers per request from 4 concurrent clients, bodies prepared before timing.
@@ -93,7 +93,7 @@ async function throughApi() {
   clearInterval(sampler)
   await server.kill('SIGTERM')
   fs.rmSync(dataDir, { recursive: true, force: true })
-  return { single, batchAssignmentsPerSecond: batchRate, maxRssMb: maxRss }
+  return { single, batchAssignmentsPerSecond: batchRate, maxRssMiB: maxRss }
 }
 
 console.log('in-process assignCompiled, 5 × 1M customers…')
@@ -106,7 +106,7 @@ console.log(`POST /v1/assign (durable: answered after the exposure insert), auto
 const api = await throughApi()
 console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`)
 console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
-console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMb)} MB`)
+console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMiB)} MiB`)
 writeResult('assign', {
   seconds,
   inProcessAssignmentsPerSecond: Math.round(inProc),
@@ -114,5 +114,5 @@ writeResult('assign', {
   singleAssign: api.single,
   ratioToBare: +(api.single.requestsPerSecond / bare.requestsPerSecond).toFixed(3),
   batchAssignmentsPerSecond: Math.round(api.batchAssignmentsPerSecond),
-  serverMaxRssMb: Math.round(api.maxRssMb),
+  serverMaxRssMiB: Math.round(api.maxRssMiB),
 })

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { freePort, startServer } from '../test/helpers/server-process.ts'
-import { rssMb, writeResult } from './machine.ts'
+import { rssMiB, writeResult } from './machine.ts'
 
 // /v1/decide with 5 experiments bound to one trigger and pacing policies on, autocannon at 50 connections,
 // beside /v1/assign in the same run. Customers come from a pool of 20,000 so caps and cooldowns really bite.
@@ -48,7 +48,7 @@ async function cannon(route: string, body: (n: number) => unknown) {
 }
 
 let maxRss = 0
-const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(server.child.pid!))), 250)
+const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
 const tiers = ['low', 'medium', 'high']
 console.log(`POST /v1/decide: 5 experiments on one trigger, 3 policies, ${POOL.toLocaleString()} customers, 50 connections × ${seconds}s…`)
 const decide = await cannon('/v1/decide', (n) => ({ customerId: `cust-${(n * 7919) % POOL}`, trigger: 'cart_abandoned', tier: tiers[n % 3], attributes: { cartValue: 20 + (n % 200) } }))
@@ -59,5 +59,5 @@ console.log(`  ${Math.round(assign.requestsPerSecond).toLocaleString()} assignme
 clearInterval(sampler)
 await server.kill('SIGTERM')
 fs.rmSync(dataDir, { recursive: true, force: true })
-console.log(`server RSS max ${Math.round(maxRss)} MB`)
-writeResult('decide', { seconds, connections: 50, customers: POOL, decide, assign, serverMaxRssMb: Math.round(maxRss) })
+console.log(`server RSS max ${Math.round(maxRss)} MiB`)
+writeResult('decide', { seconds, connections: 50, customers: POOL, decide, assign, serverMaxRssMiB: Math.round(maxRss) })

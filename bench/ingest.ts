@@ -7,7 +7,7 @@ import { openClickHouse } from '../api/stores/clickhouse.ts'
 import { migrateClickHouse } from '../api/stores/migrate.ts'
 import { toRow, type EventRow } from '../api/ingest/event-schema.ts'
 import { eventsBody } from '../api/ingest/event-writer.ts'
-import { cpuSeconds, median, rssMb, writeResult } from './machine.ts'
+import { cpuSeconds, median, rssMiB, writeResult } from './machine.ts'
 
 // Sustained events/s through POST /v1/events (1,000-event batches, 8 concurrent clients) against the raw
 // insert rate of the same rows straight into ClickHouse, measured in the same run as the ceiling.
@@ -50,8 +50,8 @@ async function throughHttp() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-http-'))
   const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
   const pid = server.child.pid!
-  let maxRss = rssMb(pid)
-  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 250)
+  let maxRss = rssMiB(pid)
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 250)
   // Bodies are serialised before the clock starts so the load generator spends its CPU on sending only.
   // Enough distinct bodies for the whole run at up to 200k events/s, so the clients never rewrite one.
   const bodies = Array.from({ length: Math.ceil((seconds * 200_000) / BATCH) }, (_, b) => Buffer.from(JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(b * BATCH + i)))))
@@ -102,7 +102,7 @@ async function throughHttp() {
   await server.kill('SIGTERM')
   fs.rmSync(dataDir, { recursive: true, force: true })
   latencies.sort((a, b) => a - b)
-  return { eventsPerSecond: acked / elapsed, acked, refused, serverCores: +serverCores.toFixed(2), loadGeneratorCores: +loadGeneratorCores.toFixed(2), maxRssMb: maxRss, p50Ms: latencies[Math.floor(latencies.length / 2)], p99Ms: latencies[Math.floor(latencies.length * 0.99)] }
+  return { eventsPerSecond: acked / elapsed, acked, refused, serverCores: +serverCores.toFixed(2), loadGeneratorCores: +loadGeneratorCores.toFixed(2), maxRssMiB: maxRss, p50Ms: latencies[Math.floor(latencies.length / 2)], p99Ms: latencies[Math.floor(latencies.length * 0.99)] }
 }
 
 const sample = Array.from({ length: 500_000 }, (_, i) => toRow(event(i) as any))
@@ -112,6 +112,6 @@ console.log(`  ${Math.round(ceiling).toLocaleString()} rows/s (median)`)
 console.log(`HTTP: ${CLIENTS} clients × ${BATCH}-event batches for ${seconds}s…`)
 const http = await throughHttp()
 const ratio = http.eventsPerSecond / ceiling
-console.log(`  ${Math.round(http.eventsPerSecond).toLocaleString()} events/s acknowledged (${http.acked.toLocaleString()} events, ${http.refused} refused with 503), p50 ${http.p50Ms.toFixed(1)} ms, p99 ${http.p99Ms.toFixed(1)} ms per batch, server RSS max ${Math.round(http.maxRssMb)} MB; CPU: server ${http.serverCores} cores, load generator ${http.loadGeneratorCores}`)
+console.log(`  ${Math.round(http.eventsPerSecond).toLocaleString()} events/s acknowledged (${http.acked.toLocaleString()} events, ${http.refused} refused with 503), p50 ${http.p50Ms.toFixed(1)} ms, p99 ${http.p99Ms.toFixed(1)} ms per batch, server RSS max ${Math.round(http.maxRssMiB)} MiB; CPU: server ${http.serverCores} cores, load generator ${http.loadGeneratorCores}`)
 console.log(`  ratio to raw ceiling: ${(ratio * 100).toFixed(1)}%`)
 writeResult('ingest', { seconds, clients: CLIENTS, batch: BATCH, rawInsertRowsPerSecond: Math.round(ceiling), http: { ...http, eventsPerSecond: Math.round(http.eventsPerSecond) }, ratioToCeiling: +ratio.toFixed(3) })

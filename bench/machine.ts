@@ -20,8 +20,8 @@ export function writeResult(name: string, result: Record<string, unknown>) {
   console.log(`wrote ${path.relative(process.cwd(), file)}`)
 }
 
-/** Resident set size of a process in MB, from /proc. */
-export function rssMb(pid: number): number {
+/** Resident set size of a process in MiB (2^20 bytes), from /proc. */
+export function rssMiB(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) / 1024 : 0

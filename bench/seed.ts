@@ -11,7 +11,7 @@ import { TruthBuilder } from '../seed/truth.ts'
 import { DAY } from '../seed/world.ts'
 import { seedDirect } from '../seed/writer-direct.ts'
 import { seedThroughApi } from '../seed/writer-api.ts'
-import { rssMb, writeResult } from './machine.ts'
+import { rssMiB, writeResult } from './machine.ts'
 
 // Seconds to generate and ingest the demo world (customers, a year of history, four experiments, outcomes):
 // straight into the embedded stores (--direct), and through a real server's /v1/assign/batch and /v1/events
@@ -63,8 +63,8 @@ async function throughApi(customers: number) {
   const dataDir = tempDir('api')
   const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
   const pid = server.child.pid!
-  let maxRss = rssMb(pid)
-  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 500)
+  let maxRss = rssMiB(pid)
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 500)
   let last = 0
   const { summary } = await seedThroughApi({ url: server.base, key: KEY }, {
     seed: 42,
@@ -87,7 +87,7 @@ async function throughApi(customers: number) {
     events: summary.events,
     seconds: round(summary.seconds),
     eventsPerSecond: Math.round(summary.events / summary.seconds),
-    serverMaxRssMb: Math.round(maxRss),
+    serverMaxRssMiB: Math.round(maxRss),
     note: 'client (generation, JSON) and server share the 2 cores; outcome windows compressed (API mode)',
   }
 }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely'
+import { CompiledQuery, sql, type Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
+import { isEmbeddedPostgres } from '../stores/postgres.ts'
 import { InsertBatcher } from '../ingest/batcher.ts'
 import type { CustomerLedger, LedgerEntry } from './policy.ts'
 
@@ -24,6 +25,14 @@ export interface RedemptionInput {
   offerType: string
   cost: number
   at: number
+}
+
+const copyRedemptions = "copy redemptions (event_id, customer_id, experiment_id, offer_type, cost, redeemed_at) from '/dev/blob' with (format csv)"
+
+/** One redemption as a CSV line for COPY: every text quoted, so commas and quotes inside ids stay data. */
+function csvLine(r: RedemptionInput): string {
+  const q = (s: string) => `"${s.replaceAll('"', '""')}"`
+  return `${q(r.eventId)},${q(r.customerId)},${q(r.experimentId)},${q(r.offerType)},${r.cost},${new Date(r.at).toISOString()}`
 }
 
 /**
@@ -54,11 +63,23 @@ export class IncentiveLedger {
       maxPendingRows: 100_000,
       concurrency: 1,
     })
+    const copy = isEmbeddedPostgres(db)
     this.redemptionWrites = new InsertBatcher({
       write: async (rows) => {
         const byId = new Map<string, RedemptionInput & { fresh?: boolean }>()
         for (const r of rows) if (!byId.has(r.eventId)) byId.set(r.eventId, r)
         const list = [...byId.values()]
+        if (copy) {
+          // Embedded PGlite: COPY costs about two thirds of the INSERT below and, when no event id is known yet
+          // (the usual case), stores them all. A known id fails the whole COPY, which then stores nothing.
+          try {
+            await db.executeQuery(CompiledQuery.raw(copyRedemptions, [list.map(csvLine).join('\n')]))
+            for (const r of list) r.fresh = true
+            return
+          } catch (e) {
+            if ((e as { code?: string }).code !== '23505') throw e
+          }
+        }
         // One array parameter per column instead of six per row: an order of magnitude less to bind and plan.
         const inserted = await sql<{ event_id: string }>`
           insert into redemptions (event_id, customer_id, experiment_id, offer_type, cost, redeemed_at)

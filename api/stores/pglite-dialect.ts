@@ -14,6 +14,9 @@ interface Reply {
   error?: { message: string } & Record<string, unknown>
 }
 
+/** `COPY … FROM '/dev/blob'`: its one parameter is the input text (see the proxy's query). */
+export const copyFromBlob = /^\s*copy\b[\s\S]*\bfrom\s+'\/dev\/blob'/i
+
 /**
  * Opens PGlite in `dir` inside a worker thread (api/stores/pglite-worker.mjs) and returns a proxy: queries
  * travel as messages, rows come back by structured clone (Dates, objects and bigints intact), and errors keep
@@ -50,7 +53,8 @@ export async function openPgliteWorker(dir: string): Promise<PGliteLike> {
     })
   return {
     async query<R>(sql: string, params: unknown[]) {
-      const r = await send({ sql, params })
+      // PGlite reads COPY input from a Blob; by this module's convention the statement's one parameter is that input.
+      const r = await send(copyFromBlob.test(sql) ? { sql, params: [], blob: params[0] } : { sql, params })
       if (r.error) throw Object.assign(new Error(r.error.message), r.error)
       return { rows: r.rows as R[], affectedRows: r.affectedRows }
     },

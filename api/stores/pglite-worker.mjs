@@ -30,7 +30,7 @@ parentPort.on('message', (msg) => {
       return
     }
     try {
-      const r = await db.query(msg.sql, msg.params)
+      const r = await db.query(msg.sql, msg.params, msg.blob === undefined ? undefined : { blob: new Blob([msg.blob]) })
       parentPort.postMessage({ id: msg.id, rows: r.rows, affectedRows: r.affectedRows })
     } catch (e) {
       parentPort.postMessage({ id: msg.id, error: errorFields(e) })

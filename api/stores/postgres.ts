@@ -8,6 +8,13 @@ import { openPgliteWorker, pglitePool } from './pglite-dialect.ts'
 
 export type Db = Kysely<Database>
 
+const embedded = new WeakSet<Db>()
+
+/** Whether `db` is the embedded PGlite, which takes `COPY … FROM '/dev/blob'` with the input as the one parameter. */
+export function isEmbeddedPostgres(db: Kysely<any>): boolean {
+  return embedded.has(db)
+}
+
 /** The control-plane store: a Postgres server when `databaseUrl` is set, else PGlite in `<dataDir>/pg`. */
 export async function openPostgres(opts: { databaseUrl: string | null; dataDir: string }): Promise<Db> {
   if (opts.databaseUrl) {
@@ -18,8 +25,9 @@ export async function openPostgres(opts: { databaseUrl: string | null; dataDir: 
   }
   const dir = path.join(opts.dataDir, 'pg')
   fs.mkdirSync(dir, { recursive: true })
-  const db = await openPgliteWorker(dir)
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(db) }) })
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pglitePool(await openPgliteWorker(dir)) }) })
+  embedded.add(kysely)
+  return kysely
 }
 
 /**

@@ -134,6 +134,23 @@ describe('POST /v1/decide', () => {
     expect(Number(stored!.cost)).toBe(40)
   })
 
+  it('keeps commas, quotes and spaces in the ids of a redemption, and counts a copy of it once', async () => {
+    const spent = () => h.retention.decider.budgets.spent('dup-spend')
+    const before = spent()
+    const event = { eventId: 'r,"odd" id', customerId: 'cust, "quoted"', type: 'offer_redeemed', ts: clock, cost: 10, experimentId: 'dup-spend', arm: 'discount' }
+    const fresh = { ...event, eventId: 'r-plain' }
+    expect((await h.call('POST', '/v1/events', [event])).body).toMatchObject({ accepted: 1 })
+    // A copy next to a new redemption in one request: the new one is counted, the copy is not.
+    const again = await h.call('POST', '/v1/events', [event, fresh])
+    expect(again.status).toBe(200)
+    expect(spent()).toBe(before + 20)
+    const stored = await h.db.selectFrom('redemptions').select(['event_id', 'customer_id', 'cost']).where('event_id', 'in', [event.eventId, fresh.eventId]).orderBy('event_id').execute()
+    expect(stored).toEqual([
+      { event_id: 'r,"odd" id', customer_id: 'cust, "quoted"', cost: 10 },
+      { event_id: 'r-plain', customer_id: 'cust, "quoted"', cost: 10 },
+    ])
+  })
+
   it('counts a redemption once when its event insert failed and the client sent it again', async () => {
     const spent = () => h.retention.decider.budgets.spent('dup-spend')
     const before = spent()
