@@ -69,4 +69,3 @@ export async function migrateClickHouse(ch: ClickHouse): Promise<string[]> {
   if (ch.embedded) await tuneEmbeddedTables(ch)
   return done
 }
-

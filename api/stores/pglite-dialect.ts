@@ -15,7 +15,7 @@ interface Reply {
 }
 
 /** `COPY … FROM '/dev/blob'`: its one parameter is the input text (see the proxy's query). */
-export const copyFromBlob = /^\s*copy\b[\s\S]*\bfrom\s+'\/dev\/blob'/i
+const copyFromBlob = /^\s*copy\b[\s\S]*\bfrom\s+'\/dev\/blob'/i
 
 /**
  * Opens PGlite in `dir` inside a worker thread (api/stores/pglite-worker.mjs) and returns a proxy: queries
