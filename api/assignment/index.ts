@@ -15,6 +15,7 @@ export {
   CONDITION_TYPES,
   FIELD_OPERATORS,
   LOGICAL_OPERATORS,
+  MAX_REGEX_LENGTH,
   evalCondition,
   validateCondition,
   type Condition,

@@ -2,12 +2,19 @@
  * Targeting conditions: MongoDB-style rules over the attributes sent with an assignment call, evaluated
  * with the semantics of GrowthBook's SDK spec (`evalCondition`) and checked against its `cases.json`.
  *
+ * `$regex` runs on RE2 (the `re2js` port), not on JavaScript's backtracking RegExp: attributes come from
+ * callers, and a pattern such as `^(a+)+$` against `"aaaa…!"` would otherwise block the event loop for
+ * seconds. Matching is linear in the input. A pattern must compile both as a JavaScript RegExp (what
+ * GrowthBook's SDKs run) and, translated, as RE2 — so no backreferences or lookaround — and be at most
+ * `MAX_REGEX_LENGTH` characters; `validateCondition` refuses anything else.
+ *
  * Supported: `$eq $ne $gt $gte $lt $lte $in $nin $exists $regex $and $or $nor $not $elemMatch $size $all
  * $type`, dot paths (`"address.country"`). Not supported, deliberately: GrowthBook's version operators
  * (`$veq $vne $vgt $vgte $vlt $vlte`), saved groups (`$inGroup $notInGroup`) and the case-insensitive
  * variants (`$ini $nini $alli $regexi`). `validateCondition` rejects them so a bad rule never gets saved;
  * `evalCondition` treats any unknown operator as not matching, as GrowthBook does.
  */
+import { RE2JS } from 're2js'
 
 /** A targeting condition: attribute paths (or `$and $or $nor $not`) mapped to values or operator objects. */
 export type Condition = Record<string, unknown>
@@ -26,6 +33,9 @@ export const FIELD_OPERATORS = [
 
 /** Operators that combine whole conditions. */
 export const LOGICAL_OPERATORS = ['$and', '$or', '$nor', '$not'] as const
+
+/** Longest `$regex` pattern `validateCondition` accepts, in UTF-16 code units. */
+export const MAX_REGEX_LENGTH = 1000
 
 /** Type names `$type` accepts. */
 export const CONDITION_TYPES = ['string', 'number', 'boolean', 'object', 'array', 'null'] as const
@@ -249,21 +259,41 @@ function typeName(value: unknown): string {
 }
 
 const MAX_CACHED_REGEXES = 1000
-const regexCache = new Map<string, RegExp | null>()
+const regexCache = new Map<string, RE2JS | null>()
 
 /** Compiled pattern, or `null` when it does not compile (an invalid `$regex` matches nothing). */
-function cachedRegex(pattern: string): RegExp | null {
+function cachedRegex(pattern: string): RE2JS | null {
   let regex = regexCache.get(pattern)
   if (regex === undefined) {
-    try {
-      regex = new RegExp(pattern)
-    } catch {
-      regex = null
-    }
+    const compiled = compileRegex(pattern)
+    regex = typeof compiled === 'string' ? null : compiled
     if (regexCache.size >= MAX_CACHED_REGEXES) regexCache.clear()
     regexCache.set(pattern, regex)
   }
   return regex
+}
+
+/**
+ * A `$regex` pattern compiled for linear-time matching, or why it cannot be. The pattern is read as
+ * GrowthBook reads it, `new RegExp(pattern)` (JavaScript syntax, no flags), so it must parse there; it is
+ * then translated to RE2 syntax (`\uXXXX`, `\cX`, identity escapes such as `\-`) and compiled by RE2,
+ * which refuses what cannot run in linear time: backreferences, lookahead and lookbehind, repeat counts
+ * above 1000.
+ */
+function compileRegex(pattern: string): RE2JS | string {
+  try {
+    // Only checks the syntax: V8 parses here and compiles the backtracking matcher lazily, on first use.
+    new RegExp(pattern)
+  } catch (error) {
+    return (error as Error).message
+  }
+  try {
+    return RE2JS.compile(RE2JS.translateRegExp(pattern))
+  } catch (error) {
+    return `not supported by the linear-time engine (RE2: no backreferences, lookahead or lookbehind): ${
+      (error as Error).message.replace(/^error parsing regexp: /, '')
+    }`
+  }
 }
 
 function validateValue(value: unknown, path: string): ConditionError | null {
@@ -312,14 +342,14 @@ function validateOperator(operator: string, argument: unknown, path: string): Co
       return null
     case '$exists':
       return typeof argument === 'boolean' ? null : { path, message: '$exists expects true or false' }
-    case '$regex':
+    case '$regex': {
       if (typeof argument !== 'string') return { path, message: '$regex expects a string' }
-      try {
-        new RegExp(argument)
-        return null
-      } catch (error) {
-        return { path, message: `invalid regular expression: ${(error as Error).message}` }
+      if (argument.length > MAX_REGEX_LENGTH) {
+        return { path, message: `regular expression too long: ${argument.length} characters, at most ${MAX_REGEX_LENGTH}` }
       }
+      const compiled = compileRegex(argument)
+      return typeof compiled === 'string' ? { path, message: `invalid regular expression: ${compiled}` } : null
+    }
     case '$not':
       return validateValue(argument, path)
     case '$size':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evalCondition, validateCondition, type Condition } from '../../../api/assignment/targeting.ts'
+import { MAX_REGEX_LENGTH, evalCondition, validateCondition, type Condition } from '../../../api/assignment/targeting.ts'
 import { growthbookCases } from './growthbookCases.ts'
 
 // GrowthBook's version operators ($veq $vne $vgt $vgte $vlt $vlte) are deliberately unsupported: their cases
@@ -145,5 +145,56 @@ describe('validateCondition', () => {
     expect(error).not.toBeNull()
     expect(error!.path).toBe(expected.path)
     expect(error!.message).toMatch(expected.message)
+  })
+})
+
+describe('$regex on a linear-time engine', () => {
+  it('answers a catastrophic-backtracking pattern on a 16 KB attribute without hanging', () => {
+    const email = 'a'.repeat(16 * 1024) + '!'
+    expect(evalCondition({ email }, { email: { $regex: '^(a+)+$' } })).toBe(false)
+    expect(evalCondition({ email: 'a'.repeat(16 * 1024) }, { email: { $regex: '^(a+)+$' } })).toBe(true)
+  })
+
+  it.each<[string, string, string, boolean]>([
+    ['a \\uXXXX escape', '^caf\\u00e9$', 'café', true],
+    ['a \\cX control escape', 'a\\cJb', 'a\nb', true],
+    ['an identity escape', '^a\\-b\\/c$', 'a-b/c', true],
+    ['a named group', '^(?<user>[a-z]+)@', 'ana@example.com', true],
+    ['\\d and \\w classes', '^\\w+-\\d{3}$', 'sku-042', true],
+    ['an alternation', '(Mobile|Tablet)', 'Chrome Desktop Browser', false],
+    ['$ at the end of the input only', '^a$', 'a\nb', false],
+  ])('reads JavaScript syntax: %s', (_what, pattern, value, expected) => {
+    expect(validateCondition({ v: { $regex: pattern } })).toBeNull()
+    expect(evalCondition({ v: value }, { v: { $regex: pattern } })).toBe(expected)
+    expect(new RegExp(pattern).test(value)).toBe(expected)
+  })
+
+  it.each<[string, string]>([
+    ['a backreference', '^(a)\\1$'],
+    ['a lookahead', '^(?=.*@)'],
+    ['a negative lookahead', '^(?!test)'],
+    ['a lookbehind', '(?<=@)example'],
+    ['a negative lookbehind', '(?<!no-)reply'],
+  ])('refuses %s, which RE2 cannot run, naming the path', (_what, pattern) => {
+    const error = validateCondition({ $or: [{ email: { $regex: pattern } }] })
+    expect(error).toEqual({ path: '$or[0].email.$regex', message: expect.stringMatching(/not supported by the linear-time engine/) })
+    // Saved some other way, it matches nothing, like an invalid pattern.
+    expect(evalCondition({ email: 'aa@example.com' }, { email: { $regex: pattern } })).toBe(false)
+  })
+
+  it('refuses RE2-only syntax that GrowthBook SDKs would not compile', () => {
+    expect(validateCondition({ v: { $regex: '(?i)gold' } })).toEqual({
+      path: 'v.$regex',
+      message: expect.stringMatching(/invalid regular expression/),
+    })
+    expect(evalCondition({ v: 'gold' }, { v: { $regex: '(?i)gold' } })).toBe(false)
+  })
+
+  it(`refuses a pattern longer than ${MAX_REGEX_LENGTH} characters`, () => {
+    expect(validateCondition({ v: { $regex: 'a'.repeat(MAX_REGEX_LENGTH) } })).toBeNull()
+    expect(validateCondition({ v: { $regex: 'a'.repeat(MAX_REGEX_LENGTH + 1) } })).toEqual({
+      path: 'v.$regex',
+      message: `regular expression too long: ${MAX_REGEX_LENGTH + 1} characters, at most ${MAX_REGEX_LENGTH}`,
+    })
   })
 })
