@@ -45,6 +45,8 @@ export {
   type SurvivalRow,
   type SurvivalTransform,
 } from './survival.ts'
+export { comparePurchaseProbability, medianTimeToEvent, purchaseProbabilityBy, type MedianTimeToEvent, type PurchaseProbability, type PurchaseProbabilityComparison, type PurchaseProbabilityOptions, type TimeToEventCompareOptions, type TimeToEventOptions } from './survival.ts'
+export { compareRestrictedMeans, restrictedMeanSurvival, restrictedMeanTimeToPurchase, type RestrictedMean, type RestrictedMeanComparison } from './rmst.ts'
 export {
   chiSquareSf,
   normalCdf,

@@ -5,8 +5,9 @@
  * References: Kaplan & Meier (1958), JASA 53; Greenwood (1926); Kalbfleisch & Prentice (1980) for the log-log
  * band; Brookmeyer & Crowley (1982), "A confidence interval for the median survival time", Biometrics 38.
  */
-import { normalUpperQuantile } from './distributions.ts'
-import type { NotEstimable } from './types.ts'
+import { chanceToWin, expectedLoss } from './bayesian.ts'
+import { normalUpperQuantile, twoSidedPValue } from './distributions.ts'
+import type { Comparison, NotEstimable } from './types.ts'
 
 /** Customers whose first purchase (`events`) or end of follow-up (`censored`) falls at `time` (e.g. days). */
 export interface SurvivalRow {
@@ -127,5 +128,170 @@ export function kaplanMeier(rows: SurvivalRow[], options: KaplanMeierOptions = {
     medianCi: [firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.lower)), firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.upper))],
     alpha,
     transform,
+  }
+}
+
+/** Whether the median was reached within follow-up; when it was not, no median and no interval are reported. */
+export interface MedianTimeToEvent {
+  status: 'reached' | 'not reached'
+  median: number | null
+  /** Brookmeyer–Crowley interval (an end is null when the band never reaches ½); null when not reached. */
+  ci: [number | null, number | null] | null
+  alpha: number
+  /** Ŝ at the last observed time: the lowest the curve goes within follow-up. */
+  lastSurvival: number
+  /** A sentence for people, e.g. why the median was not reached. */
+  message: string
+  notEstimable?: NotEstimable
+}
+
+/**
+ * The Kaplan–Meier median with its interval where the curve reaches ½, and an explicit 'not reached' otherwise
+ * (win-back offers reactivate 10–15% of customers, so Ŝ never falls to ½ and there is no median to report: use
+ * restrictedMeanSurvival or purchaseProbabilityBy instead).
+ * @example medianTimeToEvent([{ time: 3, events: 10, censored: 0 }, { time: 30, events: 0, censored: 90 }]).status // 'not reached'
+ */
+export function medianTimeToEvent(rows: SurvivalRow[], options: KaplanMeierOptions = {}): MedianTimeToEvent {
+  const km = kaplanMeier(rows, options)
+  const last = km.points.at(-1)
+  const lastSurvival = last?.survival ?? 1
+  if (km.notEstimable || !last) {
+    const reason = km.notEstimable ?? { code: 'insufficient_sample' as const, message: 'no customers' }
+    return { status: 'not reached', median: null, ci: null, alpha: km.alpha, lastSurvival, message: reason.message, notEstimable: reason }
+  }
+  if (km.median === null) {
+    const share = (100 * (1 - lastSurvival)).toFixed(1)
+    const message = `not reached: ${share}% had the event by ${last.time}, so the curve stays above ½`
+    return { status: 'not reached', median: null, ci: null, alpha: km.alpha, lastSurvival, message }
+  }
+  return { status: 'reached', median: km.median, ci: km.medianCi, alpha: km.alpha, lastSurvival, message: `median ${km.median}` }
+}
+
+export interface TimeToEventOptions {
+  alpha?: number
+}
+
+export interface PurchaseProbabilityOptions extends TimeToEventOptions {
+  /** Scale of the interval: 'log-log' (default, Kalbfleisch & Prentice) or 'plain' (Ŝ ± z·SE); clamped to [0, 1]. */
+  transform?: 'log-log' | 'plain'
+}
+
+/** 1 − Ŝ(day): the share who purchased on or before `day`, with Greenwood's standard error. */
+export interface PurchaseProbability {
+  /** The day asked for (null when it was not a finite number). */
+  day: number | null
+  estimate: number | null
+  standardError: number | null
+  ci: [number, number] | null
+  alpha: number
+  transform: 'log-log' | 'plain'
+  n: number
+  /** Events on or before `day`. */
+  events: number
+  notEstimable?: NotEstimable
+}
+
+/**
+ * Purchase probability by a day, F̂(day) = 1 − Ŝ(day) (purchases on `day` included), Greenwood
+ * SE = Ŝ·√Σ_{tᵢ ≤ day} dᵢ/(nᵢ(nᵢ − dᵢ)) (Greenwood 1926), and the Kaplan–Meier band mapped to [1 − upper, 1 − lower].
+ * Undefined, with a reason, past the last observed time while Ŝ > 0 (nobody was followed that long).
+ * Reused as is for time to repurchase after reactivation: pass those rows.
+ * @example purchaseProbabilityBy([{ time: 3, events: 10, censored: 0 }, { time: 30, events: 0, censored: 90 }], 7).estimate // 0.1
+ */
+export function purchaseProbabilityBy(rows: SurvivalRow[], day: number, options: PurchaseProbabilityOptions = {}): PurchaseProbability {
+  const alpha = options.alpha ?? 0.05
+  const transform = options.transform ?? 'log-log'
+  const base = { day: Number.isFinite(day) ? day : null, estimate: null, standardError: null, ci: null, alpha, transform, n: 0, events: 0 }
+  if (!Number.isFinite(day) || day < 0) return { ...base, notEstimable: { code: 'invalid_input', message: `day must be a finite number ≥ 0, got ${day}` } }
+  const km = kaplanMeier(rows, { alpha, transform })
+  if (km.notEstimable) return { ...base, notEstimable: km.notEstimable }
+  const counted = { ...base, n: km.n }
+  const last = km.points.at(-1)
+  if (!last) return { ...counted, notEstimable: { code: 'insufficient_sample', message: 'no customers' } }
+  if (day > last.time && last.survival > 0) {
+    const message = `nobody was followed past ${last.time}, so the share purchased by ${day} is unknown`
+    return { ...counted, notEstimable: { code: 'insufficient_sample', message } }
+  }
+  const upTo = km.points.filter((p) => p.time <= day)
+  const at = upTo.at(-1)
+  const events = upTo.reduce((s, p) => s + p.events, 0)
+  if (!at || at.survival === 1) return { ...counted, events, estimate: 0, standardError: 0, ci: [0, 0] }
+  if (at.survival === 0) return { ...counted, events, estimate: 1, standardError: 0, ci: [1, 1] }
+  const standardError = at.standardError ?? 0
+  const ci: [number, number] = [Math.max(0, 1 - at.upper), Math.min(1, 1 - at.lower)]
+  return { ...counted, events, estimate: 1 - at.survival, standardError, ci }
+}
+
+/** Comparison labels: which metric and arms the numbers belong to. */
+export interface TimeToEventCompareOptions extends TimeToEventOptions {
+  metric?: string
+  baseline?: string
+  variant?: string
+}
+
+export interface PurchaseProbabilityComparison extends Comparison {
+  day: number | null
+  baselineArm: PurchaseProbability
+  variantArm: PurchaseProbability
+}
+
+/**
+ * Difference in purchase probability by `day`, F̂_B − F̂_A, with SE = √(SE_A² + SE_B²) (independent arms),
+ * a normal interval and two-sided p-value; significant ⇔ the interval excludes 0 ⇔ p < α. With a zero SE
+ * (e.g. no purchases in either arm) every number is null and `notEstimable` says why.
+ * @example comparePurchaseProbability(rowsA, rowsB, 30).estimate // share purchased by day 30, B minus A
+ */
+export function comparePurchaseProbability(a: SurvivalRow[], b: SurvivalRow[], day: number, options: TimeToEventCompareOptions = {}): PurchaseProbabilityComparison {
+  const alpha = options.alpha ?? 0.05
+  const baselineArm = purchaseProbabilityBy(a, day, { alpha, transform: 'plain' })
+  const variantArm = purchaseProbabilityBy(b, day, { alpha, transform: 'plain' })
+  const test = normalComparison(baselineArm, variantArm, { ...options, alpha }, true)
+  return { ...test, day: baselineArm.day, baselineArm, variantArm }
+}
+
+/** One arm's estimate for a comparison: its number, standard error, size and, when it has none, why. */
+export interface ArmEstimate {
+  estimate: number | null
+  standardError: number | null
+  n: number
+  notEstimable?: NotEstimable
+}
+
+/**
+ * Two-sided normal test on a difference of independent estimates: Δ = B − A, SE = √(SE_A² + SE_B²),
+ * interval Δ ± z_{1−α/2}·SE, p = 2·P(Z > |Δ/SE|). The verdict is the interval's (it excludes 0); where
+ * |Δ/SE| = z within rounding, p is moved to the same side of α, so significant ⇔ interval excludes 0 ⇔ p < α
+ * holds exactly. `withChance` adds the flat-prior chance P(Δ > 0) and risk (bayesian.ts).
+ */
+export function normalComparison(a: ArmEstimate, b: ArmEstimate, options: TimeToEventCompareOptions, withChance: boolean): Comparison {
+  const alpha = options.alpha ?? 0.05
+  const labels = { baseline: options.baseline ?? 'baseline', variant: options.variant ?? 'variant', metric: options.metric ?? 'metric' }
+  const shell: Comparison = {
+    ...labels, kind: 'absolute', method: 'normal', alpha, estimate: null, ci: null, pValue: null, standardError: null, chanceToWin: null,
+    risk: null, significant: false, baselineMean: a.estimate, variantMean: b.estimate, baselineN: a.n, variantN: b.n,
+  }
+  const fail = (notEstimable: NotEstimable): Comparison => ({ ...shell, notEstimable })
+  if (!(alpha > 0 && alpha < 1)) return fail({ code: 'invalid_input', message: `alpha must lie strictly between 0 and 1, got ${alpha}` })
+  if (a.notEstimable) return fail({ code: a.notEstimable.code, message: `baseline: ${a.notEstimable.message}` })
+  if (b.notEstimable) return fail({ code: b.notEstimable.code, message: `variant: ${b.notEstimable.message}` })
+  if (a.estimate === null || b.estimate === null || a.standardError === null || b.standardError === null) {
+    return fail({ code: 'insufficient_sample', message: 'an arm has no estimate' })
+  }
+  const estimate = b.estimate - a.estimate
+  const standardError = Math.hypot(a.standardError, b.standardError)
+  if (standardError === 0) {
+    return fail({ code: 'zero_variance', message: 'the standard error is 0 (e.g. no events in either arm), so there is no sampling error to test against' })
+  }
+  const halfWidth = normalUpperQuantile(alpha / 2) * standardError
+  const ci: [number, number] = [estimate - halfWidth, estimate + halfWidth]
+  const significant = ci[0] > 0 || ci[1] < 0
+  let pValue = twoSidedPValue(estimate / standardError, null)
+  if (significant && !(pValue < alpha)) pValue = alpha * (1 - Number.EPSILON)
+  if (!significant && pValue < alpha) pValue = alpha
+  if (![estimate, standardError, ...ci, pValue].every(Number.isFinite)) return fail({ code: 'invalid_input', message: 'the inputs are too extreme for finite results' })
+  return {
+    ...shell, estimate, ci, pValue, standardError, significant,
+    chanceToWin: withChance ? chanceToWin(estimate, standardError) : null,
+    risk: withChance ? expectedLoss(estimate, standardError) : null,
   }
 }
