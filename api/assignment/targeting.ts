@@ -240,8 +240,8 @@ function elemMatch(actual: unknown, expected: unknown): boolean {
   if (!Array.isArray(actual) || expected === null || typeof expected !== 'object') return false
   const operators = isOperatorObject(expected)
   for (const element of actual) {
-    // GrowthBook skips falsy elements (0, '', false, null) here; kept for identical results.
-    if (!element) continue
+    // Like GrowthBook's SDK since 1.x (issue 24): only null elements are skipped; 0, '' and false are tested.
+    if (element === null || element === undefined) continue
     if (operators ? evalConditionValue(expected, element) : evalCondition(element, expected as Condition)) {
       return true
     }

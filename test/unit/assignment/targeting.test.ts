@@ -81,6 +81,18 @@ describe('evalCondition', () => {
     expect(evalCondition(customer, condition)).toBe(expected)
   })
 
+  // GitHub issue 24: the GrowthBook SDK skips only null elements; 0, '' and false are array members like any other.
+  it.each<[Condition, Record<string, unknown>, boolean]>([
+    [{ scores: { $elemMatch: { $eq: 0 } } }, { scores: [0] }, true],
+    [{ scores: { $elemMatch: { $lt: 1 } } }, { scores: [5, 0] }, true],
+    [{ tags: { $elemMatch: { $eq: '' } } }, { tags: ['a', ''] }, true],
+    [{ flags: { $elemMatch: { $eq: false } } }, { flags: [false] }, true],
+    [{ flags: { $elemMatch: { $exists: false } } }, { flags: [null] }, false],
+    [{ flags: { $elemMatch: { $type: 'null' } } }, { flags: [null, 1] }, false],
+  ])('$elemMatch tests falsy elements and skips only null: %j on %j → %s', (condition, attributes, expected) => {
+    expect(evalCondition(attributes, condition)).toBe(expected)
+  })
+
   it('matches everyone with an empty condition', () => {
     expect(evalCondition({}, {})).toBe(true)
   })
