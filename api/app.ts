@@ -89,6 +89,8 @@ export async function createApp(deps: AppDeps) {
   }))
   // One middleware for every /v1 request (it runs on the hot paths): the body limit, then no-store.
   app.use('/v1/*', async (c, next) => {
+    // A NUL (%00) or an encoded lone surrogate (%ED%A0-%ED%BF) in a path or query would reach Postgres.
+    if (/%00|%ed%[ab]/i.test(c.req.url)) throw new ApiError(400, 'invalid_input', 'the URL contains a NUL character or a lone surrogate; remove it')
     const limit = limiters.find((l) => l.pattern.test(c.req.path))!.limit
     await (limit ? limit(c, next) : next())
     c.header('Cache-Control', 'no-store')

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import { ApiError, fromZodError } from './errors.ts'
+import { firstStringProblem } from './safe-strings.ts'
 
 /**
  * The request body as bytes, at most `maxBytes` (413 beyond, also for chunked uploads). On the Node server it
@@ -46,7 +47,14 @@ export async function readJson<T extends z.ZodType>(c: Context, schema: T, maxBy
     if (error instanceof ApiError) throw error
     throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON')
   }
+  rejectUnsafeStrings(value)
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw fromZodError(parsed.error)
   return parsed.data
+}
+
+/** A 400 naming the first string that no store could hold (see safe-strings.ts); checked before any schema. */
+export function rejectUnsafeStrings(value: unknown): void {
+  const problem = firstStringProblem(value)
+  if (problem) throw new ApiError(400, 'invalid_input', `${problem.field}: ${problem.message}`, problem.field)
 }

@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi'
 import type { AuthEnv } from '../auth/middleware.ts'
 import { fromZodError } from './errors.ts'
+import { rejectUnsafeStrings } from './body.ts'
 
 export type App = OpenAPIHono<AuthEnv>
 
@@ -9,6 +10,8 @@ export function newRouter(): App {
   return new OpenAPIHono<AuthEnv>({
     defaultHook: (result) => {
       if (!result.success) throw fromZodError(result.error)
+      // Bodies, params and queries alike: a NUL or lone surrogate would fail the Postgres or ClickHouse write.
+      rejectUnsafeStrings(result.data)
     },
   })
 }

@@ -1,5 +1,12 @@
 import { ApiError } from '../http/errors.ts'
 
+// The store's own error text may quote other clients' rows: it is logged, never sent.
+const storeUnavailable = () => new ApiError(503, 'store_unavailable', 'the data store did not accept the write; retry shortly', undefined, { 'Retry-After': '1' })
+const rowsRefused = () => new ApiError(422, 'rows_refused_by_store', 'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values')
+function logStoreError(error: unknown) {
+  console.error(`store write failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`)
+}
+
 export interface BatcherOptions<T> {
   /** Writes one batch; resolves only when the rows are durably stored. */
   write(rows: T[]): Promise<void>
@@ -75,26 +82,59 @@ export class InsertBatcher<T> {
       this.queuedRows -= size
       this.inFlightRows += size
       this.inFlight++
-      const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows)
-      this.opts
-        .write(rows)
-        .then(
-          () => {
-            this.batches++
-            this.rowsWritten += size
-            for (const w of batch) w.resolve()
-          },
-          (error) => {
-            const failure = new ApiError(503, 'store_unavailable', `the data store did not accept the write: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`, undefined, { 'Retry-After': '1' })
-            for (const w of batch) w.reject(failure)
-          },
-        )
-        .finally(() => {
-          this.inFlight--
-          this.inFlightRows -= size
-          if (this.queue.length) this.drain()
-          else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done()
-        })
+      void this.commit(batch, size).finally(() => {
+        this.inFlight--
+        this.inFlightRows -= size
+        if (this.queue.length) this.drain()
+        else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done()
+      })
+    }
+  }
+
+  /**
+   * Writes one shared insert. If it fails, each request's rows are written on their own, so that one client's
+   * bad rows fail only that client: a request whose rows fail alone while others succeed is refused for good
+   * (422), and only when nothing can be written is it an outage (503, retry). Rows of requests that succeed
+   * on the second attempt may have been partly written by the first: every table is read deduplicated
+   * (events by event id, exposures by first exposure, the ledger by a unique key), so that is harmless.
+   */
+  private async commit(batch: Waiting<T>[], size: number) {
+    const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows)
+    try {
+      await this.opts.write(rows)
+      this.batches++
+      this.rowsWritten += size
+      for (const w of batch) w.resolve()
+      return
+    } catch (error) {
+      if (batch.length === 1) {
+        logStoreError(error)
+        batch[0].reject(storeUnavailable())
+        return
+      }
+    }
+    const failed: Array<[Waiting<T>, unknown]> = []
+    let written = 0
+    for (const w of batch) {
+      // Three requests failing alone and none written: the store is down, not the rows bad; stop hammering it.
+      if (written === 0 && failed.length >= 3) {
+        failed.push([w, new Error('not attempted: the store refused every write before it')])
+        continue
+      }
+      try {
+        await this.opts.write(w.rows)
+        this.batches++
+        this.rowsWritten += w.rows.length
+        written++
+        w.resolve()
+      } catch (error) {
+        failed.push([w, error])
+      }
+    }
+    const outage = written === 0
+    for (const [w, error] of failed) {
+      logStoreError(error)
+      w.reject(outage ? storeUnavailable() : rowsRefused())
     }
   }
 

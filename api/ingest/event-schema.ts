@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerId } from '../http/ids.ts'
+import { firstStringProblem } from '../http/safe-strings.ts'
 
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)
@@ -134,6 +135,9 @@ export function fastAccept(item: unknown, now: number): EventRow | null {
 
 /** Validates one parsed item; a rejection names the first offending field. */
 export function validateEvent(item: unknown, index: number, now = Date.now()): { row: EventRow } | { rejection: Rejection } {
+  // Before anything else: such a string would fail the shared insert of every request written with this one.
+  const unsafe = firstStringProblem(item)
+  if (unsafe) return { rejection: { index, field: unsafe.field, message: unsafe.message } }
   const fast = fastAccept(item, now)
   if (fast) return { row: fast }
   const r = EventInput.safeParse(item)
