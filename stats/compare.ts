@@ -1,13 +1,16 @@
 /**
- * Turning two arm summaries into the Comparison a report shows: effect (absolute or relative), fixed-horizon
- * Welch t or sequential interval and p-value, and the Bayesian chance to win and risk beside them.
+ * Turning two arm summaries into the Comparison a report shows: effect (absolute or relative over |baseline|),
+ * fixed-horizon Welch t or sequential interval and p-value (a Fieller interval for the relative kind), and the
+ * Bayesian chance to win and risk beside them.
  * Every path that cannot produce finite numbers returns an explicit `notEstimable` reason instead.
  */
 import { chanceToWin, expectedLoss } from './bayesian.ts'
 import { absoluteEffect, relativeEffect } from './effect.ts'
+import { twoSidedCriticalValue } from './distributions.ts'
+import { fiellerLift } from './fieller.ts'
 import { fixedHorizonTest, welchSatterthwaiteDf } from './frequentist.ts'
 import { summarizeMean, summarizeProportion, type ArmSummary } from './moments.ts'
-import { confidenceSequence, DEFAULT_SEQUENTIAL_TUNING } from './sequential.ts'
+import { confidenceSequence, confidenceSequenceMultiplier } from './sequential.ts'
 import type { CompareOptions, Comparison, MeanStats, NotEstimable, ProportionStats } from './types.ts'
 import {
   allFinite,
@@ -25,10 +28,28 @@ function tooExtreme(opts: ResolvedOptions, arms: ArmFacts): Comparison {
   return notEstimableComparison(opts, notEstimable('invalid_input', 'the statistics are too extreme to compute in double precision'), arms)
 }
 
+/** The absolute test both kinds share: its interval, p-value, method and critical value c (half-width / SE). */
+function absoluteTest(a: ArmSummary, b: ArmSummary, estimate: number, standardError: number, opts: ResolvedOptions) {
+  if (opts.tuning !== null) {
+    const n = a.n + b.n
+    return { ...confidenceSequence(estimate, standardError, n, opts.alpha, opts.tuning), method: 'sequential' as const, df: null, critical: confidenceSequenceMultiplier(n, opts.alpha, opts.tuning) }
+  }
+  const df = welchSatterthwaiteDf(a, b)
+  const test = fixedHorizonTest(estimate, standardError, df, opts.alpha)
+  return { ...test, df, critical: twoSidedCriticalValue(opts.alpha, test.method === 'normal' ? null : df) }
+}
+
 /**
- * The engine behind every compare* function: effect by kind, then Welch t (or the confidence sequence
- * when sequential), chance to win and risk. Checks, in order: n ≥ 2 per arm, μA ≠ 0 for relative lifts,
- * a positive standard error.
+ * The engine behind every compare* function. Both kinds are decided by one test of the absolute difference
+ * Δ = μB − μA: Welch t with Welch–Satterthwaite df (Welch 1947), or the confidence sequence when sequential
+ * (Waudby-Smith et al. 2023); significant ⇔ p < α; chance to win P(Δ > 0) and the risks come from the same
+ * normal approximation. For kind 'relative' the estimate is (μB − μA)/|μA| and the interval is the Fieller
+ * (1954) interval built with the same critical value and per-arm variances (fieller.ts), so it excludes 0
+ * exactly when the test rejects and the test errs equally often in each direction; the risks are divided by
+ * |μA| and `standardError` is the delta-method SE of the lift (informational). When the baseline mean is not
+ * significantly different from 0 the Fieller set is unbounded: `ci` is null and `ciUnbounded` is true, the
+ * p-value and verdict still stand. Checks, in order: n ≥ 2 per arm, μA ≠ 0 for relative lifts, a positive
+ * standard error.
  */
 export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOptions): Comparison {
   const arms = { baselineN: a.n, variantN: b.n, baselineMean: a.mean, variantMean: b.mean }
@@ -38,22 +59,25 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
   if (!allFinite([a.mean, a.variance, b.mean, b.variance])) {
     return notEstimableComparison(opts, notEstimable('invalid_input', 'the sufficient statistics do not give finite means and variances'), arms)
   }
-  if (opts.kind === 'relative' && a.mean === 0) {
+  const relative = opts.kind === 'relative'
+  if (relative && a.mean === 0) {
     return notEstimableComparison(opts, notEstimable('zero_baseline', 'the baseline mean is 0, so a relative lift is undefined; use the absolute difference'), arms)
   }
-  const effect = opts.kind === 'relative' ? relativeEffect(a, b) : absoluteEffect(a, b)
+  const absolute = absoluteEffect(a, b)
+  const absoluteSe = Math.sqrt(absolute.variance)
+  const effect = relative ? relativeEffect(a, b) : absolute
   const standardError = Math.sqrt(effect.variance)
-  if (!Number.isFinite(standardError) || !Number.isFinite(effect.estimate)) return tooExtreme(opts, arms)
-  if (standardError === 0) {
+  if (!allFinite([standardError, effect.estimate, absoluteSe, absolute.estimate])) return tooExtreme(opts, arms)
+  if (standardError === 0 || absoluteSe === 0) {
     const why = a.variance === 0 && b.variance === 0 ? 'within each arm every customer has the same value' : 'every variant value is 0, and the delta method gives a lift of −100% no spread'
     return notEstimableComparison(opts, notEstimable('zero_variance', `the standard error is 0 (${why}), so there is no sampling error to test against`), arms)
   }
-  const sequential = opts.tuning !== null
-  const df = sequential ? null : welchSatterthwaiteDf(a, b)
-  const test = sequential
-    ? { ...confidenceSequence(effect.estimate, standardError, a.n + b.n, opts.alpha, opts.tuning ?? DEFAULT_SEQUENTIAL_TUNING), method: 'sequential' as const }
-    : fixedHorizonTest(effect.estimate, standardError, df as number, opts.alpha)
-  const outputs = [...test.ci, test.pValue, df ?? 0, a.mean, b.mean]
+  const test = absoluteTest(a, b, absolute.estimate, absoluteSe, opts)
+  const scale = relative ? Math.abs(a.mean) : 1
+  const fieller = relative ? fiellerLift(a.mean, a.variance / a.n, b.mean, b.variance / b.n, test.critical) : null
+  const ci = fieller ? fieller.ci : test.ci
+  const risk = expectedLoss(absolute.estimate, absoluteSe)
+  const outputs = [...(ci ?? []), test.pValue, test.df ?? 0, a.mean, b.mean, risk.baseline / scale, risk.variant / scale]
   if (!allFinite(outputs)) return tooExtreme(opts, arms)
   return {
     baseline: opts.baseline,
@@ -63,12 +87,13 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
     method: test.method,
     alpha: opts.alpha,
     estimate: effect.estimate,
-    ci: test.ci,
+    ci,
+    ...(fieller?.unbounded ? { ciUnbounded: true as const } : {}),
     pValue: test.pValue,
     standardError,
-    df,
-    chanceToWin: chanceToWin(effect.estimate, standardError),
-    risk: expectedLoss(effect.estimate, standardError),
+    df: test.df,
+    chanceToWin: chanceToWin(absolute.estimate, absoluteSe),
+    risk: { baseline: risk.baseline / scale, variant: risk.variant / scale },
     significant: test.pValue < opts.alpha,
     baselineMean: a.mean,
     variantMean: b.mean,

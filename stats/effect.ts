@@ -18,15 +18,20 @@ export function absoluteEffect(a: ArmSummary, b: ArmSummary): Effect {
 }
 
 /**
- * Relative lift Δ = μB/μA − 1 with the delta-method variance
- * Var ≈ σ²B/(nB μA²) + μB² σ²A/(nA μA⁴) (first-order Taylor expansion of μB/μA around the true means).
- * Undefined when μA = 0 (callers check first). Reference: Deng, Knoblich, Lu (2018), "Applying the Delta
- * Method in Metric Analytics", KDD; the same expression as GrowthBook's gbstats TTest.variance.
+ * Relative lift over the baseline's magnitude, Δ = (μB − μA)/|μA| (GrowthBook's convention), so the sign says
+ * whether the variant went up or down even when the baseline is negative: −10 → −5 is +50%, −10 → −15 is −50%,
+ * −2 → 3 is +250%. For μA > 0 this is μB/μA − 1. Delta-method variance (first-order Taylor expansion around
+ * the true means): ∂Δ/∂μB = 1/|μA| and ∂Δ/∂μA = −sign(μA)·μB/μA², whose squares do not depend on the sign, so
+ * Var ≈ σ²B/(nB μA²) + μB² σ²A/(nA μA⁴) for either sign. Undefined when μA = 0 (callers check first).
+ * Reference: Deng, Knoblich, Lu (2018), "Applying the Delta Method in Metric Analytics", KDD; the same
+ * expression as GrowthBook's gbstats TTest.variance. The test and interval reported for a relative lift are
+ * not built on this variance (see fieller.ts); it is kept as the informational standard error.
+ * @example relativeEffect({ n: 100, mean: -10, variance: 4 }, { n: 100, mean: -5, variance: 4 }).estimate // 0.5
  */
 export function relativeEffect(a: ArmSummary, b: ArmSummary): Effect {
   const muA2 = a.mean * a.mean
   return {
-    estimate: b.mean / a.mean - 1,
+    estimate: (b.mean - a.mean) / Math.abs(a.mean),
     variance: b.variance / (b.n * muA2) + (b.mean * b.mean * a.variance) / (a.n * muA2 * muA2),
   }
 }

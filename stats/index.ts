@@ -1,6 +1,6 @@
 /**
  * Public entry point of the stats library: sufficient statistics in, the numbers analysts decide on out.
- * Pure functions, no I/O. Conventions and references: shared/STATS.md and each function's doc comment.
+ * Pure functions, no I/O. Conventions and references: docs/statistics.md and each function's doc comment.
  */
 export type {
   AdjustmentMethod,
@@ -24,7 +24,8 @@ export { compareCuped, cupedTheta } from './cuped.ts'
 export { meanOf, sampleVariance, type ArmSummary } from './moments.ts'
 export { absoluteEffect, relativeEffect, type Effect } from './effect.ts'
 export { fixedHorizonTest, welchSatterthwaiteDf, type IntervalTest } from './frequentist.ts'
-export { confidenceSequence, DEFAULT_SEQUENTIAL_TUNING, sequentialRho, type SequentialTest } from './sequential.ts'
+export { confidenceSequence, confidenceSequenceMultiplier, DEFAULT_SEQUENTIAL_TUNING, sequentialRho, type SequentialTest } from './sequential.ts'
+export { fiellerLift, type FiellerLift } from './fieller.ts'
 export { chanceToWin, expectedLoss } from './bayesian.ts'
 export { adjustPValues, applyAdjustment } from './multiple.ts'
 export { SRM_THRESHOLD, srmTest, type SrmResult } from './srm.ts'

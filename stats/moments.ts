@@ -32,7 +32,7 @@ export function centeredCrossProduct(n: number, sumX: number, sumY: number, cros
 
 /**
  * Mean of an arm: x̄ = Σx / n. Works for proportions (the rate) and per-customer means; null when n = 0.
- * Reference: shared/STATS.md, "Inputs: sufficient statistics per arm".
+ * Reference: docs/statistics.md, "Inputs".
  * @example meanOf({ n: 200, sum: 30 }) // 0.15
  */
 export function meanOf(stats: ProportionStats | MeanStats): number | null {

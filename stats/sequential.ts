@@ -25,9 +25,21 @@ export interface SequentialTest {
 }
 
 /**
+ * The confidence sequence's half-width in standard errors, c = half-width / SE =
+ * √N · √(2(Nρ² + 1) · ln(√(Nρ² + 1)/α) / (N²ρ²)) (Waudby-Smith et al. 2023, eq. 9 / Theorem 2.2, with the
+ * per-customer variance s² = SE²·N). It plays the role of the critical value when the same boundary is used
+ * for another interval (the Fieller interval of a relative lift, fieller.ts).
+ * @example confidenceSequenceMultiplier(6461, 0.05, 5000) // ≈ 3.04
+ */
+export function confidenceSequenceMultiplier(n: number, alpha: number, tuning = DEFAULT_SEQUENTIAL_TUNING): number {
+  const rho = sequentialRho(alpha, tuning)
+  const nRho2p1 = n * rho * rho + 1
+  return Math.sqrt(n) * Math.sqrt((2 * nRho2p1 * Math.log(Math.sqrt(nRho2p1) / alpha)) / (n * n * rho * rho))
+}
+
+/**
  * Two-sided asymptotic confidence sequence for an effect with standard error SE from N = nA + nB customers:
- * half-width = √(s²) · √(2(Nρ² + 1) · ln(√(Nρ² + 1)/α) / (N²ρ²)), with s² = SE²·N the per-customer
- * variance (Waudby-Smith et al. 2023, eq. 9 / Theorem 2.2). The p-value is the reciprocal of the mixture
+ * estimate ± SE·c with c from confidenceSequenceMultiplier. The p-value is the reciprocal of the mixture
  * e-value, p = min(1, √(Nρ² + 1) · exp(−ρ² N Δ² / (2 SE² (Nρ² + 1)))) (eq. 155 reparameterised as in
  * gbstats), so p < α exactly when the sequence excludes 0.
  * @example confidenceSequence(0.5, 0.0339, 6461, 0.05, 5000).ci // ≈ [0.401, 0.607]
@@ -36,7 +48,7 @@ export function confidenceSequence(estimate: number, standardError: number, n: n
   const rho = sequentialRho(alpha, tuning)
   const variance = standardError * standardError
   const nRho2p1 = n * rho * rho + 1
-  const halfWidth = Math.sqrt(variance * n) * Math.sqrt((2 * nRho2p1 * Math.log(Math.sqrt(nRho2p1) / alpha)) / (n * n * rho * rho))
+  const halfWidth = standardError * confidenceSequenceMultiplier(n, alpha, tuning)
   const logEValue = (rho * rho * n * estimate * estimate) / (2 * variance * nRho2p1) - 0.5 * Math.log(nRho2p1)
   return {
     ci: [estimate - halfWidth, estimate + halfWidth],

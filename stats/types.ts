@@ -1,6 +1,6 @@
 /**
  * Shared shapes of the stats library: per-arm sufficient statistics in, comparisons out.
- * See shared/STATS.md for the conventions these types carry.
+ * See docs/statistics.md for the conventions these types carry.
  */
 
 /** n customers and the count of those with a 0/1 outcome (e.g. converted). */
@@ -37,7 +37,7 @@ export interface CupedStats {
 export type EffectKind = 'absolute' | 'relative'
 
 export interface CompareOptions {
-  /** 'relative' (default): μB/μA − 1; 'absolute': μB − μA. */
+  /** 'relative' (default): (μB − μA)/|μA|, tested by the absolute test with a Fieller interval; 'absolute': μB − μA. */
   kind?: EffectKind
   /** Two-sided significance level, default 0.05. */
   alpha?: number
@@ -85,6 +85,13 @@ export interface Comparison {
   alpha: number
   estimate: number | null
   ci: [number, number] | null
+  /**
+   * Set (true) on a relative lift whose Fieller interval is unbounded: the baseline mean is not significantly
+   * different from 0 at this level (μA² ≤ c²·Var(μA)), so every lift down to −∞ or up to +∞ is compatible with
+   * the data. `ci` is then null while the estimate, p-value and verdict (which come from the absolute test)
+   * stand. Absent otherwise.
+   */
+  ciUnbounded?: true
   pValue: number | null
   adjustedPValue?: number | null
   adjustment?: AdjustmentMethod

@@ -23,13 +23,16 @@ describe("GrowthBook gbstats' own test cases (packages/stats/tests/frequentist/t
   const a = { n: 3407, sum: 1396.87, sumSquares: 52377.9767 }
   const b = { n: 3461, sum: 2422.7, sumSquares: 134698.29 }
 
-  it('relative lift by the delta method: 0.70732 ± 0.37879, CI [-0.03526, 1.44989], p = 0.06191', () => {
+  it('relative lift: gbstats estimate 0.70732 and delta-method SE 0.37879; the p-value of the absolute test 0.02016 with its Fieller interval [0.09406, 1.70869]', () => {
     const c = compareMeans(a, b)
     expectRounded(c.estimate, 0.70732, 5)
     expectRounded(c.standardError, 0.37879, 5)
-    expectRounded(c.ci?.[0], -0.03526, 5)
-    expectRounded(c.ci?.[1], 1.44989, 5)
-    expectRounded(c.pValue, 0.06191, 5)
+    // gbstats prints the delta-method interval [-0.03526, 1.44989] with p = 0.06191, which disagrees with its own
+    // absolute test (p = 0.02016); the Fieller interval (Fieller 1954, solved with mpmath) agrees with it.
+    expectRounded(c.ci?.[0], 0.09406, 5)
+    expectRounded(c.ci?.[1], 1.70869, 5)
+    expectRounded(c.pValue, 0.02016, 5)
+    expect(c.significant).toBe(true)
   })
 
   it('absolute difference: 0.29 ± 0.12478, CI [0.04538, 0.53462], p = 0.02016', () => {
@@ -41,30 +44,30 @@ describe("GrowthBook gbstats' own test cases (packages/stats/tests/frequentist/t
     expectRounded(c.pValue, 0.02016, 5)
   })
 
-  it('proportions 14/28 vs 16/30: 0.06667 ± 0.2717, CI [-0.47767, 0.61101], p = 0.80707', () => {
+  it('proportions 14/28 vs 16/30: 0.06667 ± 0.2717 (delta method); absolute p = 0.80045, Fieller interval [-0.36945, 0.85978]', () => {
     const c = compareProportions({ n: 28, sum: 14 }, { n: 30, sum: 16 })
     expectRounded(c.estimate, 0.06667, 5)
     expectRounded(c.standardError, 0.2717, 5)
-    expectRounded(c.ci?.[0], -0.47767, 5)
-    expectRounded(c.ci?.[1], 0.61101, 5)
-    expectRounded(c.pValue, 0.80707, 5)
+    expectRounded(c.ci?.[0], -0.36945, 5)
+    expectRounded(c.ci?.[1], 0.85978, 5)
+    expectRounded(c.pValue, 0.80045, 5)
   })
 
-  it('sequential, tuning 1000: CI [-0.55844, 1.56516], p = 1', () => {
+  it('sequential, tuning 1000: gbstats estimate and SE; Fieller interval with c = 3.18465 [-0.30300, 2.41591], p = 1', () => {
     const c = compareMeans({ ...a, n: 3000 }, b, { sequential: { tuning: 1000 } })
     expectRounded(c.estimate, 0.50336, 5)
     expectRounded(c.standardError, 0.33341, 5)
-    expectRounded(c.ci?.[0], -0.55844, 5)
-    expectRounded(c.ci?.[1], 1.56516, 5)
+    expectRounded(c.ci?.[0], -0.303, 5)
+    expectRounded(c.ci?.[1], 2.41591, 5)
     expect(c.pValue).toBe(1)
   })
 
-  it('sequential proportions 1396/3000 vs 2422/3461, default tuning 5000: CI [0.40098, 0.60675], p ≈ 0', () => {
+  it('sequential proportions 1396/3000 vs 2422/3461, default tuning 5000: Fieller interval [0.40599, 0.61241], p ≈ 0', () => {
     const c = compareProportions({ n: 3000, sum: 1396 }, { n: 3461, sum: 2422 }, { sequential: {} })
     expectRounded(c.estimate, 0.50386, 5)
     expectRounded(c.standardError, 0.03386, 5)
-    expectRounded(c.ci?.[0], 0.40098, 5)
-    expectRounded(c.ci?.[1], 0.60675, 5)
+    expectRounded(c.ci?.[0], 0.40599, 5)
+    expectRounded(c.ci?.[1], 0.61241, 5)
     expectRounded(c.pValue, 0, 5)
     expect(c.significant).toBe(true)
   })
@@ -286,8 +289,17 @@ describe('interval and p-value are two views of one test', () => {
   it('a fixed-horizon interval at the p-value as α has 0 exactly on its edge', () => {
     const a = { n: 500, sum: 10_200, sumSquares: 230_000 }
     const b = { n: 480, sum: 10_300, sumSquares: 240_000 }
-    const p = compareMeans(a, b).pValue as number
-    const atP = compareMeans(a, b, { alpha: p })
+    const p = compareMeans(a, b, { kind: 'absolute' }).pValue as number
+    const atP = compareMeans(a, b, { alpha: p, kind: 'absolute' })
     expectIntervalClose(atP.ci, [0, 2 * (atP.estimate as number)], 1e-8)
+  })
+
+  it('so does the Fieller interval of the relative lift (the same test decides both kinds)', () => {
+    const a = { n: 500, sum: 10_200, sumSquares: 230_000 }
+    const b = { n: 480, sum: 10_300, sumSquares: 240_000 }
+    const p = compareMeans(a, b).pValue as number
+    expect(p).toBe(compareMeans(a, b, { kind: 'absolute' }).pValue)
+    const atP = compareMeans(a, b, { alpha: p })
+    expect(Math.abs((atP.ci as [number, number])[0])).toBeLessThan(1e-9)
   })
 })
