@@ -6,8 +6,7 @@
  * Moeschberger (2003), Survival Analysis, 2nd ed., §4.5; comparisons of two arms as in Royston & Parmar (2013),
  * BMC Med Res Methodol 13:152, and Uno et al. (2014), J Clin Oncol 32(22).
  */
-import { kaplanMeier, normalComparison, type SurvivalRow, type TimeToEventCompareOptions, type TimeToEventOptions } from './survival.ts'
-import { normalUpperQuantile } from './distributions.ts'
+import { normalComparison, survivalSteps, twoSidedZ, type SurvivalKnot, type SurvivalRow, type TimeToEventCompareOptions, type TimeToEventOptions } from './survival.ts'
 import type { Comparison, NotEstimable } from './types.ts'
 
 export interface RestrictedMean {
@@ -31,18 +30,17 @@ export interface RestrictedMean {
 
 interface Curve {
   n: number
-  /** Knots of the step function: time, Ŝ just after it, customers at risk and events there. */
-  points: { time: number; survival: number; atRisk: number; events: number }[]
+  knots: SurvivalKnot[]
   /** Where the curve stops being defined: the last observed time while Ŝ > 0 there, else +∞. */
   definedUntil: number
 }
 
 function curveOf(rows: SurvivalRow[]): Curve | NotEstimable {
-  const km = kaplanMeier(rows)
-  if (km.notEstimable) return km.notEstimable
-  const last = km.points.at(-1)
+  const steps = survivalSteps(rows)
+  if ('code' in steps) return steps
+  const last = steps.knots.at(-1)
   if (!last) return { code: 'insufficient_sample', message: 'no customers' }
-  return { n: km.n, points: km.points, definedUntil: last.survival > 0 ? last.time : Infinity }
+  return { n: steps.n, knots: steps.knots, definedUntil: last.survival > 0 ? last.time : Infinity }
 }
 
 /**
@@ -51,7 +49,9 @@ function curveOf(rows: SurvivalRow[]): Curve | NotEstimable {
  * Var = Σ_j A_j² d_j / (Y_j (Y_j − d_j)). A time with d_j = Y_j sends Ŝ to 0, so A_j = 0 and it adds nothing.
  */
 function areaTo(curve: Curve, tau: number, alpha: number, requested: number): RestrictedMean {
-  const knots = curve.points.filter((p) => p.time < tau)
+  let m = 0
+  while (m < curve.knots.length && curve.knots[m].time < tau) m++
+  const knots = curve.knots.slice(0, m)
   let tail = 0
   let variance = 0
   for (let j = knots.length - 1; j >= 0; j--) {
@@ -62,7 +62,7 @@ function areaTo(curve: Curve, tau: number, alpha: number, requested: number): Re
   }
   const estimate = knots.length > 0 ? knots[0].time + tail : tau
   const standardError = Math.sqrt(variance)
-  const halfWidth = normalUpperQuantile(alpha / 2) * standardError
+  const halfWidth = twoSidedZ(alpha) * standardError
   return {
     tau: requested,
     tauUsed: tau,
@@ -135,12 +135,13 @@ export function compareRestrictedMeans(a: SurvivalRow[], b: SurvivalRow[], tau: 
   const curveA = curveOf(a)
   const curveB = curveOf(b)
   const tauUsed = Math.min(tau, 'code' in curveA ? tau : curveA.definedUntil, 'code' in curveB ? tau : curveB.definedUntil)
-  const arm = (curve: Curve | NotEstimable): RestrictedMean => {
-    if (bad) return unestimable(tau, alpha, bad)
-    return 'code' in curve ? unestimable(tau, alpha, curve) : areaTo(curve, tauUsed, alpha, tau)
-  }
-  const baselineArm = arm(curveA)
-  const variantArm = arm(curveB)
-  const test = normalComparison(baselineArm, variantArm, { ...options, alpha }, false)
-  return { ...test, tau: Number.isFinite(tau) ? tau : null, tauUsed: bad ? null : tauUsed, baselineArm, variantArm }
+  const baselineArm = armOf(curveA, tau, tauUsed, alpha, bad)
+  const variantArm = armOf(curveB, tau, tauUsed, alpha, bad)
+  const test = normalComparison(baselineArm, variantArm, options, false)
+  return Object.assign(test, { tau: Number.isFinite(tau) ? tau : null, tauUsed: bad ? null : tauUsed, baselineArm, variantArm })
+}
+
+function armOf(curve: Curve | NotEstimable, tau: number, tauUsed: number, alpha: number, bad: NotEstimable | null): RestrictedMean {
+  if (bad) return unestimable(tau, alpha, bad)
+  return 'code' in curve ? unestimable(tau, alpha, curve) : areaTo(curve, tauUsed, alpha, tau)
 }

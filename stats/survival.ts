@@ -78,6 +78,93 @@ function invalid(alpha: number, transform: SurvivalTransform, message: string): 
   return { points: [], n: 0, events: 0, median: null, medianCi: [null, null], alpha, transform, notEstimable: { code: 'invalid_input', message } }
 }
 
+/** One knot of the step function: Ŝ just after `time` and Greenwood's running Σ dᵢ/(nᵢ(nᵢ − dᵢ)) (∞ once Ŝ = 0). */
+export interface SurvivalKnot {
+  time: number
+  atRisk: number
+  events: number
+  censored: number
+  survival: number
+  greenwood: number
+}
+
+/** The Kaplan–Meier step function without bands: what restricted means and comparisons need, cheaply. */
+export interface SurvivalSteps {
+  n: number
+  events: number
+  knots: SurvivalKnot[]
+}
+
+function rowProblem(row: SurvivalRow): NotEstimable | null {
+  const ok = Number.isFinite(row.time) && row.time >= 0 && Number.isInteger(row.events) && row.events >= 0 && Number.isInteger(row.censored) && row.censored >= 0
+  return ok ? null : { code: 'invalid_input', message: `rows need a finite time ≥ 0 and non-negative integer counts, got ${JSON.stringify(row)}` }
+}
+
+/** Rows merged by time in increasing order; rows already sorted with distinct times (ClickHouse's GROUP BY day ORDER BY day) pass as they are. */
+function mergedRows(rows: SurvivalRow[]): SurvivalRow[] | NotEstimable {
+  let sorted = true
+  for (let i = 0; i < rows.length; i++) {
+    const bad = rowProblem(rows[i])
+    if (bad) return bad
+    if (i > 0 && !(rows[i].time > rows[i - 1].time)) sorted = false
+  }
+  if (sorted) return rows
+  const merged = new Map<number, SurvivalRow>()
+  for (const row of rows) {
+    const at = merged.get(row.time) ?? { time: row.time, events: 0, censored: 0 }
+    merged.set(row.time, { time: row.time, events: at.events + row.events, censored: at.censored + row.censored })
+  }
+  return [...merged.values()].sort((x, y) => x.time - y.time)
+}
+
+/**
+ * Ŝ(t) = Π_{tᵢ ≤ t} (1 − dᵢ/nᵢ) with nᵢ at risk (censored at tᵢ still count as at risk at tᵢ: events first) and
+ * Greenwood's sum, one knot per time with a customer. Rows may repeat a time; they are merged.
+ * @example survivalSteps([{ time: 6, events: 3, censored: 1 }, { time: 10, events: 0, censored: 17 }]) // knots[0].survival 18/21
+ */
+export function survivalSteps(rows: SurvivalRow[]): SurvivalSteps | NotEstimable {
+  const merged = mergedRows(rows)
+  if (!Array.isArray(merged)) return merged
+  let atRisk = 0
+  for (const row of merged) atRisk += row.events + row.censored
+  const n = atRisk
+  let survival = 1
+  let greenwood = 0
+  let events = 0
+  const knots: SurvivalKnot[] = []
+  for (const { time, events: d, censored } of merged) {
+    if (d + censored === 0) continue
+    if (d > 0) {
+      survival = d < atRisk ? survival * (1 - d / atRisk) : 0
+      greenwood = d < atRisk ? greenwood + d / (atRisk * (atRisk - d)) : Infinity
+      events += d
+    }
+    knots.push({ time, atRisk, events: d, censored, survival, greenwood })
+    atRisk -= d + censored
+  }
+  return { n, events, knots }
+}
+
+const criticalValues = new Map<number, number>()
+
+/** z_{1−α/2}, remembered per α: the simulations call this millions of times with the same α. */
+export function twoSidedZ(alpha: number): number {
+  let z = criticalValues.get(alpha)
+  if (z === undefined) {
+    if (criticalValues.size > 100) criticalValues.clear()
+    z = normalUpperQuantile(alpha / 2)
+    criticalValues.set(alpha, z)
+  }
+  return z
+}
+
+function pointOf(knot: SurvivalKnot, z: number, transform: SurvivalTransform): KaplanMeierPoint {
+  const { time, atRisk, events, censored, survival, greenwood } = knot
+  if (survival <= 0) return { time, atRisk, events, censored, survival: 0, standardError: null, lower: 0, upper: 0 }
+  const [lower, upper] = band(survival, greenwood, z, transform)
+  return { time, atRisk, events, censored, survival, standardError: survival * Math.sqrt(greenwood), lower, upper }
+}
+
 /**
  * Kaplan–Meier curve Ŝ(t) = Π_{tᵢ ≤ t} (1 − dᵢ/nᵢ) with nᵢ at risk (censored at tᵢ still count as at risk at
  * tᵢ), Greenwood variance Var Ŝ = Ŝ² Σ dᵢ/(nᵢ(nᵢ − dᵢ)), a (1 − α) pointwise band on the chosen scale, and
@@ -89,41 +176,15 @@ export function kaplanMeier(rows: SurvivalRow[], options: KaplanMeierOptions = {
   const alpha = options.alpha ?? 0.05
   const transform = options.transform ?? 'log-log'
   if (!(alpha > 0 && alpha < 1)) return invalid(alpha, transform, `alpha must lie strictly between 0 and 1, got ${alpha}`)
-  const merged = new Map<number, { events: number; censored: number }>()
-  for (const row of rows) {
-    const ok = Number.isFinite(row.time) && row.time >= 0 && Number.isInteger(row.events) && row.events >= 0 && Number.isInteger(row.censored) && row.censored >= 0
-    if (!ok) return invalid(alpha, transform, `rows need a finite time ≥ 0 and non-negative integer counts, got ${JSON.stringify(row)}`)
-    const at = merged.get(row.time) ?? { events: 0, censored: 0 }
-    at.events += row.events
-    at.censored += row.censored
-    merged.set(row.time, at)
-  }
-  const times = [...merged.keys()].sort((x, y) => x - y)
-  const n = times.reduce((s, t) => s + (merged.get(t)?.events ?? 0) + (merged.get(t)?.censored ?? 0), 0)
-  const z = normalUpperQuantile(alpha / 2)
-  let atRisk = n
-  let survival = 1
-  let greenwood = 0
-  let events = 0
-  const points: KaplanMeierPoint[] = []
-  for (const time of times) {
-    const at = merged.get(time) ?? { events: 0, censored: 0 }
-    if (at.events + at.censored === 0) continue
-    if (at.events > 0) {
-      survival *= 1 - at.events / atRisk
-      greenwood = at.events < atRisk ? greenwood + at.events / (atRisk * (atRisk - at.events)) : Infinity
-      events += at.events
-    }
-    const dead = survival <= 0
-    const [lower, upper] = dead ? [0, 0] : band(survival, greenwood, z, transform)
-    points.push({ time, atRisk, events: at.events, censored: at.censored, survival: dead ? 0 : survival, standardError: dead ? null : survival * Math.sqrt(greenwood), lower, upper })
-    atRisk -= at.events + at.censored
-  }
+  const steps = survivalSteps(rows)
+  if ('code' in steps) return invalid(alpha, transform, steps.message)
+  const z = twoSidedZ(alpha)
+  const points = steps.knots.map((knot) => pointOf(knot, z, transform))
   const pointTimes = points.map((p) => p.time)
   return {
     points,
-    n,
-    events,
+    n: steps.n,
+    events: steps.events,
     median: firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.survival)),
     medianCi: [firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.lower)), firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.upper))],
     alpha,
@@ -203,23 +264,28 @@ export function purchaseProbabilityBy(rows: SurvivalRow[], day: number, options:
   const transform = options.transform ?? 'log-log'
   const base = { day: Number.isFinite(day) ? day : null, estimate: null, standardError: null, ci: null, alpha, transform, n: 0, events: 0 }
   if (!Number.isFinite(day) || day < 0) return { ...base, notEstimable: { code: 'invalid_input', message: `day must be a finite number ≥ 0, got ${day}` } }
-  const km = kaplanMeier(rows, { alpha, transform })
-  if (km.notEstimable) return { ...base, notEstimable: km.notEstimable }
-  const counted = { ...base, n: km.n }
-  const last = km.points.at(-1)
+  if (!(alpha > 0 && alpha < 1)) return { ...base, notEstimable: { code: 'invalid_input', message: `alpha must lie strictly between 0 and 1, got ${alpha}` } }
+  const steps = survivalSteps(rows)
+  if ('code' in steps) return { ...base, notEstimable: steps }
+  const counted = { ...base, n: steps.n }
+  const last = steps.knots.at(-1)
   if (!last) return { ...counted, notEstimable: { code: 'insufficient_sample', message: 'no customers' } }
   if (day > last.time && last.survival > 0) {
     const message = `nobody was followed past ${last.time}, so the share purchased by ${day} is unknown`
     return { ...counted, notEstimable: { code: 'insufficient_sample', message } }
   }
-  const upTo = km.points.filter((p) => p.time <= day)
-  const at = upTo.at(-1)
-  const events = upTo.reduce((s, p) => s + p.events, 0)
+  let events = 0
+  let at: SurvivalKnot | undefined
+  for (const knot of steps.knots) {
+    if (knot.time > day) break
+    events += knot.events
+    at = knot
+  }
   if (!at || at.survival === 1) return { ...counted, events, estimate: 0, standardError: 0, ci: [0, 0] }
   if (at.survival === 0) return { ...counted, events, estimate: 1, standardError: 0, ci: [1, 1] }
-  const standardError = at.standardError ?? 0
-  const ci: [number, number] = [Math.max(0, 1 - at.upper), Math.min(1, 1 - at.lower)]
-  return { ...counted, events, estimate: 1 - at.survival, standardError, ci }
+  const [lower, upper] = band(at.survival, at.greenwood, twoSidedZ(alpha), transform)
+  const ci: [number, number] = [Math.max(0, 1 - upper), Math.min(1, 1 - lower)]
+  return { ...counted, events, estimate: 1 - at.survival, standardError: at.survival * Math.sqrt(at.greenwood), ci }
 }
 
 /** Comparison labels: which metric and arms the numbers belong to. */
@@ -245,8 +311,8 @@ export function comparePurchaseProbability(a: SurvivalRow[], b: SurvivalRow[], d
   const alpha = options.alpha ?? 0.05
   const baselineArm = purchaseProbabilityBy(a, day, { alpha, transform: 'plain' })
   const variantArm = purchaseProbabilityBy(b, day, { alpha, transform: 'plain' })
-  const test = normalComparison(baselineArm, variantArm, { ...options, alpha }, true)
-  return { ...test, day: baselineArm.day, baselineArm, variantArm }
+  const test = normalComparison(baselineArm, variantArm, options, true)
+  return Object.assign(test, { day: baselineArm.day, baselineArm, variantArm })
 }
 
 /** One arm's estimate for a comparison: its number, standard error, size and, when it has none, why. */
@@ -265,33 +331,59 @@ export interface ArmEstimate {
  */
 export function normalComparison(a: ArmEstimate, b: ArmEstimate, options: TimeToEventCompareOptions, withChance: boolean): Comparison {
   const alpha = options.alpha ?? 0.05
-  const labels = { baseline: options.baseline ?? 'baseline', variant: options.variant ?? 'variant', metric: options.metric ?? 'metric' }
-  const shell: Comparison = {
-    ...labels, kind: 'absolute', method: 'normal', alpha, estimate: null, ci: null, pValue: null, standardError: null, chanceToWin: null,
-    risk: null, significant: false, baselineMean: a.estimate, variantMean: b.estimate, baselineN: a.n, variantN: b.n,
+  const result: Comparison = {
+    baseline: options.baseline ?? 'baseline',
+    variant: options.variant ?? 'variant',
+    metric: options.metric ?? 'metric',
+    kind: 'absolute',
+    method: 'normal',
+    alpha,
+    estimate: null,
+    ci: null,
+    pValue: null,
+    standardError: null,
+    chanceToWin: null,
+    risk: null,
+    significant: false,
+    baselineMean: a.estimate,
+    variantMean: b.estimate,
+    baselineN: a.n,
+    variantN: b.n,
   }
-  const fail = (notEstimable: NotEstimable): Comparison => ({ ...shell, notEstimable })
-  if (!(alpha > 0 && alpha < 1)) return fail({ code: 'invalid_input', message: `alpha must lie strictly between 0 and 1, got ${alpha}` })
-  if (a.notEstimable) return fail({ code: a.notEstimable.code, message: `baseline: ${a.notEstimable.message}` })
-  if (b.notEstimable) return fail({ code: b.notEstimable.code, message: `variant: ${b.notEstimable.message}` })
-  if (a.estimate === null || b.estimate === null || a.standardError === null || b.standardError === null) {
-    return fail({ code: 'insufficient_sample', message: 'an arm has no estimate' })
-  }
-  const estimate = b.estimate - a.estimate
-  const standardError = Math.hypot(a.standardError, b.standardError)
+  const problem = comparisonProblem(a, b, alpha)
+  if (problem) return { ...result, notEstimable: problem }
+  const estimate = (b.estimate as number) - (a.estimate as number)
+  const standardError = Math.sqrt((a.standardError as number) ** 2 + (b.standardError as number) ** 2)
   if (standardError === 0) {
-    return fail({ code: 'zero_variance', message: 'the standard error is 0 (e.g. no events in either arm), so there is no sampling error to test against' })
+    return { ...result, notEstimable: { code: 'zero_variance', message: 'the standard error is 0 (e.g. no events in either arm), so there is no sampling error to test against' } }
   }
-  const halfWidth = normalUpperQuantile(alpha / 2) * standardError
+  const halfWidth = twoSidedZ(alpha) * standardError
   const ci: [number, number] = [estimate - halfWidth, estimate + halfWidth]
   const significant = ci[0] > 0 || ci[1] < 0
   let pValue = twoSidedPValue(estimate / standardError, null)
   if (significant && !(pValue < alpha)) pValue = alpha * (1 - Number.EPSILON)
   if (!significant && pValue < alpha) pValue = alpha
-  if (![estimate, standardError, ...ci, pValue].every(Number.isFinite)) return fail({ code: 'invalid_input', message: 'the inputs are too extreme for finite results' })
-  return {
-    ...shell, estimate, ci, pValue, standardError, significant,
-    chanceToWin: withChance ? chanceToWin(estimate, standardError) : null,
-    risk: withChance ? expectedLoss(estimate, standardError) : null,
+  if (!(Number.isFinite(estimate) && Number.isFinite(standardError) && Number.isFinite(ci[0]) && Number.isFinite(ci[1]))) {
+    return { ...result, notEstimable: { code: 'invalid_input', message: 'the inputs are too extreme for finite results' } }
   }
+  result.estimate = estimate
+  result.ci = ci
+  result.pValue = pValue
+  result.standardError = standardError
+  result.significant = significant
+  if (withChance) {
+    result.chanceToWin = chanceToWin(estimate, standardError)
+    result.risk = expectedLoss(estimate, standardError)
+  }
+  return result
+}
+
+function comparisonProblem(a: ArmEstimate, b: ArmEstimate, alpha: number): NotEstimable | null {
+  if (!(alpha > 0 && alpha < 1)) return { code: 'invalid_input', message: `alpha must lie strictly between 0 and 1, got ${alpha}` }
+  if (a.notEstimable) return { code: a.notEstimable.code, message: `baseline: ${a.notEstimable.message}` }
+  if (b.notEstimable) return { code: b.notEstimable.code, message: `variant: ${b.notEstimable.message}` }
+  if (a.estimate === null || b.estimate === null || a.standardError === null || b.standardError === null) {
+    return { code: 'insufficient_sample', message: 'an arm has no estimate' }
+  }
+  return null
 }
