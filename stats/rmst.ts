@@ -127,7 +127,7 @@ export interface RestrictedMeanComparison extends Comparison {
  * means the variant's customers purchase sooner, so `chanceToWin` and `risk` (defined as P(Δ > 0)) are left
  * null rather than rewarding the wrong direction. With a zero SE (no events in either arm) the numbers are
  * null and `notEstimable` says why.
- * @example compareRestrictedMeans(rowsA, rowsB, 30).estimate // days without a purchase in the first 30, B minus A
+ * @example compareRestrictedMeans([{ time: 5, events: 10, censored: 0 }, { time: 30, events: 0, censored: 90 }], [{ time: 5, events: 20, censored: 0 }, { time: 30, events: 0, censored: 80 }], 30).estimate // 25 − 27.5 = −2.5
  */
 export function compareRestrictedMeans(a: SurvivalRow[], b: SurvivalRow[], tau: number, options: TimeToEventCompareOptions = {}): RestrictedMeanComparison {
   const alpha = options.alpha ?? 0.05

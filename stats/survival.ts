@@ -1,7 +1,9 @@
 /**
  * Time to first purchase: the Kaplan–Meier estimator over pre-aggregated rows (ClickHouse groups customers by
  * day: how many first purchased on that day, how many were censored then), with Greenwood's variance, pointwise
- * confidence bands and the median survival time with a Brookmeyer–Crowley confidence interval.
+ * confidence bands and the median survival time with a Brookmeyer–Crowley confidence interval; the purchase
+ * probability by a day with its two-arm comparison, and the normal comparison rmst.ts shares (one module for the
+ * curve and its pointwise readings, hence a little over 300 lines). Method notes: docs/time-to-event.md.
  * References: Kaplan & Meier (1958), JASA 53; Greenwood (1926); Kalbfleisch & Prentice (1980) for the log-log
  * band; Brookmeyer & Crowley (1982), "A confidence interval for the median survival time", Biometrics 38.
  */
@@ -305,7 +307,7 @@ export interface PurchaseProbabilityComparison extends Comparison {
  * Difference in purchase probability by `day`, F̂_B − F̂_A, with SE = √(SE_A² + SE_B²) (independent arms),
  * a normal interval and two-sided p-value; significant ⇔ the interval excludes 0 ⇔ p < α. With a zero SE
  * (e.g. no purchases in either arm) every number is null and `notEstimable` says why.
- * @example comparePurchaseProbability(rowsA, rowsB, 30).estimate // share purchased by day 30, B minus A
+ * @example comparePurchaseProbability([{ time: 3, events: 10, censored: 90 }], [{ time: 3, events: 20, censored: 80 }], 3).estimate // 0.1
  */
 export function comparePurchaseProbability(a: SurvivalRow[], b: SurvivalRow[], day: number, options: TimeToEventCompareOptions = {}): PurchaseProbabilityComparison {
   const alpha = options.alpha ?? 0.05
