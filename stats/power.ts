@@ -3,9 +3,10 @@
  *
  * Conventions: equal allocation; every variant is tested against the baseline with the same two-sided test
  * the report runs (Welch, normal approximation) at level α, with no multiplicity correction for the number of
- * arms (Bonferroni-free); `arms` counts every arm, baseline included, so total = perArm × arms. A relative
- * MDE plans for the delta-method relative-lift test, an absolute MDE for the difference in means. Mean metrics
- * assume the same standard deviation in both arms. Reference: Chow, Shao, Wang (2008), Sample Size
+ * arms (Bonferroni-free); `arms` counts every arm, baseline included, so total = perArm × arms. Both kinds are
+ * decided by the test of the absolute difference (docs/statistics.md), so a relative MDE δ is planned as the
+ * absolute difference μA·δ with variance (σ²A + σ²B)/n. Mean metrics assume the same standard deviation in both
+ * arms. Reference: Chow, Shao, Wang (2008), Sample Size
  * Calculations in Clinical Research, §3.2 (two-sample, unequal variances) and §4.2 (proportions).
  */
 import { normalCdf, normalUpperQuantile } from './distributions.ts'
@@ -43,15 +44,17 @@ interface Resolved {
   mdeKind: 'relative' | 'absolute'
 }
 
-/** n·Var(estimate) for an effect δ, i.e. the per-customer variance of the test statistic's numerator. */
+/**
+ * n·Var(estimate) for an effect δ in the MDE's units: σ²A + σ²B for an absolute δ, (σ²A + σ²B)/μA² for a
+ * relative one (the absolute test's variance expressed in units of μA; μB = μA(1 + δ)).
+ */
 function unitVariance(baseline: PlanningBaseline, delta: number, kind: 'relative' | 'absolute'): number | null {
   const muA = baseline.kind === 'proportion' ? baseline.baselineRate : baseline.mean
   const muB = kind === 'relative' ? muA * (1 + delta) : muA + delta
   if (baseline.kind === 'proportion' && !(muB > 0 && muB < 1)) return null
   const varA = baseline.kind === 'proportion' ? muA * (1 - muA) : baseline.sd ** 2
   const varB = baseline.kind === 'proportion' ? muB * (1 - muB) : baseline.sd ** 2
-  if (kind === 'absolute') return varA + varB
-  return varB / muA ** 2 + (muB ** 2 * varA) / muA ** 4
+  return kind === 'absolute' ? varA + varB : (varA + varB) / muA ** 2
 }
 
 function baselineProblem(baseline: PlanningBaseline, kind: 'relative' | 'absolute'): string | null {
@@ -84,9 +87,11 @@ function failure(r: Resolved | { alpha: number; power: number; arms: number; mde
 
 /**
  * Customers per arm to detect `mde` with the given power: n = ⌈(z_{1−α/2} + z_{1−β})² · V(δ) / δ²⌉ where
- * V(δ) = σ²A + σ²B for an absolute δ and σ²B/μA² + μB²σ²A/μA⁴ for a relative one (μB = μA(1 + δ)),
- * σ² = p(1 − p) for proportions. Total = perArm × arms.
- * @example sampleSizePerArm({ kind: 'proportion', baselineRate: 0.1 }, { mde: 0.1, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).perArm // ≈ 15.6k
+ * V(δ) = σ²A + σ²B for an absolute δ and (σ²A + σ²B)/μA² for a relative one (μB = μA(1 + δ)),
+ * σ² = p(1 − p) for proportions. Total = perArm × arms. The far tail of the two-sided test (rejecting in the
+ * wrong direction) is left out here, as in Chow et al. §3.2, so the exact power at this n (powerAt) is at least
+ * the requested power.
+ * @example sampleSizePerArm({ kind: 'proportion', baselineRate: 0.1 }, { mde: 0.1, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).perArm // 14,749
  */
 export function sampleSizePerArm(baseline: PlanningBaseline, plan: PlanningOptions): SampleSizeResult {
   const r = resolve(plan)
@@ -102,14 +107,18 @@ export function sampleSizePerArm(baseline: PlanningBaseline, plan: PlanningOptio
 }
 
 /**
- * Power of the two-sided test to detect δ with n customers per arm: Φ(|δ|/√(V(δ)/n) − z_{1−α/2}) (the far
- * tail, below 1e-3 of α at any useful power, is left out as in the sample-size formula; Chow et al. §3.2).
+ * Power of the two-sided test to detect δ with n customers per arm, both tails included:
+ * Φ(|δ|/s − z_{1−α/2}) + Φ(−|δ|/s − z_{1−α/2}) with s = √(V(δ)/n) (Chow et al. §3.2, normal approximation),
+ * so the power at δ → 0 is α. Null for an invalid baseline or n < 2.
+ * @example powerAt({ kind: 'mean', mean: 50, sd: 20 }, 2000, 0.5, 'absolute') // ≈ 0.1241 (0.05 at δ = 0)
  */
 export function powerAt(baseline: PlanningBaseline, perArm: number, mde: number, mdeKind: 'relative' | 'absolute', alpha = 0.05): number | null {
   if (baselineProblem(baseline, mdeKind) || !(perArm >= 2)) return null
   const v = unitVariance(baseline, mde, mdeKind)
   if (v === null || !(v > 0)) return null
-  return normalCdf(Math.abs(mde) / Math.sqrt(v / perArm) - normalUpperQuantile(alpha / 2))
+  const z = normalUpperQuantile(alpha / 2)
+  const shift = Math.abs(mde) / Math.sqrt(v / perArm)
+  return normalCdf(shift - z) + normalCdf(-shift - z)
 }
 
 /**
