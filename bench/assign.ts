@@ -4,12 +4,17 @@ import path from 'node:path'
 import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { freePort, startServer } from '../test/helpers/server-process.ts'
-import { assignCompiled, compileExperiment, type AssignableExperiment } from '../api/assignment/index.ts'
+import { assignCompiled, compileExperiment, evalCondition, type AssignableExperiment } from '../api/assignment/index.ts'
 import { cpuSeconds, median, rssMiB, writeResult } from './machine.ts'
+import { runParity, sdkRates } from './parity.ts'
 
-// Assignment throughput: in-process, HTTP /v1/assign (durable single assignments) against a bare Hono route
-// in the same run, and the batch endpoint.
+// Assignment throughput: in-process (beside the GrowthBook SDK's rate), HTTP /v1/assign (durable single
+// assignments) against a bare Hono route in the same run, and the batch endpoint; then a parity run against the
+// GrowthBook SDK (BENCH_PARITY comparisons, 1M by default, 0 to skip).
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+const parityComparisons = Number(process.env.BENCH_PARITY ?? 1_000_000)
+// Other work on a shared machine slows every figure; the load average says how much there was.
+const loadAtStart = os.loadavg()[0]
 const KEY = 'rl_bench_admin_key'
 
 const experiment: AssignableExperiment = {
@@ -96,23 +101,76 @@ async function throughApi() {
   return { single, batchAssignmentsPerSecond: batchRate, maxRssMiB: maxRss }
 }
 
+// The ReDoS case from the targeting issue: ^(a+)+$ against the largest email the API accepts, "aaaa…!".
+function regexWorstCase() {
+  const condition = { email: { $regex: '^(a+)+$' } }
+  const email = 'a'.repeat(16_384 - 13) + '!'
+  const evaluate = (input: string) => {
+    const t = performance.now()
+    if (evalCondition({ email: input }, condition)) throw new Error('must not match')
+    return performance.now() - t
+  }
+  // The first evaluation compiles the pattern and builds the DFA's first states; later ones reuse them.
+  const firstMs = evaluate(email)
+  const times = Array.from({ length: 21 }, (_, i) => evaluate(i % 2 ? email : email.slice(1)))
+  // JavaScript's backtracking RegExp, which targeting used before, after a warm-up (the time doubles per "a").
+  const backtracking = new RegExp('^(a+)+$')
+  backtracking.test('a'.repeat(12) + '!')
+  const jsRegExp = [18, 20, 22].map((n) => {
+    const t = performance.now()
+    backtracking.test('a'.repeat(n) + '!')
+    return { characters: n + 1, ms: +(performance.now() - t).toFixed(1) }
+  })
+  return { inputCharacters: email.length, firstMs: +firstMs.toFixed(2), medianMs: +median(times).toFixed(2), maxMs: +Math.max(...times).toFixed(2), jsRegExp }
+}
 console.log('in-process assignCompiled, 5 × 1M customers…')
 const inProc = inProcess()
 console.log(`  ${Math.round(inProc).toLocaleString()} assignments/s (median)`)
-console.log(`bare Hono route, autocannon 50 connections × ${seconds}s…`)
-const bare = await bareBaseline()
-console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms; CPU: server ${bare.serverCores} cores, autocannon ${bare.loadGeneratorCores}`)
-console.log(`POST /v1/assign (durable: answered after the exposure insert), autocannon 50 connections × ${seconds}s…`)
-const api = await throughApi()
-console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`)
-console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
-console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMiB)} MiB`)
+console.log('in-process, same experiment, interleaved: ours (500k) beside @growthbook/growthbook GrowthBookClient (100k) and a new GrowthBook per request (100k), 5 reps…')
+const sdk = sdkRates(experiment, { recency: 90 })
+console.log(`  ours ${sdk.oursPerSecond.toLocaleString()}/s; GrowthBookClient ${sdk.growthBookClientPerSecond.toLocaleString()}/s (ours ${sdk.oursToClient}×); new GrowthBook per request ${sdk.growthBookPerRequestPerSecond.toLocaleString()}/s (ours ${sdk.oursToPerRequest}×)`)
+console.log('targeting ^(a+)+$ on a 16 KB "aaaa…!" attribute, 1 + 21 evaluations (RE2)…')
+const redos = regexWorstCase()
+console.log(`  first ${redos.firstMs} ms, then median ${redos.medianMs} ms, max ${redos.maxMs} ms (JavaScript RegExp: ${redos.jsRegExp.map((b) => `${b.characters} chars ${b.ms} ms`).join(', ')})`)
+
+// BENCH_HTTP=0 skips the server runs and keeps the HTTP figures of the previous result, with their date and machine.
+let http: Record<string, unknown>
+if (process.env.BENCH_HTTP === '0') {
+  const previous = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, 'results/assign.json'), 'utf8'))
+  const { bareHono, singleAssign, ratioToBare, batchAssignmentsPerSecond, serverMaxRssMiB } = previous
+  http = { httpMeasuredAt: previous.httpMeasuredAt ?? previous.at, httpMachine: previous.httpMachine ?? previous.machine, bareHono, singleAssign, ratioToBare, batchAssignmentsPerSecond, serverMaxRssMiB }
+  console.log(`HTTP runs skipped (BENCH_HTTP=0): keeping the figures measured at ${http.httpMeasuredAt}`)
+} else {
+  console.log(`bare Hono route, autocannon 50 connections × ${seconds}s…`)
+  const bare = await bareBaseline()
+  console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms; CPU: server ${bare.serverCores} cores, autocannon ${bare.loadGeneratorCores}`)
+  console.log(`POST /v1/assign (durable: answered after the exposure insert), autocannon 50 connections × ${seconds}s…`)
+  const api = await throughApi()
+  console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`)
+  console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
+  console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMiB)} MiB`)
+  http = {
+    bareHono: bare,
+    singleAssign: api.single,
+    ratioToBare: +(api.single.requestsPerSecond / bare.requestsPerSecond).toFixed(3),
+    batchAssignmentsPerSecond: Math.round(api.batchAssignmentsPerSecond),
+    serverMaxRssMiB: Math.round(api.maxRssMiB),
+  }
+}
+
+let parity: ReturnType<typeof runParity> | null = null
+if (parityComparisons > 0) {
+  console.log(`parity with @growthbook/growthbook: ${parityComparisons.toLocaleString()} random assignments and as many random conditions…`)
+  parity = runParity(parityComparisons)
+  console.log(`  ${parity.assignmentsAgreeing.toLocaleString()} of ${parity.assignmentComparisons.toLocaleString()} assignments agree (${parity.assignmentsInExperiment.toLocaleString()} in the experiment), ${parity.conditionComparisons.toLocaleString()} conditions compared; unexplained mismatches: ${parity.unexplained} (${parity.seconds} s)`)
+  if (parity.unexplained > 0) console.log(parity.firstUnexplained)
+}
 writeResult('assign', {
   seconds,
+  loadAverage1m: { atStart: +loadAtStart.toFixed(2), atEnd: +os.loadavg()[0].toFixed(2) },
   inProcessAssignmentsPerSecond: Math.round(inProc),
-  bareHono: bare,
-  singleAssign: api.single,
-  ratioToBare: +(api.single.requestsPerSecond / bare.requestsPerSecond).toFixed(3),
-  batchAssignmentsPerSecond: Math.round(api.batchAssignmentsPerSecond),
-  serverMaxRssMiB: Math.round(api.maxRssMiB),
+  growthBookSdkInProcess: sdk,
+  targetingRegexWorstCase16Kb: redos,
+  ...http,
+  growthBookParity: parity,
 })
