@@ -20,6 +20,7 @@ import {
   notEstimableComparison,
   optionsProblem,
   resolveOptions,
+  squaresProblem,
   type ArmFacts,
   type ResolvedOptions,
 } from './validation.ts'
@@ -115,7 +116,7 @@ function meanProblem(s: MeanStats, arm: string): NotEstimable | null {
   const count = countProblem(s.n, arm)
   if (count) return count
   if (s.sumSquares < 0) return notEstimable('invalid_input', `${arm} sum of squares cannot be negative`)
-  return null
+  return squaresProblem(s.n, s.sum, s.sumSquares, `${arm} values`)
 }
 
 /**

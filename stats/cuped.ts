@@ -6,7 +6,7 @@
  * does (compute_theta), so both arms are adjusted by the same θ and randomization keeps the estimate unbiased.
  */
 import { compareSummaries } from './compare.ts'
-import { allFinite, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './validation.ts'
+import { allFinite, countProblem, crossProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions, squaresProblem } from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, CupedComparison, CupedStats, NotEstimable } from './types.ts'
 
@@ -53,7 +53,11 @@ function cupedProblem(s: CupedStats, arm: string): NotEstimable | null {
   const count = countProblem(s.n, arm)
   if (count) return count
   if (s.post.sumSquares < 0 || s.pre.sumSquares < 0) return notEstimable('invalid_input', `${arm} sums of squares cannot be negative`)
-  return null
+  return (
+    squaresProblem(s.n, s.post.sum, s.post.sumSquares, `${arm} outcome`) ??
+    squaresProblem(s.n, s.pre.sum, s.pre.sumSquares, `${arm} pre-exposure covariate`) ??
+    crossProblem(s.n, s.post.sum, s.pre.sum, s.crossSum, s.post.sumSquares, s.pre.sumSquares, `${arm} outcome × covariate`)
+  )
 }
 
 /**

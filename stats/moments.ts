@@ -22,6 +22,41 @@ export function centeredSumOfSquares(n: number, sum: number, sumSquares: number)
 }
 
 /**
+ * Relative rounding allowed in Σx² − (Σx)²/n (and Σxy − ΣxΣy/n) before a negative value is called impossible:
+ * the two terms are each rounded to about 1e-16 of their size per addition, so a billion-row sum in arbitrary
+ * order stays well inside 1e-9 of max(Σx², (Σx)²/n) (values up to 1e12 included), while sums that were never
+ * those of real values (a wrong n, a sum of squares of the wrong column) miss by far more.
+ */
+export const SUMS_ROUNDING = 1e-9
+
+function squaresScale(n: number, sum: number, sumSquares: number): number {
+  return Math.max(Math.abs(sumSquares), (sum * sum) / n)
+}
+
+/**
+ * True when Σx² − (Σx)²/n < −SUMS_ROUNDING · max(Σx², (Σx)²/n): no real values have these sums (Cauchy–Schwarz
+ * gives (Σx)² ≤ nΣx²). Smaller negatives are rounding and read as "all values equal".
+ * @example impossibleSumOfSquares(2, 1396.87, 52377.9767) // true
+ */
+export function impossibleSumOfSquares(n: number, sum: number, sumSquares: number): boolean {
+  if (!(n > 0)) return false
+  return sumSquares - (sum * sum) / n < -SUMS_ROUNDING * squaresScale(n, sum, sumSquares)
+}
+
+/**
+ * True when the centred cross-product breaks Cauchy–Schwarz beyond rounding,
+ * |Σxy − ΣxΣy/n| > √(CxxCyy) + SUMS_ROUNDING·√(scale_x·scale_y), i.e. |Cov(x, y)| > √(Var x · Var y): a
+ * correlation outside [−1, 1], which no real pairs of values can have.
+ */
+export function impossibleCrossProduct(n: number, sumX: number, sumY: number, crossSum: number, sumSquaresX: number, sumSquaresY: number): boolean {
+  if (!(n > 0)) return false
+  const cxx = Math.max(0, sumSquaresX - (sumX * sumX) / n)
+  const cyy = Math.max(0, sumSquaresY - (sumY * sumY) / n)
+  const cxy = crossSum - (sumX * sumY) / n
+  return Math.abs(cxy) > Math.sqrt(cxx * cyy) + SUMS_ROUNDING * Math.sqrt(squaresScale(n, sumX, sumSquaresX) * squaresScale(n, sumY, sumSquaresY))
+}
+
+/**
  * Centered cross-product Σxy − ΣxΣy/n, snapped to 0 under the same rounding floor as
  * centeredSumOfSquares (relative to √(Σx² Σy²), the Cauchy–Schwarz bound).
  */

@@ -5,7 +5,7 @@
  * Practical Guide with Novel Ideas", KDD, §3; GrowthBook gbstats RatioStatistic.
  */
 import { compareSummaries } from './compare.ts'
-import { allFinite, countProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions } from './validation.ts'
+import { allFinite, countProblem, crossProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions, squaresProblem } from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, Comparison, NotEstimable, RatioStats } from './types.ts'
 
@@ -42,7 +42,11 @@ function ratioProblem(s: RatioStats, arm: string): NotEstimable | null {
   const count = countProblem(s.n, arm)
   if (count) return count
   if (s.numSumSquares < 0 || s.denSumSquares < 0) return notEstimable('invalid_input', `${arm} sums of squares cannot be negative`)
-  return null
+  return (
+    squaresProblem(s.n, s.numSum, s.numSumSquares, `${arm} numerator`) ??
+    squaresProblem(s.n, s.denSum, s.denSumSquares, `${arm} denominator`) ??
+    crossProblem(s.n, s.numSum, s.denSum, s.crossSum, s.numSumSquares, s.denSumSquares, `${arm} numerator × denominator`)
+  )
 }
 
 /**

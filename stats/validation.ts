@@ -2,6 +2,7 @@
  * Options with their defaults, input checks, and the "not estimable" result: every comparison that cannot
  * produce finite numbers says why, with numbers set to null (JSON carries neither NaN nor Infinity).
  */
+import { impossibleCrossProduct, impossibleSumOfSquares } from './moments.ts'
 import { DEFAULT_SEQUENTIAL_TUNING } from './sequential.ts'
 import type { CompareOptions, Comparison, NotEstimable, NotEstimableCode } from './types.ts'
 
@@ -93,4 +94,20 @@ export function allFinite(values: unknown[]): boolean {
 export function countProblem(n: number, arm: string): NotEstimable | null {
   if (!(Number.isInteger(n) && n >= 0)) return notEstimable('invalid_input', `${arm} n must be a non-negative integer, got ${n}`)
   return null
+}
+
+/**
+ * Sums no real values can have: a centred sum of squares Σx² − (Σx)²/n negative beyond rounding (see
+ * SUMS_ROUNDING in moments.ts). `what` names the column ("baseline revenue"). Null when the sums are possible.
+ */
+export function squaresProblem(n: number, sum: number, sumSquares: number, what: string): NotEstimable | null {
+  if (!impossibleSumOfSquares(n, sum, sumSquares)) return null
+  const centred = sumSquares - (sum * sum) / n
+  return notEstimable('invalid_input', `${what}: Σx² − (Σx)²/n = ${centred.toPrecision(6)} is negative (n = ${n}, Σx = ${sum}, Σx² = ${sumSquares}), so these are not the sums of any real values; check the query that produced them`)
+}
+
+/** Sums whose covariance exceeds √(Var x · Var y) beyond rounding (a correlation outside [−1, 1]). */
+export function crossProblem(n: number, sumX: number, sumY: number, crossSum: number, sumSquaresX: number, sumSquaresY: number, what: string): NotEstimable | null {
+  if (!impossibleCrossProduct(n, sumX, sumY, crossSum, sumSquaresX, sumSquaresY)) return null
+  return notEstimable('invalid_input', `${what}: |Σxy − ΣxΣy/n| exceeds √((Σx² − (Σx)²/n)(Σy² − (Σy)²/n)) (n = ${n}, Σxy = ${crossSum}), a correlation outside [−1, 1] that no real values have; check the query that produced them`)
 }
