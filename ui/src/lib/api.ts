@@ -110,6 +110,8 @@ export interface ReportQuery {
   metrics?: MetricKey[]
   dimension?: string
   window?: number
+  /** 'immature': also count customers still inside their outcome window (their rates read low). */
+  include?: 'immature'
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {
@@ -120,7 +122,7 @@ function query(params: Record<string, string | number | undefined | null>): stri
 }
 
 export const getReport = (id: string, q: ReportQuery = {}) =>
-  request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window })}`)
+  request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window, include: q.include })}`)
 /** An attribute captured at first exposure: how many customers had it and how many distinct values it took. */
 export interface ExperimentAttribute {
   key: string
@@ -128,8 +130,8 @@ export interface ExperimentAttribute {
   values: number
 }
 export const getAttributes = (id: string) => request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
-export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number; window?: number } = {}) =>
-  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window })}`)
+export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number; window?: number; include?: 'immature' } = {}) =>
+  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`)
 export const getKpis = (q: { from?: string; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
 export const getLibrary = () => request<LibraryReport>('GET', '/library')
 

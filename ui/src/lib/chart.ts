@@ -5,7 +5,8 @@
  */
 
 // Distinct hues that are neither the green nor the red of significance: navy, sky, violet, mauve, brown…
-const VARIANT_COLOURS = ['#1f4e79', '#5b9bd5', '#7b5ea7', '#b5838d', '#8c6d46', '#3d5a80', '#a58fcf', '#5f7f99', '#c08552', '#2f2d5f']
+// Distinct hues, so overlapping interval bands stay tellable apart: blue, orange, purple, teal, rose, brown.
+const VARIANT_COLOURS = ['#1f4e79', '#d97706', '#7b5ea7', '#0f766e', '#be185d', '#8c6d46', '#3d5a80', '#a58fcf', '#c08552', '#2f2d5f']
 export const CONTROL_COLOUR = '#6b7280'
 export const HOLDOUT_COLOUR = '#a0a7b2'
 
@@ -42,4 +43,17 @@ export function clip(x: number, [lo, hi]: [number, number]): { value: number; cl
   if (x < lo) return { value: lo, clipped: 'low' }
   if (x > hi) return { value: hi, clipped: 'high' }
   return { value: x, clipped: null }
+}
+
+/**
+ * Tick values at whole days from 0 to `maxDays`, at most about `count` of them, at a step of 1, 2, 5, 7, 10, 14,
+ * 30… days: `wholeDays(30, 6)` → [0, 7, 14, 21, 28]. Fractional ticks ("2.5 days") never appear.
+ */
+export function wholeDays(maxDays: number, count = 8): number[] {
+  const max = Math.max(0, Math.floor(maxDays))
+  const steps = [1, 2, 5, 7, 10, 14, 30, 60, 90, 180, 365]
+  const step = steps.find((s) => max / s <= Math.max(1, count)) ?? Math.ceil(max / Math.max(1, count))
+  const ticks: number[] = []
+  for (let d = 0; d <= max; d += step) ticks.push(d)
+  return ticks
 }
