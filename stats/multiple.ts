@@ -1,5 +1,5 @@
 /**
- * Multiple-comparison adjustment across the (variants × metrics) of one report.
+ * Multiple-comparison adjustment within one test family (docs/statistics.md → Test families).
  * Holm (1979), "A simple sequentially rejective multiple test procedure", Scand. J. Statist. 6 — family-wise
  * error; Benjamini & Hochberg (1995), "Controlling the false discovery rate", JRSS B 57 — false discovery rate.
  */
@@ -49,44 +49,70 @@ export function applyAdjustment<T extends Comparison>(comparisons: T[], method: 
 
 export type FamilyMethod = 'holm' | 'bonferroni' | 'bh' | 'none'
 
+export interface FamilyLevels {
+  /** Adjusted p-values in input order (null where the p-value was null): none p, bonferroni min(1, m·p), Holm, BH. */
+  adjustedPValues: (number | null)[]
+  /** Two-sided level at which each comparison's displayed interval is computed (null where p was null). */
+  levels: (number | null)[]
+  /** adjustedPValues[i] < α; false where p was null. */
+  significant: boolean[]
+}
+
+/** The smallest double above a non-negative x. */
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE
+  const box = new Float64Array([x])
+  const bits = new BigInt64Array(box.buffer)
+  bits[0] += 1n
+  return box[0]
+}
+
 /**
- * A test family's adjusted p-values and, for each comparison, the two-sided level at which its displayed
- * interval must be computed so that the interval and the verdict agree:
- * significant[i] ⇔ adjustedPValues[i] < α ⇔ pValues[i] < levels[i]. Nulls pass through and do not count in m.
- * - none: α. bonferroni: α/m (p̃ = min(1, m·p)).
- * - holm: a hypothesis rejected at sorted step j gets α/(m − j + 1), the level it was tested at; every other
- *   gets α/(m − r), r = the number rejected (the first non-rejected fails exactly that level, and later ones
- *   have larger p). Intervals at the step levels (cf. Strassburger & Bretz 2008, who give simultaneous ones).
- * - bh: the Benjamini–Yekutieli (2005) false-coverage-rate level R·α/m for every comparison, R = the number of
- *   BH rejections (α/m when R = 0): rejected ones have p ≤ Rα/m, the others p > Rα/m.
+ * A test family's verdicts and, for each comparison, the two-sided level its displayed interval must use so
+ * that verdict and interval never disagree: for every i, significant[i] ⇔ adjustedPValues[i] < α ⇔
+ * pValues[i] < levels[i] (and the interval at level L excludes 0 exactly when p < L). Nulls (not-estimable
+ * comparisons) pass through and do not count in m. With p₍₁₎ ≤ … ≤ p₍ₘ₎:
+ * - none: α for every comparison.
+ * - bonferroni: α/m (p̃ = min(1, m·p)).
+ * - holm (Holm 1979): a hypothesis rejected at sorted step j gets the level it was tested at, α/(m − j + 1);
+ *   every other gets α/(m − r), r = number rejected: the first non-rejected failed exactly that level and the
+ *   later ones have larger p. (Strassburger & Bretz 2008 give simultaneous Holm-compatible intervals; these are
+ *   the per-step ones, which agree with every verdict.)
+ * - bh (Benjamini & Hochberg 1995): the Benjamini–Yekutieli (2005) false-coverage-statement level R·α/m for
+ *   every comparison, R = number of BH rejections (α/m when R = 0): rejected ones have p ≤ p₍R₎ < Rα/m, the
+ *   others p₍ⱼ₎ ≥ jα/m > Rα/m for j > R.
+ * The verdict is the adjusted p-value's; where floating point puts p on the wrong side of its textbook level
+ * (p̃ = m·p rounding to α while p < α/m, say) the level moves to p, or to the next double above it, so the
+ * equivalence is exact. Throws a RangeError for α outside (0, 1) or an unknown method.
  * docs/statistics.md → Test families.
- * @example familyLevels([0.01, 0.04, 0.03], 'holm', 0.05).levels // [0.0166…, 0.05/2, 0.05/2]
+ * @example familyLevels([0.01, 0.04, 0.03], 'holm', 0.05).levels // [0.05 / 3, 0.025, 0.025]
  */
-export function familyLevels(pValues: (number | null)[], method: FamilyMethod, alpha: number): { adjustedPValues: (number | null)[]; levels: (number | null)[]; significant: boolean[] } {
-  const present = pValues.flatMap((p, index) => (p === null || p === undefined || Number.isNaN(p) ? [] : [{ p, index }]))
+export function familyLevels(pValues: (number | null)[], method: FamilyMethod, alpha: number): FamilyLevels {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must lie strictly between 0 and 1, got ${alpha}`)
+  const clean = pValues.map((p) => (p === null || p === undefined || Number.isNaN(p) ? null : p))
+  const present = clean.flatMap((p, index) => (p === null ? [] : [{ p, index }]))
   const m = present.length
-  const adjusted: (number | null)[] =
-    method === 'none' ? pValues.map((p) => (p === null || p === undefined ? null : p))
-    : method === 'bonferroni' ? pValues.map((p) => (p === null || p === undefined ? null : Math.min(1, m * p)))
-    : method === 'holm' || method === 'bh' ? adjustPValues(pValues, method)
-    : (() => { throw new RangeError(`unknown family method ${String(method)}`) })()
-  const significant = adjusted.map((p) => p !== null && p < alpha)
-  const sorted = [...present].sort((x, y) => x.p - y.p)
-  const rejected = sorted.filter(({ index }) => significant[index]).length
-  const nominal = new Map<number, number>()
+  let adjustedPValues: (number | null)[]
+  if (method === 'none') adjustedPValues = clean
+  else if (method === 'bonferroni') adjustedPValues = clean.map((p) => (p === null ? null : Math.min(1, m * p)))
+  else if (method === 'holm' || method === 'bh') adjustedPValues = adjustPValues(clean, method)
+  else throw new RangeError(`unknown family method ${String(method)}`)
+  const significant = adjustedPValues.map((p) => p !== null && p < alpha)
+  // Holm and BH adjusted p-values never decrease along the sorted order, so the rejections are its first r.
+  const sorted = [...present].sort((x, y) => x.p - y.p || x.index - y.index)
+  const rejected = present.filter(({ index }) => significant[index]).length
+  const textbook = new Map<number, number>()
   sorted.forEach(({ index }, j) => {
-    if (method === 'none') nominal.set(index, alpha)
-    else if (method === 'bonferroni') nominal.set(index, alpha / m)
-    else if (method === 'holm') nominal.set(index, j < rejected ? alpha / (m - j) : alpha / (m - rejected))
-    else nominal.set(index, Math.min(alpha, alpha * (Math.max(1, rejected) / m)))
+    if (method === 'none') textbook.set(index, alpha)
+    else if (method === 'bonferroni') textbook.set(index, alpha / m)
+    else if (method === 'holm') textbook.set(index, significant[index] ? alpha / (m - j) : alpha / (m - rejected))
+    else textbook.set(index, rejected === 0 ? alpha / m : Math.min(alpha, (rejected * alpha) / m))
   })
-  // The verdict comes from the adjusted p-value; the level is the textbook one, moved by at most a rounding
-  // step where floating point would put p on the other side of it, so the two can never disagree.
-  const levels: (number | null)[] = pValues.map((p, i) => {
-    if (p === null || p === undefined || Number.isNaN(p)) return null
-    const level = nominal.get(i)!
-    if (significant[i]) return p < level ? level : Math.min(alpha, p * (1 + 2 ** -52) + Number.MIN_VALUE)
-    return p >= level ? level : p
+  const levels = clean.map((p, i) => {
+    if (p === null) return null
+    const level = textbook.get(i) as number
+    if (significant[i]) return p < level ? level : nextUp(p)
+    return p < level ? p : level
   })
-  return { adjustedPValues: adjusted, levels, significant }
+  return { adjustedPValues, levels, significant }
 }
