@@ -47,7 +47,7 @@ export function clip(x: number, [lo, hi]: [number, number]): { value: number; cl
 
 /**
  * Tick values at whole days from 0 to `maxDays`, at most about `count` of them, at a step of 1, 2, 5, 7, 10, 14,
- * 30… days: `wholeDays(30, 6)` → [0, 7, 14, 21, 28]. Fractional ticks ("2.5 days") never appear.
+ * 30… days: `wholeDays(30, 4)` → [0, 10, 20, 30]. Fractional ticks ("2.5 days") never appear.
  */
 export function wholeDays(maxDays: number, count = 8): number[] {
   const max = Math.max(0, Math.floor(maxDays))
