@@ -28,17 +28,19 @@ export function forestRows(report: Pick<ExperimentReport, 'arms' | 'metrics'>, a
     for (const c of m.comparisons) {
       if (c.against !== against) continue
       const v = verdict(c, m.higherIsBetter)
+      // An absolute fallback (control's value is 0) is in the metric's units: it has no place on a lift axis.
+      const absolute = c.fallback === 'absolute' || c.kind === 'absolute'
       rows.push({
         id: `${m.key}:${c.variant}:${c.against}`,
         groupKey: m.key,
         group: m.label,
         tag: m.isPrimary ? 'primary' : m.isGuardrail ? 'guardrail' : null,
         label: armName(report, c.variant),
-        estimate: c.notEstimable ? null : c.estimate,
-        ci: c.notEstimable ? null : c.ci,
+        estimate: c.notEstimable || absolute ? null : c.estimate,
+        ci: c.notEstimable || absolute ? null : c.ci,
         tone: v.tone,
         verdict: v.label,
-        note: c.notEstimable?.message ?? (c.estimate === null ? 'not enough data yet' : null),
+        note: c.notEstimable?.message ?? (c.estimate === null ? 'not enough data yet' : absolute ? 'no relative lift: an absolute difference (see the table)' : null),
       })
     }
   }
