@@ -33,7 +33,8 @@ function tooExtreme(opts: ResolvedOptions, arms: ArmFacts): Comparison {
 function absoluteTest(a: ArmSummary, b: ArmSummary, estimate: number, standardError: number, opts: ResolvedOptions) {
   if (opts.tuning !== null) {
     const n = a.n + b.n
-    return { ...confidenceSequence(estimate, standardError, n, opts.alpha, opts.tuning), method: 'sequential' as const, df: null, critical: confidenceSequenceMultiplier(n, opts.alpha, opts.tuning) }
+    const test = confidenceSequence(estimate, standardError, n, opts.alpha, opts.tuning, opts.designAlpha)
+    return { ...test, method: 'sequential' as const, df: null, critical: confidenceSequenceMultiplier(n, opts.alpha, opts.tuning, opts.designAlpha) }
   }
   const df = welchSatterthwaiteDf(a, b)
   const test = fixedHorizonTest(estimate, standardError, df, opts.alpha)

@@ -41,8 +41,13 @@ export interface CompareOptions {
   kind?: EffectKind
   /** Two-sided significance level, default 0.05. */
   alpha?: number
-  /** Always-valid confidence sequence instead of the fixed-horizon interval; tuning defaults to 5000. */
-  sequential?: { tuning?: number } | false
+  /**
+   * Always-valid confidence sequence instead of the fixed-horizon interval; tuning defaults to 5000.
+   * `designAlpha` (default: `alpha`) is the level the mixing parameter ρ is tuned for. Pass the family's α when
+   * recomputing an interval at an adjusted level (familyLevels), so that ρ, and with it the p-value, stay those
+   * of the α-level test: the sequence at level L then excludes 0 exactly when that p-value is below L.
+   */
+  sequential?: { tuning?: number; designAlpha?: number } | false
   metric?: string
   baseline?: string
   variant?: string

@@ -11,6 +11,8 @@ export interface ResolvedOptions {
   kind: 'absolute' | 'relative'
   alpha: number
   tuning: number | null
+  /** The α the sequential mixing parameter ρ is tuned for (the options' alpha unless given). */
+  designAlpha: number
   metric: string
   baseline: string
   variant: string
@@ -22,6 +24,7 @@ export function resolveOptions(opts: CompareOptions = {}): ResolvedOptions {
     kind: opts.kind ?? 'relative',
     alpha: opts.alpha ?? 0.05,
     tuning: opts.sequential ? (opts.sequential.tuning ?? DEFAULT_SEQUENTIAL_TUNING) : null,
+    designAlpha: (opts.sequential ? opts.sequential.designAlpha : undefined) ?? opts.alpha ?? 0.05,
     metric: opts.metric ?? 'metric',
     baseline: opts.baseline ?? 'baseline',
     variant: opts.variant ?? 'variant',
@@ -79,6 +82,7 @@ export function insufficient(opts: ResolvedOptions, arms: ArmFacts): Comparison 
 /** Problems with the options themselves: α outside (0, 1), a non-positive sequential tuning parameter. */
 export function optionsProblem(opts: ResolvedOptions): NotEstimable | null {
   if (!(opts.alpha > 0 && opts.alpha < 1)) return notEstimable('invalid_input', `alpha must lie strictly between 0 and 1, got ${opts.alpha}`)
+  if (!(opts.designAlpha > 0 && opts.designAlpha < 1)) return notEstimable('invalid_input', `the sequential designAlpha must lie strictly between 0 and 1, got ${opts.designAlpha}`)
   if (opts.tuning !== null && !(opts.tuning > 0 && Number.isFinite(opts.tuning))) {
     return notEstimable('invalid_input', `the sequential tuning parameter must be a positive number, got ${opts.tuning}`)
   }

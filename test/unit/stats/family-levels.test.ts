@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { adjustPValues, familyLevels, guardrailTest, type FamilyMethod } from '../../../stats/index.ts'
+import { adjustPValues, compareProportions, familyLevels, guardrailTest, type FamilyMethod } from '../../../stats/index.ts'
 
 const METHODS: FamilyMethod[] = ['none', 'bonferroni', 'holm', 'bh']
 const ALPHAS = [0.05, 0.1, 0.01, 0.2]
@@ -78,6 +78,27 @@ describe('familyLevels: significant ⇔ adjusted p < α ⇔ p < level (fast-chec
     expect(() => familyLevels([0.1], 'holm', 0)).toThrow(RangeError)
     expect(() => familyLevels([0.1], 'sidak' as FamilyMethod, 0.05)).toThrow(RangeError)
     expect(familyLevels([], 'holm', 0.05)).toEqual({ adjustedPValues: [], levels: [], significant: [] })
+  })
+})
+
+describe('sequential comparisons at an adjusted level', () => {
+  it('keep the α-level p-value when ρ is tuned at the family α (designAlpha), so the interval at level L excludes 0 ⇔ p < L', () => {
+    const a = { n: 4000, sum: 400 }
+    let checked = 0
+    for (let sum = 400; sum <= 560; sum += 4) {
+      const b = { n: 4000, sum }
+      const atAlpha = compareProportions(a, b, { sequential: {} })
+      for (const level of [0.05 / 2, 0.05 / 3, 0.05 / 10, 0.05 * (3 / 10)]) {
+        for (const kind of ['absolute', 'relative'] as const) {
+          const shown = compareProportions(a, b, { alpha: level, kind, sequential: { designAlpha: 0.05 } })
+          expect(shown.pValue).toBe(atAlpha.pValue)
+          const [lo, hi] = shown.ci as [number, number]
+          expect(lo > 0 || hi < 0).toBe((atAlpha.pValue as number) < level)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(300)
   })
 })
 
