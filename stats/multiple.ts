@@ -36,8 +36,9 @@ export function adjustPValues(pValues: (number | null)[], method: AdjustmentMeth
 
 /**
  * Adjust the p-values of one report's comparisons together (Holm 1979 or Benjamini–Hochberg 1995, see
- * adjustPValues) and set `adjustedPValue`, `adjustment` and `significant` (p̃ < each comparison's α). Intervals are left as they are (marginal, unadjusted);
- * the report states the method. Returns new objects; the inputs are not changed.
+ * adjustPValues) and set `adjustedPValue`, `adjustment` and `significant` (p̃ < each comparison's α). Intervals are
+ * left as they are (marginal, unadjusted); to show intervals that agree with the adjusted verdicts, recompute
+ * each comparison at its level from familyLevels. Returns new objects; the inputs are not changed.
  */
 export function applyAdjustment<T extends Comparison>(comparisons: T[], method: AdjustmentMethod): T[] {
   const adjusted = adjustPValues(comparisons.map((c) => c.pValue), method)
