@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors.ts'
-import type { Experiment, ExperimentStatus, ExperimentUpdate } from './schema.ts'
+import type { Analysis, Experiment, ExperimentStatus, ExperimentUpdate } from './schema.ts'
 
 export type Transition = 'start' | 'pause' | 'resume' | 'stop'
 
@@ -27,8 +27,18 @@ const frozenOnceStarted = ['arms', 'seed', 'holdoutPct', 'namespace', 'targeting
  * frozen (arms, weights, seed, holdout, namespace, targeting) and coverage may only grow, so a ramp-up never
  * moves an assigned customer. A stopped experiment accepts only descriptive changes.
  */
-export function checkUpdate(current: Experiment, update: ExperimentUpdate): void {
+export function checkUpdate(current: Experiment, update: ExperimentUpdate, now = new Date()): void {
+  if (update.analysis) checkPlannedEnd(update.analysis, current.startedAt ? new Date(current.startedAt) : now, current.startedAt ? 'start' : 'today')
   if (current.status === 'draft') return
+  if (update.analysis) {
+    // The success criteria and guardrail margins are the pre-registration: changing them after start would let
+    // the data choose the bar it is judged against.
+    for (const field of ['successCriteria', 'guardrailMargins', 'primaryMetric'] as const) {
+      if (JSON.stringify(update.analysis[field]) !== JSON.stringify(current.analysis[field])) {
+        throw new ApiError(409, 'frozen', `analysis.${field} cannot change once the experiment has started (it is the pre-registered design)`, `analysis.${field}`)
+      }
+    }
+  }
   for (const field of frozenOnceStarted) {
     if (update[field] !== undefined && JSON.stringify(update[field]) !== JSON.stringify(current[field])) {
       throw new ApiError(409, 'frozen', `${field} cannot change once the experiment has started`, field)
@@ -39,5 +49,15 @@ export function checkUpdate(current: Experiment, update: ExperimentUpdate): void
     if (update.coverage < current.coverage) {
       throw new ApiError(409, 'coverage_decrease', `coverage may only grow once started (from ${current.coverage} to at least that)`, 'coverage')
     }
+  }
+}
+
+/** A planned end date on or before the day the test starts (or today, for a draft) can never be met. */
+export function checkPlannedEnd(analysis: Pick<Analysis, 'successCriteria'>, start: Date, startLabel: 'start' | 'today'): void {
+  const end = analysis.successCriteria?.plannedEndDate
+  if (!end) return
+  const startDay = start.toISOString().slice(0, 10)
+  if (end <= startDay) {
+    throw new ApiError(400, 'invalid_input', `analysis.successCriteria.plannedEndDate: ${end} is not after the ${startLabel === 'start' ? 'start date' : 'current date'} (${startDay})`, 'analysis.successCriteria.plannedEndDate')
   }
 }

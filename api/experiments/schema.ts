@@ -48,6 +48,42 @@ export const MetricKey = z.enum([
   'unsubscribe',
 ])
 export type MetricKey = z.infer<typeof MetricKey>
+export type SuccessCriteria = z.infer<typeof SuccessCriteria>
+export type FamilyMethod = z.infer<typeof FamilyMethod>
+
+const FamilyMethod = z.enum(['holm', 'bonferroni', 'bh', 'none'])
+
+/**
+ * Each family of tests has its own multiple-testing method (docs/statistics.md → Test families): the decision
+ * family (primary metric, each variant vs control), guardrails (one-sided harm tests against a margin),
+ * secondary metrics, and the comparisons against the experiment holdout.
+ */
+export const TestFamilies = z
+  .object({
+    decision: FamilyMethod.default('holm'),
+    guardrails: FamilyMethod.default('holm'),
+    secondary: FamilyMethod.default('bh'),
+    holdout: FamilyMethod.default('holm'),
+  })
+  .openapi('TestFamilies')
+
+/**
+ * What the team agreed, before the test started, would make an arm worth shipping. Frozen at start and
+ * evaluated by every report (met / not met / not yet known).
+ */
+export const SuccessCriteria = z
+  .object({
+    minimumLift: z.number().finite().gt(0, 'must be a positive relative lift, e.g. 0.1 for +10%').max(10).describe('minimum worthwhile relative lift on the primary metric (0.1 = +10%)'),
+    targetRate: z.number().finite().min(0).optional().describe("target value of the primary metric in the winning arm (a rate in 0–1 for rate metrics)"),
+    netValueObjective: z
+      .object({ amount: z.number().finite(), per: z.enum(['total', 'per_1000']).default('per_1000') })
+      .optional()
+      .describe('incremental net value the winning arm must earn within the planned period, in total or per 1,000 customers'),
+    maxCostPerIncrementalConversion: z.number().finite().min(0, 'must not be negative').optional(),
+    plannedEndDate: z.iso.date('must be a date such as 2027-01-31').optional(),
+    plannedSampleSizePerArm: z.number().int().min(2).max(100_000_000).optional().describe('customers per arm with a completed window (from the power calculator)'),
+  })
+  .openapi('SuccessCriteria')
 
 export const Analysis = z
   .object({
@@ -59,9 +95,21 @@ export const Analysis = z
     cuped: z.object({ enabled: z.boolean().default(true), lookbackDays: z.number().int().min(1).max(730).default(90) }).default({ enabled: true, lookbackDays: 90 }),
     sequential: z.object({ enabled: z.boolean().default(false), tuning: z.number().positive().default(5000) }).default({ enabled: false, tuning: 5000 }),
     winsorize: z.object({ enabled: z.boolean().default(false), percentile: z.number().gt(0.5).lt(1).default(0.99) }).default({ enabled: false, percentile: 0.99 }),
-    multipleTesting: z.enum(['holm', 'bh', 'none']).default('holm'),
+    multipleTesting: z.enum(['holm', 'bh', 'none']).default('holm').describe('deprecated: see families'),
+    families: TestFamilies.default(TestFamilies.parse({})),
+    guardrailMargins: z
+      .partialRecord(MetricKey, z.number().finite().min(0, 'must not be negative: the harm allowed, in the metric’s units'))
+      .default({})
+      .describe('harm each guardrail may show before it counts as harmed, in the metric’s units (0.003 = 0.3 pp for a rate); default 0'),
+    successCriteria: SuccessCriteria.nullable().default(null),
     mde: z.number().gt(0).max(10).default(0.05).describe('relative minimum detectable effect for the power calculator'),
     defaultMarginRate: z.number().min(0).max(1).default(0.3).describe('margin as a share of revenue when purchases carry no margin'),
+  })
+  .superRefine((a, ctx) => {
+    for (const key of Object.keys(a.guardrailMargins)) {
+      if (!a.guardrails.includes(key as MetricKey)) ctx.addIssue({ code: 'custom', path: ['guardrailMargins', key], message: `is set on ${key}, which is not a guardrail of this experiment (guardrails: ${a.guardrails.join(', ') || 'none'})` })
+    }
+    if (a.guardrails.includes(a.primaryMetric)) ctx.addIssue({ code: 'custom', path: ['guardrails'], message: `the primary metric ${a.primaryMetric} cannot also be a guardrail` })
   })
   .openapi('Analysis')
 
@@ -190,6 +238,7 @@ export const Experiment = z
 export type ExperimentCreate = z.infer<typeof ExperimentCreate>
 export type ExperimentUpdate = z.infer<typeof ExperimentUpdate>
 export type Experiment = z.infer<typeof Experiment>
+export type Analysis = z.infer<typeof Analysis>
 export type Arm = z.infer<typeof Arm>
 export type Note = z.infer<typeof Note>
 export type ExperimentStatus = z.infer<typeof ExperimentStatus>

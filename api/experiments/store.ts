@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely'
 import type { Database, ExperimentTable, NoteTable } from '../stores/schema.ts'
 import { ApiError, notFound } from '../http/errors.ts'
 import { recordAudit } from '../audit/log.ts'
-import { checkUpdate, nextStatus, type Transition } from './lifecycle.ts'
+import { checkPlannedEnd, checkUpdate, nextStatus, type Transition } from './lifecycle.ts'
 import { Analysis, type Experiment, type ExperimentCreate, type ExperimentStatus, type ExperimentUpdate, type Note } from './schema.ts'
 
 type Db = Kysely<Database>
@@ -97,6 +97,7 @@ export async function listExperiments(db: Db, filter: { status?: ExperimentStatu
  * that exists already is a 409 rather than a silent overwrite.
  */
 export async function createExperiment(db: Db, input: ExperimentCreate, actor: string, now = new Date()): Promise<Experiment> {
+  checkPlannedEnd(input.analysis, now, 'today')
   return db.transaction().execute(async (trx) => {
     await checkTrigger(trx, input.trigger, input.arms)
     let id = input.id
@@ -147,7 +148,7 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
 export async function updateExperiment(db: Db, id: string, update: ExperimentUpdate, actor: string, now = new Date()): Promise<Experiment> {
   return db.transaction().execute(async (trx) => {
     const before = await getExperiment(trx, id)
-    checkUpdate(before, update)
+    checkUpdate(before, update, now)
     if (update.trigger !== undefined || update.arms !== undefined) await checkTrigger(trx, update.trigger !== undefined ? update.trigger : before.trigger, update.arms ?? before.arms)
     const values: Record<string, unknown> = { updated_at: now }
     if (update.name !== undefined) values.name = update.name
@@ -179,7 +180,14 @@ export async function transitionExperiment(db: Db, id: string, transition: Trans
     const before = await getExperiment(trx, id)
     const status = nextStatus(before.status, transition)
     const values: Record<string, unknown> = { status, updated_at: now }
-    if (transition === 'start') values.started_at = now
+    if (transition === 'start') {
+      values.started_at = now
+      try {
+        checkPlannedEnd(before.analysis, now, 'start')
+      } catch {
+        throw new ApiError(409, 'planned_end_passed', `the planned end date ${before.analysis.successCriteria?.plannedEndDate} is not after today; move it before starting`, 'analysis.successCriteria.plannedEndDate')
+      }
+    }
     if (transition === 'stop') values.stopped_at = now
     await trx.updateTable('experiments').set(values).where('id', '=', id).execute()
     const after = await getExperiment(trx, id)

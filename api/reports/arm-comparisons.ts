@@ -4,7 +4,12 @@ import type { MetricDefinition } from './metric-definitions.ts'
 
 /** A comparison as reports show it: the relative lift (tested), the absolute difference beside it. */
 export interface MetricComparison extends Comparison {
-  absolute: { estimate: number | null; ci: [number, number] | null; pValue: number | null }
+  absolute: { estimate: number | null; ci: [number, number] | null; pValue: number | null; standardError: number | null; df: number | null }
+  /**
+   * 'absolute' when the relative lift is undefined because the baseline is 0 (control redeems nothing by
+   * construction): the comparison's own numbers are then the absolute difference, so it still has a verdict.
+   */
+  fallback?: 'absolute'
   cuped: { theta: number | null; varianceReduction: number | null } | null
   against: 'control' | 'holdout'
 }
@@ -16,35 +21,41 @@ export interface ComparisonSettings {
 }
 
 const emptyRow = (arm: string): ArmStatsRow => ({
-  arm, n: 0, redemption: 0, reactivation: 0, repeat_purchase: 0, unsubscribe: 0, revenue_sum: 0, revenue_ss: 0, ltv_sum: 0, ltv_ss: 0,
+  arm, n: 0, redemption: 0, reactivation: 0, repeat_purchase: 0, unsubscribe: 0, revenue_sum: 0, revenue_ss: 0, ltv_n: 0, ltv_sum: 0, ltv_ss: 0, ltv_pre_sum: 0, ltv_pre_ss: 0,
   orders_sum: 0, orders_ss: 0, cost_sum: 0, cost_ss: 0, net_sum: 0, net_ss: 0, gross_sum: 0, gross_ss: 0, gross_orders_cross: 0,
   pre_revenue_sum: 0, pre_revenue_ss: 0, pre_orders_sum: 0, pre_orders_ss: 0, revenue_pre_cross: 0, ltv_pre_cross: 0, orders_pre_cross: 0,
 })
 export const rowOrEmpty = (rows: Map<string, ArmStatsRow>, arm: string) => rows.get(arm) ?? emptyRow(arm)
 
-const meanColumns: Record<string, [keyof ArmStatsRow, keyof ArmStatsRow, keyof ArmStatsRow | null]> = {
-  revenue: ['revenue_sum', 'revenue_ss', 'revenue_pre_cross'],
-  ltv: ['ltv_sum', 'ltv_ss', 'ltv_pre_cross'],
-  orders: ['orders_sum', 'orders_ss', 'orders_pre_cross'],
-  incentive_cost: ['cost_sum', 'cost_ss', null],
-  net_value: ['net_sum', 'net_ss', null],
+type Column = keyof ArmStatsRow
+/** Per mean metric: its n, Σx, Σx², Σx·pre and the pre-period Σ and Σ² over the same customers. */
+const meanColumns: Record<string, { n: Column; sum: Column; ss: Column; cross: Column | null; pre?: [Column, Column] }> = {
+  revenue: { n: 'n', sum: 'revenue_sum', ss: 'revenue_ss', cross: 'revenue_pre_cross' },
+  // LTV needs the longer window: it counts only the customers followed for all of it.
+  ltv: { n: 'ltv_n', sum: 'ltv_sum', ss: 'ltv_ss', cross: 'ltv_pre_cross', pre: ['ltv_pre_sum', 'ltv_pre_ss'] },
+  orders: { n: 'n', sum: 'orders_sum', ss: 'orders_ss', cross: 'orders_pre_cross' },
+  incentive_cost: { n: 'n', sum: 'cost_sum', ss: 'cost_ss', cross: null },
+  net_value: { n: 'n', sum: 'net_sum', ss: 'net_ss', cross: null },
 }
 
-const proportion = (r: ArmStatsRow, key: string) => ({ n: r.n, sum: r[key as keyof ArmStatsRow] as number })
+const proportion = (r: ArmStatsRow, key: string) => ({ n: r.n, sum: r[key as Column] as number })
 const mean = (r: ArmStatsRow, key: string) => {
-  const [sum, ss] = meanColumns[key]
-  return { n: r.n, sum: r[sum] as number, sumSquares: r[ss] as number }
+  const c = meanColumns[key]
+  return { n: r[c.n] as number, sum: r[c.sum] as number, sumSquares: r[c.ss] as number }
 }
 const ratio = (r: ArmStatsRow) => ({ n: r.n, numSum: r.gross_sum, numSumSquares: r.gross_ss, denSum: r.orders_sum, denSumSquares: r.orders_ss, crossSum: r.gross_orders_cross })
 function cupedStats(r: ArmStatsRow, def: MetricDefinition) {
-  const [sum, ss, cross] = meanColumns[def.key]
-  const pre = def.cupedPre === 'pre_orders' ? { sum: r.pre_orders_sum, sumSquares: r.pre_orders_ss } : { sum: r.pre_revenue_sum, sumSquares: r.pre_revenue_ss }
-  return { n: r.n, post: { sum: r[sum] as number, sumSquares: r[ss] as number }, pre, crossSum: r[cross!] as number }
+  const c = meanColumns[def.key]
+  const [preSum, preSs]: [Column, Column] = c.pre ?? (def.cupedPre === 'pre_orders' ? ['pre_orders_sum', 'pre_orders_ss'] : ['pre_revenue_sum', 'pre_revenue_ss'])
+  return { n: r[c.n] as number, post: { sum: r[c.sum] as number, sumSquares: r[c.ss] as number }, pre: { sum: r[preSum] as number, sumSquares: r[preSs] as number }, crossSum: r[c.cross!] as number }
 }
+
+/** Customers a metric counts in an arm: LTV counts those followed for its longer window. */
+export const metricN = (def: MetricDefinition, r: ArmStatsRow): number => (def.kind === 'mean' ? (r[meanColumns[def.key].n] as number) : r.n)
 
 /** The arm's value of a metric: a rate, a mean per customer or a ratio of sums; null when it has no customers. */
 export function armValue(def: MetricDefinition, r: ArmStatsRow): number | null {
-  if (r.n === 0) return null
+  if (metricN(def, r) === 0) return null
   if (def.kind === 'proportion') return meanOf(proportion(r, def.key))
   if (def.kind === 'ratio') return ratioMean(ratio(r))
   if (def.kind === 'mean') return meanOf(mean(r, def.key))
@@ -65,11 +76,15 @@ export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, vari
   }
   const relative = run('relative')
   const absolute = run('absolute')
-  const { theta, varianceReduction, ...rest } = relative
+  // A relative interval is undefined when control is 0, and unbounded (Fieller) when control's mean is not
+  // distinguishable from 0: then the absolute difference carries the verdict, with an interval to show.
+  const zeroBaseline = (relative.notEstimable?.code === 'zero_baseline' || (relative.ci === null && !relative.notEstimable)) && !absolute.notEstimable && absolute.ci !== null
+  const { theta, varianceReduction, ...rest } = zeroBaseline ? absolute : relative
   return {
     ...rest,
     against,
-    absolute: { estimate: absolute.estimate, ci: absolute.ci, pValue: absolute.pValue },
+    absolute: { estimate: absolute.estimate, ci: absolute.ci, pValue: absolute.pValue, standardError: absolute.standardError, df: absolute.df ?? null },
     cuped: useCuped ? { theta: theta ?? null, varianceReduction: varianceReduction ?? null } : null,
+    ...(zeroBaseline ? { fallback: 'absolute' as const } : {}),
   }
 }

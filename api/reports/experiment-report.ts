@@ -1,12 +1,15 @@
-import { adjustPValues, kaplanMeier, srmTest, type SrmResult } from '../../stats/index.ts'
+import { kaplanMeier, meanOf, sampleVariance, srmTest, type PlanningBaseline, type SrmResult } from '../../stats/index.ts'
 import { armShares } from '../assignment/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
-import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
+import { customerWindowParams, enrolmentSql, enrollmentCutoff } from './sql/customer-window.ts'
+import { testHealth, type Health } from './health.ts'
+import { recommend, type ArmCriteria, type CriterionResult, type Recommendation } from './recommendation.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
-import { armValue, compareMetric, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import { armValue, compareMetric, metricN, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import { adjustFamily, familyMethodKey, familyOf, guardrailResults, type Family, type FamilyComparison, type Member } from './families.ts'
 import { armEconomics, type Economics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -20,6 +23,8 @@ export interface ReportQuery {
   dimension?: string
   /** Report as of this instant (ms); defaults to now. */
   asOf?: number
+  /** 'immature': also count customers whose window has not ended (their outcomes so far). */
+  include?: 'immature'
 }
 
 export interface ReportArm {
@@ -42,7 +47,7 @@ export interface MetricResult {
   isPrimary: boolean
   isGuardrail: boolean
   values: Array<{ arm: string; n: number; value: number | null }>
-  comparisons: MetricComparison[]
+  comparisons: FamilyComparison[]
   survival?: Array<{ arm: string } & ArmSurvival>
   summary: string
 }
@@ -70,6 +75,12 @@ export interface ExperimentReport {
   metrics: MetricResult[]
   economics: Economics[]
   breakdown: { dimension: string; segments: SegmentResult[] } | null
+  settingsFamilies: Experiment['analysis']['families']
+  successCriteria: Experiment['analysis']['successCriteria']
+  health: Health
+  recommendation: Recommendation
+  criteria: ArmCriteria[]
+  testCriteria: CriterionResult[]
 }
 
 /** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
@@ -81,24 +92,37 @@ function comparePairs(arms: ReportArm[]): Array<[string, string, 'control' | 'ho
   return pairs
 }
 
-function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>, arms: ReportArm[], settings: ComparisonSettings) {
-  const pairs = comparePairs(arms)
-  return defs.map((def) => ({
-    def,
-    values: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(rows, a.key).n, value: armValue(def, rowOrEmpty(rows, a.key)) })),
-    comparisons: pairs.map(([b, v, against]) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, settings)).filter((c): c is MetricComparison => c !== null),
-  }))
+interface Computed {
+  def: MetricDefinition
+  values: Array<{ arm: string; n: number; value: number | null }>
+  comparisons: FamilyComparison[]
 }
 
-/** Adjusts p-values across every tested comparison of the report (variants × metrics) and resets significance. */
-function adjustAcrossReport(all: MetricComparison[], method: 'holm' | 'bh' | 'none', alpha: number) {
-  if (method === 'none') return
-  const adjusted = adjustPValues(all.map((c) => c.pValue), method)
-  all.forEach((c, i) => {
-    c.adjustedPValue = adjusted[i]
-    c.adjustment = method
-    c.significant = adjusted[i] !== null && adjusted[i]! < alpha
-  })
+/**
+ * Every comparison of the given metrics, adjusted family by family (families.ts): the decision, guardrail,
+ * secondary and holdout families each get their own method, and each comparison's interval its family's level.
+ */
+function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>, arms: ReportArm[], settings: ComparisonSettings, analysis: Experiment['analysis']): Computed[] {
+  const pairs = comparePairs(arms)
+  const slots = defs.map((def) => ({
+    def,
+    values: arms.map((a) => ({ arm: a.key, n: metricN(def, rowOrEmpty(rows, a.key)), value: armValue(def, rowOrEmpty(rows, a.key)) })),
+    members: pairs.flatMap(([b, v, against]): Member[] => {
+      const compare = (alpha: number) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, { ...settings, alpha })
+      const comparison = compare(settings.alpha)
+      return comparison ? [{ comparison, def, at: (level) => compare(level)! }] : []
+    }),
+  }))
+  const adjusted = new Map<MetricComparison, FamilyComparison>()
+  for (const family of ['decision', 'guardrail', 'secondary', 'holdout'] as Family[]) {
+    const members = slots.flatMap((s) => s.members.filter((m) => familyOf(s.def.key, m.comparison.against, analysis) === family))
+    if (!members.length) continue
+    const method = analysis.families[familyMethodKey[family]]
+    const out = adjustFamily(members, family, method, settings.alpha)
+    const guardrails = family === 'guardrail' ? guardrailResults(members, analysis.guardrailMargins, method, settings.alpha) : null
+    members.forEach((m, i) => adjusted.set(m.comparison, guardrails?.[i] ? { ...out[i], guardrail: guardrails[i]! } : out[i]))
+  }
+  return slots.map((s) => ({ def: s.def, values: s.values, comparisons: s.members.map((m) => adjusted.get(m.comparison)!) }))
 }
 
 /**
@@ -115,6 +139,8 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
     winsorP: a.winsorize.percentile,
   }
+  const includeImmature = q.include === 'immature'
+  params.includeImmature = includeImmature ? 1 : 0
   const winsorize = a.winsorize.enabled
   const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
@@ -125,6 +151,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ segmented: false, winsorize }, shape), params, ['arm'])
   const segmentRows = q.dimension ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment']) : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
+  const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({ arm: String(r.arm), day: String(r.day), enrolled: Number(r.enrolled), immature: Number(r.immature), ltv_immature: Number(r.ltv_immature) }))
 
   const shares = armShares(exp)
   const armList: ReportArm[] = [
@@ -133,10 +160,12 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   ].map((arm) => ({ ...arm, n: rowOrEmpty(rows, arm.key).n, expectedShare: shares[arm.key] ?? 0, observedShare: null as number | null }))
   const total = armList.reduce((s, arm) => s + arm.n, 0)
   for (const arm of armList) arm.observedShare = total > 0 ? arm.n / total : null
-  const srm = total > 0 ? { ...srmTest(armList.map((x) => x.n), armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x) => [x.key, x.n])) } : null
+  // The split is checked on every enrolled customer, whether or not their window has ended.
+  const enrolledBy = (arm: string) => enrolment.filter((r) => r.arm === arm).reduce((sum, r) => sum + r.enrolled, 0)
+  const enrolledTotal = armList.reduce((sum, x) => sum + enrolledBy(x.key), 0)
+  const srm = enrolledTotal > 0 ? { ...srmTest(armList.map((x) => enrolledBy(x.key)), armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x) => [x.key, enrolledBy(x.key)])) } : null
 
-  const computed = metricResults(defs, rows, armList, settings)
-  adjustAcrossReport(computed.flatMap((m) => m.comparisons), a.multipleTesting, a.alpha)
+  const computed = metricResults(defs, rows, armList, settings, a)
 
   const survivalByArm = survival([...rows.values()], a.alpha)
   const armNames = new Map(armList.map((x) => [x.key, x.name]))
@@ -151,10 +180,39 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     values,
     comparisons,
     ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByArm.get(x.key) ?? emptySurvival) })) } : {}),
-    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm) : summarizeMetric(def, comparisons, armNames, a.multipleTesting),
+    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm) : summarizeMetric(def, comparisons, armNames),
   }))
 
   const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
+
+  const primaryDef = metricDefinitions.find((m) => m.key === a.primaryMetric)!
+  const controlKey = exp.arms.find((x) => x.isControl)!.key
+  const health = testHealth({
+    exp,
+    rows: enrolment,
+    arms: armList.map((x) => ({ key: x.key, expectedShare: x.expectedShare, isHoldout: x.isHoldout })),
+    asOf,
+    enrolledUntil: enrollmentCutoff(exp, asOf),
+    windowDays: attributionDays,
+    includeImmature,
+    baseline: planningBaseline(primaryDef, rowOrEmpty(rows, controlKey)),
+  })
+  // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
+  const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
+  const decisionComputed = decisionDefs.every((d) => wanted.has(d.key)) ? computed.filter((m) => decisionDefs.includes(m.def)) : metricResults(decisionDefs, rows, armList, settings, a)
+  const primaryComputed = decisionComputed.find((m) => m.def.key === a.primaryMetric)
+  const decided = recommend({
+    exp,
+    primary: primaryDef,
+    decision: primaryComputed?.comparisons.filter((c) => c.against === 'control') ?? [],
+    guardrails: decisionComputed.filter((m) => m.def.key !== a.primaryMetric).flatMap((m) => m.comparisons.filter((c) => c.against === 'control').map((comparison) => ({ def: m.def, comparison }))),
+    values: new Map((primaryComputed?.values ?? []).map((v) => [v.arm, v.value])),
+    economics,
+    health,
+    srmFlagged: srm?.mismatch ?? false,
+    armName: (key) => armNames.get(key) ?? key,
+    asOf,
+  })
 
   return {
     experimentId: exp.id,
@@ -171,7 +229,13 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     srm,
     metrics,
     economics,
-    breakdown: q.dimension ? { dimension: q.dimension, segments: segments(segmentRows.map(parseArmStats), armList, defs.filter((d) => d.kind !== 'survival'), settings, a.multipleTesting, a.alpha) } : null,
+    settingsFamilies: a.families,
+    successCriteria: a.successCriteria,
+    health,
+    recommendation: decided.recommendation,
+    criteria: decided.criteria,
+    testCriteria: decided.testCriteria,
+    breakdown: q.dimension ? { dimension: q.dimension, segments: segments(segmentRows.map(parseArmStats), armList, defs.filter((d) => d.kind !== 'survival'), settings, a) } : null,
   }
 }
 
@@ -216,7 +280,7 @@ function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>): st
   return `Time to first purchase — ${parts.join('; ')}.`
 }
 
-function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, method: 'holm' | 'bh' | 'none', alpha: number): SegmentResult[] {
+function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, analysis: Experiment['analysis']): SegmentResult[] {
   const bySegment = new Map<string, Map<string, ArmStatsRow>>()
   for (const r of rows) {
     const seg = r.segment ?? ''
@@ -224,12 +288,28 @@ function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition
     m.set(r.arm, r)
     bySegment.set(seg, m)
   }
+  // Segments are exploratory: each segment's comparisons are adjusted as a report of their own, and the
+  // breakdown says so; the decision is taken on the whole population.
   const results = [...bySegment].map(([value, segRows]) => {
-    const computed = metricResults(defs, segRows, arms, settings)
+    const computed = metricResults(defs, segRows, arms, settings, analysis)
     return { value: value === '' ? '(not set)' : value, arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })), metrics: computed.map((c) => ({ key: c.def.key, values: c.values, comparisons: c.comparisons })) }
   })
-  // Segments multiply the comparisons: adjust across all of them together.
-  adjustAcrossReport(results.flatMap((s) => s.metrics.flatMap((m) => m.comparisons)), method, alpha)
   return results.sort((x, y) => y.arms.reduce((s, a) => s + a.n, 0) - x.arms.reduce((s, a) => s + a.n, 0))
 }
 
+
+/** The control's observed baseline of the primary metric, for the sample size; null when it cannot plan one. */
+function planningBaseline(def: MetricDefinition, control: ArmStatsRow): PlanningBaseline | null {
+  if (control.n < 30) return null
+  if (def.kind === 'proportion') {
+    const rate = control[def.key as 'reactivation'] / control.n
+    return rate > 0 && rate < 1 ? { kind: 'proportion', baselineRate: rate } : null
+  }
+  if (def.kind === 'mean') {
+    const stats = def.key === 'ltv' ? { n: control.ltv_n, sum: control.ltv_sum, sumSquares: control.ltv_ss } : def.key === 'revenue' ? { n: control.n, sum: control.revenue_sum, sumSquares: control.revenue_ss } : def.key === 'orders' ? { n: control.n, sum: control.orders_sum, sumSquares: control.orders_ss } : def.key === 'net_value' ? { n: control.n, sum: control.net_sum, sumSquares: control.net_ss } : { n: control.n, sum: control.cost_sum, sumSquares: control.cost_ss }
+    const mean = meanOf(stats)
+    const variance = sampleVariance(stats.n, stats.sum, stats.sumSquares)
+    return mean !== null && mean !== 0 && variance !== null && variance > 0 ? { kind: 'mean', mean, sd: Math.sqrt(variance) } : null
+  }
+  return null
+}

@@ -1,7 +1,7 @@
 import { compareMeans, compareProportions, type Comparison } from '../../stats/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
-import { kpiSql } from './sql/kpis.ts'
+import { kpiImmatureSql, kpiSql } from './sql/kpis.ts'
 
 const DAY = 86_400_000
 
@@ -44,9 +44,11 @@ const scaled = (c: Comparison, factor: number) => ({ estimate: c.estimate === nu
  * incremental revenue and net value (per-customer difference × treated customers), incentive spend, ROI
  * (incremental net value per unit of incentive spend), a weekly trend, and the experiment portfolio.
  */
-export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: { from: number; to: number; windowDays: number; asOf: number; marginRate: number; alpha: number }) {
-  const r = await ch.client.query({ query: kpiSql, query_params: { from: q.from, to: q.to, asOf: q.asOf, windowMs: q.windowDays * DAY, marginRate: q.marginRate }, format: 'JSONEachRow' })
+export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: { from: number; to: number; windowDays: number; asOf: number; marginRate: number; alpha: number; includeImmature?: boolean }) {
+  const params = { from: q.from, to: q.to, asOf: q.asOf, windowMs: q.windowDays * DAY, marginRate: q.marginRate, includeImmature: q.includeImmature ? 1 : 0 }
+  const [r, im] = await Promise.all([ch.client.query({ query: kpiSql, query_params: params, format: 'JSONEachRow' }), ch.client.query({ query: kpiImmatureSql, query_params: params, format: 'JSONEachRow' })])
   const rows = await r.json<Record<string, string | number>>()
+  const immature = Number((await im.json<{ immature: string }>())[0]?.immature ?? 0)
   const weeks = new Map<string, { treated: GroupSums; global_holdout: GroupSums }>()
   const total = { treated: zero(), global_holdout: zero() }
   for (const row of rows) {
@@ -69,6 +71,8 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
     from: new Date(q.from).toISOString(),
     to: new Date(q.to).toISOString(),
     windowDays: q.windowDays,
+    /** Customers inside their window at asOf: counted only when includeImmature is set. */
+    maturity: { immature, included: q.includeImmature ?? false },
     treated: groupView(t),
     globalHoldout: groupView(h),
     lift: overall,

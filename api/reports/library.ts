@@ -1,11 +1,11 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
-import { adjustPValues } from '../../stats/index.ts'
 import { customerWindowParams, enrollmentCutoff, type CustomerSlice } from './sql/customer-window.ts'
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { compareMetric, rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
+import { adjustFamily, type Member } from './families.ts'
 
 const DAY = 86_400_000
 /** Attributes with more values than this (ids, free text) are not segments. */
@@ -22,14 +22,14 @@ export interface LibraryRow {
   n: number
   /** The variant with the best significant improvement over control in this segment, if any. */
   winner: { arm: string; name: string; offer: unknown; lift: number; ci: [number, number]; adjustedPValue: number | null } | null
-  comparisons: Array<Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant'>>
+  comparisons: Array<Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant' | 'kind'> & { rawCi: [number, number] | null; level: number }>
 }
 
 /**
  * The segment–offer library: for every stopped experiment with a recorded decision, which offer won on the
  * primary metric in which segment (each attribute captured at assignment, plus all customers), with lift and
- * interval. p-values are Benjamini–Hochberg adjusted across the segments of each experiment: the library is
- * for finding leads, and says so.
+ * interval. p-values are Benjamini–Hochberg adjusted across the segments of each experiment, with matching
+ * (Benjamini–Yekutieli) intervals: the library is for finding leads, and says so.
  */
 export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], opts: SliceOptions = {}): Promise<{ rows: LibraryRow[]; adjustment: 'bh' }> {
   const rows: LibraryRow[] = []
@@ -67,16 +67,19 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
     const control = exp.arms.find((x) => x.isControl)!
     const variants = exp.arms.filter((x) => !x.isControl)
     const settings = { alpha: a.alpha, sequentialTuning: null, cuped: a.cuped.enabled }
-    const expRows = [...groups].map(([key, arms]) => {
+    const members = [...groups].map(([key, arms]) => {
       const [dimension, segment] = key.split('\u0000')
-      const comparisons = variants.map((v) => compareMetric(def, rowOrEmpty(arms, control.key), rowOrEmpty(arms, v.key), 'control', settings)!)
-      return { dimension, segment, arms, comparisons }
+      const of = variants.map((v): Member => {
+        const compare = (alpha: number) => compareMetric(def, rowOrEmpty(arms, control.key), rowOrEmpty(arms, v.key), 'control', { ...settings, alpha })!
+        return { comparison: compare(a.alpha), def, at: compare }
+      })
+      return { dimension, segment, arms, of }
     })
-    const all = expRows.flatMap((r) => r.comparisons)
-    adjustPValues(all.map((c) => c.pValue), 'bh').forEach((p, i) => {
-      all[i].adjustedPValue = p
-      all[i].significant = p !== null && p < a.alpha
-    })
+    // One Benjamini–Hochberg family per experiment (every segment × variant), with the Benjamini–Yekutieli
+    // intervals that go with it, so a row's interval excludes 0 exactly when it is called significant.
+    const adjusted = adjustFamily(members.flatMap((m) => m.of), 'secondary', 'bh', a.alpha)
+    let next = 0
+    const expRows = members.map((m) => ({ ...m, comparisons: m.of.map(() => adjusted[next++]) }))
     for (const r of expRows) {
       const better = (c: MetricComparison) => c.significant && c.estimate !== null && (def.higherIsBetter ? c.estimate > 0 : c.estimate < 0)
       const best = r.comparisons.filter(better).sort((x, y) => (def.higherIsBetter ? y.estimate! - x.estimate! : x.estimate! - y.estimate!))[0]
@@ -91,7 +94,7 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
         segment: r.segment || '(not set)',
         n: [...r.arms.values()].reduce((s, x) => s + x.n, 0),
         winner: best && arm ? { arm: arm.key, name: arm.name, offer: arm.offer, lift: best.estimate!, ci: best.ci!, adjustedPValue: best.adjustedPValue ?? null } : null,
-        comparisons: r.comparisons.map((c) => ({ variant: c.variant, estimate: c.estimate, ci: c.ci, pValue: c.pValue, adjustedPValue: c.adjustedPValue, significant: c.significant })),
+        comparisons: r.comparisons.map((c) => ({ variant: c.variant, kind: c.kind, estimate: c.estimate, ci: c.ci, rawCi: c.rawCi, level: c.level, pValue: c.pValue, adjustedPValue: c.adjustedPValue, significant: c.significant })),
       })
     }
   }

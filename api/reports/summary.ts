@@ -1,5 +1,5 @@
 import type { MetricDefinition } from './metric-definitions.ts'
-import type { MetricComparison } from './arm-comparisons.ts'
+import type { FamilyComparison } from './families.ts'
 
 const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`
 
@@ -11,32 +11,32 @@ function signed(x: number, format: MetricDefinition['format']): string {
   return `${sign}${Math.abs(x).toFixed(2)}`
 }
 
+const methodName: Record<string, string> = { holm: 'Holm', bonferroni: 'Bonferroni', bh: 'Benjamini–Hochberg' }
+const pText = (p: number) => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`)
+
 /**
  * One sentence an analyst can paste into a decision note: the clearest variant-vs-control result for the
- * metric, in words, with its interval and whether it survives the multiple-testing adjustment.
+ * metric, in words, with the interval shown beside its verdict (the family-adjusted one) — so the sentence,
+ * the badge and the interval always say the same thing.
  */
-export function summarizeMetric(def: MetricDefinition, comparisons: MetricComparison[], armNames: Map<string, string>, adjustment: string): string {
+export function summarizeMetric(def: MetricDefinition, comparisons: FamilyComparison[], armNames: Map<string, string>): string {
   const vsControl = comparisons.filter((c) => c.against === 'control')
-  const estimable = vsControl.filter((c) => c.estimate !== null && c.ci !== null)
   const name = def.label.toLowerCase()
   if (!vsControl.length) return `${def.label}: no variant to compare with the control.`
-  if (!estimable.length) {
-    // A zero baseline (no incentive cost in control) has no relative lift, but the absolute difference is the story.
-    const absolute = vsControl.find((c) => c.absolute.estimate !== null && c.absolute.ci !== null)
-    if (absolute) {
-      const arm = armNames.get(absolute.variant) ?? absolute.variant
-      const [lo, hi] = absolute.absolute.ci!
-      return `${arm}: ${signed(absolute.absolute.estimate!, def.format)} ${name} vs control (${Math.round((1 - absolute.alpha) * 100)}% CI ${signed(lo, def.format)} to ${signed(hi, def.format)}); no relative lift because control's is 0.`
-    }
-    return `${def.label}: not estimable yet (${vsControl[0].notEstimable?.message ?? 'not enough data'}).`
-  }
-  const p = (c: MetricComparison) => c.adjustedPValue ?? c.pValue ?? 1
+  const estimable = vsControl.filter((c) => c.estimate !== null && c.pValue !== null)
+  if (!estimable.length) return `${def.label}: not estimable yet (${vsControl[0].notEstimable?.message ?? 'not enough data'}).`
+  const p = (c: FamilyComparison) => c.adjustedPValue ?? c.pValue ?? 1
   const best = [...estimable].sort((a, b) => p(a) - p(b))[0]
   const arm = armNames.get(best.variant) ?? best.variant
-  const ci = `95% CI ${pct(best.ci![0])} to ${pct(best.ci![1])}`.replace('95%', `${Math.round((1 - best.alpha) * 100)}%`)
-  const adjusted = adjustment === 'none' ? '' : ` after ${adjustment === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} adjustment`
-  if (!best.significant) return `${arm} shows no detectable change in ${name} vs control (${pct(best.estimate!)}, ${ci}; not significant${adjusted}).`
+  const relative = best.kind === 'relative'
+  const fmt = (x: number) => (relative ? pct(x) : signed(x, def.format))
+  const magnitude = (x: number) => (relative ? `${Math.abs(x * 100).toFixed(1)}%` : signed(Math.abs(x), def.format).slice(1))
+  const level = `${+((1 - best.level) * 100).toFixed(2)}%`
+  const ci = best.ci ? `${level} CI ${fmt(best.ci[0])} to ${fmt(best.ci[1])}` : 'interval unbounded: the control’s value is too close to 0'
+  const adjusted = best.adjustedPValue != null && best.adjustment ? `, ${methodName[best.adjustment] ?? best.adjustment}-adjusted` : ''
+  const zero = best.fallback === 'absolute' ? ' (no relative lift: control’s value is 0)' : ''
+  if (!best.significant) return `${arm} shows no detectable change in ${name} vs control (${fmt(best.estimate!)}, ${ci}; not significant${adjusted})${zero}.`
   const up = best.estimate! > 0
   const good = up === def.higherIsBetter
-  return `${arm} ${up ? 'raised' : 'lowered'} ${name} by ${pct(best.estimate!)} vs control (${ci}), significant${adjusted} (p = ${p(best) < 0.001 ? '< 0.001' : p(best).toFixed(3)})${good ? '' : ' — a change in the wrong direction'}.`
+  return `${arm} ${up ? 'raised' : 'lowered'} ${name} by ${magnitude(best.estimate!)} vs control (${ci}), significant (${pText(p(best))}${adjusted})${zero}${good ? '' : ' — a change in the wrong direction'}.`
 }

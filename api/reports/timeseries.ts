@@ -28,10 +28,11 @@ export interface TimeseriesPoint {
 
 /**
  * Cumulative lift over time: at up to `points` cut times from the start to asOf (daily when the experiment is
- * younger than that), each variant vs control with the interval the report would have shown then. The last
- * point equals the report as of asOf (without the report-wide multiple-testing adjustment).
+ * younger than that), each variant vs control with the interval the report would have shown then. Like the
+ * report, a cut counts only customers whose window had ended by then (unless immature ones are included). The
+ * last point equals the report's unadjusted comparison as of asOf.
  */
-export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number }, now = Date.now(), opts: SliceOptions = {}) {
+export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' }, now = Date.now(), opts: SliceOptions = {}) {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf
@@ -41,7 +42,7 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
   for (let d = step; d < days; d += step) cuts.push(start + d * DAY)
   cuts.push(asOf)
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: (q.window ?? a.attributionDays) * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: (q.window ?? a.attributionDays) * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf), includeImmature: q.include === 'immature' }),
     cuts,
   }
   const rows = await querySliced(ch, await customerSlices(ch, exp.id, asOf, opts.customersPerSlice), timeseriesDeltasSql, params, ['arm', 'k'])

@@ -23,7 +23,7 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
 
   app.openapi(
     createRoute({ method: 'get', path: '/kpis', tags: ['Program'], summary: 'Program KPIs: treated vs global holdout, incremental revenue, spend, ROI, weekly trend', security: bearer, middleware: [read] as const,
-      request: { query: z.object({ from: time.describe('first exposures from (default: 90 days ago)'), to: time.describe('until (default: now)'), window: z.coerce.number().int().min(1).max(365).default(30) }) },
+      request: { query: z.object({ from: time.describe('first exposures from (default: 90 days ago)'), to: time.describe('until (default: now)'), window: z.coerce.number().int().min(1).max(365).default(30), include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window") }) },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors } }),
     async (c) => {
       const q = c.req.valid('query')
@@ -35,8 +35,8 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       const version = experiments.map((e) => e.updatedAt).sort().at(-1) ?? ''
       // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
       const asOf = Math.floor(at / 60_000) * 60_000
-      const kpis = await cache.get(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${version}:${asOf}`, () =>
-        programKpis(ch, experiments, { from, to, windowDays: q.window, asOf, marginRate: 0.3, alpha: 0.05 }),
+      const kpis = await cache.get(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${q.include ?? ''}:${version}:${asOf}`, () =>
+        programKpis(ch, experiments, { from, to, windowDays: q.window, asOf, marginRate: 0.3, alpha: 0.05, includeImmature: q.include === 'immature' }),
       )
       return c.json(kpis as unknown as Record<string, unknown>, 200)
     },

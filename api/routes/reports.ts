@@ -32,12 +32,15 @@ const metricList = z
   })
 
 const asOfParam = instantParam
+/** By default only customers whose window has ended count; `include=immature` counts the others too. */
+export const includeParam = z.enum(['immature']).optional().describe("'immature': also count customers still inside their window (their outcomes so far)")
 
 const ReportQuery = z.object({
   window: z.coerce.number().int().min(1).max(365).optional().describe('outcome window in days (default: the experiment’s attributionDays)'),
   metrics: metricList.describe('comma-separated metric keys (default: all)'),
   dimension: z.string().min(1).max(128).optional().describe('attribute captured at assignment to break down by'),
   asOf: asOfParam.describe('report as of this time (ISO-8601 or epoch ms)'),
+  include: includeParam,
 })
 
 /** Lift reports: the experiment report and cumulative lift over time, cached until new data arrives. */
@@ -66,7 +69,7 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
 
   app.openapi(
     createRoute({ method: 'get', path: '/{id}/timeseries', tags, summary: 'Cumulative lift and interval per day since start', security: bearer, middleware: [read] as const,
-      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30), window: ReportQuery.shape.window }) },
+      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30), window: ReportQuery.shape.window, include: includeParam }) },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LiftTimeseries')), ...standardErrors } }),
     async (c) => {
       const exp = await getExperiment(db, c.req.valid('param').id)

@@ -114,7 +114,7 @@ describe('POST /v1/decide', () => {
     expect(reasons).toEqual(new Set(['budget', 'message']))
     const audit = await h.call('GET', '/v1/audit?entityType=experiment&entityId=budgeted')
     expect(audit.body.entries.map((e: any) => e.action)).toContain('experiment.budget_exhausted')
-    const report = await h.call('GET', '/v1/experiments/budgeted/report?metrics=redemption')
+    const report = await h.call('GET', '/v1/experiments/budgeted/report?metrics=redemption&include=immature')
     expect(report.body.decisioning).toMatchObject({ budget: { amount: 100, spent: 100 }, suppressions: { budget: expect.any(Number) } })
     // Only customers enrolled before the budget ran out are compared: the control-only enrolments after it
     // would otherwise unbalance the arms.

@@ -137,8 +137,21 @@ function bruteForce() {
 }
 
 describe('experiment report metrics', () => {
-  it('match a brute-force computation over the same raw rows for every arm and metric', async () => {
-    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}`)
+  it('counts by default only customers whose window has ended, and says how many are still inside it', async () => {
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=reactivation`)
+    const matureByArm = new Map<string, number>()
+    let immature = 0
+    for (const { arm, t0 } of exposures.values()) {
+      if (t0 + 30 * DAY <= AS_OF) matureByArm.set(arm, (matureByArm.get(arm) ?? 0) + 1)
+      else immature++
+    }
+    expect(immature).toBeGreaterThan(0)
+    for (const arm of res.body.arms) expect(arm.n, arm.key).toBe(matureByArm.get(arm.key) ?? 0)
+    expect(res.body.health.maturity).toMatchObject({ included: false, immature, enrolled: exposures.size })
+  })
+
+  it('match a brute-force computation over the same raw rows for every arm and metric (immature customers included)', async () => {
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&include=immature`)
     expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(200)
     const expected = bruteForce()
     const report = res.body
@@ -181,16 +194,20 @@ describe('experiment report metrics', () => {
     }
   })
 
-  it('compares each variant with control and each arm with the holdout, adjusting p-values across the report', async () => {
-    const { body } = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}`)
+  it('compares each variant with control and each arm with the holdout, adjusting each test family on its own', async () => {
+    const { body } = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&include=immature`)
     const reactivation = body.metrics.find((m: any) => m.key === 'reactivation')
     const pairs = reactivation.comparisons.map((c: any) => `${c.variant}:${c.against}`).sort()
     expect(pairs).toEqual(['control:holdout', 'freeship:control', 'freeship:holdout', 'pct15:control', 'pct15:holdout'])
     const all = body.metrics.flatMap((m: any) => m.comparisons).filter((c: any) => c.pValue !== null)
+    const expectedMethod: Record<string, string> = { decision: 'holm', guardrail: 'holm', secondary: 'bh', holdout: 'holm' }
     for (const c of all) {
       expect(c.adjustedPValue).toBeGreaterThanOrEqual(c.pValue - 1e-12)
-      expect(c.adjustment).toBe('holm')
+      expect(c.adjustment).toBe(expectedMethod[c.family])
+      // The displayed interval is the family-adjusted one, and the verdict agrees with it.
+      if (c.ci) expect(c.significant).toBe(c.ci[0] > 0 || c.ci[1] < 0)
     }
+    expect(new Set(all.map((c: any) => c.family))).toEqual(new Set(['decision', 'guardrail', 'secondary', 'holdout']))
     const revenue = body.metrics.find((m: any) => m.key === 'revenue')
     expect(revenue.comparisons[0].cuped).not.toBeNull()
     expect(typeof revenue.summary).toBe('string')
@@ -255,7 +272,7 @@ describe('experiment report metrics', () => {
 
   it('computes program KPIs (treated vs global holdout) that match a brute force over the raw rows', async () => {
     clock = AS_OF
-    const res = await h.call('GET', `/v1/kpis?from=${T0 - DAY}&to=${AS_OF}`)
+    const res = await h.call('GET', `/v1/kpis?from=${T0 - DAY}&to=${AS_OF}&include=immature`)
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200)
     const unique = new Map(events.map((e) => [e.eventId, e]))
     const groups = { treated: [] as Array<[string, number]>, global_holdout: [] as Array<[string, number]> }
@@ -313,7 +330,7 @@ describe('experiment report metrics', () => {
     expectSameNumbers(await offerLibrary(h.ch, [exp], sliced), await offerLibrary(h.ch, [exp]))
     // A brute-force check of the sliced report itself, not only agreement with the single pass.
     const expected = bruteForce()
-    const report = await experimentReport(h.ch, exp, { asOf: AS_OF }, AS_OF, sliced)
+    const report = await experimentReport(h.ch, exp, { asOf: AS_OF, include: 'immature' }, AS_OF, sliced)
     for (const arm of report.arms) expect(arm.n).toBe(expected.get(arm.key)!.n)
     const revenue = report.metrics.find((m) => m.key === 'revenue')!
     for (const v of revenue.values) expect(v.value).toBeCloseTo(expected.get(v.arm)!.revenue, 9)

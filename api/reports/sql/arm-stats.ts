@@ -1,4 +1,4 @@
-import { customerColumns, customerWindowSql, wholeRange, type CustomerSlice } from './customer-window.ts'
+import { countedSql, customerColumns, customerWindowSql, ltvCountedSql, wholeRange, type CustomerSlice } from './customer-window.ts'
 
 /**
  * The sufficient statistics of every metric over a set of per-customer rows (columns orders, gross, revenue,
@@ -11,14 +11,15 @@ export const sufficientStatsColumns = `count() AS n,
   countIf(orders >= 2) AS repeat_purchase,
   sum(unsubscribed) AS unsubscribe,
   sum(revenue) AS revenue_sum, sum(revenue * revenue) AS revenue_ss,
-  sum(ltv) AS ltv_sum, sum(ltv * ltv) AS ltv_ss,
+  countIf(${ltvCountedSql}) AS ltv_n, sumIf(ltv, ${ltvCountedSql}) AS ltv_sum, sumIf(ltv * ltv, ${ltvCountedSql}) AS ltv_ss,
+  sumIf(pre_revenue, ${ltvCountedSql}) AS ltv_pre_sum, sumIf(pre_revenue * pre_revenue, ${ltvCountedSql}) AS ltv_pre_ss,
   sum(orders) AS orders_sum, sum(orders * orders) AS orders_ss,
   sum(incentive_cost) AS cost_sum, sum(incentive_cost * incentive_cost) AS cost_ss,
   sum(net_value) AS net_sum, sum(net_value * net_value) AS net_ss,
   sum(gross) AS gross_sum, sum(gross * gross) AS gross_ss, sum(gross * orders) AS gross_orders_cross,
   sum(pre_revenue) AS pre_revenue_sum, sum(pre_revenue * pre_revenue) AS pre_revenue_ss,
   sum(pre_orders) AS pre_orders_sum, sum(pre_orders * pre_orders) AS pre_orders_ss,
-  sum(revenue * pre_revenue) AS revenue_pre_cross, sum(ltv * pre_revenue) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross`
+  sum(revenue * pre_revenue) AS revenue_pre_cross, sumIf(ltv * pre_revenue, ${ltvCountedSql}) AS ltv_pre_cross, sum(orders * pre_orders) AS orders_pre_cross`
 
 /**
  * Per-arm sufficient statistics for every metric (STATS.md inputs), optionally per segment of one attribute
@@ -36,9 +37,10 @@ export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }, sl
   sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
   return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none', slice)},
 capped AS (
-  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms,
+  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms, mature, ltv_mature,
     ${cap('revenue_net')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
   FROM customers
+  WHERE ${countedSql}
 )
 SELECT arm${segment},
   ${sufficientStatsColumns}${survival}
@@ -60,8 +62,12 @@ export interface ArmStatsRow {
   unsubscribe: number
   revenue_sum: number
   revenue_ss: number
+  /** Customers followed for the whole LTV window (all customers when immature ones are included). */
+  ltv_n: number
   ltv_sum: number
   ltv_ss: number
+  ltv_pre_sum: number
+  ltv_pre_ss: number
   orders_sum: number
   orders_ss: number
   cost_sum: number
@@ -83,6 +89,8 @@ export interface ArmStatsRow {
 export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' || k === 'survival' ? v : Number(v)
+  // Queries without the LTV maturity split (the timeseries) follow every customer's LTV over the same n.
+  if (out.ltv_n === undefined) Object.assign(out, { ltv_n: out.n, ltv_pre_sum: out.pre_revenue_sum, ltv_pre_ss: out.pre_revenue_ss })
   return out as unknown as ArmStatsRow
 }
 
@@ -93,7 +101,7 @@ export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
 export const allSegmentsStatsSql = (slice: CustomerSlice = wholeRange) => `WITH ${customerWindowSql('map', slice)}
 SELECT dimension, attrs[dimension] AS segment, arm,
   ${sufficientStatsColumns}
-FROM (SELECT ${customerColumns}, attrs FROM customers)
+FROM (SELECT ${customerColumns}, attrs FROM customers WHERE ${countedSql})
 ARRAY JOIN mapKeys(attrs) AS dimension
 GROUP BY dimension, segment, arm
 ORDER BY dimension, segment, arm`

@@ -17,6 +17,11 @@ export interface CustomerWindowParams {
   marginRate: number
   /** Only customers first exposed by then are analysed (default asOf); see `enrollmentCutoff`. */
   enrolledUntilMs?: number
+  /**
+   * Count customers whose window has not ended by asOf as well (their outcomes so far). Off by default: a
+   * customer inside their window is not yet a failure, and counting them under-reads every rate.
+   */
+  includeImmature?: boolean
 }
 
 /**
@@ -36,7 +41,13 @@ export const customerWindowParams = (p: CustomerWindowParams) => ({
   lookbackMs: p.lookbackMs,
   marginRate: p.marginRate,
   enrolledUntil: p.enrolledUntilMs ?? p.asOfMs,
+  includeImmature: p.includeImmature ? 1 : 0,
 })
+
+/** Whether a customer row counts: mature for the outcome window, or every customer when immature ones are included. */
+export const countedSql = `({includeImmature:UInt8} OR mature)`
+/** The same for the LTV window, which is longer: LTV compares only customers followed for all of it. */
+export const ltvCountedSql = `({includeImmature:UInt8} OR ltv_mature)`
 
 /**
  * A slice of customer ids, `from ≤ customer_id < to` (either end open): reports over millions of customers
@@ -104,11 +115,24 @@ customers AS (
     minIf(dt, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS first_purchase_ms,
     sumIf(revenue, type = 'purchase' AND ${inLookback}) - sumIf(revenue, type = 'refund' AND ${inLookback}) AS pre_revenue,
     countIf(type = 'purchase' AND ${inLookback}) AS pre_orders,
-    least({attrMs:Int64}, {asOf:Int64} - exposed_ms) AS observed_ms
+    least({attrMs:Int64}, {asOf:Int64} - exposed_ms) AS observed_ms,
+    exposed_ms + {attrMs:Int64} <= {asOf:Int64} AS mature,
+    exposed_ms + {ltvMs:Int64} <= {asOf:Int64} AS ltv_mature
   FROM customer_events
   GROUP BY cust
 )`
 }
 
 /** The customer columns under the names the statistics use (an alias may not shadow the event column). */
-export const customerColumns = 'arm, orders, gross, revenue_net AS revenue, ltv, incentive_cost, redeemed, unsubscribed, net_value, first_purchase_ms, pre_revenue, pre_orders, observed_ms'
+export const customerColumns = 'arm, orders, gross, revenue_net AS revenue, ltv, incentive_cost, redeemed, unsubscribed, net_value, first_purchase_ms, pre_revenue, pre_orders, observed_ms, mature, ltv_mature'
+
+/**
+ * Enrolment per arm and day of first exposure, with how many of those customers are still inside their
+ * outcome (and LTV) window at asOf: the report's maturity counts and its health charts.
+ */
+export const enrolmentSql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)}
+SELECT arm, toString(toDate(fromUnixTimestamp64Milli(t0, 'UTC'))) AS day, count() AS enrolled,
+  countIf(t0 + {attrMs:Int64} > {asOf:Int64}) AS immature, countIf(t0 + {ltvMs:Int64} > {asOf:Int64}) AS ltv_immature
+FROM first_exposures
+GROUP BY arm, day
+ORDER BY arm, day`

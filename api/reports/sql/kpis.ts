@@ -12,8 +12,12 @@ WITH program AS (
   GROUP BY customer_id
   HAVING treated OR held
 ),
-population AS (
+everyone AS (
   SELECT customer_id, toUnixTimestamp64Milli(first_ts) AS t0, if(treated, 'treated', 'global_holdout') AS grp FROM program
+),
+-- As in experiment reports, a customer still inside their window is not yet a failure: by default they wait.
+population AS (
+  SELECT * FROM everyone WHERE {includeImmature:UInt8} OR t0 + {windowMs:Int64} <= {asOf:Int64}
 ),
 outcomes AS (
   SELECT e.customer_id AS customer_id,
@@ -37,3 +41,8 @@ FROM population AS p
 LEFT JOIN outcomes AS o ON o.customer_id = p.customer_id
 GROUP BY grp, week
 ORDER BY week, grp`
+
+
+/** Customers of the same program population still inside their window at asOf (not counted by default). */
+export const kpiImmatureSql = kpiSql.slice(0, kpiSql.indexOf('-- As in experiment reports')).replace(/,\s*$/, '') + `
+SELECT count() AS immature FROM everyone WHERE t0 + {windowMs:Int64} > {asOf:Int64}`

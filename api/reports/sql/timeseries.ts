@@ -13,7 +13,9 @@ const cumulative = (q: string) => `sum(${q}) OVER (PARTITION BY cust ORDER BY k 
  */
 export const timeseriesDeltasSql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)},
 entries AS (
-  SELECT cust, arm, t0, arrayFirstIndex(c -> c >= t0, {cuts:Array(Int64)}) AS entry FROM first_exposures
+  -- A customer enters the series once their window has ended (or at exposure when immature ones count), so a
+  -- cut never counts someone still inside their window as a failure; their window's events all precede entry.
+  SELECT cust, arm, t0, arrayFirstIndex(c -> c >= t0 + if({includeImmature:UInt8}, 0, {attrMs:Int64}), {cuts:Array(Int64)}) AS entry FROM first_exposures
 ),
 tagged AS (
   SELECT f.cust AS cust, f.arm AS arm, f.entry AS entry, e.type AS type,
