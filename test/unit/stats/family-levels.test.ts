@@ -39,7 +39,7 @@ describe('familyLevels: significant ⇔ adjusted p < α ⇔ p < level (fast-chec
           expect(level).toBeLessThanOrEqual(alpha)
         })
       }),
-      { numRuns: 4000, seed: 2005 },
+      { numRuns: 2500, seed: 2005 },
     )
   })
 
