@@ -62,7 +62,8 @@ const winback: PlannedExperiment = {
     ],
     holdoutPct: 0.1,
     targeting: { recency: 'lapsed_60_180' },
-    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], ...yearLookback }),
+    // Pre-registered: worth shipping at +10% reactivation; unsubscribes may rise by at most 0.3 pp.
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], guardrailMargins: { unsubscribe: 0.003 }, successCriteria: { minimumLift: 0.1 }, ...yearLookback }),
     tags: ['win-back', 'lapsed', 'demo'],
   },
   timeline: { startDaysAgo: 40, exposureDays: 10 },
@@ -138,7 +139,8 @@ const aaTest: PlannedExperiment = {
     analysis: analysis({ primaryMetric: 'reactivation', sequential: { enabled: true, tuning: 5000 }, ...yearLookback }),
     tags: ['a/a', 'dormant', 'demo'],
   },
-  timeline: { startDaysAgo: 30, exposureDays: 14 },
+  // Started long enough ago that every customer's 30-day window has ended: the A/A check reads complete data.
+  timeline: { startDaysAgo: 50, exposureDays: 14 },
   effects: { a: allTiers(message(1.1, 10)), b: allTiers(message(1.1, 10)) },
 }
 
