@@ -27,7 +27,7 @@ export { fixedHorizonTest, welchSatterthwaiteDf, type IntervalTest } from './fre
 export { confidenceSequence, confidenceSequenceMultiplier, DEFAULT_SEQUENTIAL_TUNING, sequentialRho, type SequentialTest } from './sequential.ts'
 export { fiellerLift, type FiellerLift } from './fieller.ts'
 export { chanceToWin, expectedLoss } from './bayesian.ts'
-export { adjustPValues, applyAdjustment, familyLevels, type FamilyMethod } from './multiple.ts'
+export { adjustPValues, applyAdjustment, familyLevels, type FamilyLevels, type FamilyMethod } from './multiple.ts'
 export { guardrailTest, type GuardrailTestResult } from './guardrail.ts'
 export { SRM_THRESHOLD, srmTest, type SrmResult } from './srm.ts'
 export { winsorize, winsorizeCap } from './winsorize.ts'
