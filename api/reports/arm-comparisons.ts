@@ -16,6 +16,11 @@ export interface MetricComparison extends Comparison {
 
 export interface ComparisonSettings {
   alpha: number
+  /**
+   * The experiment's α when `alpha` is a family-adjusted level: a confidence sequence keeps its mixing
+   * parameter tuned at α, so the interval at the adjusted level agrees with the α-level p-value.
+   */
+  designAlpha?: number
   sequentialTuning: number | null
   cuped: boolean
 }
@@ -65,7 +70,7 @@ export function armValue(def: MetricDefinition, r: ArmStatsRow): number | null {
 /** Relative (tested) and absolute comparison of one metric, CUPED-adjusted when the metric has a covariate. */
 export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
   if (def.kind === 'survival') return null
-  const base: CompareOptions = { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm, sequential: settings.sequentialTuning ? { tuning: settings.sequentialTuning } : false }
+  const base: CompareOptions = { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm, sequential: settings.sequentialTuning ? { tuning: settings.sequentialTuning, designAlpha: settings.designAlpha ?? settings.alpha } : false }
   const useCuped = settings.cuped && def.cupedPre !== undefined
   const run = (kind: 'relative' | 'absolute'): Comparison & { theta?: number | null; varianceReduction?: number | null } => {
     const o = { ...base, kind }

@@ -108,7 +108,7 @@ function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>,
     def,
     values: arms.map((a) => ({ arm: a.key, n: metricN(def, rowOrEmpty(rows, a.key)), value: armValue(def, rowOrEmpty(rows, a.key)) })),
     members: pairs.flatMap(([b, v, against]): Member[] => {
-      const compare = (alpha: number) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, { ...settings, alpha })
+      const compare = (alpha: number) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, { ...settings, alpha, designAlpha: settings.alpha })
       const comparison = compare(settings.alpha)
       return comparison ? [{ comparison, def, at: (level) => compare(level)! }] : []
     }),
