@@ -55,7 +55,9 @@ afterAll(async () => {
 describe('experiment report', () => {
   it('renders the largest experiment: n per arm as the API counts them, one forest-plot row per comparison', async () => {
     const report = (await api('GET', `/v1/experiments/${WINBACK}/report`)).body
-    expect(report.totalCustomers).toBeGreaterThan(20_000)
+    // Enrolled customers; the report counts those whose 30-day window has ended (the rest are reported).
+    expect(report.health.maturity.enrolled).toBeGreaterThan(20_000)
+    expect(report.totalCustomers).toBe(report.health.maturity.enrolled - report.health.maturity.immature)
 
     // Time from the report's answer arriving to the table and the forest plot on screen (issue 7: < 1 s).
     await page.goto(`${d.base}/experiments/${WINBACK}`)
@@ -80,7 +82,8 @@ describe('experiment report', () => {
       for (const c of m.comparisons.filter((x: any) => x.against === 'control')) {
         const row = page.locator(`tbody[data-metric="${m.key}"] tr[data-arm="${c.variant}"]`)
         expect(await row.locator('.badge').textContent(), `${m.key} ${c.variant}`).toBe(expectedVerdict(c, m.higherIsBetter))
-        if (c.estimate !== null && !c.notEstimable) expect(await row.locator('td.lift strong').textContent()).toBe(signedPercent(c.estimate))
+        // A relative lift reads as a percent; an absolute fallback (control at 0) in the metric's own units.
+        if (c.estimate !== null && !c.notEstimable && c.kind === 'relative') expect(await row.locator('td.lift strong').textContent()).toBe(signedPercent(c.estimate))
       }
     }
     // The planted effects: 15% off lifts reactivation; free shipping drives unsubscribes up (a harm, in red).
@@ -122,7 +125,7 @@ describe('experiment report', () => {
   it('recomputes the report, lift over time and breakdown for another outcome window', async () => {
     const api14 = (await api('GET', `/v1/experiments/${WINBACK}/report?window=14`)).body
     await page.getByTestId('report-window').selectOption('14')
-    await page.getByText('14-day window').waitFor()
+    await page.getByText(/customers · 14-day window/).waitFor()
     const c = api14.metrics.find((m: any) => m.key === 'reactivation').comparisons.find((x: any) => x.variant === 'pct15' && x.against === 'control')
     await page.waitForFunction((want) => document.querySelector('tbody[data-metric="reactivation"] tr[data-arm="pct15"] td.lift strong')?.textContent === want, signedPercent(c.estimate))
     // The lift-over-time card asked for the same window.
@@ -130,7 +133,7 @@ describe('experiment report', () => {
     // Back to the experiment's own window.
     const own = (await api('GET', `/v1/experiments/${WINBACK}`)).body.analysis.attributionDays
     await page.getByTestId('report-window').selectOption(String(own))
-    await page.getByText(`${own}-day window`).waitFor()
+    await page.getByText(new RegExp(`customers · ${own}-day window`)).waitFor()
   })
 
   it('breaks the report down by an attribute captured at assignment', async () => {
@@ -195,10 +198,13 @@ describe('experiment report', () => {
     const res = await api('POST', '/v1/assign/batch', { experimentId: DRAFT, customers: Array.from({ length: 400 }, (_, i) => ({ customerId: `pilot-${i}`, attributes: { channel: i % 2 ? 'email' : 'sms' } })) })
     expect(res.status).toBe(200)
     await page.getByRole('button', { name: 'Check again' }).click()
+    // Just assigned, every customer is inside their window: counted only once the reader asks for them.
+    await page.getByTestId('include-immature').check()
     await page.getByTestId('metrics-table').waitFor()
     const counts = res.body.assignments.filter((a: any) => a.inExperiment).reduce((m: Record<string, number>, a: any) => ({ ...m, [a.arm]: (m[a.arm] ?? 0) + 1 }), {})
+    // The table reloads with the immature customers counted: wait for it rather than read the first paint.
     for (const [arm, n] of Object.entries(counts)) {
-      expect(await page.locator(`tbody[data-metric="reactivation"] tr[data-arm="${arm}"] td.n`).textContent()).toBe(integer(n as number))
+      await expect.poll(() => page.locator(`tbody[data-metric="reactivation"] tr[data-arm="${arm}"] td.n`).textContent(), { timeout: 15_000 }).toBe(integer(n as number))
     }
   })
 })
