@@ -18,8 +18,20 @@ export interface Config {
   seedDemo: boolean
 }
 
+/** A setting the server cannot start with; the message says what to change. */
+export class ConfigError extends Error {}
+
+/** ADMIN_API_KEY is a bearer credential chosen by a person, so it must be long enough not to be guessed. */
+export const MIN_ADMIN_KEY_LENGTH = 32
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR ?? './data')
+  const adminApiKey = env.ADMIN_API_KEY || null
+  if (adminApiKey !== null && adminApiKey.length < MIN_ADMIN_KEY_LENGTH) {
+    throw new ConfigError(
+      `ADMIN_API_KEY is ${adminApiKey.length} characters; it must be at least ${MIN_ADMIN_KEY_LENGTH} (for example: ADMIN_API_KEY=$(openssl rand -base64 32)), or leave it unset to have the first start generate a key`,
+    )
+  }
   return {
     port: Number(env.PORT ?? 3000),
     dataDir,
@@ -31,7 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       database: env.CLICKHOUSE_DATABASE ?? 'default',
       cluster: env.CLICKHOUSE_CLUSTER || null,
     },
-    adminApiKey: env.ADMIN_API_KEY || null,
+    adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
   }
 }

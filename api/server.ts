@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server'
-import { loadConfig } from './config.ts'
+import { ConfigError, loadConfig, type Config } from './config.ts'
 import { initPgliteDir, openPostgres } from './stores/postgres.ts'
 import { openClickHouse } from './stores/clickhouse.ts'
 import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
@@ -9,13 +9,14 @@ import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
-const config = loadConfig()
+const config = readConfig()
 if (!config.databaseUrl) initPgliteDir(config.dataDir)
 const db = await openPostgres(config)
 const ch = await openClickHouse(config)
 await migratePostgres(db)
 await migrateClickHouse(ch)
-const firstKey = await bootstrapAdminKey(db, config.adminApiKey)
+const { generatedKey: firstKey, warning } = await bootstrapAdminKey(db, config.adminApiKey)
+if (warning) console.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
 const seeded = await seedDemoOnFirstStart({ db, ch }, config)
 
@@ -50,3 +51,14 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))
+
+/** The configuration, or a one-line error and exit 1 when a setting cannot be used (no stack trace). */
+function readConfig(): Config {
+  try {
+    return loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`Cannot start: ${error.message}`)
+    process.exit(1)
+  }
+}

@@ -15,7 +15,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const parityComparisons = Number(process.env.BENCH_PARITY ?? 1_000_000)
 // Other work on a shared machine slows every figure; the load average says how much there was.
 const loadAtStart = os.loadavg()[0]
-const KEY = 'rl_bench_admin_key'
+const KEY = 'rl_bench_admin_key_at_least_32_characters'
 
 const experiment: AssignableExperiment = {
   id: 'bench', seed: 'bench', status: 'running', holdoutPct: 0.1, coverage: 1, namespace: null,

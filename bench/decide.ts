@@ -8,7 +8,7 @@ import { rssMiB, writeResult } from './machine.ts'
 // /v1/decide with 5 experiments bound to one trigger and pacing policies on, autocannon at 50 connections,
 // beside /v1/assign in the same run. Customers come from a pool of 20,000 so caps and cooldowns really bite.
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
-const KEY = 'rl_bench_admin_key'
+const KEY = 'rl_bench_admin_key_at_least_32_characters'
 const POOL = 20_000
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-decide-'))

@@ -14,7 +14,7 @@ import { cpuSeconds, median, rssMiB, writeResult } from './machine.ts'
 const seconds = Number(process.env.BENCH_SECONDS ?? 20)
 const CLIENTS = 8
 const BATCH = 1000
-const KEY = 'rl_bench_admin_key'
+const KEY = 'rl_bench_admin_key_at_least_32_characters'
 const T0 = Date.parse('2026-06-01T00:00:00Z')
 
 function event(n: number) {

@@ -20,7 +20,7 @@ import { rssMiB, writeResult } from './machine.ts'
 const directCustomers = Number(process.env.SEED_BENCH_CUSTOMERS ?? 1_000_000)
 const apiCustomers = Number(process.env.SEED_BENCH_API_CUSTOMERS ?? 1_000_000)
 const only = process.env.SEED_BENCH_ONLY
-const KEY = 'rl_bench_seed_key'
+const KEY = 'rl_bench_seed_key_at_least_32_characters'
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d
 const tempDir = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `rl-bench-seed-${name}-`))
 

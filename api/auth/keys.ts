@@ -71,16 +71,28 @@ export async function revokeKey(db: Kysely<Database>, id: string, actor: string,
   })
 }
 
+/** What start-up did about admin access: the generated first key to print once, or a warning to print. */
+export interface AdminBootstrap {
+  generatedKey: string | null
+  warning: string | null
+}
+
 /**
  * Makes sure an admin can get in: ADMIN_API_KEY is registered if it is not yet; without it, the first start
- * (no active admin key at all) generates one and returns it so the caller prints it once.
+ * (no active admin key at all) generates one and returns it so the caller prints it once. A revoked
+ * ADMIN_API_KEY stays revoked (revoking it is how an operator locks a leaked key out): the server still starts
+ * and the caller prints the warning.
  */
-export async function bootstrapAdminKey(db: Kysely<Database>, adminApiKey: string | null): Promise<string | null> {
+export async function bootstrapAdminKey(db: Kysely<Database>, adminApiKey: string | null): Promise<AdminBootstrap> {
   if (adminApiKey) {
-    if (!(await findKey(db, adminApiKey))) await createKey(db, { name: 'ADMIN_API_KEY', role: 'admin', key: adminApiKey }, 'system')
-    return null
+    const row = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('key_hash', '=', hashKey(adminApiKey)).executeTakeFirst()
+    if (!row) await createKey(db, { name: 'ADMIN_API_KEY', role: 'admin', key: adminApiKey }, 'system')
+    else if (row.revoked_at) {
+      return { generatedKey: null, warning: `ADMIN_API_KEY is the revoked key ${row.id}: it stays revoked and will not authenticate; set a new ADMIN_API_KEY or sign in with another admin key` }
+    }
+    return { generatedKey: null, warning: null }
   }
   const admin = await db.selectFrom('api_keys').select('id').where('role', '=', 'admin').where('revoked_at', 'is', null).executeTakeFirst()
-  if (admin) return null
-  return (await createKey(db, { name: 'first admin', role: 'admin' }, 'system')).key
+  if (admin) return { generatedKey: null, warning: null }
+  return { generatedKey: (await createKey(db, { name: 'first admin', role: 'admin' }, 'system')).key, warning: null }
 }

@@ -6,7 +6,7 @@ import { freePort, startServer } from '../helpers/server-process.ts'
 import { openClickHouse } from '../../api/stores/clickhouse.ts'
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-crash-'))
-const KEY = 'rl_crash_admin_key'
+const KEY = 'rl_crash_admin_key_at_least_32_characters'
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
 const T0 = Date.parse('2026-10-01T00:00:00Z')

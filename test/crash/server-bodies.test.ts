@@ -8,7 +8,7 @@ import { freePort, startServer } from '../helpers/server-process.ts'
 // Over a real socket the hot routes read bodies straight from the Node request (api/http/body.ts); this checks
 // that path with bodies that arrive in many chunks, with and without Content-Length.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bodies-'))
-const KEY = 'rl_bodies_admin_key'
+const KEY = 'rl_bodies_admin_key_at_least_32_characters'
 let server: Awaited<ReturnType<typeof startServer>>
 beforeAll(async () => {
   server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
