@@ -1,4 +1,4 @@
-import { compareCuped, compareMeans, compareProportions, compareRatios, meanOf, ratioMean, type CompareOptions, type Comparison } from '../../stats/index.ts'
+import { compareCuped, compareMeans, compareProportions, compareRatios, compareRestrictedMeans, meanOf, ratioMean, type CompareOptions, type Comparison, type SurvivalRow } from '../../stats/index.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
 
@@ -10,6 +10,8 @@ export interface MetricComparison extends Comparison {
    * construction): the comparison's own numbers are then the absolute difference, so it still has a verdict.
    */
   fallback?: 'absolute'
+  /** Time to purchase: the horizon (days) the restricted means were taken over. */
+  horizonDays?: number | null
   cuped: { theta: number | null; varianceReduction: number | null } | null
   against: 'control' | 'holdout'
 }
@@ -21,6 +23,8 @@ export interface ComparisonSettings {
    * parameter tuned at α, so the interval at the adjusted level agrees with the α-level p-value.
    */
   designAlpha?: number
+  /** The outcome window in days: the horizon τ of the restricted mean time to purchase. */
+  windowDays?: number
   sequentialTuning: number | null
   cuped: boolean
 }
@@ -67,9 +71,37 @@ export function armValue(def: MetricDefinition, r: ArmStatsRow): number | null {
   return null
 }
 
+/**
+ * Kaplan–Meier input of one arm from its per-day counts. A purchase on day index d happened within d + 1 days;
+ * censoring keys are already whole days followed (rounded up), and at a tie Kaplan–Meier takes the purchases
+ * before the censorings.
+ */
+export function survivalRows(r: ArmStatsRow): SurvivalRow[] {
+  if (!r.survival) return []
+  const [days, eventCounts, censoredCounts] = r.survival
+  const list: SurvivalRow[] = []
+  days.forEach((day, i) => {
+    const events = Number(eventCounts[i])
+    const censored = Number(censoredCounts[i])
+    if (events) list.push({ time: Number(day) + 1, events, censored: 0 })
+    if (censored) list.push({ time: Number(day), events: 0, censored })
+  })
+  return list
+}
+
+/**
+ * Time to first purchase: the difference in restricted mean days without a purchase within the window
+ * (docs/time-to-event.md), negative when the variant brings purchases sooner. Fixed-horizon (normal) test.
+ */
+function compareTimeToPurchase(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
+  if (!settings.windowDays) return null
+  const { baselineArm: _a, variantArm: _b, tau: _t, tauUsed, ...c } = compareRestrictedMeans(survivalRows(baseline), survivalRows(variant), settings.windowDays, { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm })
+  return { ...c, against, absolute: { estimate: c.estimate, ci: c.ci, pValue: c.pValue, standardError: c.standardError, df: null }, cuped: null, horizonDays: tauUsed }
+}
+
 /** Relative (tested) and absolute comparison of one metric, CUPED-adjusted when the metric has a covariate. */
 export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
-  if (def.kind === 'survival') return null
+  if (def.kind === 'survival') return compareTimeToPurchase(def, baseline, variant, against, settings)
   const base: CompareOptions = { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm, sequential: settings.sequentialTuning ? { tuning: settings.sequentialTuning, designAlpha: settings.designAlpha ?? settings.alpha } : false }
   const useCuped = settings.cuped && def.cupedPre !== undefined
   const run = (kind: 'relative' | 'absolute'): Comparison & { theta?: number | null; varianceReduction?: number | null } => {

@@ -1,4 +1,4 @@
-import { kaplanMeier, meanOf, sampleVariance, srmTest, type PlanningBaseline, type SrmResult } from '../../stats/index.ts'
+import { kaplanMeier, meanOf, purchaseProbabilityBy, restrictedMeanSurvival, sampleVariance, srmTest, type PlanningBaseline, type SrmResult } from '../../stats/index.ts'
 import { armShares } from '../assignment/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
@@ -8,7 +8,7 @@ import { recommend, type ArmCriteria, type CriterionResult, type Recommendation 
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
-import { armValue, compareMetric, metricN, rowOrEmpty, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import { armValue, compareMetric, metricN, rowOrEmpty, survivalRows, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
 import { adjustFamily, familyMethodKey, familyOf, guardrailResults, type Family, type FamilyComparison, type Member } from './families.ts'
 import { armEconomics, type Economics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
@@ -144,7 +144,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const winsorize = a.winsorize.enabled
   const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
-  const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
+  const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled, windowDays: attributionDays }
 
   // Winsorization caps at a percentile over all customers, so it needs them in one pass.
   const slices = winsorize ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
@@ -167,7 +167,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
 
   const computed = metricResults(defs, rows, armList, settings, a)
 
-  const survivalByArm = survival([...rows.values()], a.alpha)
+  const survivalByArm = survival([...rows.values()], a.alpha, attributionDays)
   const armNames = new Map(armList.map((x) => [x.key, x.name]))
   const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => ({
     key: def.key,
@@ -180,7 +180,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     values,
     comparisons,
     ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByArm.get(x.key) ?? emptySurvival) })) } : {}),
-    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm) : summarizeMetric(def, comparisons, armNames),
+    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
   }))
 
   const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
@@ -245,39 +245,59 @@ interface ArmSurvival {
   n: number
   events: number
   points: Array<{ time: number; survival: number; lower: number; upper: number }>
+  /** Restricted mean days without a purchase within the window (smaller: purchases sooner). */
+  restrictedMean: { horizonDays: number | null; estimate: number | null; ci: [number, number] | null }
+  /** Share of customers who purchased by day 7, 14 and the window's end (1 − Kaplan–Meier). */
+  purchaseBy: Array<{ day: number; estimate: number | null; ci: [number, number] | null }>
 }
-const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [] }
+const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [], restrictedMean: { horizonDays: null, estimate: null, ci: null }, purchaseBy: [] }
 
-function survival(rows: ArmStatsRow[], alpha: number) {
-  const byArm = new Map<string, { time: number; events: number; censored: number }[]>()
+function survival(rows: ArmStatsRow[], alpha: number, windowDays: number) {
+  const out = new Map<string, ArmSurvival>()
   for (const r of rows) {
     if (!r.survival) continue
-    const [days, eventCounts, censoredCounts] = r.survival
-    const list: { time: number; events: number; censored: number }[] = []
-    days.forEach((day, i) => {
-      // A purchase on day index d happened within d + 1 days; censoring keys are already whole days followed
-      // (rounded up), and at a tie Kaplan–Meier takes the purchases before the censorings.
-      const events = Number(eventCounts[i])
-      const censored = Number(censoredCounts[i])
-      if (events) list.push({ time: Number(day) + 1, events, censored: 0 })
-      if (censored) list.push({ time: Number(day), events: 0, censored })
-    })
-    byArm.set(r.arm, list)
-  }
-  const out = new Map<string, ArmSurvival>()
-  for (const [arm, list] of byArm) {
+    const list = survivalRows(r)
     const km = kaplanMeier(list, { alpha })
-    out.set(arm, { median: km.median, medianCi: km.medianCi, n: km.n, events: km.events, points: km.points.map((p) => ({ time: p.time, survival: p.survival, lower: p.lower, upper: p.upper })) })
+    const rmst = restrictedMeanSurvival(list, windowDays, { alpha })
+    const days = [...new Set([7, 14, windowDays].filter((d) => d <= windowDays))]
+    out.set(r.arm, {
+      median: km.median,
+      medianCi: km.medianCi,
+      n: km.n,
+      events: km.events,
+      points: km.points.map((p) => ({ time: p.time, survival: p.survival, lower: p.lower, upper: p.upper })),
+      restrictedMean: { horizonDays: rmst.tauUsed, estimate: rmst.estimate, ci: rmst.ci },
+      purchaseBy: days.map((day) => {
+        const p = purchaseProbabilityBy(list, day, { alpha })
+        return { day, estimate: p.estimate, ci: p.ci }
+      }),
+    })
   }
   return out
 }
 
-function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>): string {
-  const parts = arms.map((a) => {
+/**
+ * Medians only where they are reached, in words otherwise; then the clearest restricted-mean difference vs
+ * control with the interval shown beside its verdict.
+ */
+function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>, comparisons: FamilyComparison[], windowDays: number): string {
+  const medians = arms.map((a) => {
     const s = byArm.get(a.key)
-    return `${a.name}: ${s?.median != null ? `median ${s.median} days` : 'median not reached'}`
+    return `${a.name}: ${s?.median != null ? `median ${s.median} days` : `median not reached (under half purchased within ${windowDays} days)`}`
   })
-  return `Time to first purchase — ${parts.join('; ')}.`
+  const vsControl = comparisons.filter((c) => c.against === 'control' && c.estimate !== null && c.ci !== null)
+  const best = [...vsControl].sort((x, y) => (x.adjustedPValue ?? x.pValue ?? 1) - (y.adjustedPValue ?? y.pValue ?? 1))[0]
+  let rmst = ''
+  if (best) {
+    const name = arms.find((a) => a.key === best.variant)?.name ?? best.variant
+    const days = (x: number) => Math.abs(x).toFixed(1)
+    const level = `${+((1 - best.level) * 100).toFixed(2)}% CI`
+    const ci = `${level} ${best.ci![0] < 0 ? '−' : '+'}${days(best.ci![0])} to ${best.ci![1] < 0 ? '−' : '+'}${days(best.ci![1])} days`
+    rmst = best.significant
+      ? ` ${name} brings the first purchase ${days(best.estimate!)} days ${best.estimate! < 0 ? 'sooner' : 'later'} on average within ${windowDays} days (${ci}), significant.`
+      : ` ${name} shows no detectable change in days to first purchase within ${windowDays} days (${best.estimate! < 0 ? '−' : '+'}${days(best.estimate!)} days, ${ci}; not significant).`
+  }
+  return `Time to first purchase — ${medians.join('; ')}.${rmst}`
 }
 
 function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, analysis: Experiment['analysis']): SegmentResult[] {
