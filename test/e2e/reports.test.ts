@@ -180,6 +180,9 @@ describe('experiment report', () => {
       expect(await page.locator(`[data-testid="decisioning"] li[data-reason="${reason}"] .count`).textContent()).toBe(integer(n as number))
     }
     expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="reminder"] td.n').textContent()).toBe(integer(report.arms.find((a: any) => a.key === 'reminder').n))
+    // An overrun (redemptions of offers issued before the cap) is flagged exactly when spend exceeds the budget.
+    const { spent, amount } = report.decisioning.budget
+    expect(await page.getByTestId('budget-overrun').count()).toBe(spent > amount ? 1 : 0)
     await settled(page)
     await shot(page, 'experiment-budget-1280')
   })
