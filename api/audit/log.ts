@@ -31,6 +31,18 @@ export interface AuditQuery {
   entityId?: string
   limit: number
   before?: number
+  /** Leave API key prefixes in before/after (admins only: they can list keys anyway). */
+  withKeyPrefixes?: boolean
+}
+
+/**
+ * An API key's prefix is the first 8 characters of the secret (of a chosen ADMIN_API_KEY too), so only admins
+ * may read it; everyone else identifies a key by its id.
+ */
+function withoutKeyPrefix(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !('prefix' in value)) return value
+  const { prefix: _prefix, ...rest } = value as Record<string, unknown>
+  return rest
 }
 
 export async function listAudit(db: Kysely<Database>, q: AuditQuery) {
@@ -45,8 +57,8 @@ export async function listAudit(db: Kysely<Database>, q: AuditQuery) {
     action: r.action,
     entityType: r.entity_type,
     entityId: r.entity_id,
-    before: r.before,
-    after: r.after,
+    before: q.withKeyPrefixes || r.entity_type !== 'api_key' ? r.before : withoutKeyPrefix(r.before),
+    after: q.withKeyPrefixes || r.entity_type !== 'api_key' ? r.after : withoutKeyPrefix(r.after),
     at: new Date(r.at).toISOString(),
   }))
 }

@@ -27,13 +27,20 @@ export const generateKey = () => `rl_${crypto.randomBytes(32).toString('base64ur
 
 export interface KeyIdentity {
   id: string
+  /**
+   * How the audit log (actor), notes (author) and records (created_by) name the caller: the key id, then the
+   * key's name, e.g. `key_1a2b3c4d5e6f (ops laptop)`. A name alone is free text that any admin can give a new key.
+   */
   name: string
   role: Role
 }
 
+/** The caller's name as recorded: key id and key name (see KeyIdentity.name). */
+export const actorName = (key: { id: string; name: string }) => `${key.id} (${key.name})`
+
 export async function findKey(db: Kysely<Database>, key: string): Promise<KeyIdentity | null> {
   const row = await db.selectFrom('api_keys').select(['id', 'name', 'role']).where('key_hash', '=', hashKey(key)).where('revoked_at', 'is', null).executeTakeFirst()
-  return row ? { id: row.id, name: row.name, role: row.role as Role } : null
+  return row ? { id: row.id, name: actorName(row), role: row.role as Role } : null
 }
 
 export async function createKey(db: Kysely<Database>, input: { name: string; role: Role; key?: string }, actor: string, now = new Date()) {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
-import { createKey, listKeys, revokeKey, Role } from '../auth/keys.ts'
+import { can, createKey, listKeys, revokeKey, Role } from '../auth/keys.ts'
 import { getSettings, Settings, SettingsUpdate, updateSettings } from '../settings/store.ts'
 import { listAudit } from '../audit/log.ts'
 import type { ExperimentCache } from '../experiments/cache.ts'
@@ -59,7 +59,7 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
     createRoute({ method: 'get', path: '/audit', tags: ['Audit'], summary: 'The audit log, newest first', security: bearer, middleware: [read] as const,
       request: { query: z.object({ entityType: z.string().max(64).optional(), entityId: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional() }) },
       responses: { 200: json(z.object({ entries: z.array(z.object({ id: z.number(), actor: z.string(), action: z.string(), entityType: z.string(), entityId: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })) })), ...standardErrors } }),
-    async (c) => c.json({ entries: await listAudit(db, c.req.valid('query')) }, 200),
+    async (c) => c.json({ entries: await listAudit(db, { ...c.req.valid('query'), withKeyPrefixes: can(c.get('identity').role, 'admin') }) }, 200),
   )
   return app
 }

@@ -84,7 +84,7 @@ describe('experiments API', () => {
     const log = await h.call('GET', '/v1/audit?entityType=experiment&entityId=audited')
     expect(log.body.entries.map((e: any) => e.action)).toEqual(['experiment.start', 'experiment.update', 'experiment.create'])
     const update = log.body.entries[1]
-    expect(update.actor).toBe('test admin')
+    expect(update.actor).toMatch(/^key_[0-9a-f]{12} \(test admin\)$/)
     expect(update.before.name).toBe('Experiment audited')
     expect(update.after.name).toBe('Audited test')
     expect(log.body.entries[0]).toMatchObject({ before: { status: 'draft' }, after: { status: 'running' } })
