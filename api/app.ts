@@ -10,6 +10,7 @@ import type { ClickHouse } from './stores/clickhouse.ts'
 import { ApiError, errorBody } from './http/errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
+import { closeAfterEarlyReject } from './http/early-close.ts'
 import { keyResolver } from './auth/middleware.ts'
 import { ExperimentCache } from './experiments/cache.ts'
 import { exposureWriter } from './exposures/writer.ts'
@@ -73,6 +74,8 @@ export async function createApp(deps: AppDeps) {
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
   })
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
+
+  app.use('*', closeAfterEarlyReject())
 
   // The first matching limit applies (the generic /v1 one must not also cap the batch routes).
   const limiters = bodyLimits.map(([pattern, maxSize]) => ({
