@@ -45,6 +45,7 @@ export const MetricKey = z.enum([
   'incentive_cost',
   'net_value',
   'time_to_purchase',
+  'time_to_repurchase',
   'unsubscribe',
 ])
 export type MetricKey = z.infer<typeof MetricKey>

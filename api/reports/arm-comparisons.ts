@@ -76,9 +76,10 @@ export function armValue(def: MetricDefinition, r: ArmStatsRow): number | null {
  * censoring keys are already whole days followed (rounded up), and at a tie Kaplan–Meier takes the purchases
  * before the censorings.
  */
-export function survivalRows(r: ArmStatsRow): SurvivalRow[] {
-  if (!r.survival) return []
-  const [days, eventCounts, censoredCounts] = r.survival
+export function survivalRows(r: ArmStatsRow, column: 'survival' | 'repurchase' = 'survival'): SurvivalRow[] {
+  const counts = r[column]
+  if (!counts) return []
+  const [days, eventCounts, censoredCounts] = counts
   const list: SurvivalRow[] = []
   days.forEach((day, i) => {
     const events = Number(eventCounts[i])
@@ -95,7 +96,7 @@ export function survivalRows(r: ArmStatsRow): SurvivalRow[] {
  */
 function compareTimeToPurchase(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
   if (!settings.windowDays) return null
-  const { baselineArm: _a, variantArm: _b, tau: _t, tauUsed, ...c } = compareRestrictedMeans(survivalRows(baseline), survivalRows(variant), settings.windowDays, { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm })
+  const { baselineArm: _a, variantArm: _b, tau: _t, tauUsed, ...c } = compareRestrictedMeans(survivalRows(baseline, def.survivalColumn), survivalRows(variant, def.survivalColumn), settings.windowDays, { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm })
   return { ...c, against, absolute: { estimate: c.estimate, ci: c.ci, pValue: c.pValue, standardError: c.standardError, df: null }, cuped: null, horizonDays: tauUsed }
 }
 

@@ -82,7 +82,7 @@ export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
       }
       for (const [col, v] of Object.entries(row)) {
         if (keys.includes(col)) continue
-        acc[col] = col === 'survival' ? mergeSurvival(acc[col] as Survival, v as Survival) : Number(acc[col]) + Number(v)
+        acc[col] = col === 'survival' || col === 'repurchase' ? mergeSurvival(acc[col] as Survival, v as Survival) : Number(acc[col]) + Number(v)
       }
     }
   }

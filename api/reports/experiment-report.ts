@@ -167,7 +167,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
 
   const computed = metricResults(defs, rows, armList, settings, a)
 
-  const survivalByArm = survival([...rows.values()], a.alpha, attributionDays)
+  const survivalByColumn = { survival: survival([...rows.values()], a.alpha, attributionDays, 'survival'), repurchase: survival([...rows.values()], a.alpha, attributionDays, 'repurchase') }
   const armNames = new Map(armList.map((x) => [x.key, x.name]))
   const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => ({
     key: def.key,
@@ -179,8 +179,8 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     isGuardrail: a.guardrails.includes(def.key),
     values,
     comparisons,
-    ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByArm.get(x.key) ?? emptySurvival) })) } : {}),
-    summary: def.kind === 'survival' ? survivalSummary(armList, survivalByArm, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
+    ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByColumn[def.survivalColumn ?? 'survival'].get(x.key) ?? emptySurvival) })) } : {}),
+    summary: def.kind === 'survival' ? survivalSummary(def, armList, survivalByColumn[def.survivalColumn ?? 'survival'], comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
   }))
 
   const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
@@ -252,11 +252,11 @@ interface ArmSurvival {
 }
 const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [], restrictedMean: { horizonDays: null, estimate: null, ci: null }, purchaseBy: [] }
 
-function survival(rows: ArmStatsRow[], alpha: number, windowDays: number) {
+function survival(rows: ArmStatsRow[], alpha: number, windowDays: number, column: 'survival' | 'repurchase') {
   const out = new Map<string, ArmSurvival>()
   for (const r of rows) {
-    if (!r.survival) continue
-    const list = survivalRows(r)
+    if (!r[column]) continue
+    const list = survivalRows(r, column)
     const km = kaplanMeier(list, { alpha })
     const rmst = restrictedMeanSurvival(list, windowDays, { alpha })
     const days = [...new Set([7, 14, windowDays].filter((d) => d <= windowDays))]
@@ -280,10 +280,12 @@ function survival(rows: ArmStatsRow[], alpha: number, windowDays: number) {
  * Medians only where they are reached, in words otherwise; then the clearest restricted-mean difference vs
  * control with the interval shown beside its verdict.
  */
-function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>, comparisons: FamilyComparison[], windowDays: number): string {
+function survivalSummary(def: MetricDefinition, arms: ReportArm[], byArm: Map<string, ArmSurvival>, comparisons: FamilyComparison[], windowDays: number): string {
+  const repurchase = def.survivalColumn === 'repurchase'
+  const what = repurchase ? 'the next purchase' : 'the first purchase'
   const medians = arms.map((a) => {
     const s = byArm.get(a.key)
-    return `${a.name}: ${s?.median != null ? `median ${s.median} days` : `median not reached (under half purchased within ${windowDays} days)`}`
+    return `${a.name}: ${s?.median != null ? `median ${s.median} days` : `median not reached (under half ${repurchase ? 'bought again' : 'purchased'} within ${windowDays} days)`}`
   })
   const vsControl = comparisons.filter((c) => c.against === 'control' && c.estimate !== null && c.ci !== null)
   const best = [...vsControl].sort((x, y) => (x.adjustedPValue ?? x.pValue ?? 1) - (y.adjustedPValue ?? y.pValue ?? 1))[0]
@@ -294,10 +296,10 @@ function survivalSummary(arms: ReportArm[], byArm: Map<string, ArmSurvival>, com
     const level = `${+((1 - best.level) * 100).toFixed(2)}% CI`
     const ci = `${level} ${best.ci![0] < 0 ? '−' : '+'}${days(best.ci![0])} to ${best.ci![1] < 0 ? '−' : '+'}${days(best.ci![1])} days`
     rmst = best.significant
-      ? ` ${name} brings the first purchase ${days(best.estimate!)} days ${best.estimate! < 0 ? 'sooner' : 'later'} on average within ${windowDays} days (${ci}), significant.`
-      : ` ${name} shows no detectable change in days to first purchase within ${windowDays} days (${best.estimate! < 0 ? '−' : '+'}${days(best.estimate!)} days, ${ci}; not significant).`
+      ? ` ${name} brings ${what} ${days(best.estimate!)} days ${best.estimate! < 0 ? 'sooner' : 'later'} on average within ${windowDays} days (${ci}), significant.`
+      : ` ${name} shows no detectable change in days to ${what.replace('the ', '')} within ${windowDays} days (${best.estimate! < 0 ? '−' : '+'}${days(best.estimate!)} days, ${ci}; not significant).`
   }
-  return `Time to first purchase — ${medians.join('; ')}.${rmst}`
+  return `${def.label} — ${medians.join('; ')}.${rmst}`
 }
 
 function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, analysis: Experiment['analysis']): SegmentResult[] {

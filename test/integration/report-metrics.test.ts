@@ -184,6 +184,37 @@ describe('experiment report metrics', () => {
     }
   })
 
+  it('follows customers who purchased in the window to their next purchase (time to repurchase)', async () => {
+    const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${AS_OF}&metrics=time_to_repurchase,reactivation&include=immature`)
+    const repurchase = res.body.metrics.find((m: any) => m.key === 'time_to_repurchase')
+    const reactivation = res.body.metrics.find((m: any) => m.key === 'reactivation')
+    // Brute force: the first purchase in [t0, t0 + 30 d), then the next one within 30 days of it and by asOf.
+    const unique = new Map(events.map((e) => [e.eventId, e]))
+    const times = new Map<string, number[]>()
+    for (const e of unique.values()) {
+      const x = exposures.get(e.customerId)
+      if (!x || e.type !== 'purchase' || e.ts > AS_OF || e.ts < x.t0) continue
+      times.set(e.customerId, [...(times.get(e.customerId) ?? []), e.ts])
+    }
+    const expected = new Map<string, { n: number; events: number }>()
+    for (const [id, ts] of times) {
+      ts.sort((a, b) => a - b)
+      const x = exposures.get(id)!
+      if (ts[0] - x.t0 >= 30 * DAY) continue
+      const e = expected.get(x.arm) ?? { n: 0, events: 0 }
+      e.n++
+      if (ts.length >= 2 && ts[1] - ts[0] < 30 * DAY) e.events++
+      expected.set(x.arm, e)
+    }
+    for (const s of repurchase.survival) {
+      const v = reactivation.values.find((x: any) => x.arm === s.arm)
+      expect(s.n, s.arm).toBe(Math.round(v.value * v.n))
+      expect({ n: s.n, events: s.events }, s.arm).toEqual(expected.get(s.arm) ?? { n: 0, events: 0 })
+    }
+    for (const c of repurchase.comparisons) if (c.ci) expect(c.significant).toBe(c.ci[0] > 0 || c.ci[1] < 0)
+    expect(repurchase.summary).toMatch(/^Time to repurchase — /)
+  })
+
   it('keeps customers followed into a partly observed day at risk in a young experiment', async () => {
     // Five and a half days in, every window is open: the last day is observed only in part for everyone.
     const res = await h.call('GET', `/v1/experiments/winback/report?asOf=${T0 + 5.5 * DAY}&metrics=time_to_purchase`)

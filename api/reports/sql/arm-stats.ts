@@ -34,10 +34,11 @@ export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }, sl
   // customers censored without one at the (rounded-up) days they were followed — the end of the window, or
   // asOf for recent exposures — so a customer followed into a day stays at risk for that day's purchases.
   const survival = opts.segmented ? '' : `,
-  sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival`
+  sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival,
+  sumMapIf([toUInt32(if(repurchase_ms >= 0, intDiv(repurchase_ms, 86400000), intDiv(greatest(repurchase_observed_ms, 0) + 86399999, 86400000)))], [toUInt64(repurchase_ms >= 0)], [toUInt64(repurchase_ms < 0)], orders > 0) AS repurchase`
   return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none', slice)},
 capped AS (
-  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms, mature, ltv_mature,
+  SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms, mature, ltv_mature, repurchase_ms, repurchase_observed_ms,
     ${cap('revenue_net')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue
   FROM customers
   WHERE ${countedSql}
@@ -55,6 +56,8 @@ export interface ArmStatsRow {
   segment?: string
   /** [day indexes, first purchases that day, censored that day] (unsegmented query only). */
   survival?: [number[], Array<number | string>, Array<number | string>]
+  /** The same for time to repurchase, over the customers who purchased in the window. */
+  repurchase?: [number[], Array<number | string>, Array<number | string>]
   n: number
   redemption: number
   reactivation: number
@@ -88,7 +91,7 @@ export interface ArmStatsRow {
 
 export function parseArmStats(raw: Record<string, unknown>): ArmStatsRow {
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' || k === 'survival' ? v : Number(v)
+  for (const [k, v] of Object.entries(raw)) out[k] = k === 'arm' || k === 'segment' || k === 'survival' || k === 'repurchase' ? v : Number(v)
   // Queries without the LTV maturity split (the timeseries) follow every customer's LTV over the same n.
   if (out.ltv_n === undefined) Object.assign(out, { ltv_n: out.n, ltv_pre_sum: out.pre_revenue_sum, ltv_pre_ss: out.pre_revenue_ss })
   return out as unknown as ArmStatsRow

@@ -113,6 +113,11 @@ customers AS (
     countIf(type = 'unsubscribe' AND ${inWindow('{attrMs:Int64}')}) > 0 AS unsubscribed,
     sumIf(${marginOf}, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) - sumIf(${marginOf}, type = 'refund' AND ${inWindow('{attrMs:Int64}')}) - incentive_cost AS net_value,
     minIf(dt, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS first_purchase_ms,
+    -- Time to repurchase: from the first purchase in the window to the next, followed for as long as the window
+    -- and up to asOf (−1: no next purchase yet, censored at repurchase_observed_ms).
+    arraySort(groupArrayIf(dt, type = 'purchase' AND dt >= 0)) AS purchase_times,
+    if(orders > 0 AND length(purchase_times) >= 2 AND purchase_times[2] - purchase_times[1] < {attrMs:Int64}, purchase_times[2] - purchase_times[1], -1) AS repurchase_ms,
+    least({attrMs:Int64}, {asOf:Int64} - exposed_ms - purchase_times[1]) AS repurchase_observed_ms,
     sumIf(revenue, type = 'purchase' AND ${inLookback}) - sumIf(revenue, type = 'refund' AND ${inLookback}) AS pre_revenue,
     countIf(type = 'purchase' AND ${inLookback}) AS pre_orders,
     least({attrMs:Int64}, {asOf:Int64} - exposed_ms) AS observed_ms,
