@@ -11,6 +11,7 @@ import { ApiError, errorBody } from './http/errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
 import { closeAfterEarlyReject } from './http/early-close.ts'
+import { securityHeaders } from './http/security-headers.ts'
 import { keyResolver } from './auth/middleware.ts'
 import { ExperimentCache } from './experiments/cache.ts'
 import { exposureWriter } from './exposures/writer.ts'
@@ -75,6 +76,7 @@ export async function createApp(deps: AppDeps) {
   })
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
+  app.use('*', securityHeaders())
   app.use('*', closeAfterEarlyReject())
 
   // The first matching limit applies (the generic /v1 one must not also cap the batch routes).
