@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import { serve, type ServerType } from '@hono/node-server'
 import { createApp, type RetentionApp } from '../../api/app.ts'
 import { ADMIN_KEY, openHarness, type Harness } from '../helpers/harness.ts'
@@ -22,6 +22,10 @@ export interface Dashboard {
   browser: Browser
   /** Calls the API over HTTP with the admin key. */
   api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>
+  /** Calls the app in-process with the admin key (no socket): what the world builder uses. */
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>
+  /** A page in a new browser context, already signed in with the admin key, and watched for errors. */
+  signedInPage(options: BrowserContextOptions): Promise<Page>
   /** Errors and console errors of every watched page (4xx answers are expected in some tests). */
   pageErrors: string[]
   watch(p: Page): Page
@@ -45,6 +49,14 @@ export async function openDashboard(opts: { now?: () => number } = {}): Promise<
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
   const pageErrors: string[] = []
+  const watch = (p: Page): Page => {
+    p.setDefaultTimeout(10_000)
+    p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.message}`))
+    p.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) pageErrors.push(`${p.url()}: ${msg.text()}`)
+    })
+    return p
+  }
 
   return {
     h,
@@ -60,14 +72,20 @@ export async function openDashboard(opts: { now?: () => number } = {}): Promise<
       })
       return { status: res.status, body: (await res.json().catch(() => null)) as any }
     },
-    watch(p) {
-      p.setDefaultTimeout(10_000)
-      p.on('pageerror', (err) => pageErrors.push(`${p.url()}: ${err.message}`))
-      p.on('console', (msg) => {
-        if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) pageErrors.push(`${p.url()}: ${msg.text()}`)
+    async call(method, url, body) {
+      const res = await ui.app.request(url, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
       })
-      return p
+      return { status: res.status, body: (await res.json().catch(() => null)) as any }
     },
+    async signedInPage(options) {
+      const context = await browser.newContext(options)
+      await context.addInitScript((key) => localStorage.setItem('rl.apiKey', key), ADMIN_KEY)
+      return watch(await context.newPage())
+    },
+    watch,
     async close() {
       await browser?.close()
       await new Promise((resolve) => server.close(resolve))

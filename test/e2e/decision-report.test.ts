@@ -29,14 +29,7 @@ async function openReport(p: Page) {
 
 beforeAll(async () => {
   d = await openDashboard({ now: () => fixed ?? Date.now() })
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await d.ui.app.request(url, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    return { status: res.status, body: await res.json().catch(() => null) }
-  }
+  const call = d.call
   await buildWorld(call, { set: (ms) => (fixed = ms) }, { ch: d.h.ch })
   report = (await d.api('GET', `/v1/experiments/${WINBACK}/report`)).body
 

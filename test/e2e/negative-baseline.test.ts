@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { DESKTOP, openDashboard, shot, type Dashboard } from './browser.ts'
-import { ADMIN_KEY } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
 
 // Issue 23: net value per customer is negative for many retention arms (incentive cost above the margin it
@@ -45,9 +44,7 @@ beforeAll(async () => {
   expect((await d.api('POST', '/v1/events', events)).status).toBe(200)
   fixed = null
   report = (await d.api('GET', '/v1/experiments/costly-save/report')).body
-  const ctx = await d.browser.newContext({ viewport: DESKTOP })
-  await ctx.addInitScript((key) => localStorage.setItem('rl.apiKey', key), ADMIN_KEY)
-  page = d.watch(await ctx.newPage())
+  page = await d.signedInPage({ viewport: DESKTOP })
 })
 
 afterAll(async () => {

@@ -31,14 +31,7 @@ function expectedVerdict(c: any, higherIsBetter: boolean): string {
 
 beforeAll(async () => {
   d = await openDashboard({ now: () => fixed ?? Date.now() })
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await d.ui.app.request(url, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    return { status: res.status, body: await res.json().catch(() => null) }
-  }
+  const call = d.call
   const started = Date.now()
   const world = await buildWorld(call, { set: (ms) => (fixed = ms) }, { ch: d.h.ch })
   console.log(`test world: ${world.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`)

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Locator, Page } from 'playwright-core'
 import { openDashboard, settled, shot, SHOTS, type Dashboard } from './browser.ts'
 import { buildWorld, WINBACK } from './world.ts'
-import { ADMIN_KEY } from '../helpers/harness.ts'
 import { daysInterval, daysSooner, purchaseInterval, purchaseShare } from '../../ui/src/lib/timeToPurchase.ts'
 import { verdict } from '../../ui/src/lib/significance.ts'
 
@@ -41,21 +40,12 @@ async function expectComparisonShown(row: Locator, c: any, label: string) {
 
 beforeAll(async () => {
   d = await openDashboard({ now: () => fixed ?? Date.now() })
-  const call = async (method: string, url: string, body?: unknown) => {
-    const res = await d.ui.app.request(url, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    return { status: res.status, body: await res.json().catch(() => null) }
-  }
+  const call = d.call
   await buildWorld(call, { set: (ms) => (fixed = ms) })
   report = (await d.api('GET', `/v1/experiments/${WINBACK}/report`)).body
   metric = report.metrics.find((m: any) => m.key === 'time_to_purchase')
 
-  const context = await d.browser.newContext({ viewport: { width: 1280, height: 900 } })
-  await context.addInitScript((key) => localStorage.setItem('rl.apiKey', key), ADMIN_KEY)
-  page = d.watch(await context.newPage())
+  page = await d.signedInPage({ viewport: { width: 1280, height: 900 } })
 })
 
 afterAll(async () => {
