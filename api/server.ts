@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server'
 import { ConfigError, loadConfig, type Config } from './config.ts'
-import { initPgliteDir, openPostgres } from './stores/postgres.ts'
+import { initPgliteDir, openPostgres, restrictPgliteDir } from './stores/postgres.ts'
 import { openClickHouse } from './stores/clickhouse.ts'
 import { migrateClickHouse, migratePostgres } from './stores/migrate.ts'
 import { bootstrapAdminKey } from './auth/keys.ts'
@@ -9,12 +9,16 @@ import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
+// Owner-only files: the stores hold API key hashes, customer ids and revenue. Set before anything creates a file
+// (DATA_DIR, PGlite's initdb child process, chDB's parts); the worker thread and child processes share it.
+process.umask(0o077)
 const config = readConfig()
 if (!config.databaseUrl) initPgliteDir(config.dataDir)
 const db = await openPostgres(config)
 const ch = await openClickHouse(config)
 await migratePostgres(db)
 await migrateClickHouse(ch)
+if (!config.databaseUrl) restrictPgliteDir(config.dataDir)
 const { generatedKey: firstKey, warning } = await bootstrapAdminKey(db, config.adminApiKey)
 if (warning) console.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).

@@ -43,3 +43,22 @@ export function initPgliteDir(dataDir: string): void {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' })
   if (r.status !== 0) throw new Error(`could not initialise the PGlite data directory ${dir}`)
 }
+
+/**
+ * Makes the PGlite data directory owner-only (directories 0700, files 0600). PGlite unpacks its initial files
+ * and writes its relation-cache files (pg_internal.init) with explicit modes (0666, 0644) that the process
+ * umask cannot narrow; other files it creates follow the umask, which server.ts sets to 077. Run after
+ * opening and migrating, when those files exist.
+ */
+export function restrictPgliteDir(dataDir: string): void {
+  ownerOnly(path.join(dataDir, 'pg'))
+}
+
+function ownerOnly(dir: string): void {
+  fs.chmodSync(dir, 0o700)
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) ownerOnly(p)
+    else if (entry.isFile()) fs.chmodSync(p, 0o600)
+  }
+}
