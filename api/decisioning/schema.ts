@@ -66,8 +66,9 @@ export type Policy = z.infer<typeof Policy>
 export type PolicyCreate = z.infer<typeof PolicyCreate>
 export type PolicyUpdate = z.infer<typeof PolicyUpdate>
 
+// Strict like an event: a misspelt field (`tierr`) is refused rather than silently ignored.
 export const DecideRequest = z
-  .object({
+  .strictObject({
     customerId: CustomerId,
     trigger: z.string().min(1).max(64),
     tier: z.string().min(1).max(64).optional(),

@@ -4,6 +4,11 @@ import { firstStringProblem } from '../http/safe-strings.ts'
 
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)
+/**
+ * Largest revenue, margin or cost one event may carry (in the currency's units). Far above any real order; it
+ * keeps a stray 1e308 from overflowing the sums of squares and turning an A/A test into a false verdict.
+ */
+export const MAX_MONEY = 1e9
 /** Clock skew we tolerate from senders; anything further ahead is a bad timestamp. */
 const MAX_FUTURE_MS = 24 * 3600 * 1000
 const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
@@ -13,10 +18,18 @@ const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}
  * what is wrong otherwise. Shared by the schema and the fast path so both accept exactly the same values.
  */
 export function timestampMs(v: unknown, now = Date.now()): number | string {
+  if (typeof v === 'string' && ISO.test(v) && !isCalendarDate(v)) return `${v.slice(0, 10)} is not a calendar date`
   const ms = typeof v === 'number' ? v : typeof v === 'string' && ISO.test(v) ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`) : NaN
   if (!Number.isFinite(ms) || (typeof v === 'number' && !Number.isInteger(v))) return 'must be an ISO-8601 string or integer epoch milliseconds'
   if (ms < EARLIEST || ms > now + MAX_FUTURE_MS) return `is out of range (${new Date(ms).toISOString()}); expected 2000-01-01 to now + 1 day — epoch seconds sent as milliseconds?`
   return Math.round(ms)
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2; an event on a day that does not exist is a sender's bug. */
+function isCalendarDate(v: string): boolean {
+  const [year, month, day] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))]
+  const d = new Date(Date.UTC(year, month - 1, day))
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day
 }
 
 const Timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
@@ -28,7 +41,10 @@ const Timestamp = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms
 })
 
-const Money = z.number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a finite number') })
+const Money = z
+  .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a finite number') })
+  .max(MAX_MONEY, `must be at most ${MAX_MONEY.toExponential()} (1,000,000,000)`)
+  .min(-MAX_MONEY, `must be at least −${MAX_MONEY.toExponential()}`)
 const Id = z
   .string()
   .min(1, 'must not be empty')
@@ -99,7 +115,7 @@ const TYPE = /^[a-z][a-z0-9_.-]{0,63}$/
 const FIELDS = new Set(['eventId', 'customerId', 'type', 'ts', 'experimentId', 'arm', 'revenue', 'margin', 'cost', 'orderId', 'properties'])
 const text = (v: unknown, max: number) => typeof v === 'string' && v.length >= 1 && v.length <= max && PRINTABLE.test(v)
 const optionalText = (v: unknown, max: number) => v === undefined || (typeof v === 'string' && v.length <= max)
-const money = (v: unknown, min: number) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min)
+const money = (v: unknown, min: number) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= MAX_MONEY)
 
 /**
  * The hot path of ingestion: accepts an event that plainly satisfies EventInput and builds its row without
@@ -113,7 +129,7 @@ export function fastAccept(item: unknown, now: number): EventRow | null {
   for (const key in e) if (!FIELDS.has(key)) return null
   if (e.properties !== undefined || !text(e.eventId, 128) || !text(e.customerId, 256) || typeof e.type !== 'string' || !TYPE.test(e.type)) return null
   if (!optionalText(e.experimentId, 64) || !optionalText(e.arm, 64) || !optionalText(e.orderId, 128)) return null
-  if (!money(e.revenue, 0) || !money(e.cost, 0) || !money(e.margin, -Infinity)) return null
+  if (!money(e.revenue, 0) || !money(e.cost, 0) || !money(e.margin, -MAX_MONEY)) return null
   if ((e.type === 'purchase' || e.type === 'refund') && e.revenue === undefined) return null
   if (e.type === 'offer_redeemed' && e.cost === undefined) return null
   const ts = timestampMs(e.ts, now)
