@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerId } from '../http/ids.ts'
-import { firstStringProblem } from '../http/safe-strings.ts'
+import { firstStringProblem, stringProblem } from '../http/safe-strings.ts'
 
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)
@@ -113,8 +113,9 @@ export function toRow(e: EventInput): EventRow {
 const PRINTABLE = /^[^\u0000-\u001f\u007f\ufffd]+$/
 const TYPE = /^[a-z][a-z0-9_.-]{0,63}$/
 const FIELDS = new Set(['eventId', 'customerId', 'type', 'ts', 'experimentId', 'arm', 'revenue', 'margin', 'cost', 'orderId', 'properties'])
-const text = (v: unknown, max: number) => typeof v === 'string' && v.length >= 1 && v.length <= max && PRINTABLE.test(v)
-const optionalText = (v: unknown, max: number) => v === undefined || (typeof v === 'string' && v.length <= max)
+// PRINTABLE already excludes NUL; the fast path also needs well-formed UTF-16 (see http/safe-strings.ts).
+const text = (v: unknown, max: number) => typeof v === 'string' && v.length >= 1 && v.length <= max && PRINTABLE.test(v) && v.isWellFormed()
+const optionalText = (v: unknown, max: number) => v === undefined || (typeof v === 'string' && v.length <= max && stringProblem(v) === null)
 const money = (v: unknown, min: number) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= MAX_MONEY)
 
 /**
@@ -151,11 +152,12 @@ export function fastAccept(item: unknown, now: number): EventRow | null {
 
 /** Validates one parsed item; a rejection names the first offending field. */
 export function validateEvent(item: unknown, index: number, now = Date.now()): { row: EventRow } | { rejection: Rejection } {
-  // Before anything else: such a string would fail the shared insert of every request written with this one.
-  const unsafe = firstStringProblem(item)
-  if (unsafe) return { rejection: { index, field: unsafe.field, message: unsafe.message } }
+  // fastAccept takes only storable strings; anything else is checked before the schema, since such a string
+  // would fail the shared insert of every request written with this one.
   const fast = fastAccept(item, now)
   if (fast) return { row: fast }
+  const unsafe = firstStringProblem(item)
+  if (unsafe) return { rejection: { index, field: unsafe.field, message: unsafe.message } }
   const r = EventInput.safeParse(item)
   if (r.success) return { row: toRow(r.data) }
   const issue = r.error.issues[0]
