@@ -72,7 +72,7 @@ export interface Risk {
   variant: number
 }
 
-export type AdjustmentMethod = 'holm' | 'bh'
+export type AdjustmentMethod = 'holm' | 'bonferroni' | 'bh'
 
 /** How the interval and p-value were obtained. */
 export type TestMethod = 'welch-t' | 'normal' | 'sequential'

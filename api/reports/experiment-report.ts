@@ -8,8 +8,8 @@ import { recommend, type ArmCriteria, type CriterionResult, type Recommendation 
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
-import { armValue, compareMetric, metricN, rowOrEmpty, survivalRows, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
-import { adjustFamily, familyMethodKey, familyOf, guardrailResults, type Family, type FamilyComparison, type Member } from './families.ts'
+import { armValue, meanStats, metricN, rowOrEmpty, survivalRows, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import { adjustFamily, familyMember, familyMethodKey, familyOf, guardrailResults, type Family, type FamilyComparison } from './families.ts'
 import { armEconomics, type Economics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -107,11 +107,7 @@ function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>,
   const slots = defs.map((def) => ({
     def,
     values: arms.map((a) => ({ arm: a.key, n: metricN(def, rowOrEmpty(rows, a.key)), value: armValue(def, rowOrEmpty(rows, a.key)) })),
-    members: pairs.flatMap(([b, v, against]): Member[] => {
-      const compare = (alpha: number) => compareMetric(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, { ...settings, alpha, designAlpha: settings.alpha })
-      const comparison = compare(settings.alpha)
-      return comparison ? [{ comparison, def, at: (level) => compare(level)! }] : []
-    }),
+    members: pairs.flatMap(([b, v, against]) => familyMember(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, settings) ?? []),
   }))
   const adjusted = new Map<MetricComparison, FamilyComparison>()
   for (const family of ['decision', 'guardrail', 'secondary', 'holdout'] as Family[]) {
@@ -135,12 +131,11 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const attributionDays = q.window ?? a.attributionDays
+  const includeImmature = q.include === 'immature'
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf) }),
+    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf), includeImmature }),
     winsorP: a.winsorize.percentile,
   }
-  const includeImmature = q.include === 'immature'
-  params.includeImmature = includeImmature ? 1 : 0
   const winsorize = a.winsorize.enabled
   const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
@@ -151,7 +146,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ segmented: false, winsorize }, shape), params, ['arm'])
   const segmentRows = q.dimension ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment']) : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
-  const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({ arm: String(r.arm), day: String(r.day), enrolled: Number(r.enrolled), immature: Number(r.immature), ltv_immature: Number(r.ltv_immature) }))
+  const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({ arm: String(r.arm), day: String(r.day), enrolled: Number(r.enrolled), immature: Number(r.immature) }))
 
   const shares = armShares(exp)
   const armList: ReportArm[] = [
@@ -160,31 +155,6 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   ].map((arm) => ({ ...arm, n: rowOrEmpty(rows, arm.key).n, expectedShare: shares[arm.key] ?? 0, observedShare: null as number | null }))
   const total = armList.reduce((s, arm) => s + arm.n, 0)
   for (const arm of armList) arm.observedShare = total > 0 ? arm.n / total : null
-  // The split is checked on every enrolled customer, whether or not their window has ended.
-  const enrolledBy = (arm: string) => enrolment.filter((r) => r.arm === arm).reduce((sum, r) => sum + r.enrolled, 0)
-  const enrolledTotal = armList.reduce((sum, x) => sum + enrolledBy(x.key), 0)
-  const srm = enrolledTotal > 0 ? { ...srmTest(armList.map((x) => enrolledBy(x.key)), armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x) => [x.key, enrolledBy(x.key)])) } : null
-
-  const computed = metricResults(defs, rows, armList, settings, a)
-
-  const survivalByColumn = { survival: survival([...rows.values()], a.alpha, attributionDays, 'survival'), repurchase: survival([...rows.values()], a.alpha, attributionDays, 'repurchase') }
-  const armNames = new Map(armList.map((x) => [x.key, x.name]))
-  const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => ({
-    key: def.key,
-    label: def.label,
-    kind: def.kind,
-    format: def.format,
-    higherIsBetter: def.higherIsBetter,
-    isPrimary: def.key === a.primaryMetric,
-    isGuardrail: a.guardrails.includes(def.key),
-    values,
-    comparisons,
-    ...(def.kind === 'survival' ? { survival: armList.map((x) => ({ arm: x.key, ...(survivalByColumn[def.survivalColumn ?? 'survival'].get(x.key) ?? emptySurvival) })) } : {}),
-    summary: def.kind === 'survival' ? survivalSummary(def, armList, survivalByColumn[def.survivalColumn ?? 'survival'], comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
-  }))
-
-  const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
-
   const primaryDef = metricDefinitions.find((m) => m.key === a.primaryMetric)!
   const controlKey = exp.arms.find((x) => x.isControl)!.key
   const health = testHealth({
@@ -197,6 +167,32 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     includeImmature,
     baseline: planningBaseline(primaryDef, rowOrEmpty(rows, controlKey)),
   })
+  // The split is checked on every enrolled customer, whether or not their window has ended.
+  const enrolled = health.maturity.byArm.map((x) => x.enrolled)
+  const srm = health.maturity.enrolled > 0 ? { ...srmTest(enrolled, armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x, i) => [x.key, enrolled[i]])) } : null
+
+  const computed = metricResults(defs, rows, armList, settings, a)
+
+  const armNames = new Map(armList.map((x) => [x.key, x.name]))
+  const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => {
+    const curves = def.kind === 'survival' ? survival([...rows.values()], a.alpha, attributionDays, def.survivalColumn ?? 'survival') : null
+    return {
+    key: def.key,
+    label: def.label,
+    kind: def.kind,
+    format: def.format,
+    higherIsBetter: def.higherIsBetter,
+    isPrimary: def.key === a.primaryMetric,
+    isGuardrail: a.guardrails.includes(def.key),
+    values,
+    comparisons,
+    ...(curves ? { survival: armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) } : {}),
+    summary: curves ? survivalSummary(def, armList, curves, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
+    }
+  })
+
+  const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
+
   // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
   const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
   const decisionComputed = decisionDefs.every((d) => wanted.has(d.key)) ? computed.filter((m) => decisionDefs.includes(m.def)) : metricResults(decisionDefs, rows, armList, settings, a)
@@ -328,7 +324,7 @@ function planningBaseline(def: MetricDefinition, control: ArmStatsRow): Planning
     return rate > 0 && rate < 1 ? { kind: 'proportion', baselineRate: rate } : null
   }
   if (def.kind === 'mean') {
-    const stats = def.key === 'ltv' ? { n: control.ltv_n, sum: control.ltv_sum, sumSquares: control.ltv_ss } : def.key === 'revenue' ? { n: control.n, sum: control.revenue_sum, sumSquares: control.revenue_ss } : def.key === 'orders' ? { n: control.n, sum: control.orders_sum, sumSquares: control.orders_ss } : def.key === 'net_value' ? { n: control.n, sum: control.net_sum, sumSquares: control.net_ss } : { n: control.n, sum: control.cost_sum, sumSquares: control.cost_ss }
+    const stats = meanStats(control, def.key)
     const mean = meanOf(stats)
     const variance = sampleVariance(stats.n, stats.sum, stats.sumSquares)
     return mean !== null && mean !== 0 && variance !== null && variance > 0 ? { kind: 'mean', mean, sd: Math.sqrt(variance) } : null

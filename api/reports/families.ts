@@ -9,7 +9,8 @@
  */
 import { familyLevels, guardrailTest } from '../../stats/index.ts'
 import type { Analysis, FamilyMethod, MetricKey } from '../experiments/schema.ts'
-import type { MetricComparison } from './arm-comparisons.ts'
+import { compareMetric, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
 
 export type Family = 'decision' | 'guardrail' | 'secondary' | 'holdout'
@@ -56,6 +57,16 @@ export interface Member {
 }
 
 /**
+ * One comparison as a family member: computed at the experiment's α, and recomputable at a family's level
+ * (a confidence sequence keeps its mixing parameter tuned at α). Null when the metric has no comparison.
+ */
+export function familyMember(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): Member | null {
+  const compare = (alpha: number) => compareMetric(def, baseline, variant, against, { ...settings, alpha, designAlpha: settings.alpha })
+  const comparison = compare(settings.alpha)
+  return comparison ? { comparison, def, at: (level) => compare(level)! } : null
+}
+
+/**
  * Adjusts one family: adjusted p-values, the per-comparison level, the interval at that level and the verdict.
  * Returns the comparisons with their family fields (new objects).
  */
@@ -70,7 +81,7 @@ export function adjustFamily(members: Member[], family: Family, method: FamilyMe
       pValue: m.comparison.pValue,
       alpha,
       adjustedPValue: method === 'none' ? undefined : adjustedPValues[i],
-      adjustment: method === 'none' ? undefined : method === 'bonferroni' ? 'holm' : method,
+      adjustment: method === 'none' ? undefined : method,
       significant: significant[i],
       family,
       level,

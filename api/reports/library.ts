@@ -4,8 +4,8 @@ import { customerWindowParams, enrollmentCutoff, type CustomerSlice } from './sq
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
-import { compareMetric, rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
-import { adjustFamily, type Member } from './families.ts'
+import { rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
+import { adjustFamily, familyMember } from './families.ts'
 
 const DAY = 86_400_000
 /** Attributes with more values than this (ids, free text) are not segments. */
@@ -69,10 +69,7 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
     const settings = { alpha: a.alpha, sequentialTuning: null, cuped: a.cuped.enabled }
     const members = [...groups].map(([key, arms]) => {
       const [dimension, segment] = key.split('\u0000')
-      const of = variants.map((v): Member => {
-        const compare = (alpha: number) => compareMetric(def, rowOrEmpty(arms, control.key), rowOrEmpty(arms, v.key), 'control', { ...settings, alpha })!
-        return { comparison: compare(a.alpha), def, at: compare }
-      })
+      const of = variants.map((v) => familyMember(def, rowOrEmpty(arms, control.key), rowOrEmpty(arms, v.key), 'control', settings)!)
       return { dimension, segment, arms, of }
     })
     // One Benjamini–Hochberg family per experiment (every segment × variant), with the Benjamini–Yekutieli
