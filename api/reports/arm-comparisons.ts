@@ -48,7 +48,8 @@ const meanColumns: Record<string, { n: Column; sum: Column; ss: Column; cross: C
 }
 
 const proportion = (r: ArmStatsRow, key: string) => ({ n: r.n, sum: r[key as Column] as number })
-const mean = (r: ArmStatsRow, key: string) => {
+/** The n, Σx and Σx² of a mean metric in an arm (LTV over the customers followed for its whole window). */
+export const meanStats = (r: ArmStatsRow, key: string) => {
   const c = meanColumns[key]
   return { n: r[c.n] as number, sum: r[c.sum] as number, sumSquares: r[c.ss] as number }
 }
@@ -67,7 +68,7 @@ export function armValue(def: MetricDefinition, r: ArmStatsRow): number | null {
   if (metricN(def, r) === 0) return null
   if (def.kind === 'proportion') return meanOf(proportion(r, def.key))
   if (def.kind === 'ratio') return ratioMean(ratio(r))
-  if (def.kind === 'mean') return meanOf(mean(r, def.key))
+  if (def.kind === 'mean') return meanOf(meanStats(r, def.key))
   return null
 }
 
@@ -110,7 +111,7 @@ export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, vari
     if (def.kind === 'proportion') return compareProportions(proportion(baseline, def.key), proportion(variant, def.key), o)
     if (def.kind === 'ratio') return compareRatios(ratio(baseline), ratio(variant), o)
     if (useCuped) return compareCuped(cupedStats(baseline, def), cupedStats(variant, def), o)
-    return compareMeans(mean(baseline, def.key), mean(variant, def.key), o)
+    return compareMeans(meanStats(baseline, def.key), meanStats(variant, def.key), o)
   }
   const relative = run('relative')
   const absolute = run('absolute')

@@ -14,7 +14,6 @@ export interface EnrolmentRow {
   day: string
   enrolled: number
   immature: number
-  ltv_immature: number
 }
 
 export interface PowerProgress {
@@ -76,10 +75,11 @@ export function testHealth(input: HealthInput): Health {
   const { exp, rows, arms, asOf, windowDays } = input
   const a = exp.analysis
   const armKeys = arms.map((x) => x.key)
-  const days = [...new Set(rows.map((r) => r.day))].sort()
+  const byDay = new Map<string, EnrolmentRow[]>()
+  for (const r of rows) byDay.set(r.day, [...(byDay.get(r.day) ?? []), r])
   const running: Record<string, number> = Object.fromEntries(armKeys.map((k) => [k, 0]))
-  const enrolment = days.map((day) => {
-    for (const r of rows) if (r.day === day && r.arm in running) running[r.arm] += r.enrolled
+  const enrolment = [...byDay.keys()].sort().map((day) => {
+    for (const r of byDay.get(day)!) if (r.arm in running) running[r.arm] += r.enrolled
     const counts = armKeys.map((k) => running[k])
     const total = counts.reduce((s, n) => s + n, 0)
     return { day, cumulative: { ...running }, srmPValue: total > 0 ? srmTest(counts, arms.map((x) => x.expectedShare)).pValue : null }

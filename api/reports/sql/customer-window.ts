@@ -133,11 +133,11 @@ export const customerColumns = 'arm, orders, gross, revenue_net AS revenue, ltv,
 
 /**
  * Enrolment per arm and day of first exposure, with how many of those customers are still inside their
- * outcome (and LTV) window at asOf: the report's maturity counts and its health charts.
+ * outcome window at asOf: the report's maturity counts and its health charts.
  */
 export const enrolmentSql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)}
 SELECT arm, toString(toDate(fromUnixTimestamp64Milli(t0, 'UTC'))) AS day, count() AS enrolled,
-  countIf(t0 + {attrMs:Int64} > {asOf:Int64}) AS immature, countIf(t0 + {ltvMs:Int64} > {asOf:Int64}) AS ltv_immature
+  countIf(t0 + {attrMs:Int64} > {asOf:Int64}) AS immature
 FROM first_exposures
 GROUP BY arm, day
 ORDER BY arm, day`

@@ -1,10 +1,5 @@
-/**
- * Program KPIs: everyone treated by any experiment (assigned to a real arm) against the global holdout, each
- * customer measured over a window from their first program exposure in [from, to). Experiment-holdout
- * customers who were never treated elsewhere belong to neither group. Per group and week of first exposure.
- */
-export const kpiSql = `
-WITH program AS (
+/** Everyone in the program window: treated or globally held out, with their first exposure. */
+const programCtes = `program AS (
   SELECT customer_id, min(ts) AS first_ts,
     max(arm NOT IN ('holdout', 'global_holdout')) AS treated, max(arm = 'global_holdout') AS held
   FROM exposures
@@ -14,7 +9,15 @@ WITH program AS (
 ),
 everyone AS (
   SELECT customer_id, toUnixTimestamp64Milli(first_ts) AS t0, if(treated, 'treated', 'global_holdout') AS grp FROM program
-),
+)`
+
+/**
+ * Program KPIs: everyone treated by any experiment (assigned to a real arm) against the global holdout, each
+ * customer measured over a window from their first program exposure in [from, to). Experiment-holdout
+ * customers who were never treated elsewhere belong to neither group. Per group and week of first exposure.
+ */
+export const kpiSql = `
+WITH ${programCtes},
 -- As in experiment reports, a customer still inside their window is not yet a failure: by default they wait.
 population AS (
   SELECT * FROM everyone WHERE {includeImmature:UInt8} OR t0 + {windowMs:Int64} <= {asOf:Int64}
@@ -44,5 +47,5 @@ ORDER BY week, grp`
 
 
 /** Customers of the same program population still inside their window at asOf (not counted by default). */
-export const kpiImmatureSql = kpiSql.slice(0, kpiSql.indexOf('-- As in experiment reports')).replace(/,\s*$/, '') + `
+export const kpiImmatureSql = `WITH ${programCtes}
 SELECT count() AS immature FROM everyone WHERE t0 + {windowMs:Int64} > {asOf:Int64}`
