@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely'
 import type { Config } from '../api/config.ts'
 import type { Database } from '../api/stores/schema.ts'
 import type { ClickHouse } from '../api/stores/clickhouse.ts'
-import { progressBar } from '../api/cli/progress.ts'
+import { progressBar } from '../api/progress.ts'
 import { DEMO_CUSTOMERS } from './experiments.ts'
 import { seedDirect } from './writer-direct.ts'
 import type { SeedSummary } from './generate.ts'
@@ -51,7 +51,7 @@ export function describeSeed(summary: SeedSummary, truth: Truth, truthFile: stri
 const pct = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`)
 
 /**
- * Called by api/server.ts before it serves. Seeds the demo world when `config.seedDemo` is on and the stores
+ * Called by bin/server.ts before it serves. Seeds the demo world when `config.seedDemo` is on and the stores
  * are empty; with data present it does nothing. On external stores (DATABASE_URL / CLICKHOUSE_URL) it seeds
  * only when SEED_DEMO=1 is set explicitly: a first production start must not fill a real database with a
  * made-up business.

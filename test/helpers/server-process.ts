@@ -13,12 +13,12 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Runs `api/server.ts` as a real child process on the given data directory, as `npm start` would. */
+/** Runs `bin/server.ts` as a real child process on the given data directory, as `npm start` would. */
 export async function startServer(opts: { dataDir: string; port: number; adminKey: string; env?: Record<string, string> }) {
   const root = path.resolve(import.meta.dirname, '../..')
   // SERVER_NODE_ARGS passes flags to the server's node only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark.
   const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'api/server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/server.ts'], {
     cwd: root,
     // MALLOC_ARENA_MAX as `npm start` sets it (package.json), so benchmarks measure the memory a user gets.
     env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', DATA_DIR: opts.dataDir, PORT: String(opts.port), ADMIN_API_KEY: opts.adminKey, SEED_DEMO: '0', ...opts.env },

@@ -42,7 +42,7 @@ describe('ADMIN_API_KEY at start', () => {
 
   it('refuses to start with an ADMIN_API_KEY shorter than 32 characters, saying so', () => {
     const dataDir = freshDir()
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/server.ts'], {
       cwd: path.resolve(import.meta.dirname, '../..'),
       env: { ...process.env, DATA_DIR: dataDir, PORT: '0', ADMIN_API_KEY: 'rl_short_admin_key', SEED_DEMO: '0' },
       encoding: 'utf8',

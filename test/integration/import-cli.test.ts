@@ -9,7 +9,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-import-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 function runImport(file: string) {
-  return execFileSync(process.execPath, ['--import', 'tsx', 'api/cli/import.ts', file], {
+  return execFileSync(process.execPath, ['--import', 'tsx', 'bin/import.ts', file], {
     cwd: path.resolve(import.meta.dirname, '../..'),
     env: { ...process.env, DATA_DIR: path.join(dir, 'data') },
     encoding: 'utf8',

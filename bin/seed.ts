@@ -1,13 +1,16 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../api/config.ts'
-import { progressBar } from '../api/cli/progress.ts'
-import { DEMO_CUSTOMERS } from './experiments.ts'
-import { openStores, wipeDataDir } from './data-dir.ts'
-import { SeedError } from './generate.ts'
-import { describeSeed, writeTruth } from './demo.ts'
-import { seedDirect } from './writer-direct.ts'
-import { seedThroughApi } from './writer-api.ts'
+import { progressBar } from '../api/progress.ts'
+import { DEMO_CUSTOMERS } from '../seed/experiments.ts'
+import { openStores, wipeDataDir } from '../seed/data-dir.ts'
+import { SeedError } from '../seed/generate.ts'
+import { describeSeed, writeTruth } from '../seed/demo.ts'
+import { seedDirect } from '../seed/writer-direct.ts'
+import { seedThroughApi } from '../seed/writer-api.ts'
+
+// Owner-only files, as for the server (bin/server.ts): the stores hold customer ids and revenue.
+process.umask(0o077)
 
 const usage = `Usage:
   npm run seed -- [--customers 50000] [--seed 42] --url http://localhost:3000 --key <admin key>

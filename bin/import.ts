@@ -1,13 +1,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../config.ts'
-import { openClickHouse } from '../stores/clickhouse.ts'
-import { migrateClickHouse } from '../stores/migrate.ts'
-import { EventWriter } from '../ingest/event-writer.ts'
-import { validateEvent, type EventRow } from '../ingest/event-schema.ts'
-import { CsvReader, csvEvent } from '../ingest/csv.ts'
-import { progressBar } from './progress.ts'
+import { loadConfig } from '../api/config.ts'
+import { openClickHouse } from '../api/stores/clickhouse.ts'
+import { migrateClickHouse } from '../api/stores/migrate.ts'
+import { EventWriter } from '../api/ingest/event-writer.ts'
+import { validateEvent, type EventRow } from '../api/ingest/event-schema.ts'
+import { CsvReader, csvEvent } from '../api/ingest/csv.ts'
+import { progressBar } from '../api/progress.ts'
+
+// Owner-only files, as for the server (bin/server.ts): the stores hold customer ids and revenue.
+process.umask(0o077)
 
 const usage = `Usage: npm run import -- <events.ndjson|events.csv> [--url http://localhost:3000 --key <ingest key>] [--batch 10000]
 

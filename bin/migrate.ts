@@ -1,7 +1,10 @@
-import { loadConfig } from '../config.ts'
-import { openPostgres } from '../stores/postgres.ts'
-import { openClickHouse } from '../stores/clickhouse.ts'
-import { migrateClickHouse, migratePostgres } from '../stores/migrate.ts'
+import { loadConfig } from '../api/config.ts'
+import { openPostgres } from '../api/stores/postgres.ts'
+import { openClickHouse } from '../api/stores/clickhouse.ts'
+import { migrateClickHouse, migratePostgres } from '../api/stores/migrate.ts'
+
+// Owner-only files, as for the server (bin/server.ts): the stores hold customer ids and revenue.
+process.umask(0o077)
 
 // `npm run migrate`: applies both sets of migrations and exits. The server also runs this at start.
 const config = loadConfig()

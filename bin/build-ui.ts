@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 
 // Runs before `npm start` and `npm test`: builds the dashboard when ui/dist is missing or older than any
 // source file, so a fresh clone needs no separate build step and a pulled change is never served stale.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const uiDir = path.join(root, 'ui')
 const index = path.join(uiDir, 'dist', 'index.html')
 
