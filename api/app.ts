@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from './stores/schema.ts'
 import type { ClickHouse } from './stores/clickhouse.ts'
 import { ApiError, errorBody } from './http/errors.ts'
+import { StoreError, storeErrorToApi } from './http/store-errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
 import { closeAfterEarlyReject } from './http/early-close.ts'
@@ -63,7 +64,8 @@ export async function createApp(deps: AppDeps) {
   await decider.init(deps.now?.())
 
   const app = newRouter()
-  app.onError((err, c) => {
+  app.onError((error, c) => {
+    const err = error instanceof StoreError ? storeErrorToApi(error) : error
     if (err instanceof ApiError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v)
       return c.json(errorBody(err.code, err.message, err.field), err.status)

@@ -6,7 +6,7 @@ import { freePort, startServer } from '../test/helpers/server-process.ts'
 import { openClickHouse } from '../api/stores/clickhouse.ts'
 import { migrateClickHouse } from '../api/stores/migrate.ts'
 import { toRow, type EventRow } from '../api/ingest/event-schema.ts'
-import { eventsBody } from '../api/ingest/event-writer.ts'
+import { insertEvents } from '../api/stores/events-table.ts'
 import { cpuSeconds, median, rssMiB, writeResult } from './machine.ts'
 
 // Sustained events/s through POST /v1/events (1,000-event batches, 8 concurrent clients) against the raw
@@ -35,9 +35,7 @@ async function rawCeiling(rows: EventRow[]) {
   for (let rep = 0; rep < 3; rep++) {
     const t = performance.now()
     for (let i = 0; i < rows.length; i += chunk) {
-      const body = eventsBody(rows.slice(i, i + chunk).map((r) => ({ ...r, event_id: `${r.event_id}-${rep}` })))
-      const res = await ch.client.exec({ query: `INSERT INTO events (event_id, customer_id, type, ts, experiment_id, arm, revenue, margin, cost, order_id, properties) FORMAT JSONCompactEachRow\n${body}` })
-      res.stream.destroy()
+      await insertEvents(ch, rows.slice(i, i + chunk).map((r) => ({ ...r, event_id: `${r.event_id}-${rep}` })))
     }
     rates.push(rows.length / ((performance.now() - t) / 1000))
   }

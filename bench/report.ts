@@ -9,6 +9,8 @@ import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { experimentReport } from '../api/reports/experiment-report.ts'
 import { liftTimeseries } from '../api/reports/timeseries.ts'
 import { median, writeResult } from './machine.ts'
+import { EVENT_COLUMNS } from '../api/stores/events-table.ts'
+import { EXPOSURE_COLUMNS } from '../api/stores/exposures-table.ts'
 
 // Report time (all metrics, 3 arms + holdout, CUPED on) at a given scale, next to a plain full scan of the same
 // tables in the same run as the floor. Data are generated inside ClickHouse (INSERT … SELECT from numbers()).
@@ -38,14 +40,14 @@ async function seed(customers: number, events: number, id: string) {
   await transitionExperiment(db, id, 'start', 'bench', new Date(T0))
   const t = performance.now()
   // Exposures over 30 days; arms by hash with the configured shares (holdout 10%, arms 30.6/29.7/29.7%).
-  await exec(`INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source)
+  await exec(`INSERT INTO exposures (${EXPOSURE_COLUMNS.join(', ')})
     SELECT {id:String}, concat('c', toString(number)),
       multiIf(h < 1000, 'holdout', h < 4060, 'control', h < 7030, 'pct15', 'freeship'),
       fromUnixTimestamp64Milli(toInt64({t0:Int64} + (number % 30) * 86400000 + cityHash64(number, 7) % 86400000), 'UTC'),
       map('tier', ['gold', 'silver', 'bronze'][1 + number % 3]), 'bench'
     FROM (SELECT number, cityHash64(number) % 10000 AS h FROM numbers({n:UInt64}))`, { id, t0: T0, n: customers })
   // Events from 90 days before to 60 days after the exposures: purchases (log-normal revenue), refunds, redemptions.
-  await exec(`INSERT INTO events (event_id, customer_id, type, ts, experiment_id, arm, revenue, margin, cost, order_id, properties)
+  await exec(`INSERT INTO events (${EVENT_COLUMNS.join(', ')})
     SELECT concat('e', toString(number)), concat('c', toString(number % {n:UInt64})),
       multiIf(k < 70, 'purchase', k < 78, 'refund', k < 90, 'offer_redeemed', k < 92, 'unsubscribe', 'offer_opened'),
       fromUnixTimestamp64Milli(toInt64({t0:Int64} - 90 * 86400000 + cityHash64(number, 3) % (180 * 86400000)), 'UTC'),

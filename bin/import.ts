@@ -81,19 +81,25 @@ if (opts.url) {
     console.error('If a server is running on the same embedded data directory, stop it or import through it with --url and --key.')
     process.exit(1)
   }
-  const writer = new EventWriter(ch, { maxPendingRows: 1_000_000, checkStored: true })
+  const writer = new EventWriter(ch, { maxPendingRows: 1_000_000 })
   sink = async (items) => {
     const rows: EventRow[] = []
+    const lines: number[] = []
+    const values: unknown[] = []
     for (const it of items) {
       if ('error' in it) {
         reject(it.line, null, it.error, it.raw)
         continue
       }
       const v = validateEvent(it.value, it.line)
-      if ('row' in v) rows.push(v.row)
-      else reject(it.line, v.rejection.field, v.rejection.message, it.value)
+      if ('row' in v) {
+        rows.push(v.row)
+        lines.push(it.line)
+        values.push(it.value)
+      } else reject(it.line, v.rejection.field, v.rejection.message, it.value)
     }
     const r = await writer.write(rows)
+    for (const i of r.conflicts) reject(lines[i], 'eventId', `eventId '${rows[i].event_id}' is already stored for a different event; give this event its own eventId`, values[i])
     totals.accepted += r.accepted
     totals.duplicates += r.duplicates
   }

@@ -12,9 +12,8 @@ import { compileExperiment, type CompiledExperiment, type GlobalHoldout } from '
 import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { addNote, createExperiment, transitionExperiment } from '../api/experiments/store.ts'
 import { getSettings, updateSettings } from '../api/settings/store.ts'
-import type { ExposureRow } from '../api/exposures/writer.ts'
-import { eventsBody } from '../api/ingest/event-writer.ts'
-import type { EventRow } from '../api/ingest/event-schema.ts'
+import { insertExposures, type ExposureRow } from '../api/stores/exposures-table.ts'
+import { insertEvents, type EventRow } from '../api/stores/events-table.ts'
 import { demoPlan, DEMO_CUSTOMERS, type WorldPlan } from './experiments.ts'
 import { placeExperiments, SeedError, worldChunks, type PlacedExperiment, type SeedSummary } from './generate.ts'
 import { TruthBuilder, type Truth } from './truth.ts'
@@ -31,7 +30,6 @@ export interface SeedOptions {
   onWarning?: (message: string) => void
 }
 
-const EVENT_COLUMNS = 'event_id, customer_id, type, ts, experiment_id, arm, revenue, margin, cost, order_id, properties'
 const ACTOR = 'seed'
 
 /** Refuses to seed over experiments with the plan's ids: the world would mix two runs. */
@@ -109,11 +107,8 @@ export async function seedDirect(stores: { db: Kysely<Database>; ch: ClickHouse 
 }
 
 async function insertRows(ch: ClickHouse, exposures: ExposureRow[], events: EventRow[]) {
-  if (exposures.length) await ch.client.insert({ table: 'exposures', values: exposures, format: 'JSONEachRow' })
-  if (events.length) {
-    const result = await ch.client.exec({ query: `INSERT INTO events (${EVENT_COLUMNS}) FORMAT JSONCompactEachRow\n${eventsBody(events)}` })
-    result.stream.destroy()
-  }
+  await insertExposures(ch, exposures)
+  await insertEvents(ch, events)
 }
 
 /** Stops the concluded experiments and records their decisions, on the days the plan says. */

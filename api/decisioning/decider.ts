@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import { InsertBatcher } from '../ingest/batcher.ts'
+import { InsertBatcher } from '../stores/batcher.ts'
+import { insertSuppressions, type SuppressionRow } from '../stores/suppressions-table.ts'
 import { ApiError } from '../http/errors.ts'
 import { assignCompiled } from '../assignment/index.ts'
 import type { CachedExperiment, ExperimentCache } from '../experiments/cache.ts'
@@ -13,15 +14,6 @@ import { BudgetTracker } from './budget.ts'
 import { policyVerdict } from './policy.ts'
 import { listPolicies, listTriggers } from './store.ts'
 import type { Decision, DecisionReason, Policy } from './schema.ts'
-
-interface SuppressionRow {
-  experiment_id: string
-  customer_id: string
-  reason: string
-  trigger_key: string
-  tier: string
-  ts: number
-}
 
 type Offer = Arm['offer']
 const isIncentive = (offer: Offer | null | undefined): offer is Offer => !!offer && offer.type !== 'none'
@@ -64,9 +56,7 @@ export class Decider {
     this.ledger = new IncentiveLedger(db)
     this.budgets = new BudgetTracker(db, experiments)
     this.suppressions = new InsertBatcher<SuppressionRow>({
-      write: async (rows) => {
-        await ch.client.insert({ table: 'suppressions', values: rows, format: 'JSONEachRow' })
-      },
+      write: (rows) => insertSuppressions(ch, rows),
       maxBatchRows: 50_000,
       maxPendingRows: 200_000,
       concurrency: ch.embedded ? 1 : 2,

@@ -1,39 +1,14 @@
-import { CompiledQuery, sql, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
-import { isEmbeddedPostgres } from '../stores/postgres.ts'
-import { InsertBatcher } from '../ingest/batcher.ts'
+import { InsertBatcher } from '../stores/batcher.ts'
+import { insertIncentives, insertRedemptions, type IssuedIncentive, type RedemptionInput } from '../stores/ledger-tables.ts'
 import type { CustomerLedger, LedgerEntry } from './policy.ts'
+
+export type { IssuedIncentive, RedemptionInput }
 
 const DAY = 86_400_000
 /** How far back the ledger reaches: covers any sensible pacing window or cooldown. */
 export const LEDGER_HORIZON_MS = 400 * DAY
-
-export interface IssuedIncentive {
-  customerId: string
-  experimentId: string
-  arm: string
-  offerType: string
-  trigger: string
-  tier: string | null
-  at: number
-}
-
-export interface RedemptionInput {
-  eventId: string
-  customerId: string
-  experimentId: string
-  offerType: string
-  cost: number
-  at: number
-}
-
-const copyRedemptions = "copy redemptions (event_id, customer_id, experiment_id, offer_type, cost, redeemed_at) from '/dev/blob' with (format csv)"
-
-/** One redemption as a CSV line for COPY: every text quoted, so commas and quotes inside ids stay data. */
-function csvLine(r: RedemptionInput): string {
-  const q = (s: string) => `"${s.replaceAll('"', '""')}"`
-  return `${q(r.eventId)},${q(r.customerId)},${q(r.experimentId)},${q(r.offerType)},${r.cost},${new Date(r.at).toISOString()}`
-}
 
 /**
  * The incentive ledger behind pacing: every incentive issued and every redemption, durable in Postgres and
@@ -53,41 +28,16 @@ export class IncentiveLedger {
 
   constructor(private readonly db: Kysely<Database>, private readonly maxCached = 500_000) {
     this.writes = new InsertBatcher<IssuedIncentive>({
-      write: async (rows) => {
-        await db
-          .insertInto('incentives')
-          .values(rows.map((r) => ({ customer_id: r.customerId, experiment_id: r.experimentId, arm: r.arm, offer_type: r.offerType, trigger_key: r.trigger, tier: r.tier, issued_at: new Date(r.at) })))
-          .execute()
-      },
+      write: (rows) => insertIncentives(db, rows),
       maxBatchRows: 5_000,
       maxPendingRows: 100_000,
       concurrency: 1,
     })
-    const copy = isEmbeddedPostgres(db)
     this.redemptionWrites = new InsertBatcher({
       write: async (rows) => {
-        const byId = new Map<string, RedemptionInput & { fresh?: boolean }>()
-        for (const r of rows) if (!byId.has(r.eventId)) byId.set(r.eventId, r)
-        const list = [...byId.values()]
-        if (copy) {
-          // Embedded PGlite: COPY costs about two thirds of the INSERT below and, when no event id is known yet
-          // (the usual case), stores them all. A known id fails the whole COPY, which then stores nothing.
-          try {
-            await db.executeQuery(CompiledQuery.raw(copyRedemptions, [list.map(csvLine).join('\n')]))
-            for (const r of list) r.fresh = true
-            return
-          } catch (e) {
-            if ((e as { code?: string }).code !== '23505') throw e
-          }
-        }
-        // One array parameter per column instead of six per row: an order of magnitude less to bind and plan.
-        const inserted = await sql<{ event_id: string }>`
-          insert into redemptions (event_id, customer_id, experiment_id, offer_type, cost, redeemed_at)
-          select * from unnest(${list.map((r) => r.eventId)}::text[], ${list.map((r) => r.customerId)}::text[], ${list.map((r) => r.experimentId)}::text[],
-            ${list.map((r) => r.offerType)}::text[], ${list.map((r) => r.cost)}::float8[], ${list.map((r) => new Date(r.at).toISOString())}::timestamptz[])
-          on conflict (event_id) do nothing
-          returning event_id`.execute(db)
-        for (const r of inserted.rows) byId.get(r.event_id)!.fresh = true
+        const fresh = await insertRedemptions(db, rows)
+        // Only the first copy of an id in the batch is marked, so a resend in the same batch is not spent twice.
+        for (const r of rows) if (fresh.delete(r.eventId)) r.fresh = true
       },
       maxBatchRows: 20_000,
       maxPendingRows: 200_000,

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { CustomerId } from '../http/ids.ts'
 import { firstStringProblem, stringProblem } from '../http/safe-strings.ts'
+import type { EventRow } from '../stores/events-table.ts'
 
 /** Events older than this are surely a unit mistake (seconds sent as ms, or a zero). */
 const EARLIEST = Date.UTC(2000, 0, 1)
@@ -74,24 +75,14 @@ export const EventInput = z
 
 export type EventInput = z.output<typeof EventInput>
 
-export interface EventRow {
-  event_id: string
-  customer_id: string
-  type: string
-  ts: number
-  experiment_id: string
-  arm: string
-  revenue: number
-  margin: number | null
-  cost: number
-  order_id: string
-  properties: string
-}
+export type { EventRow }
 
 export interface Rejection {
   index: number
   field: string | null
   message: string
+  /** `invalid` (the row breaks the schema) or `event_id_reused` (its eventId names another stored event). */
+  code?: 'invalid' | 'event_id_reused'
 }
 
 export function toRow(e: EventInput): EventRow {

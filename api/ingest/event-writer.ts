@@ -1,133 +1,193 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import { InsertBatcher } from './batcher.ts'
-import type { EventRow } from './event-schema.ts'
-
-const eventColumns = ['event_id', 'customer_id', 'type', 'ts', 'experiment_id', 'arm', 'revenue', 'margin', 'cost', 'order_id', 'properties'] as const
-const insertEvents = `INSERT INTO events (${eventColumns.join(', ')}) FORMAT JSONCompactEachRow`
-
-/**
- * The insert body in JSONCompactEachRow: positional rows parse about 1.5× faster in ClickHouse than keyed
- * objects, and one native JSON.stringify of all the tuples is ~4× faster than stringifying field by field.
- * The format accepts rows separated by commas, so only the outer brackets are dropped.
- */
-export function eventsBody(rows: EventRow[]): string {
-  return JSON.stringify(rows.map((r) => [r.event_id, r.customer_id, r.type, r.ts, r.experiment_id, r.arm, r.revenue, r.margin, r.cost, r.order_id, r.properties])).slice(1, -1)
-}
+import { InsertBatcher } from '../stores/batcher.ts'
+import { StoreError } from '../stores/errors.ts'
+import { countEvents, insertEvents, storedEventIds, storedEventsById, type EventRow } from '../stores/events-table.ts'
+import { SeenIds } from './seen-ids.ts'
 
 export interface EventWriterOptions {
   /** Rows buffered (queued + in flight) before requests are refused with 503 + Retry-After. */
   maxPendingRows?: number
-  /** How many recent event ids this process remembers to report duplicates without a query. */
+  /** How many recent events this process keeps in memory to answer copies without a query. */
   recentIds?: number
   /** Rows per ClickHouse insert. */
   maxBatchRows?: number
-  /**
-   * Look up each batch's ids in storage first, so that re-importing a file reports its rows as duplicates
-   * (the bulk importer turns this on; the API relies on memory and query-time dedup to stay fast).
-   */
-  checkStored?: boolean
+}
+
+export interface WriteResult {
+  /** New events, durably stored. */
+  accepted: number
+  /** Copies of stored events (same eventId, same payload): not stored again. */
+  duplicates: number
+  /** Positions (in the rows given) of events whose eventId is already stored with a different payload. */
+  conflicts: number[]
+}
+
+interface Known {
+  row: EventRow
+  /** Settles when the insert holding `row` is durable (already settled for rows read back from storage). */
+  durable: Promise<void>
+}
+
+const STORED: Promise<void> = Promise.resolve()
+/** Ids read per query when the stored ids are loaded at start, so that no single answer holds them all. */
+const LOAD_SLICE = 500_000
+
+/** Every stored column but the id: an eventId names one event, and a copy must match it in all of them. */
+export function samePayload(a: EventRow, b: EventRow): boolean {
+  return (
+    a.customer_id === b.customer_id &&
+    a.type === b.type &&
+    a.ts === b.ts &&
+    a.experiment_id === b.experiment_id &&
+    a.arm === b.arm &&
+    a.revenue === b.revenue &&
+    a.margin === b.margin &&
+    a.cost === b.cost &&
+    a.order_id === b.order_id &&
+    a.properties === b.properties
+  )
 }
 
 /**
- * Writes events exactly once as far as any query can tell. Three layers:
- * 1. within a request, a repeated eventId is a duplicate;
- * 2. across requests, ids written (or being written) by this process are remembered; a copy of an event
- *    still in flight waits for that write, so its acknowledgement never precedes the durable insert;
+ * Writes events exactly once, with the same answer whether or not this process has seen the eventId before:
+ * a copy of a stored event (same id, same payload) is a duplicate, and an id already stored with another payload
+ * is a conflict — never stored, never counted — before and after a restart alike. Three layers:
+ * 1. recent events, in memory with their payload: a copy of an event still in flight waits for that insert, so
+ *    its acknowledgement never precedes the durable write;
+ * 2. a Bloom filter of every stored id (loaded at start, then kept up to date): an id it has never seen is new
+ *    without a query; an id it may have seen is looked up in ClickHouse with its payload (about 1 in 1,000 new
+ *    ids, plus the true copies). Until the load finishes, every id is looked up;
  * 3. in storage, events are a ReplacingMergeTree keyed by (customer_id, event_id) read with FINAL, so copies
- *    that slip past 1–2 (another process, a restart) still count once.
+ *    that slip past 1–2 (another API process writing the same id at the same moment) still count once.
  */
 export class EventWriter {
   readonly batcher: InsertBatcher<EventRow>
-  /**
-   * Ids this process has written or is writing, with the promise that settles when their insert is durable:
-   * one lookup tells a new event from a copy, and a copy of an event still in flight waits for that insert.
-   * Two generations of Maps, so forgetting the oldest half costs nothing.
-   */
-  private current = new Map<string, Promise<void>>()
-  private previous = new Map<string, Promise<void>>()
+  /** Resolves when every stored id is in the Bloom filter (lookups are exact before that, just slower). */
+  readonly ready: Promise<void>
+  /** Two generations of Maps, so forgetting the oldest half costs nothing. */
+  private current = new Map<string, Known>()
+  private previous = new Map<string, Known>()
+  private readonly seen = new SeenIds()
+  private loaded = false
+  private closing = false
   private readonly generationSize: number
-  private readonly ch: ClickHouse
-  private readonly checkStored: boolean
 
-  constructor(ch: ClickHouse, opts: EventWriterOptions = {}) {
-    this.ch = ch
-    this.checkStored = opts.checkStored ?? false
+  constructor(
+    private readonly ch: ClickHouse,
+    opts: EventWriterOptions = {},
+  ) {
     this.generationSize = Math.max(1, Math.floor((opts.recentIds ?? 100_000) / 2))
     this.batcher = new InsertBatcher<EventRow>({
-      write: async (rows) => {
-        // INSERT … FORMAT with the rows inline: @clickhouse/client would re-encode an array of rows itself.
-        const result = await ch.client.exec({ query: `${insertEvents}\n${eventsBody(rows)}` })
-        result.stream.destroy()
-      },
+      write: (rows) => insertEvents(ch, rows),
       maxBatchRows: opts.maxBatchRows ?? 50_000,
       maxPendingRows: opts.maxPendingRows ?? 400_000,
       concurrency: ch.embedded ? 1 : 4,
     })
+    this.ready = this.loadStoredIds()
   }
 
-  async write(rows: EventRow[]): Promise<{ accepted: number; duplicates: number }> {
+  private async loadStoredIds() {
+    try {
+      const parts = Math.max(1, Math.ceil((await countEvents(this.ch)) / LOAD_SLICE))
+      for await (const ids of storedEventIds(this.ch, parts)) {
+        if (this.closing) return
+        for (const id of ids) this.seen.add(id)
+      }
+      this.loaded = true
+    } catch (error) {
+      // Every id keeps being looked up in storage: slower, still exact.
+      if (!this.closing) console.error(`loading stored event ids failed; each new event will be looked up: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+    }
+  }
+
+  private known(id: string): Known | undefined {
+    return this.current.get(id) ?? this.previous.get(id)
+  }
+
+  async write(rows: EventRow[]): Promise<WriteResult> {
     let settle!: { resolve(): void; reject(e: unknown): void }
     const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
     // Nobody may be waiting when the write fails; the failure still reaches this request below.
     durable.catch(() => {})
-    let fresh: EventRow[] = []
-    const waits = new Set<Promise<void>>()
+    const claimed: EventRow[] = []
+    const lookup: number[] = []
+    const fresh: EventRow[] = []
+    const copies: Array<[number, Known]> = []
+    const conflicts: number[] = []
     let duplicates = 0
-    for (const row of rows) {
-      const id = row.event_id
-      const known = this.current.get(id) ?? this.previous.get(id)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]
+      const known = this.known(row.event_id)
       if (known) {
-        duplicates++
-        // A copy within this request, or of an event already durable, needs no wait; one in flight does.
-        if (known !== durable) waits.add(known)
+        if (!samePayload(known.row, row)) conflicts.push(i)
+        else {
+          duplicates++
+          copies.push([i, known])
+        }
         continue
       }
-      this.current.set(id, durable)
-      fresh.push(row)
+      this.current.set(row.event_id, { row, durable })
+      claimed.push(row)
+      if (!this.loaded || this.seen.mightHave(row.event_id)) lookup.push(i)
+      else fresh.push(row)
+      this.seen.add(row.event_id)
     }
-    const claimed = fresh
-    if (this.checkStored && fresh.length) {
-      const stored = await this.storedIds(fresh).catch((e) => {
+
+    if (lookup.length) {
+      let stored: Map<string, EventRow>
+      try {
+        stored = new Map((await storedEventsById(this.ch, lookup.map((i) => rows[i].event_id))).map((r) => [r.event_id, r]))
+      } catch (error) {
         this.forget(claimed, durable)
-        settle.reject(e)
-        throw e
-      })
-      if (stored.size) {
-        duplicates += stored.size
-        fresh = fresh.filter((r) => !stored.has(r.event_id))
+        settle.reject(error)
+        console.error(`event id lookup failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+        throw new StoreError('unavailable', 'the data store did not answer; retry shortly')
+      }
+      for (const i of lookup) {
+        const s = stored.get(rows[i].event_id)
+        if (!s) fresh.push(rows[i])
+        else {
+          // Already stored (before a restart, or by another process): later copies compare with what is stored.
+          this.current.set(s.event_id, { row: s, durable: STORED })
+          if (samePayload(s, rows[i])) duplicates++
+          else conflicts.push(i)
+        }
       }
     }
+
     this.batcher.add(fresh).then(settle.resolve, (e) => {
       // Not stored: a retry of these events must be written, not reported as a duplicate.
       this.forget(claimed, durable)
       settle.reject(e)
     })
-    await Promise.all([durable, ...waits])
+    // A copy within this request, or of an event already durable, needs no wait; one in flight does.
+    await Promise.all([durable, ...copies.map(([, k]) => k.durable).filter((d) => d !== durable && d !== STORED)])
+    // A copy of an event that was still being checked may have turned out to be a conflict itself, in which
+    // case what is stored decides.
+    for (const [i, k] of copies) {
+      const now = this.known(rows[i].event_id)
+      if (now && now !== k && !samePayload(now.row, rows[i])) {
+        duplicates--
+        conflicts.push(i)
+      }
+    }
     if (this.current.size >= this.generationSize) {
       this.previous = this.current
       this.current = new Map()
     }
-    return { accepted: fresh.length, duplicates }
+    return { accepted: fresh.length, duplicates, conflicts: conflicts.sort((a, b) => a - b) }
   }
 
   private forget(rows: EventRow[], durable: Promise<void>) {
     for (const r of rows) {
-      if (this.current.get(r.event_id) === durable) this.current.delete(r.event_id)
-      if (this.previous.get(r.event_id) === durable) this.previous.delete(r.event_id)
+      if (this.current.get(r.event_id)?.durable === durable) this.current.delete(r.event_id)
+      if (this.previous.get(r.event_id)?.durable === durable) this.previous.delete(r.event_id)
     }
   }
 
-  private async storedIds(rows: EventRow[]): Promise<Set<string>> {
-    // The sorting key starts with customer_id, so filtering on both keeps this an index lookup.
-    const result = await this.ch.client.query({
-      query: 'SELECT DISTINCT event_id FROM events WHERE customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}',
-      query_params: { customers: [...new Set(rows.map((r) => r.customer_id))], ids: rows.map((r) => r.event_id) },
-      format: 'JSONEachRow',
-    })
-    return new Set((await result.json<{ event_id: string }>()).map((r) => r.event_id))
-  }
-
-  close() {
-    return this.batcher.close()
+  async close() {
+    this.closing = true
+    await this.ready
+    await this.batcher.close()
   }
 }

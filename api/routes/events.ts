@@ -3,42 +3,24 @@ import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, newRouter, standardErrors } from '../http/openapi.ts'
 import { errorBody } from '../http/errors.ts'
 import { readBody } from '../http/body.ts'
-import { parseEventBody } from '../ingest/parse-body.ts'
-import { EventInput, validateEvent, type EventRow, type Rejection } from '../ingest/event-schema.ts'
+import { EventInput, type EventRow } from '../ingest/event-schema.ts'
 import type { EventWriter } from '../ingest/event-writer.ts'
-
-export const MAX_EVENTS_PER_REQUEST = 10_000
+import { ingestEvents } from '../ingest/ingest-events.ts'
 
 const IngestResult = z
   .object({
     accepted: z.number().describe('new events stored durably'),
     duplicates: z.number().describe('events already stored (same eventId): not counted again'),
-    rejected: z.array(z.object({ index: z.number(), field: z.string().nullable(), message: z.string() })),
+    rejected: z.array(
+      z.object({
+        index: z.number(),
+        field: z.string().nullable(),
+        message: z.string(),
+        code: z.enum(['invalid', 'event_id_reused']).describe('invalid: the row breaks the schema; event_id_reused: its eventId is already stored for a different event (409-style: never stored, resend it with its own eventId)'),
+      }),
+    ),
   })
   .openapi('IngestResult')
-
-/** Validates every row, stores the valid ones, names the invalid ones; none is silently dropped. */
-export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter, onStored?: (rows: EventRow[]) => Promise<void>) {
-  const { values, errors } = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
-  const rows: EventRow[] = []
-  const rejected: Rejection[] = []
-  for (let index = 0; index < values.length; index++) {
-    const error = errors.size ? errors.get(index) : undefined
-    if (error !== undefined) {
-      rejected.push({ index, field: null, message: error })
-      continue
-    }
-    const v = validateEvent(values[index], index)
-    if ('row' in v) rows.push(v.row)
-    else rejected.push(v.rejection)
-  }
-  // Redemptions also feed the pacing ledger and budgets, and the request is acknowledged only once both
-  // writes are durable. They run side by side: the ledger is keyed by eventId, so if the event insert fails
-  // and the client retries, the redemption is not counted twice (a budget may count a redemption whose event
-  // was never resent, which errs on the side of spending less).
-  const [{ accepted, duplicates }] = await Promise.all([writer.write(rows), onStored?.(rows)])
-  return { accepted, duplicates, rejected }
-}
 
 export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter; onStored?: (rows: EventRow[]) => Promise<void> }) {
   const app = newRouter()

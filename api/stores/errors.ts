@@ -12,6 +12,8 @@ export type StoreErrorKind =
   | 'overloaded'
   /** The process is stopping: retry against another instance. */
   | 'shutting_down'
+  /** A table's stored data failed its checksums or could not be decoded: a retry fails the same way until an operator restores it. */
+  | 'corrupted'
 
 export class StoreError extends Error {
   constructor(

@@ -26,11 +26,14 @@ export async function migratePostgres(db: Db): Promise<string[]> {
  * of one event) always land on the same shard, where ReplacingMergeTree can collapse them.
  */
 export function clusterDdl(statement: string, cluster: string): string[] {
+  const quoted = `'${cluster.replace(/'/g, "''")}'`
+  // Indexes and settings belong to the replicated local tables, not to the Distributed table in front of them.
+  const alter = /^ALTER TABLE (\w+)/.exec(statement)
+  if (alter) return [statement.replace(alter[0], `ALTER TABLE ${alter[1]}_local ON CLUSTER ${quoted}`)]
   const m = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)
   if (!m) return [statement]
   const table = m[1]
   const local = `${table}_local`
-  const quoted = `'${cluster.replace(/'/g, "''")}'`
   const localDdl = statement
     .replace(`CREATE TABLE IF NOT EXISTS ${table}`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${quoted}`)
     .replace(/ENGINE = (\w*MergeTree)(\(\))?/, (_all, engine: string) =>

@@ -7,7 +7,7 @@
  */
 
 import type { ClickHouse } from '../../api/stores/clickhouse.ts'
-import { exposuresBody, type ExposureRow } from '../../api/exposures/writer.ts'
+import { insertExposures, type ExposureRow } from '../../api/stores/exposures-table.ts'
 
 const DAY = 86_400_000
 
@@ -271,8 +271,7 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   await sendEvents(call, srmEvents)
   if (opts.ch) {
     const rows: ExposureRow[] = Array.from({ length: 300 }, (_, i) => ({ experiment_id: SRM, customer_id: `subj-dup-${i}`, arm: 'plain', ts: now - 6 * DAY, attributes: {}, source: 'crm-bulk-logger' }))
-    const result = await opts.ch.client.exec({ query: `INSERT INTO exposures (experiment_id, customer_id, arm, ts, attributes, source) FORMAT JSONCompactEachRow\n${exposuresBody(rows)}` })
-    result.stream.destroy()
+    await insertExposures(opts.ch, rows)
   }
 
   // Running, but nobody assigned yet; and a draft.

@@ -1,8 +1,9 @@
-import { ApiError } from '../http/errors.ts'
+import { StoreError } from './errors.ts'
 
 // The store's own error text may quote other clients' rows: it is logged, never sent.
-const storeUnavailable = () => new ApiError(503, 'store_unavailable', 'the data store did not accept the write; retry shortly', undefined, { 'Retry-After': '1' })
-const rowsRefused = () => new ApiError(422, 'rows_refused_by_store', 'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values')
+const storeUnavailable = () => new StoreError('unavailable', 'the data store did not accept the write; retry shortly')
+const rowsRefused = () =>
+  new StoreError('rows_refused', 'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values')
 function logStoreError(error: unknown) {
   console.error(`store write failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`)
 }
@@ -46,12 +47,12 @@ export class InsertBatcher<T> {
     return this.queuedRows + this.inFlightRows
   }
 
-  /** Queues rows for the next insert; resolves when they are durable. Throws a 503 ApiError when full. */
+  /** Queues rows for the next insert; resolves when they are durable. Rejects with a StoreError ('overloaded') when full. */
   add(rows: T[]): Promise<void> {
-    if (this.closed) return Promise.reject(new ApiError(503, 'shutting_down', 'the server is shutting down; retry against another instance', undefined, { 'Retry-After': '1' }))
+    if (this.closed) return Promise.reject(new StoreError('shutting_down', 'the server is shutting down; retry against another instance'))
     if (!rows.length) return Promise.resolve()
     if (this.pendingRows > 0 && this.pendingRows + rows.length > this.opts.maxPendingRows) {
-      return Promise.reject(new ApiError(503, 'overloaded', 'the write buffer is full; retry shortly', undefined, { 'Retry-After': '1' }))
+      return Promise.reject(new StoreError('overloaded', 'the write buffer is full; retry shortly'))
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject })
