@@ -7,7 +7,8 @@ import { serveStatic } from '@hono/node-server/serve-static'
 import type { Kysely } from 'kysely'
 import type { Database } from './stores/schema.ts'
 import type { ClickHouse } from './stores/clickhouse.ts'
-import { ApiError, errorBody } from './http/errors.ts'
+import { ApiError, domainErrorToApi, errorBody } from './http/errors.ts'
+import { DomainError } from './domain-errors.ts'
 import { StoreError, storeErrorToApi } from './http/store-errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
@@ -65,7 +66,7 @@ export async function createApp(deps: AppDeps) {
 
   const app = newRouter()
   app.onError((error, c) => {
-    const err = error instanceof StoreError ? storeErrorToApi(error) : error
+    const err = error instanceof StoreError ? storeErrorToApi(error) : error instanceof DomainError ? domainErrorToApi(error) : error
     if (err instanceof ApiError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v)
       return c.json(errorBody(err.code, err.message, err.field), err.status)

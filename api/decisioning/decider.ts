@@ -3,7 +3,7 @@ import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { InsertBatcher } from '../stores/batcher.ts'
 import { insertSuppressions, type SuppressionRow } from '../stores/suppressions-table.ts'
-import { ApiError } from '../http/errors.ts'
+import { DomainError } from '../domain-errors.ts'
 import { assignCompiled } from '../assignment/index.ts'
 import type { CachedExperiment, ExperimentCache } from '../experiments/cache.ts'
 import type { Arm } from '../experiments/schema.ts'
@@ -76,9 +76,9 @@ export class Decider {
 
   async decide(input: { customerId: string; trigger: string; tier?: string; attributes?: Record<string, unknown> }, now: number): Promise<Decision> {
     const trigger = this.triggers.get(input.trigger)
-    if (!trigger) throw new ApiError(400, 'invalid_input', `unknown trigger '${input.trigger}'`, 'trigger')
+    if (!trigger) throw new DomainError('invalid', 'invalid_input', `unknown trigger '${input.trigger}'`, 'trigger')
     if (input.tier !== undefined && !trigger.tiers.includes(input.tier)) {
-      throw new ApiError(400, 'invalid_input', `tier '${input.tier}' is not defined on trigger '${trigger.key}' (tiers: ${trigger.tiers.join(', ') || 'none'})`, 'tier')
+      throw new DomainError('invalid', 'invalid_input', `tier '${input.tier}' is not defined on trigger '${trigger.key}' (tiers: ${trigger.tiers.join(', ') || 'none'})`, 'tier')
     }
     const tier = input.tier ?? null
     const candidates = this.experiments

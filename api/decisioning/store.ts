@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, PolicyTable, TriggerTable } from '../stores/schema.ts'
-import { ApiError, notFound } from '../http/errors.ts'
+import { DomainError, notFound } from '../domain-errors.ts'
 import { recordAudit } from '../audit/log.ts'
 import type { Policy, PolicyCreate, PolicyUpdate, Trigger } from './schema.ts'
 
@@ -35,7 +35,7 @@ export async function getTrigger(db: Db, key: string) {
 export async function createTrigger(db: Db, input: Trigger, actor: string, now = new Date()) {
   return db.transaction().execute(async (trx) => {
     if (await trx.selectFrom('triggers').select('key').where('key', '=', input.key).executeTakeFirst()) {
-      throw new ApiError(409, 'already_exists', `trigger '${input.key}' already exists`, 'key')
+      throw new DomainError('conflict', 'already_exists', `trigger '${input.key}' already exists`, 'key')
     }
     await trx.insertInto('triggers').values({ key: input.key, name: input.name, description: input.description, tiers: JSON.stringify(input.tiers), created_at: now, updated_at: now }).execute()
     const created = await getTrigger(trx, input.key)
@@ -49,12 +49,12 @@ export async function updateTrigger(db: Db, key: string, update: { name?: string
   return db.transaction().execute(async (trx) => {
     const before = await getTrigger(trx, key)
     if (update.tiers) {
-      if (new Set(update.tiers).size !== update.tiers.length) throw new ApiError(400, 'invalid_input', 'tiers must be unique', 'tiers')
+      if (new Set(update.tiers).size !== update.tiers.length) throw new DomainError('invalid', 'invalid_input', 'tiers must be unique', 'tiers')
       const removed = before.tiers.filter((t) => !update.tiers!.includes(t))
       if (removed.length) {
         const bound = await trx.selectFrom('experiments').select(['id', 'arms']).where('trigger_key', '=', key).execute()
         const users = bound.filter((e) => (e.arms as Array<{ tierOffers?: Record<string, unknown> }>).some((a) => removed.some((t) => a.tierOffers?.[t])))
-        if (users.length) throw new ApiError(409, 'tier_in_use', `tier(s) ${removed.join(', ')} are used by experiment(s) ${users.map((u) => u.id).join(', ')}`, 'tiers')
+        if (users.length) throw new DomainError('conflict', 'tier_in_use', `tier(s) ${removed.join(', ')} are used by experiment(s) ${users.map((u) => u.id).join(', ')}`, 'tiers')
       }
     }
     const values: Record<string, unknown> = { updated_at: now }
@@ -93,7 +93,7 @@ const policyColumns = (p: Partial<PolicyCreate>) => {
 
 export async function createPolicy(db: Db, input: PolicyCreate, actor: string, now = new Date()) {
   return db.transaction().execute(async (trx) => {
-    if (await trx.selectFrom('policies').select('id').where('id', '=', input.id).executeTakeFirst()) throw new ApiError(409, 'already_exists', `policy '${input.id}' already exists`, 'id')
+    if (await trx.selectFrom('policies').select('id').where('id', '=', input.id).executeTakeFirst()) throw new DomainError('conflict', 'already_exists', `policy '${input.id}' already exists`, 'id')
     await trx.insertInto('policies').values({ id: input.id, ...policyColumns(input), created_at: now, updated_at: now } as never).execute()
     const created = await getPolicy(trx, input.id)
     await recordAudit(trx, { actor, action: 'policy.create', entityType: 'policy', entityId: input.id, after: created }, now)
@@ -105,7 +105,7 @@ export async function updatePolicy(db: Db, id: string, update: PolicyUpdate, act
   return db.transaction().execute(async (trx) => {
     const before = await getPolicy(trx, id)
     const merged = { ...before, ...update }
-    if (merged.maxIncentives != null && merged.windowDays == null) throw new ApiError(400, 'invalid_input', 'a cap of maxIncentives needs the rolling windowDays it applies to', 'windowDays')
+    if (merged.maxIncentives != null && merged.windowDays == null) throw new DomainError('invalid', 'invalid_input', 'a cap of maxIncentives needs the rolling windowDays it applies to', 'windowDays')
     await trx.updateTable('policies').set({ ...policyColumns(update), updated_at: now }).where('id', '=', id).execute()
     const after = await getPolicy(trx, id)
     await recordAudit(trx, { actor, action: 'policy.update', entityType: 'policy', entityId: id, before, after }, now)

@@ -1,4 +1,4 @@
-import { ApiError } from '../http/errors.ts'
+import { DomainError } from '../domain-errors.ts'
 import type { Analysis, Experiment, ExperimentStatus, ExperimentUpdate } from './schema.ts'
 
 export type Transition = 'start' | 'pause' | 'resume' | 'stop'
@@ -14,7 +14,7 @@ const transitions: Record<Transition, { from: ExperimentStatus[]; to: Experiment
 export function nextStatus(current: ExperimentStatus, transition: Transition): ExperimentStatus {
   const t = transitions[transition]
   if (!t.from.includes(current)) {
-    throw new ApiError(409, 'invalid_transition', `cannot ${transition} an experiment that is ${current} (allowed from: ${t.from.join(', ')})`, 'status')
+    throw new DomainError('conflict', 'invalid_transition', `cannot ${transition} an experiment that is ${current} (allowed from: ${t.from.join(', ')})`, 'status')
   }
   return t.to
 }
@@ -35,19 +35,19 @@ export function checkUpdate(current: Experiment, update: ExperimentUpdate, now =
     // the data choose the bar it is judged against.
     for (const field of ['successCriteria', 'guardrailMargins', 'primaryMetric'] as const) {
       if (JSON.stringify(update.analysis[field]) !== JSON.stringify(current.analysis[field])) {
-        throw new ApiError(409, 'frozen', `analysis.${field} cannot change once the experiment has started (it is the pre-registered design)`, `analysis.${field}`)
+        throw new DomainError('conflict', 'frozen', `analysis.${field} cannot change once the experiment has started (it is the pre-registered design)`, `analysis.${field}`)
       }
     }
   }
   for (const field of frozenOnceStarted) {
     if (update[field] !== undefined && JSON.stringify(update[field]) !== JSON.stringify(current[field])) {
-      throw new ApiError(409, 'frozen', `${field} cannot change once the experiment has started`, field)
+      throw new DomainError('conflict', 'frozen', `${field} cannot change once the experiment has started`, field)
     }
   }
   if (update.coverage !== undefined && update.coverage !== current.coverage) {
-    if (current.status === 'stopped') throw new ApiError(409, 'frozen', 'coverage cannot change after the experiment stopped', 'coverage')
+    if (current.status === 'stopped') throw new DomainError('conflict', 'frozen', 'coverage cannot change after the experiment stopped', 'coverage')
     if (update.coverage < current.coverage) {
-      throw new ApiError(409, 'coverage_decrease', `coverage may only grow once started (from ${current.coverage} to at least that)`, 'coverage')
+      throw new DomainError('conflict', 'coverage_decrease', `coverage may only grow once started (from ${current.coverage} to at least that)`, 'coverage')
     }
   }
 }
@@ -58,6 +58,6 @@ export function checkPlannedEnd(analysis: Pick<Analysis, 'successCriteria'>, sta
   if (!end) return
   const startDay = start.toISOString().slice(0, 10)
   if (end <= startDay) {
-    throw new ApiError(400, 'invalid_input', `analysis.successCriteria.plannedEndDate: ${end} is not after the ${startLabel === 'start' ? 'start date' : 'current date'} (${startDay})`, 'analysis.successCriteria.plannedEndDate')
+    throw new DomainError('invalid', 'invalid_input', `analysis.successCriteria.plannedEndDate: ${end} is not after the ${startLabel === 'start' ? 'start date' : 'current date'} (${startDay})`, 'analysis.successCriteria.plannedEndDate')
   }
 }

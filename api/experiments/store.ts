@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Database, ExperimentTable, NoteTable } from '../stores/schema.ts'
-import { ApiError, notFound } from '../http/errors.ts'
+import { DomainError, notFound } from '../domain-errors.ts'
 import { recordAudit } from '../audit/log.ts'
 import { checkPlannedEnd, checkUpdate, nextStatus, type Transition } from './lifecycle.ts'
 import { Analysis, type Experiment, type ExperimentCreate, type ExperimentStatus, type ExperimentUpdate, type Note } from './schema.ts'
@@ -55,13 +55,13 @@ function toExperiment(r: Selectable<ExperimentTable>, decision: Note | null): Ex
 async function checkTrigger(db: Db, trigger: string | null | undefined, arms: Experiment['arms'] | undefined) {
   const tiered = (arms ?? []).flatMap((a, i) => Object.keys(a.tierOffers ?? {}).map((tier) => ({ i, tier })))
   if (!trigger) {
-    if (tiered.length) throw new ApiError(400, 'invalid_input', 'tier-specific offers need the experiment to be bound to a trigger', `arms.${tiered[0].i}.tierOffers`)
+    if (tiered.length) throw new DomainError('invalid', 'invalid_input', 'tier-specific offers need the experiment to be bound to a trigger', `arms.${tiered[0].i}.tierOffers`)
     return
   }
   const row = await db.selectFrom('triggers').select(['key', 'tiers']).where('key', '=', trigger).executeTakeFirst()
-  if (!row) throw new ApiError(400, 'invalid_input', `unknown trigger '${trigger}': create it with POST /v1/triggers first`, 'trigger')
+  if (!row) throw new DomainError('invalid', 'invalid_input', `unknown trigger '${trigger}': create it with POST /v1/triggers first`, 'trigger')
   for (const { i, tier } of tiered) {
-    if (!row.tiers.includes(tier)) throw new ApiError(400, 'invalid_input', `tier '${tier}' is not defined on trigger '${trigger}' (tiers: ${row.tiers.join(', ') || 'none'})`, `arms.${i}.tierOffers.${tier}`)
+    if (!row.tiers.includes(tier)) throw new DomainError('invalid', 'invalid_input', `tier '${tier}' is not defined on trigger '${trigger}' (tiers: ${row.tiers.join(', ') || 'none'})`, `arms.${i}.tierOffers.${tier}`)
   }
 }
 
@@ -103,7 +103,7 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
     let id = input.id
     if (id) {
       const exists = await trx.selectFrom('experiments').select('id').where('id', '=', id).executeTakeFirst()
-      if (exists) throw new ApiError(409, 'already_exists', `experiment '${id}' already exists`, 'id')
+      if (exists) throw new DomainError('conflict', 'already_exists', `experiment '${id}' already exists`, 'id')
     } else {
       const base = slugify(input.name)
       const taken = new Set((await trx.selectFrom('experiments').select('id').where('id', 'like', `${base}%`).execute()).map((r) => r.id))
@@ -185,7 +185,7 @@ export async function transitionExperiment(db: Db, id: string, transition: Trans
       try {
         checkPlannedEnd(before.analysis, now, 'start')
       } catch {
-        throw new ApiError(409, 'planned_end_passed', `the planned end date ${before.analysis.successCriteria?.plannedEndDate} is not after today; move it before starting`, 'analysis.successCriteria.plannedEndDate')
+        throw new DomainError('conflict', 'planned_end_passed', `the planned end date ${before.analysis.successCriteria?.plannedEndDate} is not after today; move it before starting`, 'analysis.successCriteria.plannedEndDate')
       }
     }
     if (transition === 'stop') values.stopped_at = now
@@ -209,11 +209,11 @@ export async function addNote(db: Db, id: string, input: { kind: Note['kind']; b
     let chosenArm: string | null = null
     if (input.kind === 'decision') {
       const keys = [...exp.arms.map((a) => a.key), ...(exp.holdoutPct > 0 ? ['holdout'] : [])]
-      if (!input.chosenArm) throw new ApiError(400, 'invalid_input', 'a decision must name the chosen arm', 'chosenArm')
-      if (!keys.includes(input.chosenArm)) throw new ApiError(400, 'invalid_input', `chosenArm must be one of: ${keys.join(', ')}`, 'chosenArm')
+      if (!input.chosenArm) throw new DomainError('invalid', 'invalid_input', 'a decision must name the chosen arm', 'chosenArm')
+      if (!keys.includes(input.chosenArm)) throw new DomainError('invalid', 'invalid_input', `chosenArm must be one of: ${keys.join(', ')}`, 'chosenArm')
       chosenArm = input.chosenArm
     } else if (input.chosenArm !== undefined) {
-      throw new ApiError(400, 'invalid_input', 'only a decision names a chosen arm', 'chosenArm')
+      throw new DomainError('invalid', 'invalid_input', 'only a decision names a chosen arm', 'chosenArm')
     }
     const row = await trx
       .insertInto('experiment_notes')

@@ -1,9 +1,10 @@
 import type { ZodError } from 'zod'
+import { DomainError, notFound, type Problem } from '../domain-errors.ts'
 
 /** An error a client can act on: an HTTP status, a stable code, a message and the offending field. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503,
     readonly code: string,
     message: string,
     readonly field?: string,
@@ -33,4 +34,11 @@ export function fromZodError(error: ZodError, prefix?: string): ApiError {
   return new ApiError(400, 'invalid_input', field ? `${field}: ${issue.message}` : issue.message, field)
 }
 
-export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} '${id}' does not exist`)
+export { notFound }
+
+const statusOf: Record<Problem, ApiError['status']> = { invalid: 400, not_found: 404, conflict: 409, too_large: 413 }
+
+/** The HTTP answer to a domain error: only this layer knows statuses. */
+export function domainErrorToApi(error: DomainError): ApiError {
+  return new ApiError(statusOf[error.problem], error.code, error.message, error.field)
+}
