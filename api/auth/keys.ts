@@ -1,12 +1,9 @@
 import crypto from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { z } from '@hono/zod-openapi'
 import type { Database } from '../stores/schema.ts'
 import { ApiError } from '../http/errors.ts'
 import { recordAudit } from '../audit/log.ts'
-
-export const Role = z.enum(['admin', 'editor', 'ingest', 'viewer'])
-export type Role = z.infer<typeof Role>
+import type { Role } from './schema.ts'
 
 /** What each role may do. `read` covers every GET except key listing. */
 export type Permission = 'read' | 'edit' | 'ingest' | 'admin'

@@ -16,6 +16,9 @@ export const Trigger = z
   })
   .openapi('Trigger')
 export type Trigger = z.infer<typeof Trigger>
+/** A trigger as the API answers it: the saved fields and their timestamps. */
+export const TriggerRecord = Trigger.extend({ createdAt: z.string(), updatedAt: z.string() })
+export type TriggerRecord = z.infer<typeof TriggerRecord>
 export const TriggerUpdate = z
   .object({ name: z.string().min(1).max(200), description: z.string().max(2000), tiers: z.array(Slug).max(10) })
   .partial()

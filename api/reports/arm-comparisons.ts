@@ -1,20 +1,7 @@
 import { compareCuped, compareMeans, compareProportions, compareRatios, compareRestrictedMeans, meanOf, ratioMean, type CompareOptions, type Comparison, type SurvivalRow } from '../../stats/index.ts'
+import type { MetricComparison } from '../contract/comparisons.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
-
-/** A comparison as reports show it: the relative lift (tested), the absolute difference beside it. */
-export interface MetricComparison extends Comparison {
-  absolute: { estimate: number | null; ci: [number, number] | null; pValue: number | null; standardError: number | null; df: number | null }
-  /**
-   * 'absolute' when the relative lift is undefined because the baseline is 0 (control redeems nothing by
-   * construction): the comparison's own numbers are then the absolute difference, so it still has a verdict.
-   */
-  fallback?: 'absolute'
-  /** Time to purchase: the horizon (days) the restricted means were taken over. */
-  horizonDays?: number | null
-  cuped: { theta: number | null; varianceReduction: number | null } | null
-  against: 'control' | 'holdout'
-}
 
 export interface ComparisonSettings {
   alpha: number

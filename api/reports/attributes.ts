@@ -1,12 +1,5 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
-
-export interface AttributeSummary {
-  key: string
-  /** Customers who had the attribute when first assigned. */
-  customers: number
-  /** Distinct values among them: an id-like attribute (thousands of values) makes a useless breakdown. */
-  values: number
-}
+import type { ExperimentAttribute } from '../contract/experiments.ts'
 
 /** What a breakdown can split by: the attribute keys captured with each customer's first exposure. */
 const attributesSql = `
@@ -22,7 +15,7 @@ GROUP BY key
 ORDER BY customers DESC, key
 LIMIT 100`
 
-export async function experimentAttributes(ch: ClickHouse, experimentId: string): Promise<AttributeSummary[]> {
+export async function experimentAttributes(ch: ClickHouse, experimentId: string): Promise<ExperimentAttribute[]> {
   const r = await ch.client.query({ query: attributesSql, query_params: { exp: experimentId }, format: 'JSONEachRow' })
   return (await r.json<Record<string, string>>()).map((row) => ({ key: row.key, customers: Number(row.customers), values: Number(row.values) }))
 }

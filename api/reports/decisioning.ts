@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
+import type { DecisioningSummary } from '../contract/decisioning.ts'
 
 /**
  * The decision layer's side of an experiment report: customers suppressed by reason (pacing, cooldown,
  * budget) up to asOf, and incentive spend against the budget (Σ redemption costs, each event once).
  */
-export async function decisioningSummary(ch: ClickHouse, db: Kysely<Database>, exp: Experiment, asOf: number) {
+export async function decisioningSummary(ch: ClickHouse, db: Kysely<Database>, exp: Experiment, asOf: number): Promise<DecisioningSummary> {
   const r = await ch.client.query({
     query: `SELECT reason, uniqExact(customer_id) AS n FROM suppressions WHERE experiment_id = {exp:String} AND ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') GROUP BY reason ORDER BY reason`,
     query_params: { exp: exp.id, asOf },

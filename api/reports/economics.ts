@@ -1,21 +1,6 @@
 import { compareMeans, type Comparison } from '../../stats/index.ts'
+import type { Economics } from '../contract/report.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
-
-export interface Economics {
-  arm: string
-  against: 'control' | 'holdout'
-  n: number
-  /** Difference in net value per customer (margin − incentive cost), with its interval. */
-  incrementalNetValuePerCustomer: { estimate: number | null; ci: [number, number] | null }
-  incrementalNetValueTotal: number | null
-  incrementalIncentiveCostPerCustomer: number | null
-  incrementalRevenuePerCustomer: number | null
-  incentiveSpend: number
-  /** Incremental net value returned per unit of incremental incentive cost; null without incremental cost. */
-  roi: number | null
-  /** Incremental incentive cost per incremental reactivated customer; null when reactivation did not rise. */
-  costPerIncrementalReactivation: number | null
-}
 
 const perCustomer = (sum: number, n: number) => (n > 0 ? sum / n : null)
 

@@ -1,16 +1,18 @@
-import { kaplanMeier, meanOf, purchaseProbabilityBy, restrictedMeanSurvival, sampleVariance, srmTest, type PlanningBaseline, type SrmResult } from '../../stats/index.ts'
+import { kaplanMeier, meanOf, purchaseProbabilityBy, restrictedMeanSurvival, sampleVariance, srmTest, type PlanningBaseline } from '../../stats/index.ts'
 import { armShares } from '../assignment/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
+import type { Family, FamilyComparison, MetricComparison } from '../contract/comparisons.ts'
+import type { ArmSurvival, LiftReport, MetricResult, ReportArm, SegmentResult } from '../contract/report.ts'
 import { customerWindowParams, enrolmentSql, enrollmentCutoff } from './sql/customer-window.ts'
-import { testHealth, type Health } from './health.ts'
-import { recommend, type ArmCriteria, type CriterionResult, type Recommendation } from './recommendation.ts'
+import { testHealth } from './health.ts'
+import { recommend } from './recommendation.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
-import { armValue, meanStats, metricN, rowOrEmpty, survivalRows, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
-import { adjustFamily, familyMember, familyMethodKey, familyOf, guardrailResults, type Family, type FamilyComparison } from './families.ts'
-import { armEconomics, type Economics } from './economics.ts'
+import { armValue, meanStats, metricN, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
+import { adjustFamily, familyMember, familyMethodKey, familyOf, guardrailResults } from './families.ts'
+import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
 const DAY = 86_400_000
@@ -25,62 +27,6 @@ export interface ReportQuery {
   asOf?: number
   /** 'immature': also count customers whose window has not ended (their outcomes so far). */
   include?: 'immature'
-}
-
-export interface ReportArm {
-  key: string
-  name: string
-  isControl: boolean
-  isHoldout: boolean
-  offer: unknown
-  n: number
-  expectedShare: number
-  observedShare: number | null
-}
-
-export interface MetricResult {
-  key: MetricKey
-  label: string
-  kind: MetricDefinition['kind']
-  format: MetricDefinition['format']
-  higherIsBetter: boolean
-  isPrimary: boolean
-  isGuardrail: boolean
-  values: Array<{ arm: string; n: number; value: number | null }>
-  comparisons: FamilyComparison[]
-  survival?: Array<{ arm: string } & ArmSurvival>
-  summary: string
-}
-
-export interface SegmentResult {
-  value: string
-  arms: Array<{ arm: string; n: number }>
-  metrics: Array<Pick<MetricResult, 'key' | 'values' | 'comparisons'>>
-}
-
-export interface ExperimentReport {
-  experimentId: string
-  name: string
-  status: Experiment['status']
-  generatedAt: string
-  asOf: string
-  startedAt: string | null
-  window: { attributionDays: number; ltvDays: number; cupedLookbackDays: number | null }
-  /** Customers first exposed after this are not analysed (the budget ran out then); null when all are. */
-  enrolledUntil: string | null
-  settings: { alpha: number; multipleTesting: 'holm' | 'bh' | 'none'; sequential: boolean; cuped: boolean; winsorize: number | null }
-  arms: ReportArm[]
-  totalCustomers: number
-  srm: (SrmResult & { expected: Record<string, number>; observed: Record<string, number> }) | null
-  metrics: MetricResult[]
-  economics: Economics[]
-  breakdown: { dimension: string; segments: SegmentResult[] } | null
-  settingsFamilies: Experiment['analysis']['families']
-  successCriteria: Experiment['analysis']['successCriteria']
-  health: Health
-  recommendation: Recommendation
-  criteria: ArmCriteria[]
-  testCriteria: CriterionResult[]
 }
 
 /** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
@@ -127,7 +73,7 @@ function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>,
  * p-values adjusted across the report, CUPED and sequential intervals as configured, the SRM check against
  * the configured split, offer economics, Kaplan–Meier curves and an optional segment breakdown.
  */
-export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now(), opts: SliceOptions = {}): Promise<ExperimentReport> {
+export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now(), opts: SliceOptions = {}): Promise<LiftReport> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const attributionDays = q.window ?? a.attributionDays
@@ -235,17 +181,6 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   }
 }
 
-interface ArmSurvival {
-  median: number | null
-  medianCi: [number | null, number | null]
-  n: number
-  events: number
-  points: Array<{ time: number; survival: number; lower: number; upper: number }>
-  /** Restricted mean days without a purchase within the window (smaller: purchases sooner). */
-  restrictedMean: { horizonDays: number | null; estimate: number | null; ci: [number, number] | null }
-  /** Share of customers who purchased by day 7, 14 and the window's end (1 − Kaplan–Meier). */
-  purchaseBy: Array<{ day: number; estimate: number | null; ci: [number, number] | null }>
-}
 const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [], restrictedMean: { horizonDays: null, estimate: null, ci: null }, purchaseBy: [] }
 
 function survival(rows: ArmStatsRow[], alpha: number, windowDays: number, column: 'survival' | 'repurchase') {

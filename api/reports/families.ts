@@ -9,11 +9,10 @@
  */
 import { familyLevels, guardrailTest } from '../../stats/index.ts'
 import type { Analysis, FamilyMethod, MetricKey } from '../experiments/schema.ts'
-import { compareMetric, type ComparisonSettings, type MetricComparison } from './arm-comparisons.ts'
+import type { Family, FamilyComparison, GuardrailResult, MetricComparison } from '../contract/comparisons.ts'
+import { compareMetric, type ComparisonSettings } from './arm-comparisons.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
-
-export type Family = 'decision' | 'guardrail' | 'secondary' | 'holdout'
 
 export function familyOf(metric: MetricKey, against: 'control' | 'holdout', analysis: Pick<Analysis, 'primaryMetric' | 'guardrails'>): Family {
   if (against === 'holdout') return 'holdout'
@@ -23,31 +22,6 @@ export function familyOf(metric: MetricKey, against: 'control' | 'holdout', anal
 }
 
 export const familyMethodKey: Record<Family, keyof Analysis['families']> = { decision: 'decision', guardrail: 'guardrails', secondary: 'secondary', holdout: 'holdout' }
-
-/** The one-sided harm test of a guardrail against its margin, in the metric's own units. */
-export interface GuardrailResult {
-  margin: number
-  /** 'increase' when higher is worse (unsubscribes), 'decrease' when lower is worse. */
-  harmDirection: 'increase' | 'decrease'
-  status: 'harmed' | 'within_margin' | 'unclear'
-  /** The absolute difference and its interval (each bound one-sided at the family-adjusted level). */
-  estimate: number
-  ci: [number, number]
-  harmPValue: number
-  adjustedHarmPValue: number | null
-  level: number
-}
-
-export interface FamilyFields {
-  family: Family
-  /** The two-sided level the displayed interval was computed at (α when nothing is adjusted). */
-  level: number
-  /** The unadjusted interval at α, shown beside the adjusted one when they differ. */
-  rawCi: [number, number] | null
-  guardrail?: GuardrailResult
-}
-
-export type FamilyComparison = MetricComparison & FamilyFields
 
 export interface Member {
   comparison: MetricComparison

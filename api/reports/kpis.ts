@@ -1,6 +1,7 @@
 import { compareMeans, compareProportions, type Comparison } from '../../stats/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
+import type { KpiReport } from '../contract/kpis.ts'
 import { kpiImmatureSql, kpiSql } from './sql/kpis.ts'
 
 const DAY = 86_400_000
@@ -44,7 +45,7 @@ const scaled = (c: Comparison, factor: number) => ({ estimate: c.estimate === nu
  * incremental revenue and net value (per-customer difference × treated customers), incentive spend, ROI
  * (incremental net value per unit of incentive spend), a weekly trend, and the experiment portfolio.
  */
-export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: { from: number; to: number; windowDays: number; asOf: number; marginRate: number; alpha: number; includeImmature?: boolean }) {
+export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: { from: number; to: number; windowDays: number; asOf: number; marginRate: number; alpha: number; includeImmature?: boolean }): Promise<KpiReport> {
   const params = { from: q.from, to: q.to, asOf: q.asOf, windowMs: q.windowDays * DAY, marginRate: q.marginRate, includeImmature: q.includeImmature ? 1 : 0 }
   const [r, im] = await Promise.all([ch.client.query({ query: kpiSql, query_params: params, format: 'JSONEachRow' }), ch.client.query({ query: kpiImmatureSql, query_params: params, format: 'JSONEachRow' })])
   const rows = await r.json<Record<string, string | number>>()

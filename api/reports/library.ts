@@ -1,29 +1,17 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
+import type { MetricComparison } from '../contract/comparisons.ts'
+import type { LibraryReport, LibraryRow } from '../contract/library.ts'
 import { customerWindowParams, enrollmentCutoff, type CustomerSlice } from './sql/customer-window.ts'
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
-import { rowOrEmpty, type MetricComparison } from './arm-comparisons.ts'
+import { rowOrEmpty } from './arm-comparisons.ts'
 import { adjustFamily, familyMember } from './families.ts'
 
 const DAY = 86_400_000
 /** Attributes with more values than this (ids, free text) are not segments. */
 const MAX_SEGMENTS = 12
-
-export interface LibraryRow {
-  experimentId: string
-  experimentName: string
-  decidedAt: string
-  chosenArm: string | null
-  metric: string
-  dimension: string
-  segment: string
-  n: number
-  /** The variant with the best significant improvement over control in this segment, if any. */
-  winner: { arm: string; name: string; offer: unknown; lift: number; ci: [number, number]; adjustedPValue: number | null } | null
-  comparisons: Array<Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant' | 'kind'> & { rawCi: [number, number] | null; level: number }>
-}
 
 /**
  * The segment–offer library: for every stopped experiment with a recorded decision, which offer won on the
@@ -31,7 +19,7 @@ export interface LibraryRow {
  * interval. p-values are Benjamini–Hochberg adjusted across the segments of each experiment, with matching
  * (Benjamini–Yekutieli) intervals: the library is for finding leads, and says so.
  */
-export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], opts: SliceOptions = {}): Promise<{ rows: LibraryRow[]; adjustment: 'bh' }> {
+export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], opts: SliceOptions = {}): Promise<LibraryReport> {
   const rows: LibraryRow[] = []
   for (const exp of experiments.filter((e) => e.status === 'stopped' && e.decision)) {
     const a = exp.analysis

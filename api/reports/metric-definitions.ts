@@ -1,7 +1,5 @@
 import type { MetricKey } from '../experiments/schema.ts'
-
-export type MetricKind = 'proportion' | 'mean' | 'ratio' | 'survival'
-export type MetricFormat = 'percent' | 'currency' | 'number' | 'days'
+import type { MetricFormat, MetricKind } from '../contract/report.ts'
 
 export interface MetricDefinition {
   key: MetricKey

@@ -5,35 +5,11 @@
  * says more than the intervals beside it (docs/statistics.md → Success criteria and the recommendation).
  */
 import type { Experiment } from '../experiments/schema.ts'
-import type { Economics } from './economics.ts'
-import type { FamilyComparison } from './families.ts'
-import type { Health } from './health.ts'
+import type { FamilyComparison } from '../contract/comparisons.ts'
+import type { Health } from '../contract/health.ts'
+import type { Action, ArmCriteria, CriterionResult, Recommendation } from '../contract/recommendation.ts'
+import type { Economics } from '../contract/report.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
-
-export type CriterionStatus = 'met' | 'not_met' | 'unknown'
-
-export interface CriterionResult {
-  key: 'minimum_lift' | 'target_rate' | 'net_value' | 'cost_per_conversion' | 'sample_size' | 'planned_end'
-  label: string
-  status: CriterionStatus
-  evidence: string
-}
-
-export interface ArmCriteria {
-  arm: string
-  criteria: CriterionResult[]
-}
-
-export type Action = 'ship' | 'keep_running' | 'stop' | 'roll_back' | 'investigate'
-
-export interface Recommendation {
-  action: Action
-  /** The arm to ship, or the arm to roll back. */
-  arm: string | null
-  headline: string
-  reasons: string[]
-  daysNeeded: number | null
-}
 
 export interface RecommendationInput {
   exp: Experiment

@@ -1,5 +1,5 @@
 import type { MetricDefinition } from './metric-definitions.ts'
-import type { FamilyComparison } from './families.ts'
+import type { FamilyComparison } from '../contract/comparisons.ts'
 
 const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`
 

@@ -1,5 +1,6 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
+import type { LiftTimeseries, TimeseriesPoint } from '../contract/timeseries.ts'
 import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
 import { timeseriesDeltasSql } from './sql/timeseries.ts'
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
@@ -15,24 +16,13 @@ function addStats(a: ArmStatsRow, b: ArmStatsRow): ArmStatsRow {
   return out
 }
 
-export interface TimeseriesPoint {
-  at: string
-  arm: string
-  against: 'control' | 'holdout'
-  n: number
-  value: number | null
-  estimate: number | null
-  ci: [number, number] | null
-  significant: boolean
-}
-
 /**
  * Cumulative lift over time: at up to `points` cut times from the start to asOf (daily when the experiment is
  * younger than that), each variant vs control with the interval the report would have shown then. Like the
  * report, a cut counts only customers whose window had ended by then (unless immature ones are included). The
  * last point equals the report's unadjusted comparison as of asOf.
  */
-export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' }, now = Date.now(), opts: SliceOptions = {}) {
+export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' }, now = Date.now(), opts: SliceOptions = {}): Promise<LiftTimeseries> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf

@@ -3,14 +3,13 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
-import { can, createKey, listKeys, revokeKey, Role } from '../auth/keys.ts'
-import { getSettings, Settings, SettingsUpdate, updateSettings } from '../settings/store.ts'
+import { can, createKey, listKeys, revokeKey } from '../auth/keys.ts'
+import { ApiKey, CreatedApiKey, Role } from '../auth/schema.ts'
+import { getSettings, updateSettings } from '../settings/store.ts'
+import { Settings, SettingsUpdate } from '../settings/schema.ts'
 import { listAudit } from '../audit/log.ts'
+import { AuditLogEntry } from '../audit/schema.ts'
 import type { ExperimentCache } from '../experiments/cache.ts'
-
-const ApiKey = z
-  .object({ id: z.string(), name: z.string(), role: Role, prefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() })
-  .openapi('ApiKey')
 
 /** API keys, global settings and the audit log. */
 export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cache: ExperimentCache }) {
@@ -27,7 +26,7 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
   app.openapi(
     createRoute({ method: 'post', path: '/keys', tags: ['Keys'], summary: 'Create an API key; the key is shown only in this answer', security: bearer, middleware: [admin] as const,
       request: { body: jsonBody(z.object({ name: z.string().min(1).max(100), role: Role })) },
-      responses: { 201: json(ApiKey.extend({ key: z.string() }), 'Created'), ...standardErrors } }),
+      responses: { 201: json(CreatedApiKey, 'Created'), ...standardErrors } }),
     async (c) => c.json(await createKey(db, c.req.valid('json'), c.get('identity').name), 201),
   )
   app.openapi(
@@ -58,7 +57,7 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
   app.openapi(
     createRoute({ method: 'get', path: '/audit', tags: ['Audit'], summary: 'The audit log, newest first', security: bearer, middleware: [read] as const,
       request: { query: z.object({ entityType: z.string().max(64).optional(), entityId: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional() }) },
-      responses: { 200: json(z.object({ entries: z.array(z.object({ id: z.number(), actor: z.string(), action: z.string(), entityType: z.string(), entityId: z.string(), before: z.unknown(), after: z.unknown(), at: z.string() })) })), ...standardErrors } }),
+      responses: { 200: json(z.object({ entries: z.array(AuditLogEntry) })), ...standardErrors } }),
     async (c) => c.json({ entries: await listAudit(db, { ...c.req.valid('query'), withKeyPrefixes: can(c.get('identity').role, 'admin') }) }, 200),
   )
   return app

@@ -3,12 +3,11 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
-import { DecideRequest, Decision, Policy, PolicyCreate, PolicyUpdate, Trigger, TriggerUpdate } from '../decisioning/schema.ts'
+import { DecideRequest, Decision, Policy, PolicyCreate, PolicyUpdate, Trigger, TriggerRecord, TriggerUpdate } from '../decisioning/schema.ts'
 import { createPolicy, createTrigger, deletePolicy, getTrigger, listPolicies, listTriggers, updatePolicy, updateTrigger } from '../decisioning/store.ts'
 import type { Decider } from '../decisioning/decider.ts'
 import { readJson } from '../http/body.ts'
 
-const TriggerOut = Trigger.extend({ createdAt: z.string(), updatedAt: z.string() })
 const KeyParam = z.object({ key: z.string().min(1).max(64) })
 const IdParam = z.object({ id: z.string().min(1).max(64) })
 
@@ -23,17 +22,17 @@ export function decisioningRoutes(deps: { db: Kysely<Database>; keys: KeyResolve
   const actor = (c: { get(k: 'identity'): { name: string } }) => c.get('identity').name
   const tags = ['Decisioning']
 
-  app.openapi(createRoute({ method: 'get', path: '/triggers', tags, summary: 'List triggers', security: bearer, middleware: [read] as const, responses: { 200: json(z.object({ triggers: z.array(TriggerOut) })), ...standardErrors } }),
+  app.openapi(createRoute({ method: 'get', path: '/triggers', tags, summary: 'List triggers', security: bearer, middleware: [read] as const, responses: { 200: json(z.object({ triggers: z.array(TriggerRecord) })), ...standardErrors } }),
     async (c) => c.json({ triggers: await listTriggers(db) }, 200))
-  app.openapi(createRoute({ method: 'post', path: '/triggers', tags, summary: 'Create a trigger with ordered intent tiers', security: bearer, middleware: [edit] as const, request: { body: jsonBody(Trigger) }, responses: { 201: json(TriggerOut, 'Created'), ...standardErrors } }),
+  app.openapi(createRoute({ method: 'post', path: '/triggers', tags, summary: 'Create a trigger with ordered intent tiers', security: bearer, middleware: [edit] as const, request: { body: jsonBody(Trigger) }, responses: { 201: json(TriggerRecord, 'Created'), ...standardErrors } }),
     async (c) => {
       const created = await createTrigger(db, c.req.valid('json'), actor(c), new Date(now()))
       await decider.refresh()
       return c.json(created, 201)
     })
-  app.openapi(createRoute({ method: 'get', path: '/triggers/{key}', tags, summary: 'Get a trigger', security: bearer, middleware: [read] as const, request: { params: KeyParam }, responses: { 200: json(TriggerOut), ...standardErrors } }),
+  app.openapi(createRoute({ method: 'get', path: '/triggers/{key}', tags, summary: 'Get a trigger', security: bearer, middleware: [read] as const, request: { params: KeyParam }, responses: { 200: json(TriggerRecord), ...standardErrors } }),
     async (c) => c.json(await getTrigger(db, c.req.valid('param').key), 200))
-  app.openapi(createRoute({ method: 'patch', path: '/triggers/{key}', tags, summary: 'Update a trigger (tiers in use cannot be removed)', security: bearer, middleware: [edit] as const, request: { params: KeyParam, body: jsonBody(TriggerUpdate) }, responses: { 200: json(TriggerOut), ...standardErrors } }),
+  app.openapi(createRoute({ method: 'patch', path: '/triggers/{key}', tags, summary: 'Update a trigger (tiers in use cannot be removed)', security: bearer, middleware: [edit] as const, request: { params: KeyParam, body: jsonBody(TriggerUpdate) }, responses: { 200: json(TriggerRecord), ...standardErrors } }),
     async (c) => {
       const updated = await updateTrigger(db, c.req.valid('param').key, c.req.valid('json'), actor(c), new Date(now()))
       await decider.refresh()

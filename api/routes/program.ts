@@ -10,6 +10,7 @@ import { listExperiments } from '../experiments/store.ts'
 import { programKpis } from '../reports/kpis.ts'
 import { offerLibrary } from '../reports/library.ts'
 import type { ReportCache } from '../reports/cache.ts'
+import type { KpiReport, LibraryReport } from '../contract/index.ts'
 
 const DAY = 86_400_000
 const time = instantParam
@@ -35,7 +36,7 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       const version = experiments.map((e) => e.updatedAt).sort().at(-1) ?? ''
       // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
       const asOf = Math.floor(at / 60_000) * 60_000
-      const kpis = await cache.get(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${q.include ?? ''}:${version}:${asOf}`, () =>
+      const kpis = await cache.get<KpiReport>(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${q.include ?? ''}:${version}:${asOf}`, () =>
         programKpis(ch, experiments, { from, to, windowDays: q.window, asOf, marginRate: 0.3, alpha: 0.05, includeImmature: q.include === 'immature' }),
       )
       return c.json(kpis as unknown as Record<string, unknown>, 200)
@@ -48,7 +49,7 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
     async (c) => {
       const experiments = await listExperiments(db, { status: 'stopped' })
       const version = experiments.map((e) => `${e.id}@${e.updatedAt}`).join(',')
-      const library = await cache.get(`library:${version}`, () => offerLibrary(ch, experiments))
+      const library = await cache.get<LibraryReport>(`library:${version}`, () => offerLibrary(ch, experiments))
       return c.json(library as unknown as Record<string, unknown>, 200)
     },
   )

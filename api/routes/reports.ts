@@ -13,6 +13,7 @@ import { liftTimeseries } from '../reports/timeseries.ts'
 import { ReportCache } from '../reports/cache.ts'
 import { decisioningSummary } from '../reports/decisioning.ts'
 import { experimentAttributes } from '../reports/attributes.ts'
+import type { ExperimentReport, LiftTimeseries } from '../contract/index.ts'
 
 const IdParam = z.object({ id: z.string().min(1).max(64) })
 
@@ -59,7 +60,7 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       const q = c.req.valid('query')
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
       const at = now()
-      const report = await cache.get(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () => ({
+      const report = await cache.get<ExperimentReport>(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () => ({
         ...(await experimentReport(ch, exp, q, at)),
         decisioning: await decisioningSummary(ch, db, exp, q.asOf ?? at),
       }))
@@ -75,8 +76,8 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
-      const series = await cache.get(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => liftTimeseries(ch, exp, q, now()))
-      return c.json(series as Record<string, unknown>, 200)
+      const series = await cache.get<LiftTimeseries>(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => liftTimeseries(ch, exp, q, now()))
+      return c.json(series as unknown as Record<string, unknown>, 200)
     },
   )
   const AttributeList = z

@@ -1,17 +1,8 @@
 import type { Kysely } from 'kysely'
-import { z } from '@hono/zod-openapi'
 import type { Database } from '../stores/schema.ts'
 import { ApiError } from '../http/errors.ts'
 import { recordAudit } from '../audit/log.ts'
-
-export const Settings = z
-  .object({
-    globalHoldoutPct: z.number().min(0).max(0.5).describe('share of all customers kept out of every retention offer'),
-    globalHoldoutSeed: z.string().min(1).max(128),
-  })
-  .openapi('Settings')
-export type Settings = z.infer<typeof Settings>
-export const SettingsUpdate = Settings.partial().openapi('SettingsUpdate')
+import type { Settings } from './schema.ts'
 
 export const defaultSettings: Settings = { globalHoldoutPct: 0.05, globalHoldoutSeed: 'global-holdout' }
 

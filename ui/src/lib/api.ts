@@ -1,42 +1,30 @@
-import type { z } from '@hono/zod-openapi'
-import type { Experiment, ExperimentCreate, ExperimentStatus, Note } from '../../../api/experiments/schema.ts'
-import type { Settings } from '../../../api/settings/store.ts'
-import type { Role } from '../../../api/auth/keys.ts'
-import type { MetricKey } from '../../../api/experiments/schema.ts'
-import type { Policy, PolicyCreate, PolicyUpdate, Trigger } from '../../../api/decisioning/schema.ts'
-import type { ExperimentReport, KpiReport, LibraryReport, LiftTimeseries } from './reports.ts'
+import type {
+  ApiKey,
+  AuditEntry,
+  CreatedApiKey,
+  Experiment,
+  ExperimentAttribute,
+  ExperimentDraft,
+  ExperimentReport,
+  ExperimentStatus,
+  KpiReport,
+  LibraryReport,
+  LiftTimeseries,
+  MetricKey,
+  Note,
+  NoteInput,
+  Policy,
+  PolicyChange,
+  PolicyInput,
+  Role,
+  Settings,
+  TriggerInput,
+  TriggerRecord,
+} from '../../../api/contract/index.ts'
 import { session, signOut } from './session.svelte.ts'
 
-export type { Experiment, ExperimentStatus, Note, Settings, Role, Policy }
-/** A trigger as the API answers it (input schema plus timestamps). */
-export type TriggerRecord = Trigger & { createdAt: string; updatedAt: string }
-export type TriggerInput = z.input<typeof Trigger>
-export type PolicyInput = z.input<typeof PolicyCreate>
-export type PolicyChange = z.input<typeof PolicyUpdate>
-/** What the form sends: defaults may be omitted, exactly as the API's schema reads its input. */
-export type ExperimentDraft = z.input<typeof ExperimentCreate>
-export type NoteInput = { kind: Note['kind']; body: string; chosenArm?: string }
+export type { ApiKey, AuditEntry, Experiment, ExperimentAttribute, ExperimentDraft, ExperimentStatus, Note, NoteInput, Policy, PolicyChange, PolicyInput, Role, Settings, TriggerInput, TriggerRecord }
 export type Transition = 'start' | 'pause' | 'resume' | 'stop'
-
-export interface ApiKey {
-  id: string
-  name: string
-  role: Role
-  prefix: string
-  createdAt: string
-  revokedAt: string | null
-}
-
-export interface AuditEntry {
-  id: number
-  actor: string
-  action: string
-  entityType: string
-  entityId: string
-  before: unknown
-  after: unknown
-  at: string
-}
 
 /** An error answer of the API (`{ error: { code, message, field } }`), or `network` when there was none. */
 export class ApiError extends Error {
@@ -101,7 +89,7 @@ export const getSettings = () => request<Settings>('GET', '/settings')
 export const updateSettings = (update: Partial<Settings>) => request<Settings>('PUT', '/settings', update)
 
 export const listKeys = () => request<{ keys: ApiKey[] }>('GET', '/keys').then((r) => r.keys)
-export const createKey = (input: { name: string; role: Role }) => request<ApiKey & { key: string }>('POST', '/keys', input)
+export const createKey = (input: { name: string; role: Role }) => request<CreatedApiKey>('POST', '/keys', input)
 export const revokeKey = (id: string) => request<null>('DELETE', `/keys/${path(id)}`)
 
 export const listAudit = (limit = 50) => request<{ entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`).then((r) => r.entries)
@@ -123,12 +111,6 @@ function query(params: Record<string, string | number | undefined | null>): stri
 
 export const getReport = (id: string, q: ReportQuery = {}) =>
   request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window, include: q.include })}`)
-/** An attribute captured at first exposure: how many customers had it and how many distinct values it took. */
-export interface ExperimentAttribute {
-  key: string
-  customers: number
-  values: number
-}
 export const getAttributes = (id: string) => request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
 export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number; window?: number; include?: 'immature' } = {}) =>
   request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`)

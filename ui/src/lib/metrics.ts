@@ -1,7 +1,6 @@
-import type { MetricKey } from '../../../api/experiments/schema.ts'
+import type { MetricKey, MetricKind } from '../../../api/contract/index.ts'
 
-export type { MetricKey }
-export type MetricKind = 'proportion' | 'mean' | 'ratio' | 'survival'
+export type { MetricKey, MetricKind }
 
 export interface MetricInfo {
   label: string

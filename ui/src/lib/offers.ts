@@ -1,7 +1,7 @@
-import type { Arm } from '../../../api/experiments/schema.ts'
+import type { Offer } from '../../../api/contract/index.ts'
 import { currency, integer } from './format.ts'
 
-export type Offer = Arm['offer']
+export type { Offer }
 export type OfferType = Offer['type']
 
 /** Each offer type, with what its `value` means (the API stores one number per offer). */

@@ -1,28 +1,15 @@
 /**
- * The report shapes the dashboard reads, taken from the API's own report builders (type-only imports: the
+ * The report shapes the dashboard reads, from the API's wire contract (api/contract: type-only imports, so the
  * browser bundle never loads api/). JSON turns nothing here into a Date: timestamps stay ISO strings.
  */
-import type { ExperimentReport as CoreReport, MetricResult, ReportArm, SegmentResult } from '../../../api/reports/experiment-report.ts'
-import type { MetricComparison } from '../../../api/reports/arm-comparisons.ts'
-import type { Economics } from '../../../api/reports/economics.ts'
-import type { decisioningSummary } from '../../../api/reports/decisioning.ts'
-import type { liftTimeseries, TimeseriesPoint } from '../../../api/reports/timeseries.ts'
-import type { programKpis } from '../../../api/reports/kpis.ts'
-import type { offerLibrary, LibraryRow } from '../../../api/reports/library.ts'
+import type { ExperimentReport, MetricComparison, MetricResult } from '../../../api/contract/index.ts'
 
-export type { MetricResult, MetricComparison, Economics, ReportArm, SegmentResult, TimeseriesPoint, LibraryRow }
-export type DecisioningSummary = Awaited<ReturnType<typeof decisioningSummary>>
-/** GET /v1/experiments/:id/report (the route adds the decision layer's summary). */
-export type ExperimentReport = CoreReport & { decisioning: DecisioningSummary }
-export type LiftTimeseries = Awaited<ReturnType<typeof liftTimeseries>>
-export type KpiReport = Awaited<ReturnType<typeof programKpis>>
-export type LibraryReport = Awaited<ReturnType<typeof offerLibrary>>
-export type MetricFormat = MetricResult['format']
+export type { DecisioningSummary, Economics, ExperimentReport, KpiReport, LibraryReport, LibraryRow, LiftTimeseries, MetricComparison, MetricFormat, MetricResult, ReportArm, SegmentResult, TimeseriesPoint } from '../../../api/contract/index.ts'
 export type Baseline = MetricComparison['against']
 export type Survival = NonNullable<MetricResult['survival']>[number]
 
 /** The arm's display name in a report: `armName(report, 'pct15')` → "15% off". */
-export function armName(report: Pick<CoreReport, 'arms'>, key: string): string {
+export function armName(report: Pick<ExperimentReport, 'arms'>, key: string): string {
   if (key === 'global_holdout') return 'Global holdout'
   return report.arms.find((a) => a.key === key)?.name ?? key
 }

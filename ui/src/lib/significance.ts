@@ -2,6 +2,7 @@
  * What a comparison means for the business, in colour and in words. A significant rise is good news only
  * when higher is better: more unsubscribes or a higher incentive cost is a significant harm, shown in red.
  */
+import type { GuardrailResult } from '../../../api/contract/index.ts'
 
 export type Tone = 'positive' | 'negative' | 'neutral'
 
@@ -38,7 +39,7 @@ export function verdict(c: Judged | null | undefined, higherIsBetter: boolean): 
 /** The CSS class that colours a verdict (app.css: green and red mean significant, grey means inconclusive). */
 export const toneClass = (tone: Tone) => `sig-${tone}`
 
-export type GuardrailStatus = 'harmed' | 'within_margin' | 'unclear'
+export type GuardrailStatus = GuardrailResult['status']
 
 /**
  * A guardrail's one-sided harm test against its margin, in words: the status comes from the API
