@@ -13,8 +13,9 @@ import { StoreError, storeErrorToApi } from './http/store-errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
 import { closeAfterEarlyReject } from './http/early-close.ts'
+import { admissionControl, type AdmissionLimits } from './http/admission.ts'
 import { securityHeaders } from './http/security-headers.ts'
-import { keyResolver } from './auth/middleware.ts'
+import { keyResolver, type AuthLimits } from './auth/middleware.ts'
 import { ExperimentCache } from './experiments/cache.ts'
 import { exposureWriter } from './exposures/writer.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -38,6 +39,9 @@ export interface AppDeps {
   uiDir?: string
   /** Event buffer limits (tests force backpressure with a small one). */
   events?: EventWriterOptions
+  /** Load shedding and auth throttles (bin/server.ts passes the configured ones; without them, none). */
+  admission?: AdmissionLimits
+  auth?: AuthLimits
 }
 
 const MB = 1024 * 1024
@@ -56,7 +60,7 @@ const bodyLimits: Array<[RegExp, number | null]> = [
  */
 export async function createApp(deps: AppDeps) {
   const { db, ch } = deps
-  const keys = keyResolver(db)
+  const keys = keyResolver(db, { limits: deps.auth })
   const cache = new ExperimentCache(db)
   await cache.refresh()
   const exposures = exposureWriter(ch)
@@ -81,6 +85,7 @@ export async function createApp(deps: AppDeps) {
 
   app.use('*', securityHeaders())
   app.use('*', closeAfterEarlyReject())
+  if (deps.admission) app.use('*', admissionControl(deps.admission))
 
   // The first matching limit applies (the generic /v1 one must not also cap the batch routes).
   const limiters = bodyLimits.map(([pattern, maxSize]) => ({

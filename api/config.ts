@@ -16,6 +16,26 @@ export interface Config {
   adminApiKey: string | null
   /** Seed the demo world when the stores are empty at start. */
   seedDemo: boolean
+  /** Load shedding before a body is read (api/http/admission.ts). */
+  admission: {
+    maxConcurrentRequests: number
+    /** Declared (Content-Length) or arrived (chunked) body bytes of the requests in flight. */
+    maxBodyBytesInFlight: number
+  }
+  /** Throttles in front of the key lookup (api/auth/middleware.ts); a rate of 0 turns a throttle off. */
+  auth: {
+    failuresPerMinute: number
+    failureBurst: number
+    requestsPerSecondPerKey: number
+    keyBurst: number
+  }
+  /** The Node server's own limits (bin/server.ts). */
+  http: {
+    maxConnections: number
+    requestTimeoutMs: number
+    headersTimeoutMs: number
+    keepAliveTimeoutMs: number
+  }
 }
 
 /** A setting the server cannot start with; the message says what to change. */
@@ -45,5 +65,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
+    ...limits(env),
+  }
+}
+
+function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'http'> {
+  const setting = (name: string, fallback: number, opts: { min: number; whole?: boolean }) => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const value = Number(raw)
+    if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < opts.min || (opts.whole !== false && !Number.isInteger(value))) {
+      throw new ConfigError(`${name} is "${raw}"; it must be ${opts.whole === false ? 'a number' : 'a whole number'} of at least ${opts.min} (default ${fallback})`)
+    }
+    return value
+  }
+  const requestTimeoutMs = setting('REQUEST_TIMEOUT_MS', 30_000, { min: 100 })
+  const headersTimeoutMs = setting('HEADERS_TIMEOUT_MS', Math.min(30_000, requestTimeoutMs), { min: 100 })
+  // Node refuses to create the server otherwise; say which setting to change instead of its stack trace.
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+  const requestsPerSecondPerKey = setting('RATE_LIMIT_PER_KEY', 0, { min: 0, whole: false })
+  return {
+    admission: {
+      maxConcurrentRequests: setting('MAX_CONCURRENT_REQUESTS', 256, { min: 1 }),
+      maxBodyBytesInFlight: setting('MAX_BODY_BYTES_IN_FLIGHT', 32 * 1024 * 1024, { min: 1 }),
+    },
+    auth: {
+      failuresPerMinute: setting('AUTH_FAILURES_PER_MINUTE', 60, { min: 0, whole: false }),
+      failureBurst: setting('AUTH_FAILURE_BURST', 20, { min: 1 }),
+      requestsPerSecondPerKey,
+      keyBurst: setting('RATE_LIMIT_BURST', Math.max(1, Math.ceil(requestsPerSecondPerKey)), { min: 1 }),
+    },
+    http: {
+      maxConnections: setting('MAX_CONNECTIONS', 4096, { min: 1 }),
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: setting('KEEP_ALIVE_TIMEOUT_MS', 5_000, { min: 100 }),
+    },
   }
 }

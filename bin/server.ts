@@ -24,7 +24,7 @@ if (warning) console.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
 const seeded = await seedDemoOnFirstStart({ db, ch }, config)
 
-const retention = await createApp({ db, ch })
+const retention = await createApp({ db, ch, admission: config.admission, auth: config.auth })
 if (seeded) {
   // The demo's decision layer goes through the real decider and ingestion path, so it needs the app.
   const d = await seedDecisioningDemo(db, retention)
@@ -33,7 +33,18 @@ if (seeded) {
 retention.cache.start()
 retention.decider.start()
 
-const server = serve({ fetch: retention.app.fetch, port: config.port }, (info) => {
+const limits = config.http
+const serverOptions = {
+  // A client trickling its headers or body holds a socket and, once admitted, a request slot; these end it
+  // (408) instead of leaving it to the OS (the issue measured slow bodies cut only after 308 s).
+  requestTimeout: limits.requestTimeoutMs,
+  headersTimeout: limits.headersTimeoutMs,
+  keepAliveTimeout: limits.keepAliveTimeoutMs,
+  // Node checks those two timeouts only every connectionsCheckingInterval (30 s by default), so a 30 s
+  // timeout could take a minute to fire; a tenth of the shorter one keeps the cut close to the setting.
+  connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs / 10)),
+}
+const server = serve({ fetch: retention.app.fetch, port: config.port, serverOptions }, (info) => {
   const url = `http://localhost:${info.port}`
   console.log(`Retention Lab is serving on ${url}`)
   console.log(`  dashboard: ${url}/   API docs: ${url}/docs   stores: ${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'} (${config.dataDir})`)
@@ -41,6 +52,9 @@ const server = serve({ fetch: retention.app.fetch, port: config.port }, (info) =
     console.log(`\n  First admin API key (shown once, store it now):\n\n    ${firstKey}\n`)
   }
 })
+
+// Past the cap Node closes a new socket at once: each open one costs a descriptor and parser memory.
+server.maxConnections = limits.maxConnections
 
 let stopping = false
 async function shutdown(signal: string) {

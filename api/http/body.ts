@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import { ApiError, fromZodError } from './errors.ts'
 import { firstStringProblem } from './safe-strings.ts'
+import { bodyAllowance, overloaded } from './admission.ts'
 
 /**
  * The request body as bytes, at most `maxBytes` (413 beyond, also for chunked uploads). On the Node server it
@@ -20,20 +21,30 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
     if (body.length > maxBytes) throw new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`)
     return body
   }
+  // Admission control counts a body sent without Content-Length here, as it arrives (http/admission.ts).
+  const allowance = bodyAllowance(incoming)
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    // Stop buffering and discard the rest, so the refusal can still be answered on this connection.
+    const refuse = (error: ApiError) => {
+      incoming.removeAllListeners('data')
+      incoming.resume()
+      reject(error)
+    }
     incoming.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > maxBytes) {
-        // Stop buffering and discard the rest, so the 413 can still be answered on this connection.
-        incoming.removeAllListeners('data')
-        incoming.resume()
-        reject(new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`))
-      } else chunks.push(chunk)
+      if (size > maxBytes) refuse(new ApiError(413, 'payload_too_large', `the request body exceeds ${maxBytes / 1024 / 1024} MB`))
+      else if (allowance && !allowance.take(chunk.length)) refuse(overloaded('body bytes in flight'))
+      else chunks.push(chunk)
     })
     incoming.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
-    incoming.on('error', reject)
+    // A client that left (or was cut by the request timeout) while the key was being checked has already
+    // emitted its error: without these the read would wait forever and hold its admission slot.
+    const gone = () => reject(new ApiError(400, 'incomplete_body', 'the connection closed before the request body was complete'))
+    if (incoming.destroyed) gone()
+    incoming.on('error', gone)
+    incoming.on('close', () => incoming.complete || gone())
   })
 }
 
