@@ -1,8 +1,6 @@
 import { serve } from '@hono/node-server'
 import { ConfigError, loadConfig, type Config } from '../api/config.ts'
-import { initPgliteDir, openPostgres, restrictPgliteDir } from '../api/stores/postgres.ts'
-import { openClickHouse } from '../api/stores/clickhouse.ts'
-import { migrateClickHouse, migratePostgres } from '../api/stores/migrate.ts'
+import { openStores } from '../api/stores/open.ts'
 import { bootstrapAdminKey } from '../api/auth/keys.ts'
 import { createApp } from '../api/app.ts'
 import { seedDemoOnFirstStart } from '../seed/demo.ts'
@@ -13,12 +11,7 @@ import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 // (DATA_DIR, PGlite's initdb child process, chDB's parts); the worker thread and child processes share it.
 process.umask(0o077)
 const config = readConfig()
-if (!config.databaseUrl) initPgliteDir(config.dataDir)
-const db = await openPostgres(config)
-const ch = await openClickHouse(config)
-await migratePostgres(db)
-await migrateClickHouse(ch)
-if (!config.databaseUrl) restrictPgliteDir(config.dataDir)
+const { db, ch } = await openStores(config)
 const { generatedKey: firstKey, warning } = await bootstrapAdminKey(db, config.adminApiKey)
 if (warning) console.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).

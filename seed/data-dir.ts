@@ -6,9 +6,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Config } from '../api/config.ts'
 import { openClickHouse, type ClickHouse } from '../api/stores/clickhouse.ts'
-import { openPostgres, type Db } from '../api/stores/postgres.ts'
-import { migrateClickHouse, migratePostgres } from '../api/stores/migrate.ts'
+import type { Db } from '../api/stores/postgres.ts'
 import { SeedError } from './generate.ts'
+import { openStores as openStoresAnd } from '../api/stores/open.ts'
 
 export class DataDirError extends SeedError {}
 
@@ -42,15 +42,9 @@ function holderPid(dataDir: string): string | null {
   }
 }
 
-/**
- * Opens and migrates the configured stores. ClickHouse first: chDB locks its directory, so a server already
- * running on it makes this fail here — before PGlite, which has no such lock, could be opened twice.
- */
+/** Opens and migrates the configured stores (api/stores/open.ts), explaining a data directory held by a server. */
 export async function openStores(config: Config): Promise<{ db: Db; ch: ClickHouse }> {
-  const ch = await openClickHouseOrExplain(config)
-  const db = await openPostgres(config)
-  await migratePostgres(db)
-  await migrateClickHouse(ch)
+  const { db, ch } = await openStoresAnd(config, openClickHouseOrExplain)
   return { db, ch }
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, startServer } from '../helpers/server-process.ts'
 
@@ -45,4 +46,25 @@ describe('DATA_DIR permissions', () => {
     const open = entries.filter((e) => e.mode & 0o077).map((e) => `${e.mode.toString(8)} ${path.relative(dataDir, e.path)}`)
     expect(open).toEqual([])
   })
+
+  it('gives the migrate CLI the same owner-only files when it is the first to create DATA_DIR', () => {
+    const previous = process.umask(0o022)
+    const dataDir = path.join(parent, 'migrated')
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/migrate.ts'], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: { ...process.env, DATA_DIR: dataDir },
+        encoding: 'utf8',
+      })
+      expect(r.status, r.stderr).toBe(0)
+    } finally {
+      process.umask(previous)
+    }
+    const entries = walk(dataDir)
+    expect(entries.some((e) => e.path.startsWith(path.join(dataDir, 'ch')) && !e.isDir)).toBe(true)
+    const open = [{ path: dataDir, mode: fs.statSync(dataDir).mode & 0o777 }, ...entries]
+      .filter((e) => e.mode & 0o077)
+      .map((e) => `${e.mode.toString(8)} ${path.relative(dataDir, e.path) || '.'}`)
+    expect(open).toEqual([])
+  }, 120_000)
 })
