@@ -19,7 +19,8 @@ function newestMtime(dir: string): number {
 }
 
 const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0
-if (built >= newestMtime(uiDir)) process.exit(0)
+// The power calculator bundles stats/power.ts (and what it imports), so stats/ is a dashboard source too.
+if (built >= Math.max(newestMtime(uiDir), newestMtime(path.join(root, 'stats')))) process.exit(0)
 console.log(built ? 'Dashboard sources changed: rebuilding ui/dist…' : 'Building the dashboard (ui/dist)…')
 const { build } = await import('vite')
 await build({ configFile: path.join(uiDir, 'vite.config.ts'), root: uiDir, logLevel: 'warn' })

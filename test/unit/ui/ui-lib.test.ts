@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compact, currency, date, days, integer, percent, pp, pValue, signedCurrency, signedPercent } from '../../../ui/src/lib/format.ts'
-import { inverseNormal, planExperiment, samplesPerArm } from '../../../ui/src/lib/power.ts'
+import { planExperiment } from '../../../ui/src/lib/power.ts'
+import { sampleSizePerArm } from '../../../stats/power.ts'
 import { conditionClauses, rowForErrorField, rowsToCondition } from '../../../ui/src/lib/targeting.ts'
 import { blankForm, errorTarget, evenWeights, formFields, newArm, toDraft } from '../../../ui/src/lib/experimentForm.ts'
 
@@ -32,20 +33,15 @@ describe('dashboard number formatting', () => {
 })
 
 describe('power calculator', () => {
-  it('inverts the normal CDF to Acklam precision', () => {
-    expect(inverseNormal(0.975)).toBeCloseTo(1.959964, 6)
-    expect(inverseNormal(0.8)).toBeCloseTo(0.841621, 6)
-    expect(inverseNormal(0.001)).toBeCloseTo(-3.090232, 6)
-    expect(inverseNormal(0.5)).toBe(0)
-    expect(inverseNormal(0)).toBeNaN()
-  })
-
-  it('needs 14,749 customers per arm to see 10% → 11% at α 0.05 and 80% power', () => {
-    expect(samplesPerArm({ alpha: 0.05, power: 0.8, varianceA: 0.1 * 0.9, varianceB: 0.11 * 0.89, delta: 0.01 })).toBe(14_749)
+  it('needs 14,749 customers per arm to see 10% → 11% at α 0.05 and 80% power, as the stats library plans it', () => {
+    const plan = planExperiment({ baseline: { kind: 'proportion', baselineRate: 0.1 }, mde: 0.1, alpha: 0.05, power: 0.8, weights: [0.5, 0.5], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 })
+    expect(plan.perArm).toBe(14_749)
+    const mean = { kind: 'mean' as const, mean: 40, sd: 60 }
+    expect(planExperiment({ baseline: mean, mde: 0.05, alpha: 0.05, power: 0.9, weights: [1, 1], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 }).perArm).toBe(sampleSizePerArm(mean, { mde: 0.05, mdeKind: 'relative', alpha: 0.05, power: 0.9 }).perArm)
   })
 
   it('lets the smallest arm set the pace and counts holdouts and coverage in the days', () => {
-    const base = { baseline: { kind: 'rate' as const, rate: 0.1 }, mde: 0.1, alpha: 0.05, power: 0.8, holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 }
+    const base = { baseline: { kind: 'proportion' as const, baselineRate: 0.1 }, mde: 0.1, alpha: 0.05, power: 0.8, holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 }
     const even = planExperiment({ ...base, weights: [0.5, 0.5] })
     expect(even).toMatchObject({ perArm: 14_749, inArms: 29_498, eligible: 29_498, comparisons: 1 })
     expect(even.days).toBeCloseTo(29.498)
@@ -57,7 +53,7 @@ describe('power calculator', () => {
   })
 
   it('answers NaN rather than a number when the inputs define no plan', () => {
-    const plan = planExperiment({ baseline: { kind: 'rate', rate: 0 }, mde: 0.1, alpha: 0.05, power: 0.8, weights: [0.5, 0.5], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 0 })
+    const plan = planExperiment({ baseline: { kind: 'proportion', baselineRate: 0 }, mde: 0.1, alpha: 0.05, power: 0.8, weights: [0.5, 0.5], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 0 })
     expect(plan.perArm).toBeNaN()
     expect(plan.days).toBeNaN()
   })
