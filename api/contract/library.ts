@@ -12,7 +12,12 @@ export interface LibraryRow {
   n: number
   /** The variant with the best significant improvement over control in this segment, if any. */
   winner: { arm: string; name: string; offer: unknown; lift: number; ci: [number, number]; adjustedPValue: number | null } | null
-  comparisons: Array<Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant' | 'kind'> & { rawCi: [number, number] | null; level: number }>
+  comparisons: Array<
+    Pick<MetricComparison, 'variant' | 'estimate' | 'ci' | 'pValue' | 'adjustedPValue' | 'significant' | 'kind'> & {
+      rawCi: [number, number] | null
+      level: number
+    }
+  >
 }
 
 /** p-values are Benjamini–Hochberg adjusted across the segments of each experiment: the library is for finding leads. */

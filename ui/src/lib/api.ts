@@ -23,7 +23,23 @@ import type {
 } from '../../../api/contract/index.ts'
 import { session, signOut } from './session.svelte.ts'
 
-export type { ApiKey, AuditEntry, Experiment, ExperimentAttribute, ExperimentDraft, ExperimentStatus, Note, NoteInput, Policy, PolicyChange, PolicyInput, Role, Settings, TriggerInput, TriggerRecord }
+export type {
+  ApiKey,
+  AuditEntry,
+  Experiment,
+  ExperimentAttribute,
+  ExperimentDraft,
+  ExperimentStatus,
+  Note,
+  NoteInput,
+  Policy,
+  PolicyChange,
+  PolicyInput,
+  Role,
+  Settings,
+  TriggerInput,
+  TriggerRecord,
+}
 export type Transition = 'start' | 'pause' | 'resume' | 'stop'
 
 /** An error answer of the API (`{ error: { code, message, field } }`), or `network` when there was none. */

@@ -4,7 +4,21 @@
  */
 import type { ExperimentReport, MetricComparison, MetricResult } from '../../../api/contract/index.ts'
 
-export type { DecisioningSummary, Economics, ExperimentReport, KpiReport, LibraryReport, LibraryRow, LiftTimeseries, MetricComparison, MetricFormat, MetricResult, ReportArm, SegmentResult, TimeseriesPoint } from '../../../api/contract/index.ts'
+export type {
+  DecisioningSummary,
+  Economics,
+  ExperimentReport,
+  KpiReport,
+  LibraryReport,
+  LibraryRow,
+  LiftTimeseries,
+  MetricComparison,
+  MetricFormat,
+  MetricResult,
+  ReportArm,
+  SegmentResult,
+  TimeseriesPoint,
+} from '../../../api/contract/index.ts'
 export type Baseline = MetricComparison['against']
 export type Survival = NonNullable<MetricResult['survival']>[number]
 
