@@ -73,7 +73,7 @@ export async function createApp(deps: AppDeps) {
     const err = error instanceof StoreError ? storeErrorToApi(error) : error instanceof DomainError ? domainErrorToApi(error) : error
     if (err instanceof ApiError) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v)
-      return c.json(errorBody(err.code, err.message, err.field), err.status)
+      return c.json(errorBody(err.code, err.message, err.field, err.fields), err.status)
     }
     if (err instanceof HTTPException && err.status === 400) return c.json(errorBody('invalid_json', 'the request body is not valid JSON'), 400)
     if (err instanceof HTTPException && err.status === 415) return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)

@@ -9,14 +9,29 @@ export const Slug = z
 
 export const OfferType = z.enum(['none', 'percent_off', 'amount_off', 'free_shipping', 'loyalty_points', 'trial_extension', 'custom'])
 
+/** The largest sensible value of one offer, by type: what a typo (150% off, 1e12 points) runs into. */
+export const OFFER_LIMITS = {
+  percent_off: { max: 100, integer: false, words: 'a percentage between 0 and 100 (15 = 15% off)' },
+  amount_off: { max: 1_000_000, integer: false, words: 'an amount between 0 and 1,000,000' },
+  loyalty_points: { max: 10_000_000, integer: true, words: 'a whole number of points between 0 and 10,000,000' },
+  trial_extension: { max: 365, integer: true, words: 'a whole number of days between 0 and 365' },
+} as const
+const MAX_UNIT_COST = 1_000_000
+
 export const Offer = z
   .object({
     type: OfferType,
-    value: z.number().finite().min(0).default(0).describe('percent (0–100), amount, points or days, by type'),
+    value: z.number().finite().min(0, 'must not be negative').max(1_000_000_000).default(0).describe('percent (0–100), amount (≤ 1,000,000), points (≤ 10,000,000) or days (≤ 365), by type'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
-    unitCost: z.number().finite().min(0).optional().describe('expected incentive cost per redemption'),
+    unitCost: z.number().finite().min(0, 'must not be negative').max(MAX_UNIT_COST).optional().describe('expected incentive cost per redemption (≤ 1,000,000)'),
     channel: z.string().max(32).optional(),
     description: z.string().max(500).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const limit = OFFER_LIMITS[o.type as keyof typeof OFFER_LIMITS]
+    if (limit && (o.value > limit.max || (limit.integer && !Number.isInteger(o.value)))) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `a ${o.type.replace('_', '-')} offer's value must be ${limit.words}` })
+    }
   })
   .openapi('Offer')
 

@@ -100,6 +100,7 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
   checkPlannedEnd(input.analysis, now, 'today')
   return db.transaction().execute(async (trx) => {
     await checkTrigger(trx, input.trigger, input.arms)
+    await checkNameFree(trx, input.name)
     let id = input.id
     if (id) {
       const exists = await trx.selectFrom('experiments').select('id').where('id', '=', id).executeTakeFirst()
@@ -145,13 +146,30 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
   })
 }
 
+/**
+ * Two experiments with one name cannot be told apart in lists, reports and digests: a name in use (ignoring case
+ * and surrounding spaces) is refused with a free one to use instead.
+ */
+async function checkNameFree(trx: Db, name: string, exceptId?: string) {
+  const key = (n: string) => n.trim().toLowerCase()
+  const names = (await trx.selectFrom('experiments').select(['id', 'name']).execute()).filter((r) => r.id !== exceptId).map((r) => key(r.name))
+  if (!names.includes(key(name))) return
+  const taken = new Set(names)
+  let i = 2
+  while (taken.has(key(`${name.trim()} (${i})`))) i++
+  throw new DomainError('conflict', 'name_taken', `an experiment is already named '${name.trim()}'; choose another name, e.g. '${name.trim()} (${i})'`, 'name')
+}
+
 export async function updateExperiment(db: Db, id: string, update: ExperimentUpdate, actor: string, now = new Date()): Promise<Experiment> {
   return db.transaction().execute(async (trx) => {
     const before = await getExperiment(trx, id)
     checkUpdate(before, update, now)
     if (update.trigger !== undefined || update.arms !== undefined) await checkTrigger(trx, update.trigger !== undefined ? update.trigger : before.trigger, update.arms ?? before.arms)
     const values: Record<string, unknown> = { updated_at: now }
-    if (update.name !== undefined) values.name = update.name
+    if (update.name !== undefined) {
+      await checkNameFree(trx, update.name, id)
+      values.name = update.name
+    }
     if (update.hypothesis !== undefined) values.hypothesis = update.hypothesis
     if (update.arms !== undefined) values.arms = JSON.stringify(update.arms)
     if (update.holdoutPct !== undefined) values.holdout_pct = update.holdoutPct

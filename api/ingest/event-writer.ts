@@ -113,11 +113,17 @@ export class EventWriter {
     const lookup: number[] = []
     const fresh: EventRow[] = []
     const copies: Array<[number, Known]> = []
+    const repeats: number[] = []
     const conflicts: number[] = []
     let duplicates = 0
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]
       const known = this.known(row.event_id)
+      if (known?.durable === durable) {
+        // Repeated within this request: compared once the first copy's own lookup (if any) has settled.
+        repeats.push(i)
+        continue
+      }
       if (known) {
         if (!samePayload(known.row, row)) conflicts.push(i)
         else {
@@ -155,13 +161,18 @@ export class EventWriter {
       }
     }
 
+    for (const i of repeats) {
+      if (samePayload(this.known(rows[i].event_id)!.row, rows[i])) duplicates++
+      else conflicts.push(i)
+    }
+
     this.batcher.add(fresh).then(settle.resolve, (e) => {
       // Not stored: a retry of these events must be written, not reported as a duplicate.
       this.forget(claimed, durable)
       settle.reject(e)
     })
-    // A copy within this request, or of an event already durable, needs no wait; one in flight does.
-    await Promise.all([durable, ...copies.map(([, k]) => k.durable).filter((d) => d !== durable && d !== STORED)])
+    // A copy of an event already durable needs no wait; one in flight in another request does.
+    await Promise.all([durable, ...copies.map(([, k]) => k.durable).filter((d) => d !== STORED)])
     // A copy of an event that was still being checked may have turned out to be a conflict itself, in which
     // case what is stored decides.
     for (const [i, k] of copies) {

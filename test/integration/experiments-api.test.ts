@@ -18,7 +18,11 @@ describe('experiments API', () => {
     expect(res.body.status).toBe('draft')
     expect(res.body.seed).toBe('win-back-lapsed-60-180d')
     expect(res.body.analysis).toMatchObject({ attributionDays: 30, ltvDays: 90, alpha: 0.05, cuped: { enabled: true }, sequential: { enabled: false } })
-    const again = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('x'), id: undefined, name: 'Win-back: lapsed 60–180d' })
+    // The same name again is refused with a free one to use; a different name with the same slug gets a suffix.
+    const same = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('x'), id: undefined, name: ' win-back: LAPSED 60–180d ' })
+    expect(same.status).toBe(409)
+    expect(same.body.error).toMatchObject({ code: 'name_taken', field: 'name', message: expect.stringContaining("'win-back: LAPSED 60–180d (2)'") })
+    const again = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('x'), id: undefined, name: 'Win-back — lapsed 60–180d' })
     expect(again.body.id).toBe('win-back-lapsed-60-180d-2')
     const drafts = await h.call('GET', '/v1/experiments?status=draft')
     expect(drafts.body.experiments.map((e: any) => e.id)).toEqual(expect.arrayContaining(['win-back-lapsed-60-180d', 'win-back-lapsed-60-180d-2']))

@@ -15,7 +15,7 @@ describe('values that would reach a false statistic are refused by row and field
   it('refuses a day that does not exist instead of rolling it over', async () => {
     const res = await h.call('POST', '/v1/events', [purchase('cal-1', { ts: '2026-02-30T10:00:00Z' }), purchase('cal-2', { ts: '2024-02-29T10:00:00Z' })])
     expect(res.status).toBe(200)
-    expect(res.body.rejected).toEqual([{ index: 0, field: 'ts', message: expect.stringContaining('not a calendar date') }])
+    expect(res.body.rejected).toEqual([{ index: 0, field: 'ts', message: expect.stringContaining('not a calendar date'), code: 'invalid' }])
     expect(res.body.accepted).toBe(1)
     expect(await stored('cal-')).toBe(1)
   })

@@ -34,6 +34,13 @@ describe('npm run import', () => {
     ])
     expect(runImport(ndjson)).toContain('0 accepted, 25,000 duplicates (already stored), 2 rejected')
     expect(runImport(csv)).toContain('2 accepted, 0 duplicates (already stored), 1 rejected')
+    // A stored eventId reused for another event (another customer, another amount) is refused by line, never stored.
+    const reused = path.join(dir, 'reused.ndjson')
+    fs.writeFileSync(reused, [JSON.stringify({ eventId: 'h-7', customerId: 'someone-else', type: 'purchase', ts: Date.UTC(2025, 0, 1), revenue: 999 }), JSON.parse(JSON.stringify(lines[7]))].join('\n') + '\n')
+    expect(runImport(reused)).toContain('0 accepted, 1 duplicates (already stored), 1 rejected')
+    expect(fs.readFileSync(`${reused}.rejected.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { line: 1, field: 'eventId', message: expect.stringContaining('already stored for a different event'), raw: expect.objectContaining({ eventId: 'h-7', revenue: 999 }) },
+    ])
 
     const ch = await openClickHouse({ dataDir: path.join(dir, 'data'), clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
     const [totals] = await (await ch.client.query({ query: `SELECT count() AS n, sum(revenue) AS revenue FROM events FINAL WHERE startsWith(event_id, 'h-')`, format: 'JSONEachRow' })).json<any>()
