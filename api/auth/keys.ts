@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
-import { ApiError } from '../http/errors.ts'
+import { DomainError } from '../domain-errors.ts'
 import { recordAudit } from '../audit/log.ts'
 import type { Role } from './schema.ts'
 
@@ -67,7 +67,7 @@ export async function listKeys(db: Kysely<Database>) {
 export async function revokeKey(db: Kysely<Database>, id: string, actor: string, now = new Date()) {
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', id).executeTakeFirst()
-    if (!row) throw new ApiError(404, 'not_found', `API key '${id}' does not exist`)
+    if (!row) throw new DomainError('not_found', 'not_found', `API key '${id}' does not exist`)
     if (!row.revoked_at) {
       await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).execute()
       await recordAudit(trx, { actor, action: 'key.revoke', entityType: 'api_key', entityId: id }, now)
