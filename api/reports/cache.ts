@@ -1,4 +1,5 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
+import { corruptionAsStoreError } from '../stores/clickhouse-corruption.ts'
 
 /**
  * Caches report answers until new data arrives: the key includes a data version (row counts of exposures and
@@ -20,7 +21,10 @@ export class ReportCache {
     const full = `${await this.dataVersion()}|${key}`
     const hit = this.entries.get(full)
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.value as Promise<T>
-    const value = compute()
+    // Every report runs through here: a corrupted table becomes a StoreError naming it, not an "internal error".
+    const value = compute().catch(async (error: unknown) => {
+      throw (await corruptionAsStoreError(this.ch, error)) ?? error
+    })
     this.entries.set(full, { at: Date.now(), value })
     value.catch(() => this.entries.delete(full))
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!)

@@ -13,8 +13,11 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Runs `bin/server.ts` as a real child process on the given data directory, as `npm start` would. */
-export async function startServer(opts: { dataDir: string; port: number; adminKey: string; env?: Record<string, string> }) {
+/**
+ * Runs `bin/server.ts` as a real child process on the given data directory, as `npm start` would, and returns
+ * once `waitFor` answers 2xx (`/healthz` for a server that is expected never to be ready).
+ */
+export async function startServer(opts: { dataDir: string; port: number; adminKey: string; env?: Record<string, string>; waitFor?: '/readyz' | '/healthz' }) {
   const root = path.resolve(import.meta.dirname, '../..')
   // SERVER_NODE_ARGS passes flags to the server's node only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark.
   const nodeArgs = process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
@@ -32,7 +35,7 @@ export async function startServer(opts: { dataDir: string; port: number; adminKe
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`)
     try {
-      const r = await fetch(`${base}/readyz`)
+      const r = await fetch(`${base}${opts.waitFor ?? '/readyz'}`)
       if (r.ok) break
     } catch {
       /* not listening yet */
