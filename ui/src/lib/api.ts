@@ -7,6 +7,8 @@ import type {
   ExperimentDraft,
   ExperimentReport,
   ExperimentStatus,
+  ErrorBody,
+  FieldProblem,
   KpiReport,
   LibraryReport,
   LiftTimeseries,
@@ -42,13 +44,17 @@ export type {
 }
 export type Transition = 'start' | 'pause' | 'resume' | 'stop'
 
-/** An error answer of the API (`{ error: { code, message, field } }`), or `network` when there was none. */
+/**
+ * An error answer of the API (`{ error: { code, message, field, fields } }`), or `network` when there was none.
+ * `fields` lists every problem of a failed validation, so a form can show them all at once.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly field?: string,
+    readonly fields?: FieldProblem[],
   ) {
     super(message)
     this.name = 'ApiError'
@@ -77,8 +83,8 @@ async function request<T>(method: string, path: string, body?: unknown, key = se
     }
   }
   if (!res.ok) {
-    const error = (data as { error?: { code?: string; message?: string; field?: string } } | null)?.error
-    const failure = new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `The API answered ${res.status} ${res.statusText}.`, error?.field)
+    const error = (data as Partial<ErrorBody> | null)?.error
+    const failure = new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `The API answered ${res.status} ${res.statusText}.`, error?.field, error?.fields)
     // A rejected key is forgotten so the key prompt comes back, saying why.
     if (res.status === 401 && key === session.key) signOut(failure.message)
     throw failure

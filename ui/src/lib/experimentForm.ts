@@ -1,3 +1,4 @@
+import { ARM_COUNT } from '../../../api/contract/limits.ts'
 import type { ExperimentDraft } from './api.ts'
 import type { MetricKey } from './metrics.ts'
 import type { OfferType } from './offers.ts'
@@ -5,8 +6,9 @@ import { rowForErrorField, rowsToCondition, type TargetingRow } from './targetin
 
 /**
  * The new-experiment form as people fill it in: shares as percentages, one control chosen by radio, targeting
- * as rows. `toDraft` turns it into the API's ExperimentCreate body; the API validates, and its error's `field`
- * (`arms.1.weight`) is mapped back to an input by `errorTarget`.
+ * as rows. `toDraft` turns it into the API's ExperimentCreate body. The form checks ranges itself first
+ * (experimentChecks.ts); the API validates the rest, and each field its error names (`arms.1.weight`) is mapped
+ * back to an input by `errorTarget`.
  */
 
 export interface OfferForm {
@@ -66,8 +68,8 @@ export interface ExperimentForm {
   budgetMaxCostPerConversion: number | null
 }
 
-export const MIN_ARMS = 2
-export const MAX_ARMS = 10
+export const MIN_ARMS = ARM_COUNT.min
+export const MAX_ARMS = ARM_COUNT.max
 
 let nextUid = 1
 export function newArm(partial: Partial<ArmForm> = {}): ArmForm {

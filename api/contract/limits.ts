@@ -1,0 +1,51 @@
+/**
+ * The numeric bounds of an experiment as the API enforces them (experiments/schema.ts), as plain values the
+ * dashboard imports at run time to check a form beside each field before it is sent. This is the contract's one
+ * runtime module: data only and no imports, so importing it brings no server code into the dashboard
+ * (test/unit/ui/wire-contract.test.ts). Shares are fractions as on the wire (0.5 = 50%); test/unit/ui/form-limits.test.ts
+ * holds the zod schemas to exactly these numbers.
+ */
+
+/** A closed range unless an end is marked exclusive; `max` absent means no upper bound. */
+export interface Bound {
+  min: number
+  max?: number
+  minExclusive?: boolean
+  maxExclusive?: boolean
+  integer?: boolean
+}
+
+/** The largest sensible value of one offer, by type: what a typo (150% off, 1e12 points) runs into. */
+export const OFFER_LIMITS = {
+  percent_off: { max: 100, integer: false, words: 'a percentage between 0 and 100 (15 = 15% off)' },
+  amount_off: { max: 1_000_000, integer: false, words: 'an amount between 0 and 1,000,000' },
+  loyalty_points: { max: 10_000_000, integer: true, words: 'a whole number of points between 0 and 10,000,000' },
+  trial_extension: { max: 365, integer: true, words: 'a whole number of days between 0 and 365' },
+} as const
+
+/** Numbers of an ExperimentCreate body by dot path; `*` stands for any arm index, tier name or range end. */
+export const NUMBER_LIMITS = {
+  'arms.*.weight': { min: 0, minExclusive: true, max: 1 },
+  /** Any offer type; the types in OFFER_LIMITS are bounded further. */
+  'arms.*.offer.value': { min: 0, max: 1_000_000_000 },
+  'arms.*.offer.unitCost': { min: 0, max: 1_000_000 },
+  holdoutPct: { min: 0, max: 0.5 },
+  coverage: { min: 0, max: 1 },
+  'namespace.range.*': { min: 0, max: 1 },
+  'analysis.alpha': { min: 0, minExclusive: true, max: 0.2 },
+  'analysis.attributionDays': { min: 1, max: 365, integer: true },
+  'analysis.ltvDays': { min: 1, max: 730, integer: true },
+  'analysis.cuped.lookbackDays': { min: 1, max: 730, integer: true },
+  'analysis.winsorize.percentile': { min: 0.5, minExclusive: true, max: 1, maxExclusive: true },
+  'analysis.mde': { min: 0, minExclusive: true, max: 10 },
+  'analysis.defaultMarginRate': { min: 0, max: 1 },
+  priority: { min: 0, max: 10_000, integer: true },
+  'budget.amount': { min: 0 },
+  'budget.maxCostPerIncrementalConversion': { min: 0 },
+} as const satisfies Record<string, Bound>
+
+/** Longest text by dot path, in characters. */
+export const TEXT_LIMITS = { name: 200, hypothesis: 5000, 'arms.*.key': 64, 'arms.*.name': 200, 'namespace.name': 64 } as const
+
+/** An experiment has 2 to 10 arms, the control included. */
+export const ARM_COUNT = { min: 2, max: 10 } as const
