@@ -1,4 +1,7 @@
 import { z } from '@hono/zod-openapi'
+import { NUMBER_LIMITS, OFFER_LIMITS } from '../contract/limits.ts'
+
+export { OFFER_LIMITS }
 
 /** Slugs name experiments and arms in URLs, SQL parameters and CSV files: keep them boring. */
 export const Slug = z
@@ -9,14 +12,7 @@ export const Slug = z
 
 export const OfferType = z.enum(['none', 'percent_off', 'amount_off', 'free_shipping', 'loyalty_points', 'trial_extension', 'custom'])
 
-/** The largest sensible value of one offer, by type: what a typo (150% off, 1e12 points) runs into. */
-export const OFFER_LIMITS = {
-  percent_off: { max: 100, integer: false, words: 'a percentage between 0 and 100 (15 = 15% off)' },
-  amount_off: { max: 1_000_000, integer: false, words: 'an amount between 0 and 1,000,000' },
-  loyalty_points: { max: 10_000_000, integer: true, words: 'a whole number of points between 0 and 10,000,000' },
-  trial_extension: { max: 365, integer: true, words: 'a whole number of days between 0 and 365' },
-} as const
-const MAX_UNIT_COST = 1_000_000
+const MAX_UNIT_COST = NUMBER_LIMITS['arms.*.offer.unitCost'].max
 
 export const Offer = z
   .object({
