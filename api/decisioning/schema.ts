@@ -34,7 +34,8 @@ const policyFields = {
     .union([z.literal('all'), z.array(IncentiveType).min(1)])
     .default('all')
     .describe("incentive types this policy caps: 'all' or a list (percent_off, free_shipping…)"),
-  maxIncentives: z.number().int().min(0, 'maxIncentives must not be negative').nullable().default(null).describe('at most N incentives per customer per rolling window'),
+  // Stored in a Postgres integer column: an unbounded count reached it as a 500 (value out of range).
+  maxIncentives: z.number().int().min(0, 'maxIncentives must not be negative').max(1_000_000, 'maxIncentives must be at most 1,000,000').nullable().default(null).describe('at most N incentives per customer per rolling window (≤ 1,000,000)'),
   windowDays: positive('windowDays').nullable().default(null),
   cooldownDays: nonNegative('cooldownDays').nullable().default(null).describe('no incentive for this long after a redemption'),
   minGapHours: nonNegative('minGapHours').nullable().default(null).describe('minimum time between any two incentives'),
@@ -55,7 +56,7 @@ export const PolicyUpdate = z
   .object({
     name: policyFields.name,
     offerTypes: z.union([z.literal('all'), z.array(IncentiveType).min(1)]),
-    maxIncentives: z.number().int().min(0, 'maxIncentives must not be negative').nullable(),
+    maxIncentives: z.number().int().min(0, 'maxIncentives must not be negative').max(1_000_000, 'maxIncentives must be at most 1,000,000').nullable(),
     windowDays: positive('windowDays').nullable(),
     cooldownDays: nonNegative('cooldownDays').nullable(),
     minGapHours: nonNegative('minGapHours').nullable(),
