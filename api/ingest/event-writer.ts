@@ -55,8 +55,8 @@ export function samePayload(a: EventRow, b: EventRow): boolean {
  * 1. recent events, in memory with their payload: a copy of an event still in flight waits for that insert, so
  *    its acknowledgement never precedes the durable write;
  * 2. a Bloom filter of every stored id (loaded at start, then kept up to date): an id it has never seen is new
- *    without a query; an id it may have seen is looked up in ClickHouse with its payload (about 1 in 1,000 new
- *    ids, plus the true copies). Until the load finishes, every id is looked up;
+ *    without a query; an id it may have seen is looked up in ClickHouse with its payload (about 1 in 100,000
+ *    new ids, plus the true copies), while the other rows are already being written. Until the load finishes, every id is looked up;
  * 3. in storage, events are a ReplacingMergeTree keyed by (customer_id, event_id) read with FINAL, so copies
  *    that slip past 1–2 (another API process writing the same id at the same moment) still count once.
  */
@@ -139,11 +139,17 @@ export class EventWriter {
       this.seen.add(row.event_id)
     }
 
+    // New ids go to the insert at once; ids the filter may have seen are looked up meanwhile, and those that
+    // are not stored follow in the next insert. The lookup never holds up the rows that need none.
+    const written = this.batcher.add(fresh)
+    written.catch(() => {})
+    const absent: EventRow[] = []
     if (lookup.length) {
       let stored: Map<string, EventRow>
       try {
         stored = new Map((await storedEventsById(this.ch, lookup.map((i) => rows[i].event_id))).map((r) => [r.event_id, r]))
       } catch (error) {
+        await written.catch(() => {})
         this.forget(claimed, durable)
         settle.reject(error)
         console.error(`event id lookup failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
@@ -151,7 +157,7 @@ export class EventWriter {
       }
       for (const i of lookup) {
         const s = stored.get(rows[i].event_id)
-        if (!s) fresh.push(rows[i])
+        if (!s) absent.push(rows[i])
         else {
           // Already stored (before a restart, or by another process): later copies compare with what is stored.
           this.current.set(s.event_id, { row: s, durable: STORED })
@@ -166,11 +172,14 @@ export class EventWriter {
       else conflicts.push(i)
     }
 
-    this.batcher.add(fresh).then(settle.resolve, (e) => {
-      // Not stored: a retry of these events must be written, not reported as a duplicate.
-      this.forget(claimed, durable)
-      settle.reject(e)
-    })
+    Promise.all([written, this.batcher.add(absent)]).then(
+      () => settle.resolve(),
+      (e) => {
+        // Not stored: a retry of these events must be written, not reported as a duplicate.
+        this.forget(claimed, durable)
+        settle.reject(e)
+      },
+    )
     // A copy of an event already durable needs no wait; one in flight in another request does.
     await Promise.all([durable, ...copies.map(([, k]) => k.durable).filter((d) => d !== STORED)])
     // A copy of an event that was still being checked may have turned out to be a conflict itself, in which
@@ -186,7 +195,7 @@ export class EventWriter {
       this.previous = this.current
       this.current = new Map()
     }
-    return { accepted: fresh.length, duplicates, conflicts: conflicts.sort((a, b) => a - b) }
+    return { accepted: fresh.length + absent.length, duplicates, conflicts: conflicts.sort((a, b) => a - b) }
   }
 
   private forget(rows: EventRow[], durable: Promise<void>) {
