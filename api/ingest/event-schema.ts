@@ -22,7 +22,11 @@ export function timestampMs(v: unknown, now = Date.now()): number | string {
   if (typeof v === 'string' && ISO.test(v) && !isCalendarDate(v)) return `${v.slice(0, 10)} is not a calendar date`
   const ms = typeof v === 'number' ? v : typeof v === 'string' && ISO.test(v) ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`) : NaN
   if (!Number.isFinite(ms) || (typeof v === 'number' && !Number.isInteger(v))) return 'must be an ISO-8601 string or integer epoch milliseconds'
-  if (ms < EARLIEST || ms > now + MAX_FUTURE_MS) return `is out of range (${new Date(ms).toISOString()}); expected 2000-01-01 to now + 1 day — epoch seconds sent as milliseconds?`
+  if (ms < EARLIEST || ms > now + MAX_FUTURE_MS) {
+    // Beyond ±8.64e15 ms a Date cannot even be formatted: say so rather than throw for the whole request.
+    const when = Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms is beyond any calendar date`
+    return `is out of range (${when}); expected 2000-01-01 to now + 1 day — epoch seconds sent as milliseconds?`
+  }
   return Math.round(ms)
 }
 
