@@ -73,7 +73,7 @@ async function throughApi() {
   const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
   const auth = { authorization: `Bearer ${KEY}` }
   const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  const { status, ...design } = experiment
+  const { status: _status, ...design } = experiment
   await post('/v1/experiments', { ...design, name: 'Bench', arms: experiment.arms.map((a) => ({ ...a, name: a.key })) })
   await post('/v1/experiments/bench/start', {})
   let maxRss = 0

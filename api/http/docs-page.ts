@@ -5,7 +5,7 @@ export function docsPage(doc: { info: { title: string; version: string }; paths?
   for (const [path, methods] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(methods)) {
       const tag = op.tags?.[0] ?? 'Other'
-      const body = op.requestBody ? JSON.stringify((op.requestBody as any).content?.['application/json']?.schema ?? {}, null, 1) : ''
+      const body = op.requestBody ? JSON.stringify((op.requestBody as { content?: Record<string, { schema?: unknown }> }).content?.['application/json']?.schema ?? {}, null, 1) : ''
       const row = `<div class="op"><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code> — ${esc(op.summary ?? '')}${body ? `<details><summary>request body</summary><pre>${esc(body)}</pre></details>` : ''}</div>`
       byTag.set(tag, [...(byTag.get(tag) ?? []), row])
     }

@@ -94,7 +94,7 @@ afterAll(() => h.close())
 function bruteForce() {
   const unique = new Map(events.map((e) => [e.eventId, e]))
   const per = new Map<string, Record<string, number>>()
-  for (const [id, { arm, t0 }] of exposures) per.set(id, { arm: arm as never, orders: 0, gross: 0, refunds: 0, ltv: 0, cost: 0, redeemed: 0, unsub: 0, margin: 0 })
+  for (const [id, { arm }] of exposures) per.set(id, { arm: arm as never, orders: 0, gross: 0, refunds: 0, ltv: 0, cost: 0, redeemed: 0, unsub: 0, margin: 0 })
   for (const e of unique.values()) {
     const x = exposures.get(e.customerId)
     if (!x || e.ts > AS_OF) continue

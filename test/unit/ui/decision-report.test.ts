@@ -68,7 +68,10 @@ describe('interval bar', () => {
     expect(g.margin!).toBeLessThan(g.lo)
     expect(g.lo).toBeLessThan(g.estimate!)
     expect(g.estimate!).toBeLessThan(g.hi)
-    for (const x of [g.lo, g.hi, g.zero, g.margin!]) expect(x).toBeGreaterThanOrEqual(6), expect(x).toBeLessThanOrEqual(114)
+    for (const x of [g.lo, g.hi, g.zero, g.margin!]) {
+      expect(x).toBeGreaterThanOrEqual(6)
+      expect(x).toBeLessThanOrEqual(114)
+    }
   })
 
   it('draws nothing without a finite interval', () => {
