@@ -55,8 +55,9 @@ export function samePayload(a: EventRow, b: EventRow): boolean {
  * 1. recent events, in memory with their payload: a copy of an event still in flight waits for that insert, so
  *    its acknowledgement never precedes the durable write;
  * 2. a Bloom filter of every stored id (loaded at start, then kept up to date): an id it has never seen is new
- *    without a query; an id it may have seen is looked up in ClickHouse with its payload (about 1 in 100,000
- *    new ids, plus the true copies), while the other rows are already being written. Until the load finishes, every id is looked up;
+ *    without a query; an id it may have seen is looked up in ClickHouse with its payload (the true copies, by
+ *    customer and id; about 1 new id in 10 million, by id alone), while the other rows are already being written.
+ *    Requests that arrive while the filter loads at start wait for it; if loading failed, every id is looked up;
  * 3. in storage, events are a ReplacingMergeTree keyed by (customer_id, event_id) read with FINAL, so copies
  *    that slip past 1–2 (another API process writing the same id at the same moment) still count once.
  */
@@ -105,6 +106,8 @@ export class EventWriter {
   }
 
   async write(rows: EventRow[]): Promise<WriteResult> {
+    // Right after a start, wait for the filter (seconds at 10M events) rather than look every id up by id alone.
+    if (!this.loaded) await this.ready
     let settle!: { resolve(): void; reject(e: unknown): void }
     const durable = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
     // Nobody may be waiting when the write fails; the failure still reaches this request below.
@@ -147,7 +150,7 @@ export class EventWriter {
     if (lookup.length) {
       let stored: Map<string, EventRow>
       try {
-        stored = new Map((await storedEventsById(this.ch, lookup.map((i) => rows[i].event_id))).map((r) => [r.event_id, r]))
+        stored = new Map((await storedEventsById(this.ch, lookup.map((i) => rows[i]))).map((r) => [r.event_id, r]))
       } catch (error) {
         await written.catch(() => {})
         this.forget(claimed, durable)

@@ -36,20 +36,30 @@ export async function insertEvents(ch: ClickHouse, rows: EventRow[]): Promise<vo
   result.stream.destroy()
 }
 
-/**
- * The stored events with these ids, whoever they belong to. The table is sorted by customer, so this reads the
- * event_id column (helped by the bloom-filter skip index of migration 004): callers ask only for ids they have
- * reason to believe are stored.
- */
-export async function storedEventsById(ch: ClickHouse, ids: string[]): Promise<EventRow[]> {
-  if (!ids.length) return []
+const selectEvents = `SELECT ${EVENT_COLUMNS.map((c) => (c === 'ts' ? 'toUnixTimestamp64Milli(ts) AS ts' : c)).join(', ')} FROM events`
+
+async function selectStored(ch: ClickHouse, where: string, params: Record<string, unknown>): Promise<EventRow[]> {
   const result = await ch.client.query({
-    query: `SELECT ${EVENT_COLUMNS.map((c) => (c === 'ts' ? 'toUnixTimestamp64Milli(ts) AS ts' : c)).join(', ')} FROM events WHERE event_id IN {ids:Array(String)} LIMIT 1 BY event_id`,
-    query_params: { ids },
+    query: `${selectEvents} WHERE ${where} LIMIT 1 BY event_id`,
+    query_params: params,
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   })
   return result.json<EventRow>()
+}
+
+/**
+ * The stored events with these ids, whoever they belong to. First by the sorting key (customer_id, event_id),
+ * which finds resent copies with an index lookup; only ids not found that way — an id reused under another
+ * customer, or a false positive of the ingest filter — are read by id alone, which scans the event_id column.
+ */
+export async function storedEventsById(ch: ClickHouse, rows: Array<Pick<EventRow, 'event_id' | 'customer_id'>>): Promise<EventRow[]> {
+  if (!rows.length) return []
+  const ids = rows.map((r) => r.event_id)
+  const byKey = await selectStored(ch, 'customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}', { customers: [...new Set(rows.map((r) => r.customer_id))], ids })
+  const found = new Set(byKey.map((r) => r.event_id))
+  const rest = ids.filter((id) => !found.has(id))
+  return rest.length ? [...byKey, ...(await selectStored(ch, 'event_id IN {ids:Array(String)}', { ids: rest }))] : byKey
 }
 
 /** Every stored event id, in `parts` disjoint slices so that no single answer holds them all. */

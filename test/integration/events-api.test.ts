@@ -58,8 +58,8 @@ describe('POST /v1/events', () => {
   it('answers a resend the same way through a process that has never seen the events (as after a restart)', async () => {
     const events = [purchase('r-1', 'c1', 11), purchase('r-2', 'c2', 12)]
     expect((await post(events)).body.accepted).toBe(2)
-    // A fresh writer has no memory of those ids, as after a restart: it answers from storage, before and after
-    // its Bloom filter of stored ids has loaded.
+    // A fresh writer has no memory of those ids, as after a restart: it answers from storage, whether or not the
+    // caller waited for its Bloom filter of stored ids to load.
     for (const wait of [false, true]) {
       const other = new EventWriter(h.ch)
       if (wait) await other.ready
