@@ -87,7 +87,7 @@ function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'ht
   return {
     admission: {
       maxConcurrentRequests: setting('MAX_CONCURRENT_REQUESTS', 256, { min: 1 }),
-      maxBodyBytesInFlight: setting('MAX_BODY_BYTES_IN_FLIGHT', 32 * 1024 * 1024, { min: 1 }),
+      maxBodyBytesInFlight: setting('MAX_BODY_BYTES_IN_FLIGHT', 12 * 1024 * 1024, { min: 1 }),
     },
     auth: {
       failuresPerMinute: setting('AUTH_FAILURES_PER_MINUTE', 60, { min: 0, whole: false }),

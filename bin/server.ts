@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../api/config.ts'
 import { openStores } from '../api/stores/open.ts'
 import { bootstrapAdminKey } from '../api/auth/keys.ts'
 import { createApp } from '../api/app.ts'
+import { collectWhenIdle } from '../api/idle-gc.ts'
 import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 
@@ -48,6 +49,8 @@ const server = serve({ fetch: retention.app.fetch, port: config.port, serverOpti
 
 // Past the cap Node closes a new socket at once: each open one costs a descriptor and parser memory.
 server.maxConnections = limits.maxConnections
+// Gives the memory of a burst of large bodies back once the server is quiet (api/idle-gc.ts).
+collectWhenIdle()
 
 let stopping = false
 async function shutdown(signal: string) {
