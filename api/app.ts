@@ -76,7 +76,8 @@ export async function createApp(deps: AppDeps) {
       return c.json(errorBody(err.code, err.message, err.field, err.fields), err.status)
     }
     if (err instanceof HTTPException && err.status === 400) return c.json(errorBody('invalid_json', 'the request body is not valid JSON'), 400)
-    if (err instanceof HTTPException && err.status === 415) return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)
+    if (err instanceof HTTPException && err.status === 415)
+      return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)
     if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message), err.status)
     console.error(err)
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)

@@ -75,14 +75,17 @@ function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'ht
     if (raw === undefined || raw === '') return fallback
     const value = Number(raw)
     if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < opts.min || (opts.whole !== false && !Number.isInteger(value))) {
-      throw new ConfigError(`${name} is "${raw}"; it must be ${opts.whole === false ? 'a number' : 'a whole number'} of at least ${opts.min} (default ${fallback})`)
+      throw new ConfigError(
+        `${name} is "${raw}"; it must be ${opts.whole === false ? 'a number' : 'a whole number'} of at least ${opts.min} (default ${fallback})`,
+      )
     }
     return value
   }
   const requestTimeoutMs = setting('REQUEST_TIMEOUT_MS', 30_000, { min: 100 })
   const headersTimeoutMs = setting('HEADERS_TIMEOUT_MS', Math.min(30_000, requestTimeoutMs), { min: 100 })
   // Node refuses to create the server otherwise; say which setting to change instead of its stack trace.
-  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
   const requestsPerSecondPerKey = setting('RATE_LIMIT_PER_KEY', 0, { min: 0, whole: false })
   return {
     admission: {

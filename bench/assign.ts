@@ -18,7 +18,12 @@ const loadAtStart = os.loadavg()[0]
 const KEY = 'rl_bench_admin_key_at_least_32_characters'
 
 const experiment: AssignableExperiment = {
-  id: 'bench', seed: 'bench', status: 'running', holdoutPct: 0.1, coverage: 1, namespace: null,
+  id: 'bench',
+  seed: 'bench',
+  status: 'running',
+  holdoutPct: 0.1,
+  coverage: 1,
+  namespace: null,
   targeting: { recency: { $gte: 60 } },
   arms: [
     { key: 'control', weight: 0.25, isControl: true, offer: { type: 'none', value: 0 } },
@@ -53,17 +58,31 @@ async function cannon(url: string, body: string, headers: Record<string, string>
   const elapsed = (performance.now() - t) / 1000
   const c = process.cpuUsage(client)
   return {
-    requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts,
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
     // Where the 2 cores went: the server process (all threads) and autocannon in this process.
-    serverCores: +((cpuSeconds(serverPid) - server) / elapsed).toFixed(2), loadGeneratorCores: +((c.user + c.system) / 1e6 / elapsed).toFixed(2),
+    serverCores: +((cpuSeconds(serverPid) - server) / elapsed).toFixed(2),
+    loadGeneratorCores: +((c.user + c.system) / 1e6 / elapsed).toFixed(2),
   }
 }
 
 async function bareBaseline() {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   await new Promise<void>((resolve) => child.stdout!.on('data', (d) => String(d).includes('ready') && resolve()))
-  const r = await cannon(`http://127.0.0.1:${port}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90 } }), {}, child.pid!)
+  const r = await cannon(
+    `http://127.0.0.1:${port}/v1/assign`,
+    JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90 } }),
+    {},
+    child.pid!,
+  )
   child.kill('SIGTERM')
   return r
 }
@@ -72,28 +91,41 @@ async function throughApi() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-assign-'))
   const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
   const auth = { authorization: `Bearer ${KEY}` }
-  const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const post = (p: string, body: unknown) =>
+    fetch(`${server.base}${p}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   const { status: _status, ...design } = experiment
   await post('/v1/experiments', { ...design, name: 'Bench', arms: experiment.arms.map((a) => ({ ...a, name: a.key })) })
   await post('/v1/experiments/bench/start', {})
   let maxRss = 0
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
-  const single = await cannon(`${server.base}/v1/assign`, JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }), auth, server.child.pid!)
+  const single = await cannon(
+    `${server.base}/v1/assign`,
+    JSON.stringify({ experimentId: 'bench', customerId: 'c-[<id>]', attributes: { recency: 90, tier: 'gold' } }),
+    auth,
+    server.child.pid!,
+  )
 
   // Batch: 10,000 customers per request from 4 concurrent clients, bodies prepared before timing.
-  const bodies = Array.from({ length: 8 }, (_, b) => JSON.stringify({ experimentId: 'bench', customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust_b${b}-${i}`, attributes: { recency: 90 } })) }))
+  const bodies = Array.from({ length: 8 }, (_, b) =>
+    JSON.stringify({
+      experimentId: 'bench',
+      customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust_b${b}-${i}`, attributes: { recency: 90 } })),
+    }),
+  )
   let assigned = 0
   let next = 0
   const deadline = performance.now() + seconds * 1000
   const t = performance.now()
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (performance.now() < deadline) {
-      const body = bodies[next++ % bodies.length].replaceAll("\"cust_b", `"cust_r${next}-`)
-      const res = await fetch(`${server.base}/v1/assign/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })
-      const json: any = await res.json()
-      if (res.status === 200) assigned += json.assignments.length
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (performance.now() < deadline) {
+        const body = bodies[next++ % bodies.length].replaceAll('"cust_b', `"cust_r${next}-`)
+        const res = await fetch(`${server.base}/v1/assign/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })
+        const json: any = await res.json()
+        if (res.status === 200) assigned += json.assignments.length
+      }
+    }),
+  )
   const batchRate = assigned / ((performance.now() - t) / 1000)
   clearInterval(sampler)
   await server.kill('SIGTERM')
@@ -126,29 +158,49 @@ function regexWorstCase() {
 console.log('in-process assignCompiled, 5 × 1M customers…')
 const inProc = inProcess()
 console.log(`  ${Math.round(inProc).toLocaleString()} assignments/s (median)`)
-console.log('in-process, same experiment, interleaved: ours (500k) beside @growthbook/growthbook GrowthBookClient (100k) and a new GrowthBook per request (100k), 5 reps…')
+console.log(
+  'in-process, same experiment, interleaved: ours (500k) beside @growthbook/growthbook GrowthBookClient (100k) and a new GrowthBook per request (100k), 5 reps…',
+)
 const sdk = sdkRates(experiment, { recency: 90 })
-console.log(`  ours ${sdk.oursPerSecond.toLocaleString()}/s; GrowthBookClient ${sdk.growthBookClientPerSecond.toLocaleString()}/s (ours ${sdk.oursToClient}×); new GrowthBook per request ${sdk.growthBookPerRequestPerSecond.toLocaleString()}/s (ours ${sdk.oursToPerRequest}×)`)
+console.log(
+  `  ours ${sdk.oursPerSecond.toLocaleString()}/s; GrowthBookClient ${sdk.growthBookClientPerSecond.toLocaleString()}/s (ours ${sdk.oursToClient}×); new GrowthBook per request ${sdk.growthBookPerRequestPerSecond.toLocaleString()}/s (ours ${sdk.oursToPerRequest}×)`,
+)
 console.log('targeting ^(a+)+$ on a 16 KB "aaaa…!" attribute, 1 + 21 evaluations (RE2)…')
 const redos = regexWorstCase()
-console.log(`  first ${redos.firstMs} ms, then median ${redos.medianMs} ms, max ${redos.maxMs} ms (JavaScript RegExp: ${redos.jsRegExp.map((b) => `${b.characters} chars ${b.ms} ms`).join(', ')})`)
+console.log(
+  `  first ${redos.firstMs} ms, then median ${redos.medianMs} ms, max ${redos.maxMs} ms (JavaScript RegExp: ${redos.jsRegExp.map((b) => `${b.characters} chars ${b.ms} ms`).join(', ')})`,
+)
 
 // BENCH_HTTP=0 skips the server runs and keeps the HTTP figures of the previous result, with their date and machine.
 let http: Record<string, unknown>
 if (process.env.BENCH_HTTP === '0') {
   const previous = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, 'results/assign.json'), 'utf8'))
   const { bareHono, singleAssign, ratioToBare, batchAssignmentsPerSecond, serverMaxRssMiB } = previous
-  http = { httpMeasuredAt: previous.httpMeasuredAt ?? previous.at, httpMachine: previous.httpMachine ?? previous.machine, bareHono, singleAssign, ratioToBare, batchAssignmentsPerSecond, serverMaxRssMiB }
+  http = {
+    httpMeasuredAt: previous.httpMeasuredAt ?? previous.at,
+    httpMachine: previous.httpMachine ?? previous.machine,
+    bareHono,
+    singleAssign,
+    ratioToBare,
+    batchAssignmentsPerSecond,
+    serverMaxRssMiB,
+  }
   console.log(`HTTP runs skipped (BENCH_HTTP=0): keeping the figures measured at ${http.httpMeasuredAt}`)
 } else {
   console.log(`bare Hono route, autocannon 50 connections × ${seconds}s…`)
   const bare = await bareBaseline()
-  console.log(`  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms; CPU: server ${bare.serverCores} cores, autocannon ${bare.loadGeneratorCores}`)
+  console.log(
+    `  ${Math.round(bare.requestsPerSecond).toLocaleString()} req/s, p50 ${bare.p50Ms} ms, p99 ${bare.p99Ms} ms; CPU: server ${bare.serverCores} cores, autocannon ${bare.loadGeneratorCores}`,
+  )
   console.log(`POST /v1/assign (durable: answered after the exposure insert), autocannon 50 connections × ${seconds}s…`)
   const api = await throughApi()
-  console.log(`  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`)
+  console.log(
+    `  ${Math.round(api.single.requestsPerSecond).toLocaleString()} assignments/s, p50 ${api.single.p50Ms} ms, p99 ${api.single.p99Ms} ms, non-2xx ${api.single.non2xx}, errors ${api.single.errors}; CPU: server ${api.single.serverCores} cores, autocannon ${api.single.loadGeneratorCores}`,
+  )
   console.log(`  ratio to the bare route: ${((api.single.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)}%`)
-  console.log(`POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMiB)} MiB`)
+  console.log(
+    `POST /v1/assign/batch, 10,000 customers per request, 4 clients: ${Math.round(api.batchAssignmentsPerSecond).toLocaleString()} assignments/s; server RSS max ${Math.round(api.maxRssMiB)} MiB`,
+  )
   http = {
     bareHono: bare,
     singleAssign: api.single,
@@ -162,7 +214,9 @@ let parity: ReturnType<typeof runParity> | null = null
 if (parityComparisons > 0) {
   console.log(`parity with @growthbook/growthbook: ${parityComparisons.toLocaleString()} random assignments and as many random conditions…`)
   parity = runParity(parityComparisons)
-  console.log(`  ${parity.assignmentsAgreeing.toLocaleString()} of ${parity.assignmentComparisons.toLocaleString()} assignments agree (${parity.assignmentsInExperiment.toLocaleString()} in the experiment), ${parity.conditionComparisons.toLocaleString()} conditions compared; unexplained mismatches: ${parity.unexplained} (${parity.seconds} s)`)
+  console.log(
+    `  ${parity.assignmentsAgreeing.toLocaleString()} of ${parity.assignmentComparisons.toLocaleString()} assignments agree (${parity.assignmentsInExperiment.toLocaleString()} in the experiment), ${parity.conditionComparisons.toLocaleString()} conditions compared; unexplained mismatches: ${parity.unexplained} (${parity.seconds} s)`,
+  )
   if (parity.unexplained > 0) console.log(parity.firstUnexplained)
 }
 writeResult('assign', {

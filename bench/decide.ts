@@ -22,10 +22,20 @@ await post('/v1/triggers', { key: 'cart_abandoned', name: 'Cart abandoned', tier
 await post('/v1/policies', { id: 'discounts', name: '1 discount / 30 days', offerTypes: ['percent_off', 'amount_off'], maxIncentives: 1, windowDays: 30 })
 await post('/v1/policies', { id: 'gap', name: '48 h between incentives', offerTypes: 'all', minGapHours: 48 })
 await post('/v1/policies', { id: 'cooldown', name: 'No incentive 14 days after a redemption', offerTypes: 'all', cooldownDays: 14 })
-const offers = [{ type: 'percent_off', value: 10 }, { type: 'free_shipping', value: 0 }, { type: 'loyalty_points', value: 500 }, { type: 'amount_off', value: 5 }, { type: 'trial_extension', value: 7 }]
+const offers = [
+  { type: 'percent_off', value: 10 },
+  { type: 'free_shipping', value: 0 },
+  { type: 'loyalty_points', value: 500 },
+  { type: 'amount_off', value: 5 },
+  { type: 'trial_extension', value: 7 },
+]
 for (let i = 0; i < 5; i++) {
   await post('/v1/experiments', {
-    id: `cart-${i}`, name: `Cart recovery ${i}`, trigger: 'cart_abandoned', priority: i, holdoutPct: 0.1,
+    id: `cart-${i}`,
+    name: `Cart recovery ${i}`,
+    trigger: 'cart_abandoned',
+    priority: i,
+    holdoutPct: 0.1,
     namespace: { name: 'cart', range: [i / 5, (i + 1) / 5] },
     targeting: { cartValue: { $gte: 20 } },
     arms: [
@@ -51,8 +61,15 @@ let maxRss = 0
 const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
 const tiers = ['low', 'medium', 'high']
 console.log(`POST /v1/decide: 5 experiments on one trigger, 3 policies, ${POOL.toLocaleString()} customers, 50 connections × ${seconds}s…`)
-const decide = await cannon('/v1/decide', (n) => ({ customerId: `cust-${(n * 7919) % POOL}`, trigger: 'cart_abandoned', tier: tiers[n % 3], attributes: { cartValue: 20 + (n % 200) } }))
-console.log(`  ${Math.round(decide.requestsPerSecond).toLocaleString()} decisions/s, p50 ${decide.p50Ms} ms, p99 ${decide.p99Ms} ms, non-2xx ${decide.non2xx}, errors ${decide.errors}`)
+const decide = await cannon('/v1/decide', (n) => ({
+  customerId: `cust-${(n * 7919) % POOL}`,
+  trigger: 'cart_abandoned',
+  tier: tiers[n % 3],
+  attributes: { cartValue: 20 + (n % 200) },
+}))
+console.log(
+  `  ${Math.round(decide.requestsPerSecond).toLocaleString()} decisions/s, p50 ${decide.p50Ms} ms, p99 ${decide.p99Ms} ms, non-2xx ${decide.non2xx}, errors ${decide.errors}`,
+)
 console.log(`POST /v1/assign on one of the same experiments, same run…`)
 const assign = await cannon('/v1/assign', (n) => ({ experimentId: 'cart-0', customerId: `a-${n}`, attributes: { cartValue: 50 } }))
 console.log(`  ${Math.round(assign.requestsPerSecond).toLocaleString()} assignments/s, p50 ${assign.p50Ms} ms, p99 ${assign.p99Ms} ms`)

@@ -35,7 +35,10 @@ async function rawCeiling(rows: EventRow[]) {
   for (let rep = 0; rep < 3; rep++) {
     const t = performance.now()
     for (let i = 0; i < rows.length; i += chunk) {
-      await insertEvents(ch, rows.slice(i, i + chunk).map((r) => ({ ...r, event_id: `${r.event_id}-${rep}` })))
+      await insertEvents(
+        ch,
+        rows.slice(i, i + chunk).map((r) => ({ ...r, event_id: `${r.event_id}-${rep}` })),
+      )
     }
     rates.push(rows.length / ((performance.now() - t) / 1000))
   }
@@ -52,19 +55,31 @@ async function throughHttp() {
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 250)
   // Bodies are serialised before the clock starts so the load generator spends its CPU on sending only.
   // Enough distinct bodies for the whole run at up to 200k events/s, so the clients never rewrite one.
-  const bodies = Array.from({ length: Math.ceil((seconds * 200_000) / BATCH) }, (_, b) => Buffer.from(JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(b * BATCH + i)))))
+  const bodies = Array.from({ length: Math.ceil((seconds * 200_000) / BATCH) }, (_, b) =>
+    Buffer.from(JSON.stringify(Array.from({ length: BATCH }, (_, i) => event(b * BATCH + i)))),
+  )
   // node:http with keep-alive sockets rather than fetch: the load generator shares the 2 cores with the
   // server, and undici's fetch spent about three times the CPU per request.
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
   const url = new URL(`${server.base}/v1/events`)
   const post = (body: Buffer) =>
     new Promise<{ status: number; json: any }>((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }))
-        res.on('error', reject)
-      })
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          agent,
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }))
+          res.on('error', reject)
+        },
+      )
       req.on('error', reject)
       req.end(body)
     })
@@ -100,7 +115,16 @@ async function throughHttp() {
   await server.kill('SIGTERM')
   fs.rmSync(dataDir, { recursive: true, force: true })
   latencies.sort((a, b) => a - b)
-  return { eventsPerSecond: acked / elapsed, acked, refused, serverCores: +serverCores.toFixed(2), loadGeneratorCores: +loadGeneratorCores.toFixed(2), maxRssMiB: maxRss, p50Ms: latencies[Math.floor(latencies.length / 2)], p99Ms: latencies[Math.floor(latencies.length * 0.99)] }
+  return {
+    eventsPerSecond: acked / elapsed,
+    acked,
+    refused,
+    serverCores: +serverCores.toFixed(2),
+    loadGeneratorCores: +loadGeneratorCores.toFixed(2),
+    maxRssMiB: maxRss,
+    p50Ms: latencies[Math.floor(latencies.length / 2)],
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)],
+  }
 }
 
 const sample = Array.from({ length: 500_000 }, (_, i) => toRow(event(i) as any))
@@ -110,6 +134,15 @@ console.log(`  ${Math.round(ceiling).toLocaleString()} rows/s (median)`)
 console.log(`HTTP: ${CLIENTS} clients × ${BATCH}-event batches for ${seconds}s…`)
 const http = await throughHttp()
 const ratio = http.eventsPerSecond / ceiling
-console.log(`  ${Math.round(http.eventsPerSecond).toLocaleString()} events/s acknowledged (${http.acked.toLocaleString()} events, ${http.refused} refused with 503), p50 ${http.p50Ms.toFixed(1)} ms, p99 ${http.p99Ms.toFixed(1)} ms per batch, server RSS max ${Math.round(http.maxRssMiB)} MiB; CPU: server ${http.serverCores} cores, load generator ${http.loadGeneratorCores}`)
+console.log(
+  `  ${Math.round(http.eventsPerSecond).toLocaleString()} events/s acknowledged (${http.acked.toLocaleString()} events, ${http.refused} refused with 503), p50 ${http.p50Ms.toFixed(1)} ms, p99 ${http.p99Ms.toFixed(1)} ms per batch, server RSS max ${Math.round(http.maxRssMiB)} MiB; CPU: server ${http.serverCores} cores, load generator ${http.loadGeneratorCores}`,
+)
 console.log(`  ratio to raw ceiling: ${(ratio * 100).toFixed(1)}%`)
-writeResult('ingest', { seconds, clients: CLIENTS, batch: BATCH, rawInsertRowsPerSecond: Math.round(ceiling), http: { ...http, eventsPerSecond: Math.round(http.eventsPerSecond) }, ratioToCeiling: +ratio.toFixed(3) })
+writeResult('ingest', {
+  seconds,
+  clients: CLIENTS,
+  batch: BATCH,
+  rawInsertRowsPerSecond: Math.round(ceiling),
+  http: { ...http, eventsPerSecond: Math.round(http.eventsPerSecond) },
+  ratioToCeiling: +ratio.toFixed(3),
+})

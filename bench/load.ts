@@ -31,16 +31,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function bodyTemplate() {
   const now = Date.now()
   const pad = 'x'.repeat(342)
-  const text = JSON.stringify(Array.from({ length: EVENTS }, (_, i) => ({ eventId: `RRRRRRRR-${i}`, customerId: `cust-${i % 5000}`, type: 'purchase', ts: now - i * 1000, revenue: 20 + (i % 97), properties: { note: pad } })))
+  const text = JSON.stringify(
+    Array.from({ length: EVENTS }, (_, i) => ({
+      eventId: `RRRRRRRR-${i}`,
+      customerId: `cust-${i % 5000}`,
+      type: 'purchase',
+      ts: now - i * 1000,
+      revenue: 20 + (i % 97),
+      properties: { note: pad },
+    })),
+  )
   const buffer = Buffer.from(text)
   const offsets: number[] = []
   for (let at = buffer.indexOf('RRRRRRRR'); at >= 0; at = buffer.indexOf('RRRRRRRR', at + 8)) offsets.push(at)
-  return { buffer, stamp: (n: number) => {
-    const copy = Buffer.from(buffer)
-    const id = n.toString(36).padStart(8, '0')
-    for (const at of offsets) copy.write(id, at, 'latin1')
-    return copy
-  } }
+  return {
+    buffer,
+    stamp: (n: number) => {
+      const copy = Buffer.from(buffer)
+      const id = n.toString(36).padStart(8, '0')
+      for (const at of offsets) copy.write(id, at, 'latin1')
+      return copy
+    },
+  }
 }
 
 type Outcome = { kind: 'status'; status: number; ms: number } | { kind: 'timeout'; uploaded: boolean } | { kind: 'error'; code: string }
@@ -56,11 +68,21 @@ function post(agent: Agent, url: URL, body: Buffer): Promise<Outcome> {
       clearTimeout(timer)
       resolve(o)
     }
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume()
-      res.on('end', () => finish({ kind: 'status', status: res.statusCode ?? 0, ms: performance.now() - t }))
-      res.on('error', () => finish({ kind: 'status', status: res.statusCode ?? 0, ms: performance.now() - t }))
-    })
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => finish({ kind: 'status', status: res.statusCode ?? 0, ms: performance.now() - t }))
+        res.on('error', () => finish({ kind: 'status', status: res.statusCode ?? 0, ms: performance.now() - t }))
+      },
+    )
     const timer = setTimeout(() => {
       finish({ kind: 'timeout', uploaded })
       req.destroy()
@@ -101,8 +123,7 @@ async function flood(base: string, pid: number, connections: number, template: R
         if (o.kind === 'timeout') {
           counts.timeouts++
           if (o.uploaded) counts.timeoutsAfterUpload++
-        }
-        else if (o.kind === 'error') counts.errors++
+        } else if (o.kind === 'error') counts.errors++
         else if (o.status === 200) {
           counts.ok++
           okMs.push(o.ms)
@@ -150,23 +171,25 @@ async function trickle(base: string, n: number, head: string, drip: string, give
   const conns: Array<{ socket: net.Socket; started: number; cutAfter: number | null; response: string }> = []
   for (let i = 0; i < n; i += 250) {
     await Promise.all(
-      Array.from({ length: Math.min(250, n - i) }, () =>
-        new Promise<void>((resolve) => {
-          const socket = net.connect(Number(url.port), url.hostname)
-          const conn = { socket, started: 0, cutAfter: null as number | null, response: '' }
-          conns.push(conn)
-          socket.on('connect', () => {
-            conn.started = performance.now()
-            socket.write(head)
-            resolve()
-          })
-          socket.on('data', (d) => (conn.response += d))
-          socket.on('error', () => resolve())
-          socket.on('close', () => {
-            conn.cutAfter = performance.now() - (conn.started || performance.now())
-            resolve()
-          })
-        }),
+      Array.from(
+        { length: Math.min(250, n - i) },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(url.port), url.hostname)
+            const conn = { socket, started: 0, cutAfter: null as number | null, response: '' }
+            conns.push(conn)
+            socket.on('connect', () => {
+              conn.started = performance.now()
+              socket.write(head)
+              resolve()
+            })
+            socket.on('data', (d) => (conn.response += d))
+            socket.on('error', () => resolve())
+            socket.on('close', () => {
+              conn.cutAfter = performance.now() - (conn.started || performance.now())
+              resolve()
+            })
+          }),
       ),
     )
   }
@@ -175,7 +198,10 @@ async function trickle(base: string, n: number, head: string, drip: string, give
   const giveUp = performance.now() + giveUpMs
   while (conns.some((c) => c.cutAfter === null) && performance.now() < giveUp) {
     const t = performance.now()
-    const ok = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false)
+    const ok = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) {
       probe.answered++
       probe.ms.push(performance.now() - t)
@@ -230,13 +256,19 @@ const bodies = await withServer('bodies', {}, async (server) => {
   }
   await sleep(settleSeconds * 1000)
   const idleRss = rssMiB(pid)
-  console.log(`server idle RSS ${Math.round(coldRss)} MiB at start, ${Math.round(idleRss)} MiB after ${WARM_UP_BODIES} bodies one at a time and ${settleSeconds} s`)
+  console.log(
+    `server idle RSS ${Math.round(coldRss)} MiB at start, ${Math.round(idleRss)} MiB after ${WARM_UP_BODIES} bodies one at a time and ${settleSeconds} s`,
+  )
   const runs = []
   for (const connections of [30, 80]) {
     console.log(`${connections} connections × 4.7 MB bodies for ${seconds} s, then ${settleSeconds} s idle…`)
     const r = await flood(server.base, pid, connections, template, idleRss)
-    console.log(`  200: ${r.ok}, 503: ${r.shed503}, other: ${JSON.stringify(r.other)}, timeouts: ${r.timeouts} (${r.timeoutsAfterUpload} after the whole body was sent), errors: ${r.errors}; median ${r.medianMs200} ms (200) / ${r.medianMs503} ms (503)`)
-    console.log(`  RSS peak ${r.peakRssMiB} MiB, ${r.rssAfterMiB} MiB after ${settleSeconds} s (idle + 10% = ${Math.round(idleRss * 1.1)} MiB${r.secondsToIdlePlus10Pct ? `, reached after ${r.secondsToIdlePlus10Pct} s` : ', not reached'})`)
+    console.log(
+      `  200: ${r.ok}, 503: ${r.shed503}, other: ${JSON.stringify(r.other)}, timeouts: ${r.timeouts} (${r.timeoutsAfterUpload} after the whole body was sent), errors: ${r.errors}; median ${r.medianMs200} ms (200) / ${r.medianMs503} ms (503)`,
+    )
+    console.log(
+      `  RSS peak ${r.peakRssMiB} MiB, ${r.rssAfterMiB} MiB after ${settleSeconds} s (idle + 10% = ${Math.round(idleRss * 1.1)} MiB${r.secondsToIdlePlus10Pct ? `, reached after ${r.secondsToIdlePlus10Pct} s` : ', not reached'})`,
+    )
     runs.push(r)
   }
   return { coldRssMiB: Math.round(coldRss), idleRssMiB: Math.round(idleRss), runs }
@@ -246,11 +278,15 @@ const slowEnv = { REQUEST_TIMEOUT_MS: String(SLOW_TIMEOUT_MS), HEADERS_TIMEOUT_M
 const slow = await withServer('slow', slowEnv, async (server) => {
   console.log(`${slowConnections.toLocaleString()} connections trickling headers (timeouts ${SLOW_TIMEOUT_MS / 1000} s)…`)
   const headers = await trickle(server.base, slowConnections, 'GET /v1/experiments HTTP/1.1\r\nHost: bench\r\n', 'x', 60_000)
-  console.log(`  cut ${headers.cut} (${JSON.stringify(headers.answers)}), still open ${headers.stillOpen}; cut after ${JSON.stringify(headers.cutAfterSeconds)} s; /healthz meanwhile ${JSON.stringify(headers.healthz)}`)
+  console.log(
+    `  cut ${headers.cut} (${JSON.stringify(headers.answers)}), still open ${headers.stillOpen}; cut after ${JSON.stringify(headers.cutAfterSeconds)} s; /healthz meanwhile ${JSON.stringify(headers.healthz)}`,
+  )
   console.log(`${slowConnections.toLocaleString()} connections trickling a 64 KiB body with a valid key…`)
   const head = `POST /v1/events HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024}\r\n\r\n[`
   const bodies = await trickle(server.base, slowConnections, head, ' ', 60_000)
-  console.log(`  cut ${bodies.cut} (${JSON.stringify(bodies.answers)}), still open ${bodies.stillOpen}; cut at the timeout after ${JSON.stringify(bodies.cutAfterSeconds)} s, 503 after ${JSON.stringify(bodies.shed503AfterSeconds)} s; /healthz meanwhile ${JSON.stringify(bodies.healthz)}`)
+  console.log(
+    `  cut ${bodies.cut} (${JSON.stringify(bodies.answers)}), still open ${bodies.stillOpen}; cut at the timeout after ${JSON.stringify(bodies.cutAfterSeconds)} s, 503 after ${JSON.stringify(bodies.shed503AfterSeconds)} s; /healthz meanwhile ${JSON.stringify(bodies.healthz)}`,
+  )
   return { timeoutMs: SLOW_TIMEOUT_MS, headers, bodies }
 })
 
@@ -262,4 +298,13 @@ const targets = {
   slowConnectionsCut: slow.headers.stillOpen === 0 && slow.bodies.stillOpen === 0,
 }
 console.log(`targets: ${JSON.stringify(targets)}; load average ${loadAverage().join(' ')}`)
-writeResult('load', { bodyBytes: template.buffer.length, eventsPerBody: EVENTS, clientTimeoutMs: CLIENT_TIMEOUT_MS, loadAverageAtStart, loadAverageAtEnd: loadAverage(), bodies, slow, targets })
+writeResult('load', {
+  bodyBytes: template.buffer.length,
+  eventsPerBody: EVENTS,
+  clientTimeoutMs: CLIENT_TIMEOUT_MS,
+  loadAverageAtStart,
+  loadAverageAtEnd: loadAverage(),
+  bodies,
+  slow,
+  targets,
+})

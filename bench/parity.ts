@@ -48,7 +48,9 @@ export function sdkRates(experiment: AssignableExperiment, attributes: Record<st
     seed: experiment.seed,
     hashVersion: 2,
     variations: (withHoldout ? ['holdout', ...keys] : keys) as [string, string, ...string[]],
-    weights: withHoldout ? [experiment.holdoutPct, ...experiment.arms.map((a) => a.weight * (1 - experiment.holdoutPct))] : experiment.arms.map((a) => a.weight),
+    weights: withHoldout
+      ? [experiment.holdoutPct, ...experiment.arms.map((a) => a.weight * (1 - experiment.holdoutPct))]
+      : experiment.arms.map((a) => a.weight),
     coverage: experiment.coverage,
     condition: experiment.targeting as Experiment<string>['condition'],
   }

@@ -25,11 +25,14 @@ const db = await openPostgres({ databaseUrl: null, dataDir })
 const ch = await openClickHouse({ dataDir, clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
 await migratePostgres(db)
 await migrateClickHouse(ch)
-const exec = (query: string, params: Record<string, unknown> = {}) => ch.client.command({ query, query_params: params, clickhouse_settings: { max_insert_threads: '2' } as never })
+const exec = (query: string, params: Record<string, unknown> = {}) =>
+  ch.client.command({ query, query_params: params, clickhouse_settings: { max_insert_threads: '2' } as never })
 
 async function seed(customers: number, events: number, id: string) {
   const input = ExperimentCreate.parse({
-    id, name: `Bench ${id}`, holdoutPct: 0.1,
+    id,
+    name: `Bench ${id}`,
+    holdoutPct: 0.1,
     arms: [
       { key: 'control', name: 'Control', weight: 0.34, isControl: true },
       { key: 'pct15', name: '15% off', weight: 0.33, offer: { type: 'percent_off', value: 15 } },
@@ -40,21 +43,27 @@ async function seed(customers: number, events: number, id: string) {
   await transitionExperiment(db, id, 'start', 'bench', new Date(T0))
   const t = performance.now()
   // Exposures over 30 days; arms by hash with the configured shares (holdout 10%, arms 30.6/29.7/29.7%).
-  await exec(`INSERT INTO exposures (${EXPOSURE_COLUMNS.join(', ')})
+  await exec(
+    `INSERT INTO exposures (${EXPOSURE_COLUMNS.join(', ')})
     SELECT {id:String}, concat('c', toString(number)),
       multiIf(h < 1000, 'holdout', h < 4060, 'control', h < 7030, 'pct15', 'freeship'),
       fromUnixTimestamp64Milli(toInt64({t0:Int64} + (number % 30) * 86400000 + cityHash64(number, 7) % 86400000), 'UTC'),
       map('tier', ['gold', 'silver', 'bronze'][1 + number % 3]), 'bench'
-    FROM (SELECT number, cityHash64(number) % 10000 AS h FROM numbers({n:UInt64}))`, { id, t0: T0, n: customers })
+    FROM (SELECT number, cityHash64(number) % 10000 AS h FROM numbers({n:UInt64}))`,
+    { id, t0: T0, n: customers },
+  )
   // Events from 90 days before to 60 days after the exposures: purchases (log-normal revenue), refunds, redemptions.
-  await exec(`INSERT INTO events (${EVENT_COLUMNS.join(', ')})
+  await exec(
+    `INSERT INTO events (${EVENT_COLUMNS.join(', ')})
     SELECT concat('e', toString(number)), concat('c', toString(number % {n:UInt64})),
       multiIf(k < 70, 'purchase', k < 78, 'refund', k < 90, 'offer_redeemed', k < 92, 'unsubscribe', 'offer_opened'),
       fromUnixTimestamp64Milli(toInt64({t0:Int64} - 90 * 86400000 + cityHash64(number, 3) % (180 * 86400000)), 'UTC'),
       if(k >= 78 AND k < 92, {id:String}, ''), '',
       if(k < 78, round(exp(3 + (cityHash64(number, 5) % 1000) / 1000 * 1.5), 2), 0), NULL,
       if(k >= 78 AND k < 90, 5 + cityHash64(number, 9) % 10, 0), '', ''
-    FROM (SELECT number, cityHash64(number, 1) % 100 AS k FROM numbers({m:UInt64}))`, { id, t0: T0, n: customers, m: events })
+    FROM (SELECT number, cityHash64(number, 1) % 100 AS k FROM numbers({m:UInt64}))`,
+    { id, t0: T0, n: customers, m: events },
+  )
   return (performance.now() - t) / 1000
 }
 
@@ -72,13 +81,22 @@ for (const [customers, events] of scales) {
   for (let r = 0; r < reps; r++) {
     let t = performance.now()
     // The floor: read every column the report reads, once, with no join or grouping by customer.
-    await (await ch.client.query({ query: `SELECT count(), sum(revenue), sum(cost), uniqCombined(customer_id), max(ts) FROM events FINAL`, format: 'JSONEachRow' })).json()
-    await (await ch.client.query({ query: `SELECT count(), uniqCombined(customer_id), max(ts) FROM exposures WHERE experiment_id = {id:String}`, query_params: { id }, format: 'JSONEachRow' })).json()
+    await (
+      await ch.client.query({ query: `SELECT count(), sum(revenue), sum(cost), uniqCombined(customer_id), max(ts) FROM events FINAL`, format: 'JSONEachRow' })
+    ).json()
+    await (
+      await ch.client.query({
+        query: `SELECT count(), uniqCombined(customer_id), max(ts) FROM exposures WHERE experiment_id = {id:String}`,
+        query_params: { id },
+        format: 'JSONEachRow',
+      })
+    ).json()
     scanTimes.push((performance.now() - t) / 1000)
     t = performance.now()
     const report = await experimentReport(ch, exp, { asOf }, asOf)
     reportTimes.push((performance.now() - t) / 1000)
-    if (r === 0) console.log(`  report: ${report.totalCustomers.toLocaleString()} customers, ${report.metrics.length} metrics, SRM p = ${report.srm?.pValue?.toFixed(3)}`)
+    if (r === 0)
+      console.log(`  report: ${report.totalCustomers.toLocaleString()} customers, ${report.metrics.length} metrics, SRM p = ${report.srm?.pValue?.toFixed(3)}`)
   }
   // The breakdown and the 30-point timeseries are measured once (BENCH_EXTRAS=0 skips them at large scale).
   let timeseriesSeconds = NaN
@@ -91,8 +109,19 @@ for (const [customers, events] of scales) {
     await experimentReport(ch, exp, { asOf, dimension: 'tier' }, asOf)
     breakdownSeconds = (performance.now() - t) / 1000
   }
-  const row = { customers, events, generateSeconds: +generateSeconds.toFixed(1), fullScanSeconds: +median(scanTimes).toFixed(3), reportSeconds: +median(reportTimes).toFixed(3), ratioToScan: +(median(reportTimes) / median(scanTimes)).toFixed(2), reportWithBreakdownSeconds: Number.isNaN(breakdownSeconds) ? null : +breakdownSeconds.toFixed(3), timeseries30PointsSeconds: Number.isNaN(timeseriesSeconds) ? null : +timeseriesSeconds.toFixed(3) }
-  console.log(`  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan · with a breakdown ${row.reportWithBreakdownSeconds} s · 30-point timeseries ${row.timeseries30PointsSeconds} s`)
+  const row = {
+    customers,
+    events,
+    generateSeconds: +generateSeconds.toFixed(1),
+    fullScanSeconds: +median(scanTimes).toFixed(3),
+    reportSeconds: +median(reportTimes).toFixed(3),
+    ratioToScan: +(median(reportTimes) / median(scanTimes)).toFixed(2),
+    reportWithBreakdownSeconds: Number.isNaN(breakdownSeconds) ? null : +breakdownSeconds.toFixed(3),
+    timeseries30PointsSeconds: Number.isNaN(timeseriesSeconds) ? null : +timeseriesSeconds.toFixed(3),
+  }
+  console.log(
+    `  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan · with a breakdown ${row.reportWithBreakdownSeconds} s · 30-point timeseries ${row.timeseries30PointsSeconds} s`,
+  )
   results.push(row)
 }
 writeResult(process.env.BENCH_NAME ?? 'report', { reps, results })

@@ -31,7 +31,8 @@ function generateOnly(customers: number) {
   const t = performance.now()
   let events = 0
   const truth = new TruthBuilder(42, demoPlan.globalHoldout)
-  for (const chunk of worldChunks({ seed: 42, customers, placed, compiled, holdout: demoPlan.globalHoldout, nowMs: now, referenceMs: now - 45 * DAY, truth })) events += chunk.events.length
+  for (const chunk of worldChunks({ seed: 42, customers, placed, compiled, holdout: demoPlan.globalHoldout, nowMs: now, referenceMs: now - 45 * DAY, truth }))
+    events += chunk.events.length
   return { customers, events, seconds: round((performance.now() - t) / 1000, 2) }
 }
 
@@ -43,7 +44,9 @@ async function direct(customers: number) {
   await migratePostgres(db)
   await migrateClickHouse(ch)
   const { summary } = await seedDirect({ db, ch }, { seed: 42, customers, onWarning: () => {} })
-  const [stored] = await (await ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) AS exposures, (SELECT count() FROM events) AS events', format: 'JSONEachRow' })).json<{ exposures: string; events: string }>()
+  const [stored] = await (
+    await ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) AS exposures, (SELECT count() FROM events) AS events', format: 'JSONEachRow' })
+  ).json<{ exposures: string; events: string }>()
   await ch.close()
   await db.destroy()
   const bytes = Number((await import('node:child_process')).execSync(`du -sb ${dataDir}`).toString().split('\t')[0])
@@ -66,18 +69,21 @@ async function throughApi(customers: number) {
   let maxRss = rssMiB(pid)
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 500)
   let last = 0
-  const { summary } = await seedThroughApi({ url: server.base, key: KEY }, {
-    seed: 42,
-    customers,
-    concurrency: 4,
-    onWarning: () => {},
-    onProgress: (done, events) => {
-      if (performance.now() - last > 15_000) {
-        last = performance.now()
-        console.error(`  api: ${done.toLocaleString('en-US')} customers, ${events.toLocaleString('en-US')} events`)
-      }
+  const { summary } = await seedThroughApi(
+    { url: server.base, key: KEY },
+    {
+      seed: 42,
+      customers,
+      concurrency: 4,
+      onWarning: () => {},
+      onProgress: (done, events) => {
+        if (performance.now() - last > 15_000) {
+          last = performance.now()
+          console.error(`  api: ${done.toLocaleString('en-US')} customers, ${events.toLocaleString('en-US')} events`)
+        }
+      },
     },
-  })
+  )
   clearInterval(sampler)
   await server.kill('SIGTERM')
   fs.rmSync(dataDir, { recursive: true, force: true })
@@ -107,7 +113,10 @@ if (only !== 'direct') {
   const api = await throughApi(apiCustomers)
   result.api = api
   if (apiCustomers < 1_000_000) {
-    result.apiExtrapolatedTo1M = { seconds: round((api.seconds * 1_000_000) / apiCustomers), basis: `linear from ${apiCustomers.toLocaleString('en-US')} customers (estimate, not measured)` }
+    result.apiExtrapolatedTo1M = {
+      seconds: round((api.seconds * 1_000_000) / apiCustomers),
+      basis: `linear from ${apiCustomers.toLocaleString('en-US')} customers (estimate, not measured)`,
+    }
   }
   console.log(result.api)
 }

@@ -42,7 +42,11 @@ function buildReport(): Metric[] {
   const n = (arm: number) => 25_000 + 137 * arm
   const metrics: Metric[] = []
   for (let m = 0; m < 4; m++) {
-    metrics.push({ name: `converted_${m}`, kind: 'proportion', arms: ARMS.map((_, a) => ({ n: n(a), sum: Math.round(n(a) * (0.08 + 0.01 * m) * (1 + 0.02 * a)) })) })
+    metrics.push({
+      name: `converted_${m}`,
+      kind: 'proportion',
+      arms: ARMS.map((_, a) => ({ n: n(a), sum: Math.round(n(a) * (0.08 + 0.01 * m) * (1 + 0.02 * a)) })),
+    })
   }
   for (let m = 0; m < 3; m++) {
     metrics.push({
@@ -97,7 +101,10 @@ function runReport(metrics: Metric[], opts: CompareOptions): Comparison[] {
   }
   applyAdjustment(comparisons, 'holm')
   applyAdjustment(comparisons, 'bh')
-  srmTest(metrics[0].arms.map((arm) => arm.n), [1, 1, 1, 1])
+  srmTest(
+    metrics[0].arms.map((arm) => arm.n),
+    [1, 1, 1, 1],
+  )
   return comparisons
 }
 
@@ -167,7 +174,10 @@ const result = {
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
 console.log(result.benchmark)
 console.log(`machine: ${result.machine.cpuModel}, ${result.machine.cores} cores, node ${result.machine.node}`)
-for (const [label, m] of [['fixed-horizon', fixed], ['sequential', sequential]] as const) {
+for (const [label, m] of [
+  ['fixed-horizon', fixed],
+  ['sequential', sequential],
+] as const) {
   console.log(
     `${label.padEnd(13)}  ${fmt(m.medianComparisonsPerSecond)} comparisons/s  ${fmt(m.medianReportsPerSecond)} reports/s  ` +
       `${m.medianMicrosecondsPerComparison.toFixed(1)} µs/comparison  (median of ${REPETITIONS}: ${m.repetitions.map((r) => fmt(r.comparisonsPerSecond)).join(', ')})`,

@@ -19,7 +19,10 @@ and writer as POST /v1/events. Without --url it writes to the stores configured 
 directly (stop a server using the same embedded data directory first); with --url it posts to a running API.
 Rejected rows are written, with their line number and reason, to <file>.rejected.ndjson.`
 
-const { values: opts, positionals } = parseArgs({ options: { url: { type: 'string' }, key: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true })
+const { values: opts, positionals } = parseArgs({
+  options: { url: { type: 'string' }, key: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean' } },
+  allowPositionals: true,
+})
 if (opts.help || positionals.length !== 1) {
   console.error(usage)
   process.exit(opts.help ? 0 : 2)
@@ -99,7 +102,8 @@ if (opts.url) {
       } else reject(it.line, v.rejection.field, v.rejection.message, it.value)
     }
     const r = await writer.write(rows)
-    for (const i of r.conflicts) reject(lines[i], 'eventId', `eventId '${rows[i].event_id}' is already stored for a different event; give this event its own eventId`, values[i])
+    for (const i of r.conflicts)
+      reject(lines[i], 'eventId', `eventId '${rows[i].event_id}' is already stored for a different event; give this event its own eventId`, values[i])
     totals.accepted += r.accepted
     totals.duplicates += r.duplicates
   }
@@ -159,8 +163,10 @@ for await (const chunk of stream as AsyncIterable<Buffer>) {
   }
   bar.update(bytes, totals.accepted + totals.duplicates + totals.rejected)
 }
-if (isCsv) for (const record of csv.end()) if (header) items.push({ line: ++line, value: csvEvent(header, record) })
-else if (carry) addLine(carry)
+if (isCsv)
+  for (const record of csv.end())
+    if (header) items.push({ line: ++line, value: csvEvent(header, record) })
+    else if (carry) addLine(carry)
 await flush()
 await inFlight
 await closeSink()
@@ -169,5 +175,7 @@ bar.finish(totals.accepted + totals.duplicates + totals.rejected)
 if (!totals.rejected) fs.rmSync(rejectedFile, { force: true })
 
 const n = (x: number) => x.toLocaleString('en-US')
-console.log(`Imported ${path.basename(file)}: ${n(totals.accepted)} accepted, ${n(totals.duplicates)} duplicates (already stored), ${n(totals.rejected)} rejected`)
+console.log(
+  `Imported ${path.basename(file)}: ${n(totals.accepted)} accepted, ${n(totals.duplicates)} duplicates (already stored), ${n(totals.rejected)} rejected`,
+)
 if (totals.rejected) console.log(`Rejected rows and reasons: ${rejectedFile}`)

@@ -68,7 +68,8 @@ if (opts.direct && (opts.url || opts.key)) fail('--direct writes to the data dir
 
 // Made when seeding starts, so that opening the stores does not count in its rate.
 const progress: { bar: ReturnType<typeof progressBar> | null } = { bar: null }
-const onProgress = (done: number, events: number) => (progress.bar ??= progressBar(direct ? 'Seeding (direct)' : 'Seeding (API)', customers)).update(done, events)
+const onProgress = (done: number, events: number) =>
+  (progress.bar ??= progressBar(direct ? 'Seeding (direct)' : 'Seeding (API)', customers)).update(done, events)
 const onWarning = (m: string) => process.stderr.write(`\nwarning: ${m}\n`)
 
 try {

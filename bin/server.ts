@@ -22,7 +22,9 @@ const retention = await createApp({ db, ch, admission: config.admission, auth: c
 if (seeded) {
   // The demo's decision layer goes through the real decider and ingestion path, so it needs the app.
   const d = await seedDecisioningDemo(db, retention)
-  console.log(`  cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`)
+  console.log(
+    `  cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`,
+  )
 }
 retention.cache.start()
 retention.decider.start()
@@ -41,7 +43,9 @@ const serverOptions = {
 const server = serve({ fetch: retention.app.fetch, port: config.port, serverOptions }, (info) => {
   const url = `http://localhost:${info.port}`
   console.log(`Retention Lab is serving on ${url}`)
-  console.log(`  dashboard: ${url}/   API docs: ${url}/docs   stores: ${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'} (${config.dataDir})`)
+  console.log(
+    `  dashboard: ${url}/   API docs: ${url}/docs   stores: ${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'} (${config.dataDir})`,
+  )
   if (firstKey) {
     console.log(`\n  First admin API key (shown once, store it now):\n\n    ${firstKey}\n`)
   }

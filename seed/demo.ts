@@ -18,7 +18,10 @@ const fmt = (n: number) => n.toLocaleString('en-US')
 
 /** True when there are no experiments, exposures or events: nothing a demo could mix with. */
 export async function storesAreEmpty(db: Kysely<Database>, ch: ClickHouse): Promise<boolean> {
-  const experiments = await db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+  const experiments = await db
+    .selectFrom('experiments')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow()
   if (Number(experiments.n) > 0) return false
   const r = await ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) + (SELECT count() FROM events) AS n', format: 'JSONEachRow' })
   const [row] = await r.json<{ n: string }>()

@@ -63,7 +63,13 @@ const winback: PlannedExperiment = {
     holdoutPct: 0.1,
     targeting: { recency: 'lapsed_60_180' },
     // Pre-registered: worth shipping at +10% reactivation; unsubscribes may rise by at most 0.3 pp.
-    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], guardrailMargins: { unsubscribe: 0.003 }, successCriteria: { minimumLift: 0.1 }, ...yearLookback }),
+    analysis: analysis({
+      primaryMetric: 'reactivation',
+      guardrails: ['unsubscribe', 'net_value'],
+      guardrailMargins: { unsubscribe: 0.003 },
+      successCriteria: { minimumLift: 0.1 },
+      ...yearLookback,
+    }),
     tags: ['win-back', 'lapsed', 'demo'],
   },
   timeline: { startDaysAgo: 40, exposureDays: 10 },
@@ -130,7 +136,8 @@ const aaTest: PlannedExperiment = {
   definition: {
     id: 'aa-dormant-newsletter',
     name: 'A/A: dormant newsletter',
-    hypothesis: 'Identical arms show no difference (a check of assignment, logging and analysis). Read with sequential intervals, so looking every day is safe.',
+    hypothesis:
+      'Identical arms show no difference (a check of assignment, logging and analysis). Read with sequential intervals, so looking every day is safe.',
     arms: [
       { key: 'a', name: 'Newsletter (A)', weight: 0.5, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
       { key: 'b', name: 'Newsletter (A, copy)', weight: 0.5, offer: { type: 'none', value: 0, channel: 'email' } },

@@ -92,7 +92,14 @@ export const compressedTimeline = (postedAtMs: number): Timeline => ({
  * Every event of one customer as event rows: the year of history before the anchor; when assigned (`arm`:
  * an arm key, 'holdout' or 'global_holdout'), the window after it; then ordinary buying up to the horizon.
  */
-export function customerEventRows(seed: number, c: Customer, exp: PlacedExperiment | null, arm: string | null, anchorMs: number, timeline: Timeline): EventRow[] {
+export function customerEventRows(
+  seed: number,
+  c: Customer,
+  exp: PlacedExperiment | null,
+  arm: string | null,
+  anchorMs: number,
+  timeline: Timeline,
+): EventRow[] {
   const events: SimEvent[] = purchaseHistory(c, seed)
   const horizon = timeline.horizonDays(anchorMs)
   if (exp && arm) {
@@ -107,7 +114,20 @@ export function customerEventRows(seed: number, c: Customer, exp: PlacedExperime
   for (const e of events) {
     const ts = timeline.at(anchorMs, e.offsetMs)
     if (ts === null) continue
-    rows.push(toRow({ eventId: `${c.id}:${e.key}`, customerId: c.id, type: e.type, ts, experimentId: e.experimentId, arm: e.arm, revenue: e.revenue, margin: e.margin, cost: e.cost, orderId: e.orderId }))
+    rows.push(
+      toRow({
+        eventId: `${c.id}:${e.key}`,
+        customerId: c.id,
+        type: e.type,
+        ts,
+        experimentId: e.experimentId,
+        arm: e.arm,
+        revenue: e.revenue,
+        margin: e.margin,
+        cost: e.cost,
+        orderId: e.orderId,
+      }),
+    )
   }
   return rows
 }

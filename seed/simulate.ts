@@ -84,7 +84,14 @@ export function windowEvents(rng: Rng, c: Customer, experimentId: string, arm: s
       const value = orderValue(rng, c, effect.orderValue)
       purchaseWithRefund(out, rng, c, `w${k}`, Math.round(day * DAY), value, uniform(rng, ...REFUND_DELAY_DAYS))
       if (k === 0 && effect.redemption > 0 && rng() < effect.redemption) {
-        out.push({ key: 'redeem', type: 'offer_redeemed', offsetMs: Math.round(day * DAY) + 1000, cost: round2(incentiveCost(offer, value)), orderId: `${c.id}-w0`, ...tag })
+        out.push({
+          key: 'redeem',
+          type: 'offer_redeemed',
+          offsetMs: Math.round(day * DAY) + 1000,
+          cost: round2(incentiveCost(offer, value)),
+          orderId: `${c.id}-w0`,
+          ...tag,
+        })
       }
     })
   }

@@ -12,7 +12,17 @@ import type { ArmEffect, OfferSpec } from './simulate.ts'
 import { expectedOutcomes, type ExpectedOutcomes } from './simulate.ts'
 import type { Customer, CustomerAttributes } from './world.ts'
 
-export const TRUTH_METRICS = ['redemption', 'reactivation', 'repeat_purchase', 'orders', 'revenue', 'aov', 'incentive_cost', 'net_value', 'unsubscribe'] as const
+export const TRUTH_METRICS = [
+  'redemption',
+  'reactivation',
+  'repeat_purchase',
+  'orders',
+  'revenue',
+  'aov',
+  'incentive_cost',
+  'net_value',
+  'unsubscribe',
+] as const
 export type TruthMetric = (typeof TRUTH_METRICS)[number]
 /** Dimensions the truth is broken down by (attributes captured at assignment). */
 export const TRUTH_DIMENSIONS = ['valueTier', 'channel', 'churnBand'] as const satisfies readonly (keyof CustomerAttributes)[]
@@ -51,7 +61,17 @@ export interface Truth {
 }
 
 type Sums = Record<keyof ExpectedOutcomes, number>
-const zero = (): Sums => ({ redemption: 0, reactivation: 0, repeat_purchase: 0, orders: 0, gross: 0, revenue: 0, incentive_cost: 0, net_value: 0, unsubscribe: 0 })
+const zero = (): Sums => ({
+  redemption: 0,
+  reactivation: 0,
+  repeat_purchase: 0,
+  orders: 0,
+  gross: 0,
+  revenue: 0,
+  incentive_cost: 0,
+  net_value: 0,
+  unsubscribe: 0,
+})
 
 class CellBuilder {
   n = 0
@@ -79,7 +99,11 @@ class CellBuilder {
       }
       const rel = (a: string, b: string) => (values[m][b] ? values[m][a] / values[m][b] - 1 : null)
       lift[m] = {}
-      for (const arm of arms) lift[m][arm] = { vsControl: arm === control ? 0 : rel(arm, control), vsHoldout: arms.includes('holdout') && arm !== 'holdout' ? rel(arm, 'holdout') : null }
+      for (const arm of arms)
+        lift[m][arm] = {
+          vsControl: arm === control ? 0 : rel(arm, control),
+          vsHoldout: arms.includes('holdout') && arm !== 'holdout' ? rel(arm, 'holdout') : null,
+        }
     }
     return { n: this.n, assigned: this.assigned, values, lift }
   }
@@ -101,7 +125,10 @@ export class TruthBuilder {
   private experiments = new Map<string, { arms: TruthArms; all: CellBuilder; globalHoldout: number; segments: Map<string, Map<string, CellBuilder>> }>()
   private customers = 0
 
-  constructor(private readonly seed: number, private readonly globalHoldout: { pct: number; seed: string }) {}
+  constructor(
+    private readonly seed: number,
+    private readonly globalHoldout: { pct: number; seed: string },
+  ) {}
 
   /** Counts a generated customer in its segments. */
   customer(c: Customer) {
@@ -157,13 +184,16 @@ export class TruthBuilder {
           planted: arms.planted,
           ...all.build(keys, arms.control),
           segments: Object.fromEntries(
-            [...segments].map(([dim, byValue]) => [dim, Object.fromEntries([...byValue].sort(([a], [b]) => a.localeCompare(b)).map(([v, cell]) => [v, cell.build(keys, arms.control)]))]),
+            [...segments].map(([dim, byValue]) => [
+              dim,
+              Object.fromEntries([...byValue].sort(([a], [b]) => a.localeCompare(b)).map(([v, cell]) => [v, cell.build(keys, arms.control)])),
+            ]),
           ),
         }
       }),
       notes: [
         'values: the population mean of each 30-day window metric per arm, over the customers who entered the experiment (arms and holdout), each evaluated in every arm by the closed-form model (seed/simulate.ts expectedOutcomes)',
-        'lift: values[arm] / values[baseline] − 1, the estimand of a report\'s relative lift; null where the baseline is 0',
+        "lift: values[arm] / values[baseline] − 1, the estimand of a report's relative lift; null where the baseline is 0",
         'aov: gross purchase revenue / orders (ratio of sums); revenue is net of refunds; net_value = 0.3 × revenue − incentive cost',
         'windows are complete in the truth; a report as of now also counts customers whose window is still open',
       ],

@@ -12,7 +12,17 @@
  * injected clock set in the past use `timeline: 'real'` and keep every offset.
  */
 import { DEMO_CUSTOMERS, demoPlan } from './experiments.ts'
-import { compressedTimeline, customerEventRows, eventInput, placeExperiments, placementOf, realTimeline, SeedError, type PlacedExperiment, type SeedSummary } from './generate.ts'
+import {
+  compressedTimeline,
+  customerEventRows,
+  eventInput,
+  placeExperiments,
+  placementOf,
+  realTimeline,
+  SeedError,
+  type PlacedExperiment,
+  type SeedSummary,
+} from './generate.ts'
 import { TruthBuilder, type Truth } from './truth.ts'
 import { customerAt, DAY, type Customer } from './world.ts'
 import type { SeedOptions } from './writer-direct.ts'
@@ -57,7 +67,9 @@ function client(target: ApiTarget) {
           body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
         })
       } catch (e) {
-        throw new ApiSeedError(`no Retention Lab API answers at ${target.url} (${e instanceof Error ? (e.cause as Error)?.message ?? e.message : e}): start it with npm start, or write into the data directory with --direct`)
+        throw new ApiSeedError(
+          `no Retention Lab API answers at ${target.url} (${e instanceof Error ? ((e.cause as Error)?.message ?? e.message) : e}): start it with npm start, or write into the data directory with --direct`,
+        )
       }
       const text = await res.text()
       let json: any = null
@@ -189,7 +201,11 @@ export async function seedThroughApi(target: ApiTarget, opts: ApiSeedOptions = {
   for (const e of placed) {
     if (e.planned.timeline.stopDaysAgo !== undefined) expectOk(await call('POST', `/v1/experiments/${e.id}/stop`), `stopping ${e.id}`)
     const d = e.planned.decision
-    if (d) expectOk(await call('POST', `/v1/experiments/${e.id}/notes`, { kind: 'decision', body: d.body, chosenArm: d.chosenArm }), `recording the decision on ${e.id}`)
+    if (d)
+      expectOk(
+        await call('POST', `/v1/experiments/${e.id}/notes`, { kind: 'decision', body: d.body, chosenArm: d.chosenArm }),
+        `recording the decision on ${e.id}`,
+      )
   }
   return {
     summary: { mode: 'api', customers: total, experiments: placed.map((e) => e.id), exposures, events, seconds: (performance.now() - started) / 1000 },

@@ -37,7 +37,9 @@ export async function assertPlanIsNew(db: Kysely<Database>, plan: WorldPlan) {
   const ids = plan.experiments.map((e) => e.definition.id)
   const taken = await db.selectFrom('experiments').select('id').where('id', 'in', ids).execute()
   if (taken.length) {
-    throw new SeedError(`experiment(s) ${taken.map((t) => t.id).join(', ')} already exist: seed into an empty data directory (npm run demo:reset rebuilds the demo)`)
+    throw new SeedError(
+      `experiment(s) ${taken.map((t) => t.id).join(', ')} already exist: seed into an empty data directory (npm run demo:reset rebuilds the demo)`,
+    )
   }
 }
 
@@ -101,7 +103,14 @@ export async function seedDirect(stores: { db: Kysely<Database>; ch: ClickHouse 
 
   await concludeExperiments(db, placed, daysAgo)
   return {
-    summary: { mode: 'direct', customers: total, experiments: placed.map((e) => e.id), exposures: exposureCount, events: eventCount, seconds: (performance.now() - started) / 1000 },
+    summary: {
+      mode: 'direct',
+      customers: total,
+      experiments: placed.map((e) => e.id),
+      exposures: exposureCount,
+      events: eventCount,
+      seconds: (performance.now() - started) / 1000,
+    },
     truth: truth.build(),
   }
 }

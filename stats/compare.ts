@@ -63,7 +63,11 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
   }
   const relative = opts.kind === 'relative'
   if (relative && a.mean === 0) {
-    return notEstimableComparison(opts, notEstimable('zero_baseline', 'the baseline mean is 0, so a relative lift is undefined; use the absolute difference'), arms)
+    return notEstimableComparison(
+      opts,
+      notEstimable('zero_baseline', 'the baseline mean is 0, so a relative lift is undefined; use the absolute difference'),
+      arms,
+    )
   }
   const absolute = absoluteEffect(a, b)
   const absoluteSe = Math.sqrt(absolute.variance)
@@ -71,7 +75,10 @@ export function compareSummaries(a: ArmSummary, b: ArmSummary, opts: ResolvedOpt
   const standardError = Math.sqrt(effect.variance)
   if (!allFinite([standardError, effect.estimate, absoluteSe, absolute.estimate])) return tooExtreme(opts, arms)
   if (standardError === 0 || absoluteSe === 0) {
-    const why = a.variance === 0 && b.variance === 0 ? 'within each arm every customer has the same value' : 'every variant value is 0, and the delta method gives a lift of −100% no spread'
+    const why =
+      a.variance === 0 && b.variance === 0
+        ? 'within each arm every customer has the same value'
+        : 'every variant value is 0, and the delta method gives a lift of −100% no spread'
     return notEstimableComparison(opts, notEstimable('zero_variance', `the standard error is 0 (${why}), so there is no sampling error to test against`), arms)
   }
   const test = absoluteTest(a, b, absolute.estimate, absoluteSe, opts)
@@ -139,7 +146,13 @@ export function compareMeans(a: MeanStats, b: MeanStats, options: CompareOptions
 }
 
 /** The shared path of both: validate the inputs, need two customers per arm, then compare the summaries. */
-function compareArms<S extends { n: number; sum: number }>(a: S, b: S, options: CompareOptions, problemOf: (s: S, arm: string) => NotEstimable | null, summarize: (s: S) => ArmSummary): Comparison {
+function compareArms<S extends { n: number; sum: number }>(
+  a: S,
+  b: S,
+  options: CompareOptions,
+  problemOf: (s: S, arm: string) => NotEstimable | null,
+  summarize: (s: S) => ArmSummary,
+): Comparison {
   const opts = resolveOptions(options)
   const problem = optionsProblem(opts) ?? problemOf(a, 'baseline') ?? problemOf(b, 'variant')
   if (problem) return notEstimableComparison(opts, problem, { baselineN: a.n, variantN: b.n })

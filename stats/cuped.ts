@@ -6,7 +6,17 @@
  * does (compute_theta), so both arms are adjusted by the same θ and randomization keeps the estimate unbiased.
  */
 import { compareSummaries } from './compare.ts'
-import { allFinite, countProblem, crossProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions, squaresProblem } from './validation.ts'
+import {
+  allFinite,
+  countProblem,
+  crossProblem,
+  insufficient,
+  notEstimable,
+  notEstimableComparison,
+  optionsProblem,
+  resolveOptions,
+  squaresProblem,
+} from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, CupedComparison, CupedStats, NotEstimable } from './types.ts'
 

@@ -26,7 +26,12 @@ export interface GuardrailTestResult {
  * RangeError for a level outside (0, 0.5), a non-positive or non-finite SE, or a non-finite estimate or margin.
  * @example guardrailTest({ estimate: 0.01, standardError: 0.002, df: null }, 0.003, 0.05, 'increase').status // 'harmed'
  */
-export function guardrailTest(input: { estimate: number; standardError: number; df: number | null }, margin: number, level: number, harmDirection: 'increase' | 'decrease'): GuardrailTestResult {
+export function guardrailTest(
+  input: { estimate: number; standardError: number; df: number | null },
+  margin: number,
+  level: number,
+  harmDirection: 'increase' | 'decrease',
+): GuardrailTestResult {
   const { estimate, standardError } = input
   if (!(level > 0 && level < 0.5)) throw new RangeError(`the one-sided level must lie strictly between 0 and 0.5, got ${level}`)
   if (!(standardError > 0 && Number.isFinite(standardError))) throw new RangeError(`the standard error must be a positive number, got ${standardError}`)

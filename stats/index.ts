@@ -31,23 +31,19 @@ export { adjustPValues, applyAdjustment, familyLevels, type FamilyLevels, type F
 export { guardrailTest, type GuardrailTestResult } from './guardrail.ts'
 export { SRM_THRESHOLD, srmTest, type SrmResult } from './srm.ts'
 export { winsorize, winsorizeCap } from './winsorize.ts'
+export { minimumDetectableEffect, powerAt, sampleSizePerArm, type PlanningBaseline, type PlanningOptions, type SampleSizeResult } from './power.ts'
+export { kaplanMeier, type KaplanMeierOptions, type KaplanMeierPoint, type KaplanMeierResult, type SurvivalRow, type SurvivalTransform } from './survival.ts'
 export {
-  minimumDetectableEffect,
-  powerAt,
-  sampleSizePerArm,
-  type PlanningBaseline,
-  type PlanningOptions,
-  type SampleSizeResult,
-} from './power.ts'
-export {
-  kaplanMeier,
-  type KaplanMeierOptions,
-  type KaplanMeierPoint,
-  type KaplanMeierResult,
-  type SurvivalRow,
-  type SurvivalTransform,
+  comparePurchaseProbability,
+  medianTimeToEvent,
+  purchaseProbabilityBy,
+  type MedianTimeToEvent,
+  type PurchaseProbability,
+  type PurchaseProbabilityComparison,
+  type PurchaseProbabilityOptions,
+  type TimeToEventCompareOptions,
+  type TimeToEventOptions,
 } from './survival.ts'
-export { comparePurchaseProbability, medianTimeToEvent, purchaseProbabilityBy, type MedianTimeToEvent, type PurchaseProbability, type PurchaseProbabilityComparison, type PurchaseProbabilityOptions, type TimeToEventCompareOptions, type TimeToEventOptions } from './survival.ts'
 export { compareRestrictedMeans, restrictedMeanSurvival, restrictedMeanTimeToPurchase, type RestrictedMean, type RestrictedMeanComparison } from './rmst.ts'
 export {
   chiSquareSf,

@@ -41,7 +41,10 @@ export function adjustPValues(pValues: (number | null)[], method: AdjustmentMeth
  * each comparison at its level from familyLevels. Returns new objects; the inputs are not changed.
  */
 export function applyAdjustment<T extends Comparison>(comparisons: T[], method: AdjustmentMethod): T[] {
-  const adjusted = adjustPValues(comparisons.map((c) => c.pValue), method)
+  const adjusted = adjustPValues(
+    comparisons.map((c) => c.pValue),
+    method,
+  )
   return comparisons.map((c, i) => {
     const p = adjusted[i]
     return { ...c, adjustedPValue: p, adjustment: method, significant: p !== null && p < c.alpha }

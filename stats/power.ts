@@ -82,7 +82,16 @@ function zFactor(alpha: number, power: number): number {
 }
 
 function failure(r: Resolved | { alpha: number; power: number; arms: number; mdeKind: 'relative' | 'absolute' }, message: string): SampleSizeResult {
-  return { perArm: null, total: null, arms: r.arms, alpha: r.alpha, power: r.power, mde: null, mdeKind: r.mdeKind, notEstimable: { code: 'invalid_input', message } }
+  return {
+    perArm: null,
+    total: null,
+    arms: r.arms,
+    alpha: r.alpha,
+    power: r.power,
+    mde: null,
+    mdeKind: r.mdeKind,
+    notEstimable: { code: 'invalid_input', message },
+  }
 }
 
 /**
@@ -139,7 +148,8 @@ export function minimumDetectableEffect(baseline: PlanningBaseline, plan: Omit<P
     return v === null ? Number.NaN : (k * v) / delta ** 2 - plan.perArm
   }
   const muA = baseline.kind === 'proportion' ? baseline.baselineRate : baseline.mean
-  let hi = baseline.kind === 'proportion' ? (r.mdeKind === 'relative' ? (1 - muA) / muA : 1 - muA) * (1 - 1e-12) : Math.abs(r.mdeKind === 'relative' ? 1 : muA) + 1
+  let hi =
+    baseline.kind === 'proportion' ? (r.mdeKind === 'relative' ? (1 - muA) / muA : 1 - muA) * (1 - 1e-12) : Math.abs(r.mdeKind === 'relative' ? 1 : muA) + 1
   if (baseline.kind === 'mean') while (excess(hi) > 0 && hi < 1e300) hi *= 2
   if (!(excess(hi) <= 0)) return failure(r, `${plan.perArm} customers per arm cannot reach this power for any effect the metric allows`)
   let lo = hi * 1e-15

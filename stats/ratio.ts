@@ -5,7 +5,17 @@
  * Practical Guide with Novel Ideas", KDD, §3; GrowthBook gbstats RatioStatistic.
  */
 import { compareSummaries } from './compare.ts'
-import { allFinite, countProblem, crossProblem, insufficient, notEstimable, notEstimableComparison, optionsProblem, resolveOptions, squaresProblem } from './validation.ts'
+import {
+  allFinite,
+  countProblem,
+  crossProblem,
+  insufficient,
+  notEstimable,
+  notEstimableComparison,
+  optionsProblem,
+  resolveOptions,
+  squaresProblem,
+} from './validation.ts'
 import { centeredCrossProduct, centeredSumOfSquares, type ArmSummary } from './moments.ts'
 import type { CompareOptions, Comparison, NotEstimable, RatioStats } from './types.ts'
 
@@ -32,7 +42,7 @@ export function summarizeRatio(stats: RatioStats): ArmSummary {
   const varD = centeredSumOfSquares(n, stats.denSum, stats.denSumSquares) / (n - 1)
   const cov = centeredCrossProduct(n, stats.numSum, stats.denSum, stats.crossSum, stats.numSumSquares, stats.denSumSquares) / (n - 1)
   const variance = (varN - 2 * ratio * cov + ratio * ratio * varD) / (muD * muD)
-  return { n, mean: muN / muD, variance: variance > 1e-12 * (varN + ratio * ratio * varD) / (muD * muD) ? variance : 0 }
+  return { n, mean: muN / muD, variance: variance > (1e-12 * (varN + ratio * ratio * varD)) / (muD * muD) ? variance : 0 }
 }
 
 function ratioProblem(s: RatioStats, arm: string): NotEstimable | null {

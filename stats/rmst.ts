@@ -6,7 +6,15 @@
  * Moeschberger (2003), Survival Analysis, 2nd ed., §4.5; comparisons of two arms as in Royston & Parmar (2013),
  * BMC Med Res Methodol 13:152, and Uno et al. (2014), J Clin Oncol 32(22).
  */
-import { normalComparison, survivalSteps, twoSidedZ, type SurvivalKnot, type SurvivalRow, type TimeToEventCompareOptions, type TimeToEventOptions } from './survival.ts'
+import {
+  normalComparison,
+  survivalSteps,
+  twoSidedZ,
+  type SurvivalKnot,
+  type SurvivalRow,
+  type TimeToEventCompareOptions,
+  type TimeToEventOptions,
+} from './survival.ts'
 import type { Comparison, NotEstimable } from './types.ts'
 
 export interface RestrictedMean {

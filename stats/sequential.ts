@@ -47,7 +47,14 @@ export function confidenceSequenceMultiplier(n: number, alpha: number, tuning = 
  * designAlpha held fixed the p-value does not depend on the level α the interval is drawn at.
  * @example confidenceSequence(0.5, 0.0339, 6461, 0.05, 5000).ci // ≈ [0.401, 0.607]
  */
-export function confidenceSequence(estimate: number, standardError: number, n: number, alpha: number, tuning = DEFAULT_SEQUENTIAL_TUNING, designAlpha = alpha): SequentialTest {
+export function confidenceSequence(
+  estimate: number,
+  standardError: number,
+  n: number,
+  alpha: number,
+  tuning = DEFAULT_SEQUENTIAL_TUNING,
+  designAlpha = alpha,
+): SequentialTest {
   const rho = sequentialRho(designAlpha, tuning)
   const variance = standardError * standardError
   const nRho2p1 = n * rho * rho + 1

@@ -98,7 +98,8 @@ export interface SurvivalSteps {
 }
 
 function rowProblem(row: SurvivalRow): NotEstimable | null {
-  const ok = Number.isFinite(row.time) && row.time >= 0 && Number.isInteger(row.events) && row.events >= 0 && Number.isInteger(row.censored) && row.censored >= 0
+  const ok =
+    Number.isFinite(row.time) && row.time >= 0 && Number.isInteger(row.events) && row.events >= 0 && Number.isInteger(row.censored) && row.censored >= 0
   return ok ? null : { code: 'invalid_input', message: `rows need a finite time ≥ 0 and non-negative integer counts, got ${JSON.stringify(row)}` }
 }
 
@@ -187,8 +188,20 @@ export function kaplanMeier(rows: SurvivalRow[], options: KaplanMeierOptions = {
     points,
     n: steps.n,
     events: steps.events,
-    median: firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.survival)),
-    medianCi: [firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.lower)), firstTimeAtOrBelowHalf(pointTimes, points.map((p) => p.upper))],
+    median: firstTimeAtOrBelowHalf(
+      pointTimes,
+      points.map((p) => p.survival),
+    ),
+    medianCi: [
+      firstTimeAtOrBelowHalf(
+        pointTimes,
+        points.map((p) => p.lower),
+      ),
+      firstTimeAtOrBelowHalf(
+        pointTimes,
+        points.map((p) => p.upper),
+      ),
+    ],
     alpha,
     transform,
   }
@@ -309,7 +322,12 @@ export interface PurchaseProbabilityComparison extends Comparison {
  * (e.g. no purchases in either arm) every number is null and `notEstimable` says why.
  * @example comparePurchaseProbability([{ time: 3, events: 10, censored: 90 }], [{ time: 3, events: 20, censored: 80 }], 3).estimate // 0.1
  */
-export function comparePurchaseProbability(a: SurvivalRow[], b: SurvivalRow[], day: number, options: TimeToEventCompareOptions = {}): PurchaseProbabilityComparison {
+export function comparePurchaseProbability(
+  a: SurvivalRow[],
+  b: SurvivalRow[],
+  day: number,
+  options: TimeToEventCompareOptions = {},
+): PurchaseProbabilityComparison {
   const alpha = options.alpha ?? 0.05
   const baselineArm = purchaseProbabilityBy(a, day, { alpha, transform: 'plain' })
   const variantArm = purchaseProbabilityBy(b, day, { alpha, transform: 'plain' })
@@ -357,7 +375,10 @@ export function normalComparison(a: ArmEstimate, b: ArmEstimate, options: TimeTo
   const estimate = (b.estimate as number) - (a.estimate as number)
   const standardError = Math.sqrt((a.standardError as number) ** 2 + (b.standardError as number) ** 2)
   if (standardError === 0) {
-    return { ...result, notEstimable: { code: 'zero_variance', message: 'the standard error is 0 (e.g. no events in either arm), so there is no sampling error to test against' } }
+    return {
+      ...result,
+      notEstimable: { code: 'zero_variance', message: 'the standard error is 0 (e.g. no events in either arm), so there is no sampling error to test against' },
+    }
   }
   const halfWidth = twoSidedZ(alpha) * standardError
   const ci: [number, number] = [estimate - halfWidth, estimate + halfWidth]

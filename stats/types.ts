@@ -53,12 +53,7 @@ export interface CompareOptions {
   variant?: string
 }
 
-export type NotEstimableCode =
-  | 'invalid_input'
-  | 'insufficient_sample'
-  | 'zero_baseline'
-  | 'zero_denominator'
-  | 'zero_variance'
+export type NotEstimableCode = 'invalid_input' | 'insufficient_sample' | 'zero_baseline' | 'zero_denominator' | 'zero_variance'
 
 /** Why a comparison has no numbers: a code for programs and a sentence for people. */
 export interface NotEstimable {

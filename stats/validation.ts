@@ -82,7 +82,8 @@ export function insufficient(opts: ResolvedOptions, arms: ArmFacts): Comparison 
 /** Problems with the options themselves: α outside (0, 1), a non-positive sequential tuning parameter. */
 export function optionsProblem(opts: ResolvedOptions): NotEstimable | null {
   if (!(opts.alpha > 0 && opts.alpha < 1)) return notEstimable('invalid_input', `alpha must lie strictly between 0 and 1, got ${opts.alpha}`)
-  if (!(opts.designAlpha > 0 && opts.designAlpha < 1)) return notEstimable('invalid_input', `the sequential designAlpha must lie strictly between 0 and 1, got ${opts.designAlpha}`)
+  if (!(opts.designAlpha > 0 && opts.designAlpha < 1))
+    return notEstimable('invalid_input', `the sequential designAlpha must lie strictly between 0 and 1, got ${opts.designAlpha}`)
   if (opts.tuning !== null && !(opts.tuning > 0 && Number.isFinite(opts.tuning))) {
     return notEstimable('invalid_input', `the sequential tuning parameter must be a positive number, got ${opts.tuning}`)
   }
@@ -107,11 +108,25 @@ export function countProblem(n: number, arm: string): NotEstimable | null {
 export function squaresProblem(n: number, sum: number, sumSquares: number, what: string): NotEstimable | null {
   if (!impossibleSumOfSquares(n, sum, sumSquares)) return null
   const centred = sumSquares - (sum * sum) / n
-  return notEstimable('invalid_input', `${what}: Σx² − (Σx)²/n = ${centred.toPrecision(6)} is negative (n = ${n}, Σx = ${sum}, Σx² = ${sumSquares}), so these are not the sums of any real values; check the query that produced them`)
+  return notEstimable(
+    'invalid_input',
+    `${what}: Σx² − (Σx)²/n = ${centred.toPrecision(6)} is negative (n = ${n}, Σx = ${sum}, Σx² = ${sumSquares}), so these are not the sums of any real values; check the query that produced them`,
+  )
 }
 
 /** Sums whose covariance exceeds √(Var x · Var y) beyond rounding (a correlation outside [−1, 1]). */
-export function crossProblem(n: number, sumX: number, sumY: number, crossSum: number, sumSquaresX: number, sumSquaresY: number, what: string): NotEstimable | null {
+export function crossProblem(
+  n: number,
+  sumX: number,
+  sumY: number,
+  crossSum: number,
+  sumSquaresX: number,
+  sumSquaresY: number,
+  what: string,
+): NotEstimable | null {
   if (!impossibleCrossProduct(n, sumX, sumY, crossSum, sumSquaresX, sumSquaresY)) return null
-  return notEstimable('invalid_input', `${what}: |Σxy − ΣxΣy/n| exceeds √((Σx² − (Σx)²/n)(Σy² − (Σy)²/n)) (n = ${n}, Σxy = ${crossSum}), a correlation outside [−1, 1] that no real values have; check the query that produced them`)
+  return notEstimable(
+    'invalid_input',
+    `${what}: |Σxy − ΣxΣy/n| exceeds √((Σx² − (Σx)²/n)(Σy² − (Σy)²/n)) (n = ${n}, Σxy = ${crossSum}), a correlation outside [−1, 1] that no real values have; check the query that produced them`,
+  )
 }

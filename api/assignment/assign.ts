@@ -126,12 +126,7 @@ export function compileExperiment(exp: AssignableExperiment): CompiledExperiment
  * assignCompiled(compiled, 'c-1001', { tier: 'gold' }, { pct: 0.05, seed: 'global' })
  * // → { arm: 'free_shipping', offer: { type: 'free_shipping' }, inExperiment: true, exposure: { arm: 'free_shipping' }, … }
  */
-export function assignCompiled(
-  compiled: CompiledExperiment,
-  customerId: string,
-  attributes: Record<string, unknown>,
-  global: GlobalHoldout,
-): Assignment {
+export function assignCompiled(compiled: CompiledExperiment, customerId: string, attributes: Record<string, unknown>, global: GlobalHoldout): Assignment {
   const experimentId = compiled.experiment.id
   if (!compiled.running) return excluded(experimentId, customerId, 'not_running', null, null)
   if (compiled.targeting !== null && !evalCondition(attributes, compiled.targeting)) {
@@ -168,12 +163,7 @@ export function assignCompiled(
  * @example
  * assignCustomer(experiment, 'c-1001', { tier: 'gold' }, { pct: 0.05, seed: 'global' })
  */
-export function assignCustomer(
-  exp: AssignableExperiment,
-  customerId: string,
-  attributes: Record<string, unknown>,
-  global: GlobalHoldout,
-): Assignment {
+export function assignCustomer(exp: AssignableExperiment, customerId: string, attributes: Record<string, unknown>, global: GlobalHoldout): Assignment {
   return assignCompiled(compileExperiment(exp), customerId, attributes, global)
 }
 

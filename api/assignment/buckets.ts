@@ -32,11 +32,7 @@ export function getEqualWeights(numVariations: number): number[] {
  * getBucketRanges(2, 0.5, [0.5, 0.5]) // [[0, 0.25], [0.5, 0.75]]
  * getBucketRanges(2, 1, [0.7, 0.6])   // [[0, 0.5], [0.5, 1]] — weights sum above 1, so equal weights
  */
-export function getBucketRanges(
-  numVariations: number,
-  coverage = 1,
-  weights?: readonly number[] | null,
-): BucketRange[] {
+export function getBucketRanges(numVariations: number, coverage = 1, weights?: readonly number[] | null): BucketRange[] {
   const clamped = coverage < 0 ? 0 : coverage > 1 ? 1 : coverage
   let used: readonly number[] = weights ?? getEqualWeights(numVariations)
   if (used.length !== numVariations) used = getEqualWeights(numVariations)

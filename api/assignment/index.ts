@@ -3,14 +3,7 @@
  * arm, GrowthBook-compatible. No I/O: the API loads configs and writes exposures around it.
  */
 export { FNV_OFFSET_BASIS, fnv1a32, hash, seededHashV1, seededHashV2, type HashVersion } from './hash.ts'
-export {
-  chooseVariation,
-  getBucketRanges,
-  getEqualWeights,
-  inNamespace,
-  type BucketRange,
-  type Namespace,
-} from './buckets.ts'
+export { chooseVariation, getBucketRanges, getEqualWeights, inNamespace, type BucketRange, type Namespace } from './buckets.ts'
 export {
   CONDITION_TYPES,
   FIELD_OPERATORS,

@@ -27,8 +27,21 @@ export interface ConditionError {
 
 /** Field operators, in the order they are documented. */
 export const FIELD_OPERATORS = [
-  '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$regex',
-  '$not', '$elemMatch', '$size', '$all', '$type',
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$regex',
+  '$not',
+  '$elemMatch',
+  '$size',
+  '$all',
+  '$type',
 ] as const
 
 /** Operators that combine whole conditions. */
@@ -253,9 +266,7 @@ function typeName(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'array'
   const type = typeof value
-  return type === 'string' || type === 'number' || type === 'boolean' || type === 'object' || type === 'undefined'
-    ? type
-    : 'unknown'
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'object' || type === 'undefined' ? type : 'unknown'
 }
 
 const MAX_CACHED_REGEXES = 1000
@@ -290,9 +301,10 @@ function compileRegex(pattern: string): RE2JS | string {
   try {
     return RE2JS.compile(RE2JS.translateRegExp(pattern))
   } catch (error) {
-    return `not supported by the linear-time engine (RE2: no backreferences, lookahead or lookbehind): ${
-      (error as Error).message.replace(/^error parsing regexp: /, '')
-    }`
+    return `not supported by the linear-time engine (RE2: no backreferences, lookahead or lookbehind): ${(error as Error).message.replace(
+      /^error parsing regexp: /,
+      '',
+    )}`
   }
 }
 
@@ -327,9 +339,7 @@ function validateOperator(operator: string, argument: unknown, path: string): Co
     case '$gte':
     case '$lt':
     case '$lte':
-      return typeof argument === 'number' || typeof argument === 'string'
-        ? null
-        : { path, message: `${operator} expects a number or a string` }
+      return typeof argument === 'number' || typeof argument === 'string' ? null : { path, message: `${operator} expects a number or a string` }
     case '$in':
     case '$nin':
       return Array.isArray(argument) ? null : { path, message: `${operator} expects an array` }
@@ -360,9 +370,7 @@ function validateOperator(operator: string, argument: unknown, path: string): Co
       if (!isPlainObject(argument)) return { path, message: '$elemMatch expects an object' }
       return isOperatorObject(argument) ? validateValue(argument, path) : validateCondition(argument, path)
     case '$type':
-      return (CONDITION_TYPES as readonly unknown[]).includes(argument)
-        ? null
-        : { path, message: `$type expects one of ${CONDITION_TYPES.join(', ')}` }
+      return (CONDITION_TYPES as readonly unknown[]).includes(argument) ? null : { path, message: `$type expects one of ${CONDITION_TYPES.join(', ')}` }
     default:
       return { path, message: unknownOperatorMessage(operator) }
   }

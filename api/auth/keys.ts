@@ -36,7 +36,12 @@ export interface KeyIdentity {
 export const actorName = (key: { id: string; name: string }) => `${key.id} (${key.name})`
 
 export async function findKey(db: Kysely<Database>, key: string): Promise<KeyIdentity | null> {
-  const row = await db.selectFrom('api_keys').select(['id', 'name', 'role']).where('key_hash', '=', hashKey(key)).where('revoked_at', 'is', null).executeTakeFirst()
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'role'])
+    .where('key_hash', '=', hashKey(key))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
   return row ? { id: row.id, name: actorName(row), role: row.role as Role } : null
 }
 
@@ -44,7 +49,16 @@ export async function createKey(db: Kysely<Database>, input: { name: string; rol
   const key = input.key ?? generateKey()
   const id = `key_${crypto.randomBytes(6).toString('hex')}`
   return db.transaction().execute(async (trx) => {
-    const row = { id, name: input.name, role: input.role, key_hash: hashKey(key), prefix: key.slice(0, 8), created_by: actor, created_at: now, revoked_at: null }
+    const row = {
+      id,
+      name: input.name,
+      role: input.role,
+      key_hash: hashKey(key),
+      prefix: key.slice(0, 8),
+      created_by: actor,
+      created_at: now,
+      revoked_at: null,
+    }
     await trx.insertInto('api_keys').values(row).execute()
     const summary = { id, name: input.name, role: input.role, prefix: row.prefix, createdAt: now.toISOString(), revokedAt: null }
     await recordAudit(trx, { actor, action: 'key.create', entityType: 'api_key', entityId: id, after: summary }, now)
@@ -92,7 +106,10 @@ export async function bootstrapAdminKey(db: Kysely<Database>, adminApiKey: strin
     const row = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('key_hash', '=', hashKey(adminApiKey)).executeTakeFirst()
     if (!row) await createKey(db, { name: 'ADMIN_API_KEY', role: 'admin', key: adminApiKey }, 'system')
     else if (row.revoked_at) {
-      return { generatedKey: null, warning: `ADMIN_API_KEY is the revoked key ${row.id}: it stays revoked and will not authenticate; set a new ADMIN_API_KEY or sign in with another admin key` }
+      return {
+        generatedKey: null,
+        warning: `ADMIN_API_KEY is the revoked key ${row.id}: it stays revoked and will not authenticate; set a new ADMIN_API_KEY or sign in with another admin key`,
+      }
     }
     return { generatedKey: null, warning: null }
   }

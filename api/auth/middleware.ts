@@ -40,7 +40,10 @@ export function keyResolver(db: Kysely<Database>, opts: { ttlMs?: number; limits
       if (hit && now - hit.at < ttlMs) return hit.identity
       if (!hit && client !== undefined && failures) {
         const wait = failures.waitSeconds(client)
-        if (wait > 0) throw new ApiError(429, 'auth_throttled', `too many failed authentications from this address; retry after ${wait} s`, undefined, { 'Retry-After': String(wait) })
+        if (wait > 0)
+          throw new ApiError(429, 'auth_throttled', `too many failed authentications from this address; retry after ${wait} s`, undefined, {
+            'Retry-After': String(wait),
+          })
       }
       const seenUnknown = unknown.get(key)
       const identity = seenUnknown !== undefined && now - seenUnknown < ttlMs ? null : await findKey(db, key)
@@ -81,9 +84,16 @@ export function requirePermission(resolver: KeyResolver, permission: Permission)
     const identity = await resolver.resolve(m[1], clientAddress(c))
     if (!identity) throw new ApiError(401, 'unauthorized', 'unknown or revoked API key')
     const wait = resolver.rateLimit(identity)
-    if (wait > 0) throw new ApiError(429, 'rate_limited', `API key ${identity.id} is over its rate limit (RATE_LIMIT_PER_KEY); retry after ${wait} s`, undefined, { 'Retry-After': String(wait) })
+    if (wait > 0)
+      throw new ApiError(429, 'rate_limited', `API key ${identity.id} is over its rate limit (RATE_LIMIT_PER_KEY); retry after ${wait} s`, undefined, {
+        'Retry-After': String(wait),
+      })
     if (!can(identity.role, permission)) {
-      throw new ApiError(403, 'forbidden', `the ${identity.role} role may not ${permission === 'read' ? 'read this resource' : `do this (needs ${permission} permission)`}`)
+      throw new ApiError(
+        403,
+        'forbidden',
+        `the ${identity.role} role may not ${permission === 'read' ? 'read this resource' : `do this (needs ${permission} permission)`}`,
+      )
     }
     c.set('identity', identity)
     await next()

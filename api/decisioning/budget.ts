@@ -18,7 +18,11 @@ export class BudgetTracker {
   ) {}
 
   async init(): Promise<void> {
-    const rows = await this.db.selectFrom('redemptions').select(['experiment_id', (eb) => eb.fn.sum<number>('cost').as('spent')]).groupBy('experiment_id').execute()
+    const rows = await this.db
+      .selectFrom('redemptions')
+      .select(['experiment_id', (eb) => eb.fn.sum<number>('cost').as('spent')])
+      .groupBy('experiment_id')
+      .execute()
     this.spend = new Map(rows.map((r) => [r.experiment_id, Number(r.spent)]))
   }
 
@@ -47,12 +51,22 @@ export class BudgetTracker {
     })
     if (!crossing.length) return []
     // The cache may lag another process's edit: the stored budget decides.
-    const candidates = await this.db.selectFrom('experiments').select(['id', 'budget']).where('id', 'in', crossing).where('budget', 'is not', null).where('budget_exhausted_at', 'is', null).execute()
+    const candidates = await this.db
+      .selectFrom('experiments')
+      .select(['id', 'budget'])
+      .where('id', 'in', crossing)
+      .where('budget', 'is not', null)
+      .where('budget_exhausted_at', 'is', null)
+      .execute()
     const exhausted = candidates.filter((e) => e.budget && this.spent(e.id) >= e.budget.amount).map((e) => e.id)
     for (const id of exhausted) {
       await this.db.transaction().execute(async (trx) => {
         await trx.updateTable('experiments').set({ budget_exhausted_at: now, updated_at: now }).where('id', '=', id).execute()
-        await recordAudit(trx, { actor: 'system', action: 'experiment.budget_exhausted', entityType: 'experiment', entityId: id, after: { spent: this.spent(id) } }, now)
+        await recordAudit(
+          trx,
+          { actor: 'system', action: 'experiment.budget_exhausted', entityType: 'experiment', entityId: id, after: { spent: this.spent(id) } },
+          now,
+        )
       })
     }
     return exhausted

@@ -28,7 +28,8 @@ function incentiveTypes(entry: CachedExperiment): Set<string> {
   const known = typesByEntry.get(entry)
   if (known) return known
   const types = new Set<string>()
-  for (const arm of entry.experiment.arms) for (const offer of [arm.offer, ...Object.values(arm.tierOffers ?? {})]) if (isIncentive(offer)) types.add(offer.type)
+  for (const arm of entry.experiment.arms)
+    for (const offer of [arm.offer, ...Object.values(arm.tierOffers ?? {})]) if (isIncentive(offer)) types.add(offer.type)
   typesByEntry.set(entry, types)
   return types
 }
@@ -78,14 +79,25 @@ export class Decider {
     const trigger = this.triggers.get(input.trigger)
     if (!trigger) throw new DomainError('invalid', 'invalid_input', `unknown trigger '${input.trigger}'`, 'trigger')
     if (input.tier !== undefined && !trigger.tiers.includes(input.tier)) {
-      throw new DomainError('invalid', 'invalid_input', `tier '${input.tier}' is not defined on trigger '${trigger.key}' (tiers: ${trigger.tiers.join(', ') || 'none'})`, 'tier')
+      throw new DomainError(
+        'invalid',
+        'invalid_input',
+        `tier '${input.tier}' is not defined on trigger '${trigger.key}' (tiers: ${trigger.tiers.join(', ') || 'none'})`,
+        'tier',
+      )
     }
     const tier = input.tier ?? null
     const candidates = this.experiments
       .all()
       .filter((e) => e.experiment.status === 'running' && e.experiment.trigger === trigger.key)
       .sort((a, b) => a.experiment.priority - b.experiment.priority || (a.experiment.startedAt ?? '').localeCompare(b.experiment.startedAt ?? ''))
-    const none = (reason: DecisionReason, experimentKey: string | null = null, arm: string | null = null): Decision => ({ offer: null, experimentKey, arm, tier, reason })
+    const none = (reason: DecisionReason, experimentKey: string | null = null, arm: string | null = null): Decision => ({
+      offer: null,
+      experimentKey,
+      arm,
+      tier,
+      reason,
+    })
     if (!candidates.length) return none('no_experiment')
 
     // Tier is captured with the exposure so reports can show lift per intent tier.
@@ -98,7 +110,17 @@ export class Decider {
         const a = assignCompiled(entry.compiled, input.customerId, attributes, this.experiments.globalHoldout)
         if (a.reason === 'not_eligible' || a.reason === 'namespace' || a.reason === 'coverage' || a.reason === 'not_running') continue
         if (a.reason === 'global_holdout') {
-          if (a.exposure) await this.exposures.add([{ experiment_id: exp.id, customer_id: input.customerId, arm: a.exposure.arm, ts: now, attributes: flattenAttributes(attributes), source: 'decide' }])
+          if (a.exposure)
+            await this.exposures.add([
+              {
+                experiment_id: exp.id,
+                customer_id: input.customerId,
+                arm: a.exposure.arm,
+                ts: now,
+                attributes: flattenAttributes(attributes),
+                source: 'decide',
+              },
+            ])
           return none('holdout', exp.id, 'global_holdout')
         }
         const verdict = policyVerdict(this.policies, incentiveTypes(entry), ledger, now)
@@ -110,8 +132,15 @@ export class Decider {
           suppressed ??= none(reason, exp.id)
           continue
         }
-        const writes: Promise<void>[] = [this.exposures.add([{ experiment_id: exp.id, customer_id: input.customerId, arm: a.arm!, ts: now, attributes: flattenAttributes(attributes), source: 'decide' }])]
-        if (arm && isIncentive(offer)) writes.push(this.ledger.issue({ customerId: input.customerId, experimentId: exp.id, arm: arm.key, offerType: offer.type, trigger: trigger.key, tier, at: now }))
+        const writes: Promise<void>[] = [
+          this.exposures.add([
+            { experiment_id: exp.id, customer_id: input.customerId, arm: a.arm!, ts: now, attributes: flattenAttributes(attributes), source: 'decide' },
+          ]),
+        ]
+        if (arm && isIncentive(offer))
+          writes.push(
+            this.ledger.issue({ customerId: input.customerId, experimentId: exp.id, arm: arm.key, offerType: offer.type, trigger: trigger.key, tier, at: now }),
+          )
         await Promise.all(writes)
         return arm ? { offer, experimentKey: exp.id, arm: arm.key, tier, reason: null } : none('holdout', exp.id, 'holdout')
       }
@@ -136,7 +165,12 @@ export class Decider {
     const added = await this.ledger.redeem(redemptions)
     // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
     const latest = new Date(Math.max(...added.map((r) => r.at), 0))
-    const exhausted = added.length ? await this.budgets.add(added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })), latest) : []
+    const exhausted = added.length
+      ? await this.budgets.add(
+          added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })),
+          latest,
+        )
+      : []
     if (exhausted.length) await this.experiments.refresh()
   }
 

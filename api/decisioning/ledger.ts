@@ -26,7 +26,10 @@ export class IncentiveLedger {
   /** Redemptions of concurrent requests go in one statement; `fresh` marks the copy that was new. */
   private readonly redemptionWrites: InsertBatcher<RedemptionInput & { fresh?: boolean }>
 
-  constructor(private readonly db: Kysely<Database>, private readonly maxCached = 500_000) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly maxCached = 500_000,
+  ) {
     this.writes = new InsertBatcher<IssuedIncentive>({
       write: (rows) => insertIncentives(db, rows),
       maxBatchRows: 5_000,
@@ -73,8 +76,18 @@ export class IncentiveLedger {
     if (this.known.has(customerId)) {
       const since = new Date(now - LEDGER_HORIZON_MS)
       const [incentives, redemptions] = await Promise.all([
-        this.db.selectFrom('incentives').select(['offer_type', 'issued_at', 'experiment_id']).where('customer_id', '=', customerId).where('issued_at', '>', since).execute(),
-        this.db.selectFrom('redemptions').select(['offer_type', 'redeemed_at']).where('customer_id', '=', customerId).where('redeemed_at', '>', since).execute(),
+        this.db
+          .selectFrom('incentives')
+          .select(['offer_type', 'issued_at', 'experiment_id'])
+          .where('customer_id', '=', customerId)
+          .where('issued_at', '>', since)
+          .execute(),
+        this.db
+          .selectFrom('redemptions')
+          .select(['offer_type', 'redeemed_at'])
+          .where('customer_id', '=', customerId)
+          .where('redeemed_at', '>', since)
+          .execute(),
       ])
       ledger = {
         incentives: incentives.map((r) => ({ offerType: r.offer_type, at: new Date(r.issued_at).getTime(), experimentId: r.experiment_id })),

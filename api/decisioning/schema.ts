@@ -35,7 +35,14 @@ const policyFields = {
     .default('all')
     .describe("incentive types this policy caps: 'all' or a list (percent_off, free_shipping…)"),
   // Stored in a Postgres integer column: an unbounded count reached it as a 500 (value out of range).
-  maxIncentives: z.number().int().min(0, 'maxIncentives must not be negative').max(1_000_000, 'maxIncentives must be at most 1,000,000').nullable().default(null).describe('at most N incentives per customer per rolling window (≤ 1,000,000)'),
+  maxIncentives: z
+    .number()
+    .int()
+    .min(0, 'maxIncentives must not be negative')
+    .max(1_000_000, 'maxIncentives must be at most 1,000,000')
+    .nullable()
+    .default(null)
+    .describe('at most N incentives per customer per rolling window (≤ 1,000,000)'),
   windowDays: positive('windowDays').nullable().default(null),
   cooldownDays: nonNegative('cooldownDays').nullable().default(null).describe('no incentive for this long after a redemption'),
   minGapHours: nonNegative('minGapHours').nullable().default(null).describe('minimum time between any two incentives'),
@@ -48,10 +55,14 @@ const policyFields = {
 }
 
 const windowNeeded = (p: { maxIncentives?: number | null; windowDays?: number | null }, ctx: z.RefinementCtx) => {
-  if (p.maxIncentives != null && p.windowDays == null) ctx.addIssue({ code: 'custom', path: ['windowDays'], message: 'a cap of maxIncentives needs the rolling windowDays it applies to' })
+  if (p.maxIncentives != null && p.windowDays == null)
+    ctx.addIssue({ code: 'custom', path: ['windowDays'], message: 'a cap of maxIncentives needs the rolling windowDays it applies to' })
 }
 
-export const PolicyCreate = z.object({ id: Slug, ...policyFields }).superRefine(windowNeeded).openapi('PolicyCreate')
+export const PolicyCreate = z
+  .object({ id: Slug, ...policyFields })
+  .superRefine(windowNeeded)
+  .openapi('PolicyCreate')
 export const PolicyUpdate = z
   .object({
     name: policyFields.name,
@@ -76,7 +87,10 @@ export const DecideRequest = z
     customerId: CustomerId,
     trigger: z.string().min(1).max(64),
     tier: z.string().min(1).max(64).optional(),
-    attributes: z.record(z.string().max(128), z.unknown()).refine((a) => Object.keys(a).length <= 100, 'at most 100 attributes').optional(),
+    attributes: z
+      .record(z.string().max(128), z.unknown())
+      .refine((a) => Object.keys(a).length <= 100, 'at most 100 attributes')
+      .optional(),
   })
   .openapi('DecideRequest')
 

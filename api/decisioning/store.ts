@@ -7,7 +7,14 @@ import type { Policy, PolicyCreate, PolicyUpdate, Trigger } from './schema.ts'
 type Db = Kysely<Database>
 const iso = (d: Date | string) => new Date(d).toISOString()
 
-const toTrigger = (r: Selectable<TriggerTable>) => ({ key: r.key, name: r.name, description: r.description, tiers: r.tiers, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) })
+const toTrigger = (r: Selectable<TriggerTable>) => ({
+  key: r.key,
+  name: r.name,
+  description: r.description,
+  tiers: r.tiers,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+})
 const toPolicy = (r: Selectable<PolicyTable>): Policy => ({
   id: r.id,
   name: r.name,
@@ -37,7 +44,10 @@ export async function createTrigger(db: Db, input: Trigger, actor: string, now =
     if (await trx.selectFrom('triggers').select('key').where('key', '=', input.key).executeTakeFirst()) {
       throw new DomainError('conflict', 'already_exists', `trigger '${input.key}' already exists`, 'key')
     }
-    await trx.insertInto('triggers').values({ key: input.key, name: input.name, description: input.description, tiers: JSON.stringify(input.tiers), created_at: now, updated_at: now }).execute()
+    await trx
+      .insertInto('triggers')
+      .values({ key: input.key, name: input.name, description: input.description, tiers: JSON.stringify(input.tiers), created_at: now, updated_at: now })
+      .execute()
     const created = await getTrigger(trx, input.key)
     await recordAudit(trx, { actor, action: 'trigger.create', entityType: 'trigger', entityId: input.key, after: created }, now)
     return created
@@ -54,7 +64,13 @@ export async function updateTrigger(db: Db, key: string, update: { name?: string
       if (removed.length) {
         const bound = await trx.selectFrom('experiments').select(['id', 'arms']).where('trigger_key', '=', key).execute()
         const users = bound.filter((e) => (e.arms as Array<{ tierOffers?: Record<string, unknown> }>).some((a) => removed.some((t) => a.tierOffers?.[t])))
-        if (users.length) throw new DomainError('conflict', 'tier_in_use', `tier(s) ${removed.join(', ')} are used by experiment(s) ${users.map((u) => u.id).join(', ')}`, 'tiers')
+        if (users.length)
+          throw new DomainError(
+            'conflict',
+            'tier_in_use',
+            `tier(s) ${removed.join(', ')} are used by experiment(s) ${users.map((u) => u.id).join(', ')}`,
+            'tiers',
+          )
       }
     }
     const values: Record<string, unknown> = { updated_at: now }
@@ -93,8 +109,12 @@ const policyColumns = (p: Partial<PolicyCreate>) => {
 
 export async function createPolicy(db: Db, input: PolicyCreate, actor: string, now = new Date()) {
   return db.transaction().execute(async (trx) => {
-    if (await trx.selectFrom('policies').select('id').where('id', '=', input.id).executeTakeFirst()) throw new DomainError('conflict', 'already_exists', `policy '${input.id}' already exists`, 'id')
-    await trx.insertInto('policies').values({ id: input.id, ...policyColumns(input), created_at: now, updated_at: now } as never).execute()
+    if (await trx.selectFrom('policies').select('id').where('id', '=', input.id).executeTakeFirst())
+      throw new DomainError('conflict', 'already_exists', `policy '${input.id}' already exists`, 'id')
+    await trx
+      .insertInto('policies')
+      .values({ id: input.id, ...policyColumns(input), created_at: now, updated_at: now } as never)
+      .execute()
     const created = await getPolicy(trx, input.id)
     await recordAudit(trx, { actor, action: 'policy.create', entityType: 'policy', entityId: input.id, after: created }, now)
     return created
@@ -105,8 +125,13 @@ export async function updatePolicy(db: Db, id: string, update: PolicyUpdate, act
   return db.transaction().execute(async (trx) => {
     const before = await getPolicy(trx, id)
     const merged = { ...before, ...update }
-    if (merged.maxIncentives != null && merged.windowDays == null) throw new DomainError('invalid', 'invalid_input', 'a cap of maxIncentives needs the rolling windowDays it applies to', 'windowDays')
-    await trx.updateTable('policies').set({ ...policyColumns(update), updated_at: now }).where('id', '=', id).execute()
+    if (merged.maxIncentives != null && merged.windowDays == null)
+      throw new DomainError('invalid', 'invalid_input', 'a cap of maxIncentives needs the rolling windowDays it applies to', 'windowDays')
+    await trx
+      .updateTable('policies')
+      .set({ ...policyColumns(update), updated_at: now })
+      .where('id', '=', id)
+      .execute()
     const after = await getPolicy(trx, id)
     await recordAudit(trx, { actor, action: 'policy.update', entityType: 'policy', entityId: id, before, after }, now)
     return after

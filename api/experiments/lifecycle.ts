@@ -14,7 +14,12 @@ const transitions: Record<Transition, { from: ExperimentStatus[]; to: Experiment
 export function nextStatus(current: ExperimentStatus, transition: Transition): ExperimentStatus {
   const t = transitions[transition]
   if (!t.from.includes(current)) {
-    throw new DomainError('conflict', 'invalid_transition', `cannot ${transition} an experiment that is ${current} (allowed from: ${t.from.join(', ')})`, 'status')
+    throw new DomainError(
+      'conflict',
+      'invalid_transition',
+      `cannot ${transition} an experiment that is ${current} (allowed from: ${t.from.join(', ')})`,
+      'status',
+    )
   }
   return t.to
 }
@@ -35,7 +40,12 @@ export function checkUpdate(current: Experiment, update: ExperimentUpdate, now =
     // the data choose the bar it is judged against.
     for (const field of ['successCriteria', 'guardrailMargins', 'primaryMetric'] as const) {
       if (JSON.stringify(update.analysis[field]) !== JSON.stringify(current.analysis[field])) {
-        throw new DomainError('conflict', 'frozen', `analysis.${field} cannot change once the experiment has started (it is the pre-registered design)`, `analysis.${field}`)
+        throw new DomainError(
+          'conflict',
+          'frozen',
+          `analysis.${field} cannot change once the experiment has started (it is the pre-registered design)`,
+          `analysis.${field}`,
+        )
       }
     }
   }
@@ -58,6 +68,11 @@ export function checkPlannedEnd(analysis: Pick<Analysis, 'successCriteria'>, sta
   if (!end) return
   const startDay = start.toISOString().slice(0, 10)
   if (end <= startDay) {
-    throw new DomainError('invalid', 'invalid_input', `analysis.successCriteria.plannedEndDate: ${end} is not after the ${startLabel === 'start' ? 'start date' : 'current date'} (${startDay})`, 'analysis.successCriteria.plannedEndDate')
+    throw new DomainError(
+      'invalid',
+      'invalid_input',
+      `analysis.successCriteria.plannedEndDate: ${end} is not after the ${startLabel === 'start' ? 'start date' : 'current date'} (${startDay})`,
+      'analysis.successCriteria.plannedEndDate',
+    )
   }
 }

@@ -17,8 +17,17 @@ const MAX_UNIT_COST = NUMBER_LIMITS['arms.*.offer.unitCost'].max
 export const Offer = z
   .object({
     type: OfferType,
-    value: z.number().finite().min(0, 'must not be negative').max(1_000_000_000).default(0).describe('percent (0–100), amount (≤ 1,000,000), points (≤ 10,000,000) or days (≤ 365), by type'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
+    value: z
+      .number()
+      .finite()
+      .min(0, 'must not be negative')
+      .max(1_000_000_000)
+      .default(0)
+      .describe('percent (0–100), amount (≤ 1,000,000), points (≤ 10,000,000) or days (≤ 365), by type'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+      .optional(),
     unitCost: z.number().finite().min(0, 'must not be negative').max(MAX_UNIT_COST).optional().describe('expected incentive cost per redemption (≤ 1,000,000)'),
     channel: z.string().max(32).optional(),
     description: z.string().max(500).optional(),
@@ -85,15 +94,26 @@ export const TestFamilies = z
  */
 export const SuccessCriteria = z
   .object({
-    minimumLift: z.number().finite().gt(0, 'must be a positive relative lift, e.g. 0.1 for +10%').max(10).describe('minimum worthwhile relative lift on the primary metric (0.1 = +10%)'),
-    targetRate: z.number().finite().min(0).optional().describe("target value of the primary metric in the winning arm (a rate in 0–1 for rate metrics)"),
+    minimumLift: z
+      .number()
+      .finite()
+      .gt(0, 'must be a positive relative lift, e.g. 0.1 for +10%')
+      .max(10)
+      .describe('minimum worthwhile relative lift on the primary metric (0.1 = +10%)'),
+    targetRate: z.number().finite().min(0).optional().describe('target value of the primary metric in the winning arm (a rate in 0–1 for rate metrics)'),
     netValueObjective: z
       .object({ amount: z.number().finite(), per: z.enum(['total', 'per_1000']).default('per_1000') })
       .optional()
       .describe('incremental net value the winning arm must earn within the planned period, in total or per 1,000 customers'),
     maxCostPerIncrementalConversion: z.number().finite().min(0, 'must not be negative').optional(),
     plannedEndDate: z.iso.date('must be a date such as 2027-01-31').optional(),
-    plannedSampleSizePerArm: z.number().int().min(2).max(100_000_000).optional().describe('customers per arm with a completed window (from the power calculator)'),
+    plannedSampleSizePerArm: z
+      .number()
+      .int()
+      .min(2)
+      .max(100_000_000)
+      .optional()
+      .describe('customers per arm with a completed window (from the power calculator)'),
   })
   .openapi('SuccessCriteria')
 
@@ -104,9 +124,13 @@ export const Analysis = z
     attributionDays: z.number().int().min(1).max(365).default(30),
     ltvDays: z.number().int().min(1).max(730).default(90),
     alpha: z.number().gt(0).max(0.2).default(0.05),
-    cuped: z.object({ enabled: z.boolean().default(true), lookbackDays: z.number().int().min(1).max(730).default(90) }).default({ enabled: true, lookbackDays: 90 }),
+    cuped: z
+      .object({ enabled: z.boolean().default(true), lookbackDays: z.number().int().min(1).max(730).default(90) })
+      .default({ enabled: true, lookbackDays: 90 }),
     sequential: z.object({ enabled: z.boolean().default(false), tuning: z.number().positive().default(5000) }).default({ enabled: false, tuning: 5000 }),
-    winsorize: z.object({ enabled: z.boolean().default(false), percentile: z.number().gt(0.5).lt(1).default(0.99) }).default({ enabled: false, percentile: 0.99 }),
+    winsorize: z
+      .object({ enabled: z.boolean().default(false), percentile: z.number().gt(0.5).lt(1).default(0.99) })
+      .default({ enabled: false, percentile: 0.99 }),
     multipleTesting: z.enum(['holm', 'bh', 'none']).default('holm').describe('deprecated: see families'),
     families: TestFamilies.default(TestFamilies.parse({})),
     guardrailMargins: z
@@ -119,9 +143,15 @@ export const Analysis = z
   })
   .superRefine((a, ctx) => {
     for (const key of Object.keys(a.guardrailMargins)) {
-      if (!a.guardrails.includes(key as MetricKey)) ctx.addIssue({ code: 'custom', path: ['guardrailMargins', key], message: `is set on ${key}, which is not a guardrail of this experiment (guardrails: ${a.guardrails.join(', ') || 'none'})` })
+      if (!a.guardrails.includes(key as MetricKey))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guardrailMargins', key],
+          message: `is set on ${key}, which is not a guardrail of this experiment (guardrails: ${a.guardrails.join(', ') || 'none'})`,
+        })
     }
-    if (a.guardrails.includes(a.primaryMetric)) ctx.addIssue({ code: 'custom', path: ['guardrails'], message: `the primary metric ${a.primaryMetric} cannot also be a guardrail` })
+    if (a.guardrails.includes(a.primaryMetric))
+      ctx.addIssue({ code: 'custom', path: ['guardrails'], message: `the primary metric ${a.primaryMetric} cannot also be a guardrail` })
   })
   .openapi('Analysis')
 
@@ -137,7 +167,10 @@ const Condition = z.record(z.string(), z.unknown()).openapi('Condition', {
 export const Budget = z
   .object({
     amount: z.number().finite().min(0, 'must not be negative'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+      .default('USD'),
     maxCostPerIncrementalConversion: z.number().finite().min(0, 'must not be negative').nullable().default(null),
   })
   .openapi('Budget', { description: 'incentive budget: when redemption costs reach `amount`, incentive arms stop receiving new customers' })

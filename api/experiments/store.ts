@@ -55,25 +55,43 @@ function toExperiment(r: Selectable<ExperimentTable>, decision: Note | null): Ex
 async function checkTrigger(db: Db, trigger: string | null | undefined, arms: Experiment['arms'] | undefined) {
   const tiered = (arms ?? []).flatMap((a, i) => Object.keys(a.tierOffers ?? {}).map((tier) => ({ i, tier })))
   if (!trigger) {
-    if (tiered.length) throw new DomainError('invalid', 'invalid_input', 'tier-specific offers need the experiment to be bound to a trigger', `arms.${tiered[0].i}.tierOffers`)
+    if (tiered.length)
+      throw new DomainError('invalid', 'invalid_input', 'tier-specific offers need the experiment to be bound to a trigger', `arms.${tiered[0].i}.tierOffers`)
     return
   }
   const row = await db.selectFrom('triggers').select(['key', 'tiers']).where('key', '=', trigger).executeTakeFirst()
   if (!row) throw new DomainError('invalid', 'invalid_input', `unknown trigger '${trigger}': create it with POST /v1/triggers first`, 'trigger')
   for (const { i, tier } of tiered) {
-    if (!row.tiers.includes(tier)) throw new DomainError('invalid', 'invalid_input', `tier '${tier}' is not defined on trigger '${trigger}' (tiers: ${row.tiers.join(', ') || 'none'})`, `arms.${i}.tierOffers.${tier}`)
+    if (!row.tiers.includes(tier))
+      throw new DomainError(
+        'invalid',
+        'invalid_input',
+        `tier '${tier}' is not defined on trigger '${trigger}' (tiers: ${row.tiers.join(', ') || 'none'})`,
+        `arms.${i}.tierOffers.${tier}`,
+      )
   }
 }
 
 export function slugify(name: string): string {
-  const s = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 56)
+  const s = name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 56)
   return s || 'experiment'
 }
 
 async function latestDecisions(db: Db, ids: string[]): Promise<Map<string, Note>> {
   const out = new Map<string, Note>()
   if (!ids.length) return out
-  const rows = await db.selectFrom('experiment_notes').selectAll().where('kind', '=', 'decision').where('experiment_id', 'in', ids).orderBy('id', 'asc').execute()
+  const rows = await db
+    .selectFrom('experiment_notes')
+    .selectAll()
+    .where('kind', '=', 'decision')
+    .where('experiment_id', 'in', ids)
+    .orderBy('id', 'asc')
+    .execute()
   for (const r of rows) out.set(r.experiment_id, toNote(r))
   return out
 }
@@ -88,7 +106,10 @@ export async function listExperiments(db: Db, filter: { status?: ExperimentStatu
   let q = db.selectFrom('experiments').selectAll().orderBy('created_at', 'desc')
   if (filter.status) q = q.where('status', '=', filter.status)
   const rows = await q.execute()
-  const decisions = await latestDecisions(db, rows.map((r) => r.id))
+  const decisions = await latestDecisions(
+    db,
+    rows.map((r) => r.id),
+  )
   return rows.map((r) => toExperiment(r, decisions.get(r.id) ?? null))
 }
 
@@ -138,7 +159,10 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
       })
       .execute()
     if (input.hypothesis) {
-      await trx.insertInto('experiment_notes').values({ experiment_id: id, kind: 'hypothesis', body: input.hypothesis, chosen_arm: null, author: actor, created_at: now }).execute()
+      await trx
+        .insertInto('experiment_notes')
+        .values({ experiment_id: id, kind: 'hypothesis', body: input.hypothesis, chosen_arm: null, author: actor, created_at: now })
+        .execute()
     }
     const created = await getExperiment(trx, id)
     await recordAudit(trx, { actor, action: 'experiment.create', entityType: 'experiment', entityId: id, after: created }, now)
@@ -164,7 +188,8 @@ export async function updateExperiment(db: Db, id: string, update: ExperimentUpd
   return db.transaction().execute(async (trx) => {
     const before = await getExperiment(trx, id)
     checkUpdate(before, update, now)
-    if (update.trigger !== undefined || update.arms !== undefined) await checkTrigger(trx, update.trigger !== undefined ? update.trigger : before.trigger, update.arms ?? before.arms)
+    if (update.trigger !== undefined || update.arms !== undefined)
+      await checkTrigger(trx, update.trigger !== undefined ? update.trigger : before.trigger, update.arms ?? before.arms)
     const values: Record<string, unknown> = { updated_at: now }
     if (update.name !== undefined) {
       await checkNameFree(trx, update.name, id)
@@ -203,13 +228,22 @@ export async function transitionExperiment(db: Db, id: string, transition: Trans
       try {
         checkPlannedEnd(before.analysis, now, 'start')
       } catch {
-        throw new DomainError('conflict', 'planned_end_passed', `the planned end date ${before.analysis.successCriteria?.plannedEndDate} is not after today; move it before starting`, 'analysis.successCriteria.plannedEndDate')
+        throw new DomainError(
+          'conflict',
+          'planned_end_passed',
+          `the planned end date ${before.analysis.successCriteria?.plannedEndDate} is not after today; move it before starting`,
+          'analysis.successCriteria.plannedEndDate',
+        )
       }
     }
     if (transition === 'stop') values.stopped_at = now
     await trx.updateTable('experiments').set(values).where('id', '=', id).execute()
     const after = await getExperiment(trx, id)
-    await recordAudit(trx, { actor, action: `experiment.${transition}`, entityType: 'experiment', entityId: id, before: { status: before.status }, after: { status } }, now)
+    await recordAudit(
+      trx,
+      { actor, action: `experiment.${transition}`, entityType: 'experiment', entityId: id, before: { status: before.status }, after: { status } },
+      now,
+    )
     return after
   })
 }
@@ -221,7 +255,13 @@ export async function listNotes(db: Db, id: string): Promise<Note[]> {
 }
 
 /** Adds a hypothesis, note or decision. A decision names an arm of the experiment (or the holdout). */
-export async function addNote(db: Db, id: string, input: { kind: Note['kind']; body: string; chosenArm?: string }, actor: string, now = new Date()): Promise<Note> {
+export async function addNote(
+  db: Db,
+  id: string,
+  input: { kind: Note['kind']; body: string; chosenArm?: string },
+  actor: string,
+  now = new Date(),
+): Promise<Note> {
   return db.transaction().execute(async (trx) => {
     const exp = await getExperiment(trx, id)
     let chosenArm: string | null = null
@@ -248,6 +288,9 @@ export async function addNote(db: Db, id: string, input: { kind: Note['kind']; b
 
 /** The newest change to any experiment: API processes poll it to refresh their cached configs. */
 export async function experimentsVersion(db: Db): Promise<string> {
-  const r = await db.selectFrom('experiments').select((eb) => [eb.fn.max('updated_at').as('v'), eb.fn.countAll().as('n')]).executeTakeFirst()
+  const r = await db
+    .selectFrom('experiments')
+    .select((eb) => [eb.fn.max('updated_at').as('v'), eb.fn.countAll().as('n')])
+    .executeTakeFirst()
   return `${r?.v ? new Date(r.v as Date).toISOString() : ''}:${r?.n ?? 0}`
 }

@@ -50,7 +50,8 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
 
 /** Parses a JSON body against a zod schema with the same errors as the validated routes. */
 export async function readJson<T extends z.ZodType>(c: Context, schema: T, maxBytes: number): Promise<z.output<T>> {
-  if (!/json/i.test(c.req.header('content-type') ?? '')) throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json')
+  if (!/json/i.test(c.req.header('content-type') ?? ''))
+    throw new ApiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json')
   let value: unknown
   try {
     value = JSON.parse(Buffer.from(await readBody(c, maxBytes)).toString('utf8'))

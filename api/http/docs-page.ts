@@ -1,11 +1,16 @@
 /** A readable, dependency-free rendering of the OpenAPI document (no CDN: the UI must work offline). */
-export function docsPage(doc: { info: { title: string; version: string }; paths?: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: unknown; parameters?: unknown[] }>> }): string {
+export function docsPage(doc: {
+  info: { title: string; version: string }
+  paths?: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: unknown; parameters?: unknown[] }>>
+}): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!)
   const byTag = new Map<string, string[]>()
   for (const [path, methods] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(methods)) {
       const tag = op.tags?.[0] ?? 'Other'
-      const body = op.requestBody ? JSON.stringify((op.requestBody as { content?: Record<string, { schema?: unknown }> }).content?.['application/json']?.schema ?? {}, null, 1) : ''
+      const body = op.requestBody
+        ? JSON.stringify((op.requestBody as { content?: Record<string, { schema?: unknown }> }).content?.['application/json']?.schema ?? {}, null, 1)
+        : ''
       const row = `<div class="op"><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code> — ${esc(op.summary ?? '')}${body ? `<details><summary>request body</summary><pre>${esc(body)}</pre></details>` : ''}</div>`
       byTag.set(tag, [...(byTag.get(tag) ?? []), row])
     }

@@ -15,7 +15,8 @@ const typeNames: Record<string, string> = {
   date: 'a date',
 }
 
-const show = (v: unknown) => (typeof v === 'bigint' ? String(v) : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 10 }) : JSON.stringify(v))
+const show = (v: unknown) =>
+  typeof v === 'bigint' ? String(v) : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 10 }) : JSON.stringify(v)
 
 /**
  * One place for the words a person reads when a field is wrong: "must be at most 0.2", "is required",
@@ -40,7 +41,9 @@ export function humanMessage(issue: Issue): string {
       if (/received undefined/.test(issue.message)) return 'is required'
       return `must be ${typeNames[issue.expected] ?? issue.expected}`
     case 'invalid_value':
-      return issue.values.length === 1 ? `must be ${show(issue.values[0])}` : `must be one of: ${issue.values.map((v) => (typeof v === 'string' ? v : show(v))).join(', ')}`
+      return issue.values.length === 1
+        ? `must be ${show(issue.values[0])}`
+        : `must be one of: ${issue.values.map((v) => (typeof v === 'string' ? v : show(v))).join(', ')}`
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.join(', ')} (check the spelling)`
     case 'invalid_format':

@@ -16,9 +16,7 @@ export function newRouter(): App {
   })
 }
 
-export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
-  .openapi('Error')
+export const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) }).openapi('Error')
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } })
 

@@ -26,7 +26,8 @@ export function parseInstant(s: string, now = Date.now()): { ms: number } | { pr
     const [year, month, day, hour = '0', minute = '0', second = '0', , offsetHours = '0', offsetMinutes = '0'] = m.slice(1)
     const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)))
     if (calendar.getUTCMonth() !== Number(month) - 1 || calendar.getUTCDate() !== Number(day)) return { problem: `${s.slice(0, 10)} is not a calendar date` }
-    if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) return { problem: `${s} is not a valid time of day` }
+    if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59)
+      return { problem: `${s} is not a valid time of day` }
     ms = Date.parse(s)
   }
   const max = now + MAX_INSTANT_AHEAD_MS

@@ -20,7 +20,12 @@ const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}
  */
 export function timestampMs(v: unknown, now = Date.now()): number | string {
   if (typeof v === 'string' && ISO.test(v) && !isCalendarDate(v)) return `${v.slice(0, 10)} is not a calendar date`
-  const ms = typeof v === 'number' ? v : typeof v === 'string' && ISO.test(v) ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`) : NaN
+  const ms =
+    typeof v === 'number'
+      ? v
+      : typeof v === 'string' && ISO.test(v)
+        ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`)
+        : NaN
   if (!Number.isFinite(ms) || (typeof v === 'number' && !Number.isInteger(v))) return 'must be an ISO-8601 string or integer epoch milliseconds'
   if (ms < EARLIEST || ms > now + MAX_FUTURE_MS) {
     // Beyond ±8.64e15 ms a Date cannot even be formatted: say so rather than throw for the whole request.
@@ -69,11 +74,16 @@ export const EventInput = z
     margin: Money.optional(),
     cost: Money.min(0, 'must not be negative').optional(),
     orderId: z.string().max(128).optional(),
-    properties: z.record(z.string(), z.unknown()).refine((p) => JSON.stringify(p).length <= 4096, 'must serialise to at most 4 KB').optional(),
+    properties: z
+      .record(z.string(), z.unknown())
+      .refine((p) => JSON.stringify(p).length <= 4096, 'must serialise to at most 4 KB')
+      .optional(),
   })
   .superRefine((e, ctx) => {
-    if ((e.type === 'purchase' || e.type === 'refund') && e.revenue === undefined) ctx.addIssue({ code: 'custom', path: ['revenue'], message: `is required on a ${e.type}` })
-    if (e.type === 'offer_redeemed' && e.cost === undefined) ctx.addIssue({ code: 'custom', path: ['cost'], message: 'is required on offer_redeemed (the incentive cost)' })
+    if ((e.type === 'purchase' || e.type === 'refund') && e.revenue === undefined)
+      ctx.addIssue({ code: 'custom', path: ['revenue'], message: `is required on a ${e.type}` })
+    if (e.type === 'offer_redeemed' && e.cost === undefined)
+      ctx.addIssue({ code: 'custom', path: ['cost'], message: 'is required on offer_redeemed (the incentive cost)' })
   })
   .openapi('Event')
 

@@ -97,7 +97,10 @@ export class EventWriter {
       this.loaded = true
     } catch (error) {
       // Every id keeps being looked up in storage: slower, still exact.
-      if (!this.closing) console.error(`loading stored event ids failed; each new event will be looked up: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+      if (!this.closing)
+        console.error(
+          `loading stored event ids failed; each new event will be looked up: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`,
+        )
     }
   }
 
@@ -150,7 +153,14 @@ export class EventWriter {
     if (lookup.length) {
       let stored: Map<string, EventRow>
       try {
-        stored = new Map((await storedEventsById(this.ch, lookup.map((i) => rows[i]))).map((r) => [r.event_id, r]))
+        stored = new Map(
+          (
+            await storedEventsById(
+              this.ch,
+              lookup.map((i) => rows[i]),
+            )
+          ).map((r) => [r.event_id, r]),
+        )
       } catch (error) {
         await written.catch(() => {})
         this.forget(claimed, durable)

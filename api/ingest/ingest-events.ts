@@ -16,7 +16,12 @@ export interface IngestResult {
  * eventId is already stored with another payload is refused by index (`event_id_reused`), the same way whether
  * the first copy was sent a second or a year ago, to this process or before a restart.
  */
-export async function ingestEvents(body: Uint8Array, contentType: string | undefined, writer: EventWriter, onStored?: (rows: EventRow[]) => Promise<void>): Promise<IngestResult> {
+export async function ingestEvents(
+  body: Uint8Array,
+  contentType: string | undefined,
+  writer: EventWriter,
+  onStored?: (rows: EventRow[]) => Promise<void>,
+): Promise<IngestResult> {
   const { values, errors } = parseEventBody(body, contentType, MAX_EVENTS_PER_REQUEST)
   const rows: EventRow[] = []
   const indexOf: number[] = []

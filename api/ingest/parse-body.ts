@@ -28,7 +28,17 @@ function isBlank(bytes: Uint8Array, start: number, end: number) {
  */
 export function parseEventBody(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedBody {
   let first = 0
-  while (first < body.length && (body[first] === 0x20 || body[first] === 0x0a || body[first] === 0x0d || body[first] === 0x09 || body[first] === 0xef || body[first] === 0xbb || body[first] === 0xbf)) first++
+  while (
+    first < body.length &&
+    (body[first] === 0x20 ||
+      body[first] === 0x0a ||
+      body[first] === 0x0d ||
+      body[first] === 0x09 ||
+      body[first] === 0xef ||
+      body[first] === 0xbb ||
+      body[first] === 0xbf)
+  )
+    first++
   if (first === body.length) throw new DomainError('invalid', 'empty_body', 'the body holds no events: send a JSON array or NDJSON lines')
   const ndjson = /ndjson|jsonl|json-seq|x-jsonlines/i.test(contentType ?? '') || (body[first] !== 0x5b /* [ */ && !looksLikeSingleObject(body, first))
 
@@ -42,7 +52,8 @@ export function parseEventBody(body: Uint8Array, contentType: string | undefined
     if (i < body.length && body[i] !== 0x0a) continue
     if (!isBlank(body, start, i)) {
       const index = values.length
-      if (index >= maxItems) throw new DomainError('too_large', 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
+      if (index >= maxItems)
+        throw new DomainError('too_large', 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
       values.push(undefined)
       let text: string | null = null
       try {
@@ -88,10 +99,15 @@ function parseJsonArray(body: Uint8Array, maxItems: number): ParsedBody {
   try {
     value = JSON.parse(text)
   } catch {
-    throw new DomainError('invalid', 'invalid_json', 'the body is not valid JSON (NaN, Infinity and trailing commas are not JSON); send a JSON array of events or NDJSON')
+    throw new DomainError(
+      'invalid',
+      'invalid_json',
+      'the body is not valid JSON (NaN, Infinity and trailing commas are not JSON); send a JSON array of events or NDJSON',
+    )
   }
   const values = Array.isArray(value) ? value : [value]
-  if (values.length > maxItems) throw new DomainError('too_large', 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
+  if (values.length > maxItems)
+    throw new DomainError('too_large', 'too_many_events', `at most ${maxItems.toLocaleString('en-US')} events per request; split the batch`)
   const errors = new Map<number, string>()
   if (repaired) values.forEach((item, index) => JSON.stringify(item).includes('\ufffd') && errors.set(index, 'the event contains invalid UTF-8'))
   return { values, errors }

@@ -1,4 +1,15 @@
-import { compareCuped, compareMeans, compareProportions, compareRatios, compareRestrictedMeans, meanOf, ratioMean, type CompareOptions, type Comparison, type SurvivalRow } from '../../stats/index.ts'
+import {
+  compareCuped,
+  compareMeans,
+  compareProportions,
+  compareRatios,
+  compareRestrictedMeans,
+  meanOf,
+  ratioMean,
+  type CompareOptions,
+  type Comparison,
+  type SurvivalRow,
+} from '../../stats/index.ts'
 import type { MetricComparison } from '../contract/comparisons.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
@@ -17,9 +28,35 @@ export interface ComparisonSettings {
 }
 
 const emptyRow = (arm: string): ArmStatsRow => ({
-  arm, n: 0, redemption: 0, reactivation: 0, repeat_purchase: 0, unsubscribe: 0, revenue_sum: 0, revenue_ss: 0, ltv_n: 0, ltv_sum: 0, ltv_ss: 0, ltv_pre_sum: 0, ltv_pre_ss: 0,
-  orders_sum: 0, orders_ss: 0, cost_sum: 0, cost_ss: 0, net_sum: 0, net_ss: 0, gross_sum: 0, gross_ss: 0, gross_orders_cross: 0,
-  pre_revenue_sum: 0, pre_revenue_ss: 0, pre_orders_sum: 0, pre_orders_ss: 0, revenue_pre_cross: 0, ltv_pre_cross: 0, orders_pre_cross: 0,
+  arm,
+  n: 0,
+  redemption: 0,
+  reactivation: 0,
+  repeat_purchase: 0,
+  unsubscribe: 0,
+  revenue_sum: 0,
+  revenue_ss: 0,
+  ltv_n: 0,
+  ltv_sum: 0,
+  ltv_ss: 0,
+  ltv_pre_sum: 0,
+  ltv_pre_ss: 0,
+  orders_sum: 0,
+  orders_ss: 0,
+  cost_sum: 0,
+  cost_ss: 0,
+  net_sum: 0,
+  net_ss: 0,
+  gross_sum: 0,
+  gross_ss: 0,
+  gross_orders_cross: 0,
+  pre_revenue_sum: 0,
+  pre_revenue_ss: 0,
+  pre_orders_sum: 0,
+  pre_orders_ss: 0,
+  revenue_pre_cross: 0,
+  ltv_pre_cross: 0,
+  orders_pre_cross: 0,
 })
 export const rowOrEmpty = (rows: Map<string, ArmStatsRow>, arm: string) => rows.get(arm) ?? emptyRow(arm)
 
@@ -40,11 +77,24 @@ export const meanStats = (r: ArmStatsRow, key: string) => {
   const c = meanColumns[key]
   return { n: r[c.n] as number, sum: r[c.sum] as number, sumSquares: r[c.ss] as number }
 }
-const ratio = (r: ArmStatsRow) => ({ n: r.n, numSum: r.gross_sum, numSumSquares: r.gross_ss, denSum: r.orders_sum, denSumSquares: r.orders_ss, crossSum: r.gross_orders_cross })
+const ratio = (r: ArmStatsRow) => ({
+  n: r.n,
+  numSum: r.gross_sum,
+  numSumSquares: r.gross_ss,
+  denSum: r.orders_sum,
+  denSumSquares: r.orders_ss,
+  crossSum: r.gross_orders_cross,
+})
 function cupedStats(r: ArmStatsRow, def: MetricDefinition) {
   const c = meanColumns[def.key]
-  const [preSum, preSs]: [Column, Column] = c.pre ?? (def.cupedPre === 'pre_orders' ? ['pre_orders_sum', 'pre_orders_ss'] : ['pre_revenue_sum', 'pre_revenue_ss'])
-  return { n: r[c.n] as number, post: { sum: r[c.sum] as number, sumSquares: r[c.ss] as number }, pre: { sum: r[preSum] as number, sumSquares: r[preSs] as number }, crossSum: r[c.cross!] as number }
+  const [preSum, preSs]: [Column, Column] =
+    c.pre ?? (def.cupedPre === 'pre_orders' ? ['pre_orders_sum', 'pre_orders_ss'] : ['pre_revenue_sum', 'pre_revenue_ss'])
+  return {
+    n: r[c.n] as number,
+    post: { sum: r[c.sum] as number, sumSquares: r[c.ss] as number },
+    pre: { sum: r[preSum] as number, sumSquares: r[preSs] as number },
+    crossSum: r[c.cross!] as number,
+  }
 }
 
 /** Customers a metric counts in an arm: LTV counts those followed for its longer window. */
@@ -82,16 +132,51 @@ export function survivalRows(r: ArmStatsRow, column: 'survival' | 'repurchase' =
  * Time to first purchase: the difference in restricted mean days without a purchase within the window
  * (docs/time-to-event.md), negative when the variant brings purchases sooner. Fixed-horizon (normal) test.
  */
-function compareTimeToPurchase(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
+function compareTimeToPurchase(
+  def: MetricDefinition,
+  baseline: ArmStatsRow,
+  variant: ArmStatsRow,
+  against: 'control' | 'holdout',
+  settings: ComparisonSettings,
+): MetricComparison | null {
   if (!settings.windowDays) return null
-  const { baselineArm: _a, variantArm: _b, tau: _t, tauUsed, ...c } = compareRestrictedMeans(survivalRows(baseline, def.survivalColumn), survivalRows(variant, def.survivalColumn), settings.windowDays, { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm })
-  return { ...c, against, absolute: { estimate: c.estimate, ci: c.ci, pValue: c.pValue, standardError: c.standardError, df: null }, cuped: null, horizonDays: tauUsed }
+  const {
+    baselineArm: _a,
+    variantArm: _b,
+    tau: _t,
+    tauUsed,
+    ...c
+  } = compareRestrictedMeans(survivalRows(baseline, def.survivalColumn), survivalRows(variant, def.survivalColumn), settings.windowDays, {
+    alpha: settings.alpha,
+    metric: def.key,
+    baseline: baseline.arm,
+    variant: variant.arm,
+  })
+  return {
+    ...c,
+    against,
+    absolute: { estimate: c.estimate, ci: c.ci, pValue: c.pValue, standardError: c.standardError, df: null },
+    cuped: null,
+    horizonDays: tauUsed,
+  }
 }
 
 /** Relative (tested) and absolute comparison of one metric, CUPED-adjusted when the metric has a covariate. */
-export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): MetricComparison | null {
+export function compareMetric(
+  def: MetricDefinition,
+  baseline: ArmStatsRow,
+  variant: ArmStatsRow,
+  against: 'control' | 'holdout',
+  settings: ComparisonSettings,
+): MetricComparison | null {
   if (def.kind === 'survival') return compareTimeToPurchase(def, baseline, variant, against, settings)
-  const base: CompareOptions = { alpha: settings.alpha, metric: def.key, baseline: baseline.arm, variant: variant.arm, sequential: settings.sequentialTuning ? { tuning: settings.sequentialTuning, designAlpha: settings.designAlpha ?? settings.alpha } : false }
+  const base: CompareOptions = {
+    alpha: settings.alpha,
+    metric: def.key,
+    baseline: baseline.arm,
+    variant: variant.arm,
+    sequential: settings.sequentialTuning ? { tuning: settings.sequentialTuning, designAlpha: settings.designAlpha ?? settings.alpha } : false,
+  }
   const useCuped = settings.cuped && def.cupedPre !== undefined
   const run = (kind: 'relative' | 'absolute'): Comparison & { theta?: number | null; varianceReduction?: number | null } => {
     const o = { ...base, kind }
@@ -104,7 +189,8 @@ export function compareMetric(def: MetricDefinition, baseline: ArmStatsRow, vari
   const absolute = run('absolute')
   // A relative interval is undefined when control is 0, and unbounded (Fieller) when control's mean is not
   // distinguishable from 0: then the absolute difference carries the verdict, with an interval to show.
-  const zeroBaseline = (relative.notEstimable?.code === 'zero_baseline' || (relative.ci === null && !relative.notEstimable)) && !absolute.notEstimable && absolute.ci !== null
+  const zeroBaseline =
+    (relative.notEstimable?.code === 'zero_baseline' || (relative.ci === null && !relative.notEstimable)) && !absolute.notEstimable && absolute.ci !== null
   const { theta, varianceReduction, ...rest } = zeroBaseline ? absolute : relative
   return {
     ...rest,

@@ -9,10 +9,17 @@ import { corruptionAsStoreError } from '../stores/clickhouse-corruption.ts'
 export class ReportCache {
   private entries = new Map<string, { at: number; value: Promise<unknown> }>()
 
-  constructor(private readonly ch: ClickHouse, private readonly ttlMs = 5 * 60_000, private readonly maxEntries = 200) {}
+  constructor(
+    private readonly ch: ClickHouse,
+    private readonly ttlMs = 5 * 60_000,
+    private readonly maxEntries = 200,
+  ) {}
 
   async dataVersion(): Promise<string> {
-    const r = await this.ch.client.query({ query: 'SELECT (SELECT count() FROM exposures) AS x, (SELECT count() FROM events) AS e, (SELECT count() FROM suppressions) AS s', format: 'JSONEachRow' })
+    const r = await this.ch.client.query({
+      query: 'SELECT (SELECT count() FROM exposures) AS x, (SELECT count() FROM events) AS e, (SELECT count() FROM suppressions) AS s',
+      format: 'JSONEachRow',
+    })
     const [row] = await r.json<{ x: string; e: string; s: string }>()
     return `${row.x}:${row.e}:${row.s}`
   }

@@ -98,7 +98,13 @@ export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
 }
 
 /** Runs a per-slice query over every slice, one at a time (each pass already uses every core), and merges the rows. */
-export async function querySliced(ch: ClickHouse, slices: Slice[], sqlFor: (shape: CustomerSlice) => string, params: Record<string, unknown>, keys: string[]): Promise<Row[]> {
+export async function querySliced(
+  ch: ClickHouse,
+  slices: Slice[],
+  sqlFor: (shape: CustomerSlice) => string,
+  params: Record<string, unknown>,
+  keys: string[],
+): Promise<Row[]> {
   const parts: Row[][] = []
   for (const slice of slices) {
     const r = await ch.client.query({ query: sqlFor(slice.shape), query_params: { ...params, ...slice.params }, format: 'JSONEachRow' })

@@ -15,7 +15,11 @@ export async function decisioningSummary(ch: ClickHouse, db: Kysely<Database>, e
     format: 'JSONEachRow',
   })
   const suppressions = Object.fromEntries((await r.json<{ reason: string; n: string }>()).map((row) => [row.reason, Number(row.n)]))
-  const spend = await db.selectFrom('redemptions').select((eb) => eb.fn.sum<number>('cost').as('spent')).where('experiment_id', '=', exp.id).executeTakeFirst()
+  const spend = await db
+    .selectFrom('redemptions')
+    .select((eb) => eb.fn.sum<number>('cost').as('spent'))
+    .where('experiment_id', '=', exp.id)
+    .executeTakeFirst()
   const spent = Number(spend?.spent ?? 0)
   return {
     trigger: exp.trigger,

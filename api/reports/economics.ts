@@ -6,7 +6,11 @@ const perCustomer = (sum: number, n: number) => (n > 0 ? sum / n : null)
 
 /** The offer economics of one arm against a baseline, from the same per-arm sufficient statistics. */
 export function armEconomics(baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', alpha: number): Economics {
-  const net: Comparison = compareMeans({ n: baseline.n, sum: baseline.net_sum, sumSquares: baseline.net_ss }, { n: variant.n, sum: variant.net_sum, sumSquares: variant.net_ss }, { kind: 'absolute', alpha })
+  const net: Comparison = compareMeans(
+    { n: baseline.n, sum: baseline.net_sum, sumSquares: baseline.net_ss },
+    { n: variant.n, sum: variant.net_sum, sumSquares: variant.net_ss },
+    { kind: 'absolute', alpha },
+  )
   const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a)
   const costDiff = diff(perCustomer(baseline.cost_sum, baseline.n), perCustomer(variant.cost_sum, variant.n))
   const reactivationDiff = diff(perCustomer(baseline.reactivation, baseline.n), perCustomer(variant.reactivation, variant.n))

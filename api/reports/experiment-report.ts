@@ -48,7 +48,13 @@ interface Computed {
  * Every comparison of the given metrics, adjusted family by family (families.ts): the decision, guardrail,
  * secondary and holdout families each get their own method, and each comparison's interval its family's level.
  */
-function metricResults(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>, arms: ReportArm[], settings: ComparisonSettings, analysis: Experiment['analysis']): Computed[] {
+function metricResults(
+  defs: MetricDefinition[],
+  rows: Map<string, ArmStatsRow>,
+  arms: ReportArm[],
+  settings: ComparisonSettings,
+  analysis: Experiment['analysis'],
+): Computed[] {
   const pairs = comparePairs(arms)
   const slots = defs.map((def) => ({
     def,
@@ -79,20 +85,41 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const attributionDays = q.window ?? a.attributionDays
   const includeImmature = q.include === 'immature'
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: attributionDays * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf), includeImmature }),
+    ...customerWindowParams({
+      experimentId: exp.id,
+      asOfMs: asOf,
+      attributionMs: attributionDays * DAY,
+      ltvMs: a.ltvDays * DAY,
+      lookbackMs: a.cuped.lookbackDays * DAY,
+      marginRate: a.defaultMarginRate,
+      enrolledUntilMs: enrollmentCutoff(exp, asOf),
+      includeImmature,
+    }),
     winsorP: a.winsorize.percentile,
   }
   const winsorize = a.winsorize.enabled
   const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
-  const settings: ComparisonSettings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled, windowDays: attributionDays }
+  const settings: ComparisonSettings = {
+    alpha: a.alpha,
+    sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
+    cuped: a.cuped.enabled,
+    windowDays: attributionDays,
+  }
 
   // Winsorization caps at a percentile over all customers, so it needs them in one pass.
   const slices = winsorize ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
   const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ segmented: false, winsorize }, shape), params, ['arm'])
-  const segmentRows = q.dimension ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment']) : []
+  const segmentRows = q.dimension
+    ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment'])
+    : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
-  const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({ arm: String(r.arm), day: String(r.day), enrolled: Number(r.enrolled), immature: Number(r.immature) }))
+  const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({
+    arm: String(r.arm),
+    day: String(r.day),
+    enrolled: Number(r.enrolled),
+    immature: Number(r.immature),
+  }))
 
   const shares = armShares(exp)
   const armList: ReportArm[] = [
@@ -115,7 +142,17 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   })
   // The split is checked on every enrolled customer, whether or not their window has ended.
   const enrolled = health.maturity.byArm.map((x) => x.enrolled)
-  const srm = health.maturity.enrolled > 0 ? { ...srmTest(enrolled, armList.map((x) => x.expectedShare)), expected: shares, observed: Object.fromEntries(armList.map((x, i) => [x.key, enrolled[i]])) } : null
+  const srm =
+    health.maturity.enrolled > 0
+      ? {
+          ...srmTest(
+            enrolled,
+            armList.map((x) => x.expectedShare),
+          ),
+          expected: shares,
+          observed: Object.fromEntries(armList.map((x, i) => [x.key, enrolled[i]])),
+        }
+      : null
 
   const computed = metricResults(defs, rows, armList, settings, a)
 
@@ -123,17 +160,17 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => {
     const curves = def.kind === 'survival' ? survival([...rows.values()], a.alpha, attributionDays, def.survivalColumn ?? 'survival') : null
     return {
-    key: def.key,
-    label: def.label,
-    kind: def.kind,
-    format: def.format,
-    higherIsBetter: def.higherIsBetter,
-    isPrimary: def.key === a.primaryMetric,
-    isGuardrail: a.guardrails.includes(def.key),
-    values,
-    comparisons,
-    ...(curves ? { survival: armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) } : {}),
-    summary: curves ? survivalSummary(def, armList, curves, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
+      key: def.key,
+      label: def.label,
+      kind: def.kind,
+      format: def.format,
+      higherIsBetter: def.higherIsBetter,
+      isPrimary: def.key === a.primaryMetric,
+      isGuardrail: a.guardrails.includes(def.key),
+      values,
+      comparisons,
+      ...(curves ? { survival: armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) } : {}),
+      summary: curves ? survivalSummary(def, armList, curves, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
     }
   })
 
@@ -141,13 +178,17 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
 
   // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
   const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
-  const decisionComputed = decisionDefs.every((d) => wanted.has(d.key)) ? computed.filter((m) => decisionDefs.includes(m.def)) : metricResults(decisionDefs, rows, armList, settings, a)
+  const decisionComputed = decisionDefs.every((d) => wanted.has(d.key))
+    ? computed.filter((m) => decisionDefs.includes(m.def))
+    : metricResults(decisionDefs, rows, armList, settings, a)
   const primaryComputed = decisionComputed.find((m) => m.def.key === a.primaryMetric)
   const decided = recommend({
     exp,
     primary: primaryDef,
     decision: primaryComputed?.comparisons.filter((c) => c.against === 'control') ?? [],
-    guardrails: decisionComputed.filter((m) => m.def.key !== a.primaryMetric).flatMap((m) => m.comparisons.filter((c) => c.against === 'control').map((comparison) => ({ def: m.def, comparison }))),
+    guardrails: decisionComputed
+      .filter((m) => m.def.key !== a.primaryMetric)
+      .flatMap((m) => m.comparisons.filter((c) => c.against === 'control').map((comparison) => ({ def: m.def, comparison }))),
     values: new Map((primaryComputed?.values ?? []).map((v) => [v.arm, v.value])),
     economics,
     health,
@@ -165,7 +206,13 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     startedAt: exp.startedAt,
     window: { attributionDays, ltvDays: a.ltvDays, cupedLookbackDays: a.cuped.enabled ? a.cuped.lookbackDays : null },
     enrolledUntil: enrollmentCutoff(exp, asOf) < asOf ? new Date(enrollmentCutoff(exp, asOf)).toISOString() : null,
-    settings: { alpha: a.alpha, multipleTesting: a.multipleTesting, sequential: a.sequential.enabled, cuped: a.cuped.enabled, winsorize: winsorize ? a.winsorize.percentile : null },
+    settings: {
+      alpha: a.alpha,
+      multipleTesting: a.multipleTesting,
+      sequential: a.sequential.enabled,
+      cuped: a.cuped.enabled,
+      winsorize: winsorize ? a.winsorize.percentile : null,
+    },
     arms: armList,
     totalCustomers: total,
     srm,
@@ -177,11 +224,30 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     recommendation: decided.recommendation,
     criteria: decided.criteria,
     testCriteria: decided.testCriteria,
-    breakdown: q.dimension ? { dimension: q.dimension, segments: segments(segmentRows.map(parseArmStats), armList, defs.filter((d) => d.kind !== 'survival'), settings, a) } : null,
+    breakdown: q.dimension
+      ? {
+          dimension: q.dimension,
+          segments: segments(
+            segmentRows.map(parseArmStats),
+            armList,
+            defs.filter((d) => d.kind !== 'survival'),
+            settings,
+            a,
+          ),
+        }
+      : null,
   }
 }
 
-const emptySurvival: ArmSurvival = { median: null, medianCi: [null, null], n: 0, events: 0, points: [], restrictedMean: { horizonDays: null, estimate: null, ci: null }, purchaseBy: [] }
+const emptySurvival: ArmSurvival = {
+  median: null,
+  medianCi: [null, null],
+  n: 0,
+  events: 0,
+  points: [],
+  restrictedMean: { horizonDays: null, estimate: null, ci: null },
+  purchaseBy: [],
+}
 
 function survival(rows: ArmStatsRow[], alpha: number, windowDays: number, column: 'survival' | 'repurchase') {
   const out = new Map<string, ArmSurvival>()
@@ -211,7 +277,13 @@ function survival(rows: ArmStatsRow[], alpha: number, windowDays: number, column
  * Medians only where they are reached, in words otherwise; then the clearest restricted-mean difference vs
  * control with the interval shown beside its verdict.
  */
-function survivalSummary(def: MetricDefinition, arms: ReportArm[], byArm: Map<string, ArmSurvival>, comparisons: FamilyComparison[], windowDays: number): string {
+function survivalSummary(
+  def: MetricDefinition,
+  arms: ReportArm[],
+  byArm: Map<string, ArmSurvival>,
+  comparisons: FamilyComparison[],
+  windowDays: number,
+): string {
   const repurchase = def.survivalColumn === 'repurchase'
   const what = repurchase ? 'the next purchase' : 'the first purchase'
   const medians = arms.map((a) => {
@@ -233,7 +305,13 @@ function survivalSummary(def: MetricDefinition, arms: ReportArm[], byArm: Map<st
   return `${def.label} — ${medians.join('; ')}.${rmst}`
 }
 
-function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition[], settings: ComparisonSettings, analysis: Experiment['analysis']): SegmentResult[] {
+function segments(
+  rows: ArmStatsRow[],
+  arms: ReportArm[],
+  defs: MetricDefinition[],
+  settings: ComparisonSettings,
+  analysis: Experiment['analysis'],
+): SegmentResult[] {
   const bySegment = new Map<string, Map<string, ArmStatsRow>>()
   for (const r of rows) {
     const seg = r.segment ?? ''
@@ -245,11 +323,14 @@ function segments(rows: ArmStatsRow[], arms: ReportArm[], defs: MetricDefinition
   // breakdown says so; the decision is taken on the whole population.
   const results = [...bySegment].map(([value, segRows]) => {
     const computed = metricResults(defs, segRows, arms, settings, analysis)
-    return { value: value === '' ? '(not set)' : value, arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })), metrics: computed.map((c) => ({ key: c.def.key, values: c.values, comparisons: c.comparisons })) }
+    return {
+      value: value === '' ? '(not set)' : value,
+      arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })),
+      metrics: computed.map((c) => ({ key: c.def.key, values: c.values, comparisons: c.comparisons })),
+    }
   })
   return results.sort((x, y) => y.arms.reduce((s, a) => s + a.n, 0) - x.arms.reduce((s, a) => s + a.n, 0))
 }
-
 
 /** The control's observed baseline of the primary metric, for the sample size; null when it cannot plan one. */
 function planningBaseline(def: MetricDefinition, control: ArmStatsRow): PlanningBaseline | null {

@@ -21,7 +21,12 @@ export function familyOf(metric: MetricKey, against: 'control' | 'holdout', anal
   return 'secondary'
 }
 
-export const familyMethodKey: Record<Family, keyof Analysis['families']> = { decision: 'decision', guardrail: 'guardrails', secondary: 'secondary', holdout: 'holdout' }
+export const familyMethodKey: Record<Family, keyof Analysis['families']> = {
+  decision: 'decision',
+  guardrail: 'guardrails',
+  secondary: 'secondary',
+  holdout: 'holdout',
+}
 
 export interface Member {
   comparison: MetricComparison
@@ -34,7 +39,13 @@ export interface Member {
  * One comparison as a family member: computed at the experiment's α, and recomputable at a family's level
  * (a confidence sequence keeps its mixing parameter tuned at α). Null when the metric has no comparison.
  */
-export function familyMember(def: MetricDefinition, baseline: ArmStatsRow, variant: ArmStatsRow, against: 'control' | 'holdout', settings: ComparisonSettings): Member | null {
+export function familyMember(
+  def: MetricDefinition,
+  baseline: ArmStatsRow,
+  variant: ArmStatsRow,
+  against: 'control' | 'holdout',
+  settings: ComparisonSettings,
+): Member | null {
   const compare = (alpha: number) => compareMetric(def, baseline, variant, against, { ...settings, alpha, designAlpha: settings.alpha })
   const comparison = compare(settings.alpha)
   return comparison ? { comparison, def, at: (level) => compare(level)! } : null
@@ -45,7 +56,11 @@ export function familyMember(def: MetricDefinition, baseline: ArmStatsRow, varia
  * Returns the comparisons with their family fields (new objects).
  */
 export function adjustFamily(members: Member[], family: Family, method: FamilyMethod, alpha: number): FamilyComparison[] {
-  const { adjustedPValues, levels, significant } = familyLevels(members.map((m) => m.comparison.pValue), method, alpha)
+  const { adjustedPValues, levels, significant } = familyLevels(
+    members.map((m) => m.comparison.pValue),
+    method,
+    alpha,
+  )
   return members.map((m, i) => {
     const level = levels[i] ?? alpha
     const shown = level === m.comparison.alpha ? m.comparison : m.at(level)
@@ -68,7 +83,12 @@ export function adjustFamily(members: Member[], family: Family, method: FamilyMe
  * The guardrail family: each guardrail comparison's absolute difference tested one-sided for harm beyond its
  * margin, the harm p-values adjusted together with the family's method.
  */
-export function guardrailResults(members: Member[], margins: Partial<Record<MetricKey, number>>, method: FamilyMethod, alpha: number): Array<GuardrailResult | null> {
+export function guardrailResults(
+  members: Member[],
+  margins: Partial<Record<MetricKey, number>>,
+  method: FamilyMethod,
+  alpha: number,
+): Array<GuardrailResult | null> {
   const inputs = members.map((m) => {
     const abs = m.comparison.absolute
     if (abs.estimate === null || abs.standardError === null || !(abs.standardError > 0)) return null
@@ -77,11 +97,24 @@ export function guardrailResults(members: Member[], margins: Partial<Record<Metr
     return { input: { estimate: abs.estimate, standardError: abs.standardError, df: abs.df }, margin, harmDirection }
   })
   const first = inputs.map((x) => (x ? guardrailTest(x.input, x.margin, alpha, x.harmDirection) : null))
-  const { adjustedPValues, levels } = familyLevels(first.map((g) => (g ? g.harmPValue : null)), method, alpha)
+  const { adjustedPValues, levels } = familyLevels(
+    first.map((g) => (g ? g.harmPValue : null)),
+    method,
+    alpha,
+  )
   return inputs.map((x, i) => {
     if (!x) return null
     const level = levels[i] ?? alpha
     const g = guardrailTest(x.input, x.margin, level, x.harmDirection)
-    return { margin: x.margin, harmDirection: x.harmDirection, status: g.status, estimate: x.input.estimate, ci: g.ci, harmPValue: first[i]!.harmPValue, adjustedHarmPValue: method === 'none' ? null : adjustedPValues[i], level }
+    return {
+      margin: x.margin,
+      harmDirection: x.harmDirection,
+      status: g.status,
+      estimate: x.input.estimate,
+      ci: g.ci,
+      harmPValue: first[i]!.harmPValue,
+      adjustedHarmPValue: method === 'none' ? null : adjustedPValues[i],
+      level,
+    }
   })
 }

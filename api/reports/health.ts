@@ -36,7 +36,13 @@ export interface HealthInput {
  * if enough are enrolled, the day the needed-th one enrolled plus the window, less the days since; otherwise the
  * days to enrol the rest at the observed rate, plus the window for the last of them to complete it.
  */
-export function daysUntilSample(needed: number, dailyEnrolment: Array<{ dayStartMs: number; enrolled: number }>, ratePerDay: number | null, asOf: number, windowDays: number): number | null {
+export function daysUntilSample(
+  needed: number,
+  dailyEnrolment: Array<{ dayStartMs: number; enrolled: number }>,
+  ratePerDay: number | null,
+  asOf: number,
+  windowDays: number,
+): number | null {
   let cumulative = 0
   for (const d of dailyEnrolment) {
     cumulative += d.enrolled
@@ -57,7 +63,17 @@ export function testHealth(input: HealthInput): Health {
     for (const r of byDay.get(day)!) if (r.arm in running) running[r.arm] += r.enrolled
     const counts = armKeys.map((k) => running[k])
     const total = counts.reduce((s, n) => s + n, 0)
-    return { day, cumulative: { ...running }, srmPValue: total > 0 ? srmTest(counts, arms.map((x) => x.expectedShare)).pValue : null }
+    return {
+      day,
+      cumulative: { ...running },
+      srmPValue:
+        total > 0
+          ? srmTest(
+              counts,
+              arms.map((x) => x.expectedShare),
+            ).pValue
+          : null,
+    }
   })
   const byArm = armKeys.map((arm) => {
     const mine = rows.filter((r) => r.arm === arm)
@@ -96,7 +112,12 @@ export function testHealth(input: HealthInput): Health {
     .filter((r) => r.arm === smallest.arm)
     .map((r) => ({ dayStartMs: Date.parse(`${r.day}T00:00:00Z`), enrolled: r.enrolled }))
     .sort((x, y) => x.dayStartMs - y.dayStartMs)
-  const daysNeeded = nPerArmNeeded === null ? null : reached >= nPerArmNeeded ? 0 : daysUntilSample(nPerArmNeeded, smallestDaily, exp.status === 'running' ? enrolmentPerArmPerDay : null, asOf, input.includeImmature ? 0 : windowDays)
+  const daysNeeded =
+    nPerArmNeeded === null
+      ? null
+      : reached >= nPerArmNeeded
+        ? 0
+        : daysUntilSample(nPerArmNeeded, smallestDaily, exp.status === 'running' ? enrolmentPerArmPerDay : null, asOf, input.includeImmature ? 0 : windowDays)
 
   const enrolled = byArm.reduce((s, x) => s + x.enrolled, 0)
   const immature = byArm.reduce((s, x) => s + x.immature, 0)

@@ -62,7 +62,12 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
     })
     // One Benjamini–Hochberg family per experiment (every segment × variant), with the Benjamini–Yekutieli
     // intervals that go with it, so a row's interval excludes 0 exactly when it is called significant.
-    const adjusted = adjustFamily(members.flatMap((m) => m.of), 'secondary', 'bh', a.alpha)
+    const adjusted = adjustFamily(
+      members.flatMap((m) => m.of),
+      'secondary',
+      'bh',
+      a.alpha,
+    )
     let next = 0
     const expRows = members.map((m) => ({ ...m, comparisons: m.of.map(() => adjusted[next++]) }))
     for (const r of expRows) {
@@ -78,8 +83,21 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
         dimension: r.dimension,
         segment: r.segment || '(not set)',
         n: [...r.arms.values()].reduce((s, x) => s + x.n, 0),
-        winner: best && arm ? { arm: arm.key, name: arm.name, offer: arm.offer, lift: best.estimate!, ci: best.ci!, adjustedPValue: best.adjustedPValue ?? null } : null,
-        comparisons: r.comparisons.map((c) => ({ variant: c.variant, kind: c.kind, estimate: c.estimate, ci: c.ci, rawCi: c.rawCi, level: c.level, pValue: c.pValue, adjustedPValue: c.adjustedPValue, significant: c.significant })),
+        winner:
+          best && arm
+            ? { arm: arm.key, name: arm.name, offer: arm.offer, lift: best.estimate!, ci: best.ci!, adjustedPValue: best.adjustedPValue ?? null }
+            : null,
+        comparisons: r.comparisons.map((c) => ({
+          variant: c.variant,
+          kind: c.kind,
+          estimate: c.estimate,
+          ci: c.ci,
+          rawCi: c.rawCi,
+          level: c.level,
+          pValue: c.pValue,
+          adjustedPValue: c.adjustedPValue,
+          significant: c.significant,
+        })),
       })
     }
   }

@@ -49,15 +49,39 @@ export function evaluateCriteria(input: RecommendationInput, c: FamilyComparison
   const mwl = sc?.minimumLift ?? exp.analysis.mde
   const sign = primary.higherIsBetter ? 1 : -1
   if (c.kind !== 'relative' || c.estimate === null) {
-    out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'unknown', evidence: c.notEstimable?.message ?? 'the relative lift is not estimable (the control’s value is 0 or too close to it)' })
+    out.push({
+      key: 'minimum_lift',
+      label: `Lift of at least ${pct(mwl)}`,
+      status: 'unknown',
+      evidence: c.notEstimable?.message ?? 'the relative lift is not estimable (the control’s value is 0 or too close to it)',
+    })
   } else {
     const good = sign * c.estimate
     const upper = c.ci ? Math.max(sign * c.ci[0], sign * c.ci[1]) : null
     const shown = `${pct(c.estimate)}${c.ci ? ` [${pct(c.ci[0])}, ${pct(c.ci[1])}]` : ''}`
-    if (improves(c, primary) && good >= mwl) out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'met', evidence: `${shown}: significant and at least the minimum worthwhile lift` })
-    else if (upper !== null && upper < mwl) out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'not_met', evidence: `${shown}: the interval rules out a lift of ${pct(mwl)}` })
-    else if (improves(c, primary) && done) out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'not_met', evidence: `${shown}: significant, but below the minimum worthwhile lift with the planned sample` })
-    else if (done) out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'not_met', evidence: `${shown}: not significant with the planned sample` })
+    if (improves(c, primary) && good >= mwl)
+      out.push({
+        key: 'minimum_lift',
+        label: `Lift of at least ${pct(mwl)}`,
+        status: 'met',
+        evidence: `${shown}: significant and at least the minimum worthwhile lift`,
+      })
+    else if (upper !== null && upper < mwl)
+      out.push({
+        key: 'minimum_lift',
+        label: `Lift of at least ${pct(mwl)}`,
+        status: 'not_met',
+        evidence: `${shown}: the interval rules out a lift of ${pct(mwl)}`,
+      })
+    else if (improves(c, primary) && done)
+      out.push({
+        key: 'minimum_lift',
+        label: `Lift of at least ${pct(mwl)}`,
+        status: 'not_met',
+        evidence: `${shown}: significant, but below the minimum worthwhile lift with the planned sample`,
+      })
+    else if (done)
+      out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'not_met', evidence: `${shown}: not significant with the planned sample` })
     else out.push({ key: 'minimum_lift', label: `Lift of at least ${pct(mwl)}`, status: 'unknown', evidence: `${shown}: not decided yet` })
   }
   if (sc?.targetRate !== undefined) {
@@ -83,8 +107,15 @@ export function evaluateCriteria(input: RecommendationInput, c: FamilyComparison
   if (sc?.maxCostPerIncrementalConversion !== undefined && econ) {
     const label = `Cost per incremental conversion at most ${money(sc.maxCostPerIncrementalConversion)}`
     const cost = econ.costPerIncrementalReactivation
-    if (cost === null) out.push({ key: 'cost_per_conversion', label, status: done ? 'not_met' : 'unknown', evidence: 'no incremental conversions to spread the cost over' })
-    else out.push({ key: 'cost_per_conversion', label, status: cost <= sc.maxCostPerIncrementalConversion ? 'met' : 'not_met', evidence: `${money(cost)} per incremental reactivation` })
+    if (cost === null)
+      out.push({ key: 'cost_per_conversion', label, status: done ? 'not_met' : 'unknown', evidence: 'no incremental conversions to spread the cost over' })
+    else
+      out.push({
+        key: 'cost_per_conversion',
+        label,
+        status: cost <= sc.maxCostPerIncrementalConversion ? 'met' : 'not_met',
+        evidence: `${money(cost)} per incremental reactivation`,
+      })
   }
   return out
 }
@@ -96,12 +127,26 @@ export function testCriteria(input: RecommendationInput): CriterionResult[] {
   const p = health.power
   out.push({
     key: 'sample_size',
-    label: p.nPerArmNeeded === null ? 'Sample size' : `${p.nPerArmNeeded.toLocaleString('en-US')} customers per arm with a complete window (${p.basis === 'planned' ? 'planned' : `to detect ${pct(p.minimumLift)} with 80% power`})`,
+    label:
+      p.nPerArmNeeded === null
+        ? 'Sample size'
+        : `${p.nPerArmNeeded.toLocaleString('en-US')} customers per arm with a complete window (${p.basis === 'planned' ? 'planned' : `to detect ${pct(p.minimumLift)} with 80% power`})`,
     status: p.nPerArmNeeded === null ? 'unknown' : p.nPerArmReached >= p.nPerArmNeeded ? 'met' : 'unknown',
-    evidence: p.nPerArmNeeded === null ? (p.reason ?? 'cannot be planned yet') : `${p.nPerArmReached.toLocaleString('en-US')} reached (${Math.round((p.progress ?? 0) * 100)}%)`,
+    evidence:
+      p.nPerArmNeeded === null
+        ? (p.reason ?? 'cannot be planned yet')
+        : `${p.nPerArmReached.toLocaleString('en-US')} reached (${Math.round((p.progress ?? 0) * 100)}%)`,
   })
   const end = exp.analysis.successCriteria?.plannedEndDate
-  if (end) out.push({ key: 'planned_end', label: `Planned end ${end}`, status: endPassed(exp, input.asOf) ? 'met' : 'unknown', evidence: endPassed(exp, input.asOf) ? 'the planned period is over' : `${Math.ceil((Date.parse(`${end}T00:00:00Z`) - input.asOf) / 86_400_000)} days left` })
+  if (end)
+    out.push({
+      key: 'planned_end',
+      label: `Planned end ${end}`,
+      status: endPassed(exp, input.asOf) ? 'met' : 'unknown',
+      evidence: endPassed(exp, input.asOf)
+        ? 'the planned period is over'
+        : `${Math.ceil((Date.parse(`${end}T00:00:00Z`) - input.asOf) / 86_400_000)} days left`,
+    })
   return out
 }
 
@@ -111,7 +156,11 @@ export function recommend(input: RecommendationInput): { recommendation: Recomme
   const tests = testCriteria(input)
   const reached = sampleReached(health)
   const over = endPassed(exp, input.asOf)
-  const result = (action: Action, arm: string | null, headline: string, reasons: string[], daysNeeded: number | null = null) => ({ recommendation: { action, arm, headline, reasons, daysNeeded }, criteria, testCriteria: tests })
+  const result = (action: Action, arm: string | null, headline: string, reasons: string[], daysNeeded: number | null = null) => ({
+    recommendation: { action, arm, headline, reasons, daysNeeded },
+    criteria,
+    testCriteria: tests,
+  })
 
   if (input.srmFlagged) {
     return result('investigate', null, 'Investigate before deciding: the traffic split does not match the design', [
@@ -124,30 +173,49 @@ export function recommend(input: RecommendationInput): { recommendation: Recomme
     const r = g.comparison.guardrail!
     const unit = g.def.format === 'percent' ? (x: number) => `${(x * 100).toFixed(2)} pp` : (x: number) => x.toFixed(2)
     return result('roll_back', g.comparison.variant, `Roll back ${armName(g.comparison.variant)}: it harms ${g.def.label.toLowerCase()}`, [
-      ...harmed.map((h) => `${armName(h.comparison.variant)} changes ${h.def.label.toLowerCase()} by ${unit(h.comparison.guardrail!.estimate)} [${unit(h.comparison.guardrail!.ci[0])}, ${unit(h.comparison.guardrail!.ci[1])}], beyond the allowed ${unit(h.comparison.guardrail!.margin)} (one-sided test, ${h.comparison.guardrail!.adjustedHarmPValue !== null ? 'adjusted ' : ''}p ${formatP(h.comparison.guardrail!.adjustedHarmPValue ?? h.comparison.guardrail!.harmPValue)}).`),
+      ...harmed.map(
+        (h) =>
+          `${armName(h.comparison.variant)} changes ${h.def.label.toLowerCase()} by ${unit(h.comparison.guardrail!.estimate)} [${unit(h.comparison.guardrail!.ci[0])}, ${unit(h.comparison.guardrail!.ci[1])}], beyond the allowed ${unit(h.comparison.guardrail!.margin)} (one-sided test, ${h.comparison.guardrail!.adjustedHarmPValue !== null ? 'adjusted ' : ''}p ${formatP(h.comparison.guardrail!.adjustedHarmPValue ?? h.comparison.guardrail!.harmPValue)}).`,
+      ),
       `A guardrail harmed beyond its margin outweighs a gain on ${primary.label.toLowerCase()}; margin ${unit(r.margin)}.`,
     ])
   }
   const winners = decision.filter((c) => improves(c, primary)).sort((x, y) => (primary.higherIsBetter ? y.estimate! - x.estimate! : x.estimate! - y.estimate!))
   const meets = (arm: string) => criteria.find((c) => c.arm === arm)!.criteria
-  const shippable = winners.filter((w) => meets(w.variant).every((k) => k.status === 'met' || (k.key !== 'minimum_lift' && k.status === 'unknown' && (reached || over))))
+  const shippable = winners.filter((w) =>
+    meets(w.variant).every((k) => k.status === 'met' || (k.key !== 'minimum_lift' && k.status === 'unknown' && (reached || over))),
+  )
   if (shippable.length) {
     const best = shippable[0]
     const lift = `${pct(best.estimate!)} [${pct(best.ci![0])}, ${pct(best.ci![1])}]`
     return result('ship', best.variant, `Ship ${armName(best.variant)}`, [
       `${armName(best.variant)} ${primary.higherIsBetter ? 'raises' : 'lowers'} ${primary.label.toLowerCase()} by ${lift} vs control, significant in the decision family${best.adjustment ? ` (${best.adjustment === 'bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted p ${formatP(best.adjustedPValue ?? best.pValue!)})` : ''}.`,
       ...meets(best.variant).map((k) => `${k.label}: ${k.status === 'met' ? 'met' : 'not yet known'} — ${k.evidence}.`),
-      ...(input.guardrails.length ? [`No guardrail is harmed beyond its margin (${[...new Set(input.guardrails.map((g) => g.def.label.toLowerCase()))].join(', ')}).`] : []),
+      ...(input.guardrails.length
+        ? [`No guardrail is harmed beyond its margin (${[...new Set(input.guardrails.map((g) => g.def.label.toLowerCase()))].join(', ')}).`]
+        : []),
     ])
   }
-  const failing = winners.length ? winners.flatMap((w) => meets(w.variant).filter((k) => k.status === 'not_met').map((k) => `${armName(w.variant)} — ${k.label}: not met (${k.evidence}).`)) : []
+  const failing = winners.length
+    ? winners.flatMap((w) =>
+        meets(w.variant)
+          .filter((k) => k.status === 'not_met')
+          .map((k) => `${armName(w.variant)} — ${k.label}: not met (${k.evidence}).`),
+      )
+    : []
   if (winners.length && failing.length) {
-    return result('stop', null, 'Stop: no arm meets the success criteria', [`${winners.map((w) => armName(w.variant)).join(', ')} ${winners.length > 1 ? 'improve' : 'improves'} ${primary.label.toLowerCase()} significantly, but:`, ...failing])
+    return result('stop', null, 'Stop: no arm meets the success criteria', [
+      `${winners.map((w) => armName(w.variant)).join(', ')} ${winners.length > 1 ? 'improve' : 'improves'} ${primary.label.toLowerCase()} significantly, but:`,
+      ...failing,
+    ])
   }
   if (reached || over || exp.status === 'stopped') {
     return result('stop', null, 'Stop: no arm meets the success criteria', [
       `No variant improves ${primary.label.toLowerCase()} significantly ${reached ? 'with the planned sample' : over ? 'by the planned end date' : 'before the test stopped'}.`,
-      ...decision.map((c) => `${armName(c.variant)}: ${c.estimate === null ? 'not estimable' : `${c.kind === 'relative' ? pct(c.estimate) : c.estimate.toFixed(3)}${c.ci ? ` [${c.kind === 'relative' ? pct(c.ci[0]) : c.ci[0].toFixed(3)}, ${c.kind === 'relative' ? pct(c.ci[1]) : c.ci[1].toFixed(3)}]` : ''}`}.`),
+      ...decision.map(
+        (c) =>
+          `${armName(c.variant)}: ${c.estimate === null ? 'not estimable' : `${c.kind === 'relative' ? pct(c.estimate) : c.estimate.toFixed(3)}${c.ci ? ` [${c.kind === 'relative' ? pct(c.ci[0]) : c.ci[0].toFixed(3)}, ${c.kind === 'relative' ? pct(c.ci[1]) : c.ci[1].toFixed(3)}]` : ''}`}.`,
+      ),
     ])
   }
   const p = health.power
@@ -160,8 +228,14 @@ export function recommend(input: RecommendationInput): { recommendation: Recomme
       p.nPerArmNeeded !== null
         ? `${p.nPerArmReached.toLocaleString('en-US')} of ${p.nPerArmNeeded.toLocaleString('en-US')} customers per arm have a complete ${health.maturity.windowDays}-day window (needed to detect ${pct(p.minimumLift)} on ${primary.label.toLowerCase()} with 80% power).`
         : `The sample needed cannot be computed yet: ${p.reason ?? 'no baseline'}.`,
-      ...(health.enrolmentPerArmPerDay ? [`Enrolment: ${Math.round(health.enrolmentPerArmPerDay).toLocaleString('en-US')} customers per arm per day; customers need ${health.maturity.windowDays} days after exposure before they count.`] : []),
-      ...(winners.length ? [`${winners.map((w) => armName(w.variant)).join(', ')} already ${winners.length > 1 ? 'look' : 'looks'} better; some criteria are not yet known.`] : []),
+      ...(health.enrolmentPerArmPerDay
+        ? [
+            `Enrolment: ${Math.round(health.enrolmentPerArmPerDay).toLocaleString('en-US')} customers per arm per day; customers need ${health.maturity.windowDays} days after exposure before they count.`,
+          ]
+        : []),
+      ...(winners.length
+        ? [`${winners.map((w) => armName(w.variant)).join(', ')} already ${winners.length > 1 ? 'look' : 'looks'} better; some criteria are not yet known.`]
+        : []),
     ],
     days,
   )

@@ -22,7 +22,13 @@ function addStats(a: ArmStatsRow, b: ArmStatsRow): ArmStatsRow {
  * report, a cut counts only customers whose window had ended by then (unless immature ones are included). The
  * last point equals the report's unadjusted comparison as of asOf.
  */
-export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' }, now = Date.now(), opts: SliceOptions = {}): Promise<LiftTimeseries> {
+export async function liftTimeseries(
+  ch: ClickHouse,
+  exp: Experiment,
+  q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' },
+  now = Date.now(),
+  opts: SliceOptions = {},
+): Promise<LiftTimeseries> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const start = exp.startedAt ? Date.parse(exp.startedAt) : asOf
@@ -32,7 +38,16 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
   for (let d = step; d < days; d += step) cuts.push(start + d * DAY)
   cuts.push(asOf)
   const params = {
-    ...customerWindowParams({ experimentId: exp.id, asOfMs: asOf, attributionMs: (q.window ?? a.attributionDays) * DAY, ltvMs: a.ltvDays * DAY, lookbackMs: a.cuped.lookbackDays * DAY, marginRate: a.defaultMarginRate, enrolledUntilMs: enrollmentCutoff(exp, asOf), includeImmature: q.include === 'immature' }),
+    ...customerWindowParams({
+      experimentId: exp.id,
+      asOfMs: asOf,
+      attributionMs: (q.window ?? a.attributionDays) * DAY,
+      ltvMs: a.ltvDays * DAY,
+      lookbackMs: a.cuped.lookbackDays * DAY,
+      marginRate: a.defaultMarginRate,
+      enrolledUntilMs: enrollmentCutoff(exp, asOf),
+      includeImmature: q.include === 'immature',
+    }),
     cuts,
   }
   const rows = await querySliced(ch, await customerSlices(ch, exp.id, asOf, opts.customersPerSlice), timeseriesDeltasSql, params, ['arm', 'k'])
@@ -65,7 +80,16 @@ export async function liftTimeseries(ch: ClickHouse, exp: Experiment, q: { metri
         const stats = byCut.get(cut) ?? new Map()
         for (const v of variants) {
           const c = compareMetric(def, rowOrEmpty(stats, control), rowOrEmpty(stats, v), 'control', settings)
-          points.push({ at: new Date(cut).toISOString(), arm: v, against: 'control', n: rowOrEmpty(stats, v).n, value: armValue(def, rowOrEmpty(stats, v)), estimate: c?.estimate ?? null, ci: c?.ci ?? null, significant: c?.significant ?? false })
+          points.push({
+            at: new Date(cut).toISOString(),
+            arm: v,
+            against: 'control',
+            n: rowOrEmpty(stats, v).n,
+            value: armValue(def, rowOrEmpty(stats, v)),
+            estimate: c?.estimate ?? null,
+            ci: c?.ci ?? null,
+            significant: c?.significant ?? false,
+          })
         }
       }
       return { metric: key, label: def.label, format: def.format, control, points }

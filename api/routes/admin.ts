@@ -19,19 +19,41 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
   const read = requirePermission(keys, 'read')
 
   app.openapi(
-    createRoute({ method: 'get', path: '/keys', tags: ['Keys'], summary: 'List API keys (never the keys themselves)', security: bearer, middleware: [admin] as const,
-      responses: { 200: json(z.object({ keys: z.array(ApiKey) })), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/keys',
+      tags: ['Keys'],
+      summary: 'List API keys (never the keys themselves)',
+      security: bearer,
+      middleware: [admin] as const,
+      responses: { 200: json(z.object({ keys: z.array(ApiKey) })), ...standardErrors },
+    }),
     async (c) => c.json({ keys: await listKeys(db) }, 200),
   )
   app.openapi(
-    createRoute({ method: 'post', path: '/keys', tags: ['Keys'], summary: 'Create an API key; the key is shown only in this answer', security: bearer, middleware: [admin] as const,
+    createRoute({
+      method: 'post',
+      path: '/keys',
+      tags: ['Keys'],
+      summary: 'Create an API key; the key is shown only in this answer',
+      security: bearer,
+      middleware: [admin] as const,
       request: { body: jsonBody(z.object({ name: z.string().min(1).max(100), role: Role })) },
-      responses: { 201: json(CreatedApiKey, 'Created'), ...standardErrors } }),
+      responses: { 201: json(CreatedApiKey, 'Created'), ...standardErrors },
+    }),
     async (c) => c.json(await createKey(db, c.req.valid('json'), c.get('identity').name), 201),
   )
   app.openapi(
-    createRoute({ method: 'delete', path: '/keys/{id}', tags: ['Keys'], summary: 'Revoke an API key', security: bearer, middleware: [admin] as const,
-      request: { params: z.object({ id: z.string().max(64) }) }, responses: { 204: { description: 'Revoked' }, ...standardErrors } }),
+    createRoute({
+      method: 'delete',
+      path: '/keys/{id}',
+      tags: ['Keys'],
+      summary: 'Revoke an API key',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 204: { description: 'Revoked' }, ...standardErrors },
+    }),
     async (c) => {
       await revokeKey(db, c.req.valid('param').id, c.get('identity').name)
       keys.forget()
@@ -40,13 +62,28 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/settings', tags: ['Settings'], summary: 'Global settings (global holdout)', security: bearer, middleware: [read] as const,
-      responses: { 200: json(Settings), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/settings',
+      tags: ['Settings'],
+      summary: 'Global settings (global holdout)',
+      security: bearer,
+      middleware: [read] as const,
+      responses: { 200: json(Settings), ...standardErrors },
+    }),
     async (c) => c.json(await getSettings(db), 200),
   )
   app.openapi(
-    createRoute({ method: 'put', path: '/settings', tags: ['Settings'], summary: 'Change global settings (refused while experiments are active)', security: bearer, middleware: [admin] as const,
-      request: { body: jsonBody(SettingsUpdate) }, responses: { 200: json(Settings), ...standardErrors } }),
+    createRoute({
+      method: 'put',
+      path: '/settings',
+      tags: ['Settings'],
+      summary: 'Change global settings (refused while experiments are active)',
+      security: bearer,
+      middleware: [admin] as const,
+      request: { body: jsonBody(SettingsUpdate) },
+      responses: { 200: json(Settings), ...standardErrors },
+    }),
     async (c) => {
       const settings = await updateSettings(db, c.req.valid('json'), c.get('identity').name)
       await cache.refresh()
@@ -55,9 +92,23 @@ export function adminRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cac
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/audit', tags: ['Audit'], summary: 'The audit log, newest first', security: bearer, middleware: [read] as const,
-      request: { query: z.object({ entityType: z.string().max(64).optional(), entityId: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), before: z.coerce.number().int().optional() }) },
-      responses: { 200: json(z.object({ entries: z.array(AuditLogEntry) })), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/audit',
+      tags: ['Audit'],
+      summary: 'The audit log, newest first',
+      security: bearer,
+      middleware: [read] as const,
+      request: {
+        query: z.object({
+          entityType: z.string().max(64).optional(),
+          entityId: z.string().max(128).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          before: z.coerce.number().int().optional(),
+        }),
+      },
+      responses: { 200: json(z.object({ entries: z.array(AuditLogEntry) })), ...standardErrors },
+    }),
     async (c) => c.json({ entries: await listAudit(db, { ...c.req.valid('query'), withKeyPrefixes: can(c.get('identity').role, 'admin') }) }, 200),
   )
   return app

@@ -10,7 +10,6 @@ import { assignCompiled, type Assignment } from '../assignment/index.ts'
 import type { ExperimentCache, CachedExperiment } from '../experiments/cache.ts'
 import { flattenAttributes, type ExposureRow, type ExposureWriter } from '../exposures/writer.ts'
 
-
 export const Attributes = z
   .record(z.string().max(128), z.unknown())
   .refine((a) => Object.keys(a).length <= 100, 'at most 100 attributes')
@@ -35,11 +34,16 @@ const AssignResult = z
 const BatchRequest = z
   .object({
     experimentId: z.string().min(1).max(64),
-    customers: z.array(z.object({ customerId: CustomerId, attributes: Attributes })).min(1).max(10_000, 'at most 10,000 customers per batch'),
+    customers: z
+      .array(z.object({ customerId: CustomerId, attributes: Attributes }))
+      .min(1)
+      .max(10_000, 'at most 10,000 customers per batch'),
   })
   .openapi('AssignBatchRequest')
 
-const BatchResult = z.object({ experimentId: z.string(), assignments: z.array(AssignResult), counts: z.record(z.string(), z.number()) }).openapi('AssignBatchResult')
+const BatchResult = z
+  .object({ experimentId: z.string(), assignments: z.array(AssignResult), counts: z.record(z.string(), z.number()) })
+  .openapi('AssignBatchResult')
 
 function present(a: Assignment) {
   return {
@@ -83,37 +87,51 @@ export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; 
   // The hot routes read their bodies with readJson (no web Request per call); the OpenAPI entries are
   // registered from the same zod schemas.
   app.openAPIRegistry.registerPath(
-    createRoute({ method: 'post', path: '/', tags, summary: 'Assign one customer (answered after the exposure is durable)', security: bearer,
-      request: { body: jsonBody(AssignRequest) }, responses: { 200: json(AssignResult), ...standardErrors, 503: json(z.unknown(), 'Write buffer full or store unavailable: retry after Retry-After') } }),
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      summary: 'Assign one customer (answered after the exposure is durable)',
+      security: bearer,
+      request: { body: jsonBody(AssignRequest) },
+      responses: { 200: json(AssignResult), ...standardErrors, 503: json(z.unknown(), 'Write buffer full or store unavailable: retry after Retry-After') },
+    }),
   )
   app.post('/', ingest, async (c) => {
-      const { experimentId, customerId, attributes } = await readJson(c, AssignRequest, MB)
-      const entry = await experiment(experimentId)
-      const a = assignCompiled(entry.compiled, customerId, attributes ?? {}, cache.globalHoldout)
-      if (a.exposure) await exposures.add([exposureRow(a, attributes, now(), 'assign')])
-      return c.json(present(a), 200)
+    const { experimentId, customerId, attributes } = await readJson(c, AssignRequest, MB)
+    const entry = await experiment(experimentId)
+    const a = assignCompiled(entry.compiled, customerId, attributes ?? {}, cache.globalHoldout)
+    if (a.exposure) await exposures.add([exposureRow(a, attributes, now(), 'assign')])
+    return c.json(present(a), 200)
   })
 
   app.openAPIRegistry.registerPath(
-    createRoute({ method: 'post', path: '/batch', tags, summary: 'Assign up to 10,000 customers of one experiment', security: bearer,
-      request: { body: jsonBody(BatchRequest) }, responses: { 200: json(BatchResult), ...standardErrors } }),
+    createRoute({
+      method: 'post',
+      path: '/batch',
+      tags,
+      summary: 'Assign up to 10,000 customers of one experiment',
+      security: bearer,
+      request: { body: jsonBody(BatchRequest) },
+      responses: { 200: json(BatchResult), ...standardErrors },
+    }),
   )
   app.post('/batch', ingest, async (c) => {
-      const { experimentId, customers } = await readJson(c, BatchRequest, 8 * MB)
-      const entry = await experiment(experimentId)
-      const ts = now()
-      const holdout = cache.globalHoldout
-      const rows: ExposureRow[] = []
-      const counts: Record<string, number> = {}
-      const assignments = customers.map((cust) => {
-        const a = assignCompiled(entry.compiled, cust.customerId, cust.attributes ?? {}, holdout)
-        if (a.exposure) rows.push(exposureRow(a, cust.attributes, ts, 'batch'))
-        const bucket = a.arm ?? a.reason ?? 'excluded'
-        counts[bucket] = (counts[bucket] ?? 0) + 1
-        return present(a)
-      })
-      await exposures.add(rows)
-      return c.json({ experimentId, assignments, counts }, 200)
+    const { experimentId, customers } = await readJson(c, BatchRequest, 8 * MB)
+    const entry = await experiment(experimentId)
+    const ts = now()
+    const holdout = cache.globalHoldout
+    const rows: ExposureRow[] = []
+    const counts: Record<string, number> = {}
+    const assignments = customers.map((cust) => {
+      const a = assignCompiled(entry.compiled, cust.customerId, cust.attributes ?? {}, holdout)
+      if (a.exposure) rows.push(exposureRow(a, cust.attributes, ts, 'batch'))
+      const bucket = a.arm ?? a.reason ?? 'excluded'
+      counts[bucket] = (counts[bucket] ?? 0) + 1
+      return present(a)
+    })
+    await exposures.add(rows)
+    return c.json({ experimentId, assignments, counts }, 200)
   })
   return app
 }

@@ -16,7 +16,11 @@ const IngestResult = z
         index: z.number(),
         field: z.string().nullable(),
         message: z.string(),
-        code: z.enum(['invalid', 'event_id_reused']).describe('invalid: the row breaks the schema; event_id_reused: its eventId is already stored for a different event (409-style: never stored, resend it with its own eventId)'),
+        code: z
+          .enum(['invalid', 'event_id_reused'])
+          .describe(
+            'invalid: the row breaks the schema; event_id_reused: its eventId is already stored for a different event (409-style: never stored, resend it with its own eventId)',
+          ),
       }),
     ),
   })
@@ -31,7 +35,17 @@ export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter; onSt
     const result = await ingestEvents(body, c.req.header('content-type'), deps.events, deps.onStored)
     if (result.accepted + result.duplicates === 0 && result.rejected.length) {
       const first = result.rejected[0]
-      return c.json({ ...errorBody('all_rejected', `no event was valid; first problem at index ${first.index}: ${first.field ?? 'row'} ${first.message}`, first.field ?? undefined), ...result }, 422)
+      return c.json(
+        {
+          ...errorBody(
+            'all_rejected',
+            `no event was valid; first problem at index ${first.index}: ${first.field ?? 'row'} ${first.message}`,
+            first.field ?? undefined,
+          ),
+          ...result,
+        },
+        422,
+      )
     }
     return c.json(result, 200)
   })

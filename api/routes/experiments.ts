@@ -10,12 +10,24 @@ import { addNote, createExperiment, getExperiment, listExperiments, listNotes, t
 import type { ExperimentCache } from '../experiments/cache.ts'
 import type { Transition } from '../experiments/lifecycle.ts'
 
-const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) })
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+})
 
 function checkTargeting(targeting: Record<string, unknown> | null | undefined) {
   if (!targeting) return
   const problem = validateCondition(targeting)
-  if (problem) throw new ApiError(400, 'invalid_input', `targeting${problem.path ? '.' + problem.path : ''}: ${problem.message}`, `targeting${problem.path ? '.' + problem.path : ''}`)
+  if (problem)
+    throw new ApiError(
+      400,
+      'invalid_input',
+      `targeting${problem.path ? '.' + problem.path : ''}: ${problem.message}`,
+      `targeting${problem.path ? '.' + problem.path : ''}`,
+    )
 }
 
 export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cache: ExperimentCache; now?: () => number }) {
@@ -27,15 +39,30 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
   const edit = requirePermission(keys, 'edit')
 
   app.openapi(
-    createRoute({ method: 'get', path: '/', tags, summary: 'List experiments', security: bearer, middleware: [read] as const,
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      summary: 'List experiments',
+      security: bearer,
+      middleware: [read] as const,
       request: { query: z.object({ status: ExperimentStatus.optional() }) },
-      responses: { 200: json(z.object({ experiments: z.array(Experiment) })), ...standardErrors } }),
+      responses: { 200: json(z.object({ experiments: z.array(Experiment) })), ...standardErrors },
+    }),
     async (c) => c.json({ experiments: await listExperiments(db, c.req.valid('query')) }, 200),
   )
 
   app.openapi(
-    createRoute({ method: 'post', path: '/', tags, summary: 'Create a draft experiment', security: bearer, middleware: [edit] as const,
-      request: { body: jsonBody(ExperimentCreate) }, responses: { 201: json(Experiment, 'Created'), ...standardErrors } }),
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      summary: 'Create a draft experiment',
+      security: bearer,
+      middleware: [edit] as const,
+      request: { body: jsonBody(ExperimentCreate) },
+      responses: { 201: json(Experiment, 'Created'), ...standardErrors },
+    }),
     async (c) => {
       const input = c.req.valid('json')
       checkTargeting(input.targeting)
@@ -46,14 +73,30 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/{id}', tags, summary: 'Get an experiment', security: bearer, middleware: [read] as const,
-      request: { params: IdParam }, responses: { 200: json(Experiment), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      summary: 'Get an experiment',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: IdParam },
+      responses: { 200: json(Experiment), ...standardErrors },
+    }),
     async (c) => c.json(await getExperiment(db, c.req.valid('param').id), 200),
   )
 
   app.openapi(
-    createRoute({ method: 'patch', path: '/{id}', tags, summary: 'Update an experiment (design fields only while draft; coverage may grow)', security: bearer, middleware: [edit] as const,
-      request: { params: IdParam, body: jsonBody(ExperimentUpdate) }, responses: { 200: json(Experiment), ...standardErrors } }),
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      summary: 'Update an experiment (design fields only while draft; coverage may grow)',
+      security: bearer,
+      middleware: [edit] as const,
+      request: { params: IdParam, body: jsonBody(ExperimentUpdate) },
+      responses: { 200: json(Experiment), ...standardErrors },
+    }),
     async (c) => {
       const update = c.req.valid('json')
       checkTargeting(update.targeting)
@@ -65,8 +108,16 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
 
   for (const transition of ['start', 'pause', 'resume', 'stop'] as Transition[]) {
     app.openapi(
-      createRoute({ method: 'post', path: `/{id}/${transition}`, tags, summary: `${transition[0].toUpperCase()}${transition.slice(1)} an experiment`, security: bearer, middleware: [edit] as const,
-        request: { params: IdParam }, responses: { 200: json(Experiment), ...standardErrors } }),
+      createRoute({
+        method: 'post',
+        path: `/{id}/${transition}`,
+        tags,
+        summary: `${transition[0].toUpperCase()}${transition.slice(1)} an experiment`,
+        security: bearer,
+        middleware: [edit] as const,
+        request: { params: IdParam },
+        responses: { 200: json(Experiment), ...standardErrors },
+      }),
       async (c) => {
         const updated = await transitionExperiment(db, c.req.valid('param').id, transition, c.get('identity').name, clock())
         await cache.refresh()
@@ -76,14 +127,30 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
   }
 
   app.openapi(
-    createRoute({ method: 'get', path: '/{id}/notes', tags, summary: 'Hypothesis, notes and decisions, oldest first', security: bearer, middleware: [read] as const,
-      request: { params: IdParam }, responses: { 200: json(z.object({ notes: z.array(Note) })), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/{id}/notes',
+      tags,
+      summary: 'Hypothesis, notes and decisions, oldest first',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: IdParam },
+      responses: { 200: json(z.object({ notes: z.array(Note) })), ...standardErrors },
+    }),
     async (c) => c.json({ notes: await listNotes(db, c.req.valid('param').id) }, 200),
   )
 
   app.openapi(
-    createRoute({ method: 'post', path: '/{id}/notes', tags, summary: 'Add a note, hypothesis or decision (with the chosen arm)', security: bearer, middleware: [edit] as const,
-      request: { params: IdParam, body: jsonBody(NoteCreate) }, responses: { 201: json(Note, 'Created'), ...standardErrors } }),
+    createRoute({
+      method: 'post',
+      path: '/{id}/notes',
+      tags,
+      summary: 'Add a note, hypothesis or decision (with the chosen arm)',
+      security: bearer,
+      middleware: [edit] as const,
+      request: { params: IdParam, body: jsonBody(NoteCreate) },
+      responses: { 201: json(Note, 'Created'), ...standardErrors },
+    }),
     async (c) => {
       const note = await addNote(db, c.req.valid('param').id, c.req.valid('json'), c.get('identity').name, clock())
       await cache.refresh()

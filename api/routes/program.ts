@@ -23,9 +23,23 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
   const read = requirePermission(keys, 'read')
 
   app.openapi(
-    createRoute({ method: 'get', path: '/kpis', tags: ['Program'], summary: 'Program KPIs: treated vs global holdout, incremental revenue, spend, ROI, weekly trend', security: bearer, middleware: [read] as const,
-      request: { query: z.object({ from: time.describe('first exposures from (default: 90 days ago)'), to: time.describe('until (default: now)'), window: z.coerce.number().int().min(1).max(365).default(30), include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window") }) },
-      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/kpis',
+      tags: ['Program'],
+      summary: 'Program KPIs: treated vs global holdout, incremental revenue, spend, ROI, weekly trend',
+      security: bearer,
+      middleware: [read] as const,
+      request: {
+        query: z.object({
+          from: time.describe('first exposures from (default: 90 days ago)'),
+          to: time.describe('until (default: now)'),
+          window: z.coerce.number().int().min(1).max(365).default(30),
+          include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window"),
+        }),
+      },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors },
+    }),
     async (c) => {
       const q = c.req.valid('query')
       const at = now()
@@ -33,7 +47,11 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       const from = q.from ?? to - 90 * DAY
       if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
       const experiments = await listExperiments(db)
-      const version = experiments.map((e) => e.updatedAt).sort().at(-1) ?? ''
+      const version =
+        experiments
+          .map((e) => e.updatedAt)
+          .sort()
+          .at(-1) ?? ''
       // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
       const asOf = Math.floor(at / 60_000) * 60_000
       const kpis = await cache.get<KpiReport>(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${q.include ?? ''}:${version}:${asOf}`, () =>
@@ -44,8 +62,15 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/library', tags: ['Program'], summary: 'Segment–offer library: which offer won in which segment, from concluded experiments', security: bearer, middleware: [read] as const,
-      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('OfferLibrary')), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/library',
+      tags: ['Program'],
+      summary: 'Segment–offer library: which offer won in which segment, from concluded experiments',
+      security: bearer,
+      middleware: [read] as const,
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('OfferLibrary')), ...standardErrors },
+    }),
     async (c) => {
       const experiments = await listExperiments(db, { status: 'stopped' })
       const version = experiments.map((e) => `${e.id}@${e.updatedAt}`).join(',')

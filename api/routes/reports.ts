@@ -22,7 +22,10 @@ const metricList = z
   .optional()
   .transform((s, ctx) => {
     if (!s) return undefined
-    const keys = s.split(',').map((k) => k.trim()).filter(Boolean)
+    const keys = s
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
     for (const k of keys) {
       if (!MetricKey.safeParse(k).success) {
         ctx.addIssue({ code: 'custom', message: `unknown metric '${k}' (known: ${MetricKey.options.join(', ')})` })
@@ -53,8 +56,16 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
   const tags = ['Reports']
 
   app.openapi(
-    createRoute({ method: 'get', path: '/{id}/report', tags, summary: 'Lift report: every metric per arm, comparisons, SRM, economics, breakdown', security: bearer, middleware: [read] as const,
-      request: { params: IdParam, query: ReportQuery }, responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ExperimentReport')), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/{id}/report',
+      tags,
+      summary: 'Lift report: every metric per arm, comparisons, SRM, economics, breakdown',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: IdParam, query: ReportQuery },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ExperimentReport')), ...standardErrors },
+    }),
     async (c) => {
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
@@ -69,9 +80,25 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
   )
 
   app.openapi(
-    createRoute({ method: 'get', path: '/{id}/timeseries', tags, summary: 'Cumulative lift and interval per day since start', security: bearer, middleware: [read] as const,
-      request: { params: IdParam, query: z.object({ metrics: metricList, asOf: asOfParam, points: z.coerce.number().int().min(2).max(120).default(30), window: ReportQuery.shape.window, include: includeParam }) },
-      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LiftTimeseries')), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/{id}/timeseries',
+      tags,
+      summary: 'Cumulative lift and interval per day since start',
+      security: bearer,
+      middleware: [read] as const,
+      request: {
+        params: IdParam,
+        query: z.object({
+          metrics: metricList,
+          asOf: asOfParam,
+          points: z.coerce.number().int().min(2).max(120).default(30),
+          window: ReportQuery.shape.window,
+          include: includeParam,
+        }),
+      },
+      responses: { 200: json(z.record(z.string(), z.unknown()).openapi('LiftTimeseries')), ...standardErrors },
+    }),
     async (c) => {
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
@@ -84,8 +111,16 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
     .object({ attributes: z.array(z.object({ key: z.string(), customers: z.number(), values: z.number() })) })
     .openapi('ExperimentAttributes')
   app.openapi(
-    createRoute({ method: 'get', path: '/{id}/attributes', tags, summary: 'Attributes captured at first exposure (what a breakdown can split by), with customers and distinct values', security: bearer, middleware: [read] as const,
-      request: { params: IdParam }, responses: { 200: json(AttributeList), ...standardErrors } }),
+    createRoute({
+      method: 'get',
+      path: '/{id}/attributes',
+      tags,
+      summary: 'Attributes captured at first exposure (what a breakdown can split by), with customers and distinct values',
+      security: bearer,
+      middleware: [read] as const,
+      request: { params: IdParam },
+      responses: { 200: json(AttributeList), ...standardErrors },
+    }),
     async (c) => {
       const exp = await getExperiment(db, c.req.valid('param').id)
       const attributes = await cache.get(`attributes:${exp.id}`, () => experimentAttributes(ch, exp.id))

@@ -23,7 +23,12 @@ export async function updateSettings(db: Kysely<Database>, update: Partial<Setti
     if (!changed.length) return before
     const active = await trx.selectFrom('experiments').select('id').where('status', 'in', ['running', 'paused']).execute()
     if (active.length) {
-      throw new DomainError('conflict', 'experiments_active', `the global holdout cannot change while experiments are active (${active.map((a) => a.id).join(', ')})`, changed[0][0])
+      throw new DomainError(
+        'conflict',
+        'experiments_active',
+        `the global holdout cannot change while experiments are active (${active.map((a) => a.id).join(', ')})`,
+        changed[0][0],
+      )
     }
     for (const [key, value] of changed) {
       await trx

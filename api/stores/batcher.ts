@@ -3,7 +3,10 @@ import { StoreError } from './errors.ts'
 // The store's own error text may quote other clients' rows: it is logged, never sent.
 const storeUnavailable = () => new StoreError('unavailable', 'the data store did not accept the write; retry shortly')
 const rowsRefused = () =>
-  new StoreError('rows_refused', 'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values')
+  new StoreError(
+    'rows_refused',
+    'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values',
+  )
 function logStoreError(error: unknown) {
   console.error(`store write failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`)
 }

@@ -25,7 +25,9 @@ const insertEventsSql = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) FORMAT
  * The format accepts rows separated by commas, so only the outer brackets are dropped.
  */
 export function eventsBody(rows: EventRow[]): string {
-  return JSON.stringify(rows.map((r) => [r.event_id, r.customer_id, r.type, r.ts, r.experiment_id, r.arm, r.revenue, r.margin, r.cost, r.order_id, r.properties])).slice(1, -1)
+  return JSON.stringify(
+    rows.map((r) => [r.event_id, r.customer_id, r.type, r.ts, r.experiment_id, r.arm, r.revenue, r.margin, r.cost, r.order_id, r.properties]),
+  ).slice(1, -1)
 }
 
 /** Inserts rows; resolves once ClickHouse has them durably. */
@@ -56,7 +58,10 @@ async function selectStored(ch: ClickHouse, where: string, params: Record<string
 export async function storedEventsById(ch: ClickHouse, rows: Array<Pick<EventRow, 'event_id' | 'customer_id'>>): Promise<EventRow[]> {
   if (!rows.length) return []
   const ids = rows.map((r) => r.event_id)
-  const byKey = await selectStored(ch, 'customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}', { customers: [...new Set(rows.map((r) => r.customer_id))], ids })
+  const byKey = await selectStored(ch, 'customer_id IN {customers:Array(String)} AND event_id IN {ids:Array(String)}', {
+    customers: [...new Set(rows.map((r) => r.customer_id))],
+    ids,
+  })
   const found = new Set(byKey.map((r) => r.event_id))
   const rest = ids.filter((id) => !found.has(id))
   return rest.length ? [...byKey, ...(await selectStored(ch, 'event_id IN {ids:Array(String)}', { ids: rest }))] : byKey
@@ -75,6 +80,10 @@ export async function* storedEventIds(ch: ClickHouse, parts: number): AsyncGener
 }
 
 export async function countEvents(ch: ClickHouse): Promise<number> {
-  const result = await ch.client.query({ query: 'SELECT count() AS n FROM events', format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })
+  const result = await ch.client.query({
+    query: 'SELECT count() AS n FROM events',
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  })
   return (await result.json<{ n: number }>())[0]?.n ?? 0
 }

@@ -27,7 +27,17 @@ export async function insertIncentives(db: Kysely<Database>, rows: IssuedIncenti
   if (!rows.length) return
   await db
     .insertInto('incentives')
-    .values(rows.map((r) => ({ customer_id: r.customerId, experiment_id: r.experimentId, arm: r.arm, offer_type: r.offerType, trigger_key: r.trigger, tier: r.tier, issued_at: new Date(r.at) })))
+    .values(
+      rows.map((r) => ({
+        customer_id: r.customerId,
+        experiment_id: r.experimentId,
+        arm: r.arm,
+        offer_type: r.offerType,
+        trigger_key: r.trigger,
+        tier: r.tier,
+        issued_at: new Date(r.at),
+      })),
+    )
     .execute()
 }
 

@@ -36,8 +36,10 @@ export function clusterDdl(statement: string, cluster: string): string[] {
   const local = `${table}_local`
   const localDdl = statement
     .replace(`CREATE TABLE IF NOT EXISTS ${table}`, `CREATE TABLE IF NOT EXISTS ${local} ON CLUSTER ${quoted}`)
-    .replace(/ENGINE = (\w*MergeTree)(\(\))?/, (_all, engine: string) =>
-      `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/{database}/${local}', '{replica}')`)
+    .replace(
+      /ENGINE = (\w*MergeTree)(\(\))?/,
+      (_all, engine: string) => `ENGINE = Replicated${engine}('/clickhouse/tables/{shard}/{database}/${local}', '{replica}')`,
+    )
   const distributed =
     `CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER ${quoted} AS ${local} ` +
     `ENGINE = Distributed(${quoted}, currentDatabase(), ${local}, cityHash64(customer_id))`

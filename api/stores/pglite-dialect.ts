@@ -33,7 +33,9 @@ export async function openPgliteWorker(dir: string): Promise<PGliteLike> {
     pending.clear()
   }
   await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: { ready: boolean; error?: { message: string } }) => (m.ready ? resolve() : reject(Object.assign(new Error(`could not open PGlite in ${dir}: ${m.error?.message}`), m.error))))
+    worker.once('message', (m: { ready: boolean; error?: { message: string } }) =>
+      m.ready ? resolve() : reject(Object.assign(new Error(`could not open PGlite in ${dir}: ${m.error?.message}`), m.error)),
+    )
     worker.once('error', reject)
   })
   worker.on('message', (m: Reply) => {

@@ -11,7 +11,13 @@ afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
 const T0 = Date.parse('2026-10-01T00:00:00Z')
 const batchOf = (client: number, seq: number) =>
-  Array.from({ length: 500 }, (_, i) => ({ eventId: `k-${client}-${seq}-${i}`, customerId: `c${(seq * 500 + i) % 5000}`, type: 'purchase', ts: T0 + i, revenue: 1 }))
+  Array.from({ length: 500 }, (_, i) => ({
+    eventId: `k-${client}-${seq}-${i}`,
+    customerId: `c${(seq * 500 + i) % 5000}`,
+    type: 'purchase',
+    ts: T0 + i,
+    revenue: 1,
+  }))
 
 /** Sends batches from `clients` loops until the server dies; returns the ids of acknowledged events. */
 async function loadUntilDead(base: string, clients: number, acked: Set<string>, sent: Map<string, object[]>) {
@@ -21,7 +27,11 @@ async function loadUntilDead(base: string, clients: number, acked: Set<string>, 
         const batch = batchOf(client, seq)
         sent.set(`${client}-${seq}`, batch)
         try {
-          const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(batch) })
+          const res = await fetch(`${base}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify(batch),
+          })
           if (res.status === 200) for (const e of batch) acked.add(e.eventId)
           else await res.arrayBuffer()
         } catch {
@@ -35,7 +45,9 @@ async function loadUntilDead(base: string, clients: number, acked: Set<string>, 
 /** event_id → how many times a query over the deduplicated table counts it. */
 async function storedCounts(): Promise<Map<string, number>> {
   const ch = await openClickHouse({ dataDir, clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
-  const rows = await (await ch.client.query({ query: 'SELECT event_id, count() AS n FROM events FINAL GROUP BY event_id', format: 'JSONEachRow' })).json<{ event_id: string; n: string }>()
+  const rows = await (
+    await ch.client.query({ query: 'SELECT event_id, count() AS n FROM events FINAL GROUP BY event_id', format: 'JSONEachRow' })
+  ).json<{ event_id: string; n: string }>()
   await ch.close()
   return new Map(rows.map((r) => [r.event_id, Number(r.n)]))
 }
@@ -63,13 +75,19 @@ describe('crash safety of ingestion', () => {
     // not), as a client that does not know what was kept must do. Nothing may double.
     server = await startServer({ dataDir, port, adminKey: KEY })
     for (const batch of sent.values()) {
-      const res = await fetch(`${server.base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(batch) })
+      const res = await fetch(`${server.base}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(batch),
+      })
       expect(res.status).toBe(200)
     }
     expect(await server.kill('SIGTERM')).toBe(0)
     const stored = await storedCounts()
     expect([...stored.values()].every((n) => n === 1)).toBe(true)
     expect(stored.size).toBe(sent.size * 500)
-    console.log(`crash test: ${ackedAtKill.size} events acknowledged before SIGKILL, ${afterKill.size} found after it, ${stored.size} stored once each after retries`)
+    console.log(
+      `crash test: ${ackedAtKill.size} events acknowledged before SIGKILL, ${afterKill.size} found after it, ${stored.size} stored once each after retries`,
+    )
   }, 180_000)
 })

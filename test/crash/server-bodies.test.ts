@@ -12,8 +12,16 @@ const KEY = 'rl_bodies_admin_key_at_least_32_characters'
 let server: Awaited<ReturnType<typeof startServer>>
 beforeAll(async () => {
   server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
-  const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  await post('/v1/experiments', { id: 'bodies', name: 'Bodies', arms: [{ key: 'a', name: 'A', weight: 0.5, isControl: true }, { key: 'b', name: 'B', weight: 0.5 }] })
+  const post = (p: string, body: unknown) =>
+    fetch(`${server.base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  await post('/v1/experiments', {
+    id: 'bodies',
+    name: 'Bodies',
+    arms: [
+      { key: 'a', name: 'A', weight: 0.5, isControl: true },
+      { key: 'b', name: 'B', weight: 0.5 },
+    ],
+  })
   await post('/v1/experiments/bodies/start', {})
 }, 90_000)
 afterAll(async () => {
@@ -39,7 +47,10 @@ function rawPost(p: string, body: string, chunked: boolean, piece = 16_384): Pro
 }
 
 describe('request bodies over a real socket', () => {
-  const batch = JSON.stringify({ experimentId: 'bodies', customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust-${i}`, attributes: { tier: i % 2 ? 'gold' : 'silver' } })) })
+  const batch = JSON.stringify({
+    experimentId: 'bodies',
+    customers: Array.from({ length: 10_000 }, (_, i) => ({ customerId: `cust-${i}`, attributes: { tier: i % 2 ? 'gold' : 'silver' } })),
+  })
 
   it('reads a 10,000-customer batch sent in many chunks, with and without Content-Length', async () => {
     for (const chunked of [false, true]) {
@@ -50,7 +61,9 @@ describe('request bodies over a real socket', () => {
   })
 
   it('answers 413 to an oversized chunked upload and keeps serving', async () => {
-    const huge = JSON.stringify([{ eventId: 'x', customerId: 'c', type: 'purchase', ts: Date.now(), revenue: 1, properties: { blob: 'x'.repeat(6 * 1024 * 1024) } }])
+    const huge = JSON.stringify([
+      { eventId: 'x', customerId: 'c', type: 'purchase', ts: Date.now(), revenue: 1, properties: { blob: 'x'.repeat(6 * 1024 * 1024) } },
+    ])
     const res = await rawPost('/v1/events', huge, true, 256 * 1024)
     expect(res.status).toBe(413)
     expect(res.body.error.code).toBe('payload_too_large')
@@ -60,7 +73,11 @@ describe('request bodies over a real socket', () => {
 
   it('answers 400 to broken JSON and 415 to another content type', async () => {
     expect((await rawPost('/v1/decide', '{"customerId": ', false)).body.error.code).toBe('invalid_json')
-    const res = await fetch(`${server.base}/v1/assign`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'text/plain' }, body: 'x' })
+    const res = await fetch(`${server.base}/v1/assign`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'text/plain' },
+      body: 'x',
+    })
     expect(res.status).toBe(415)
   })
 })

@@ -92,7 +92,12 @@ async function seriousViolations(p: Page): Promise<Finding[]> {
     const results = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] })
     return results.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact!, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`) }))
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact!,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').trim()}`),
+      }))
   })
 }
 
@@ -103,7 +108,10 @@ async function cutOff(p: Page, width: number) {
       els
         .map((el) => ({ el, box: el.getBoundingClientRect() }))
         .filter(({ box }) => box.width > 0 && (box.left < -0.5 || box.right > w + 0.5))
-        .map(({ el, box }) => `${el.className || el.getAttribute('data-testid')} "${el.textContent?.trim().slice(0, 40)}" at ${Math.round(box.left)}–${Math.round(box.right)} px`),
+        .map(
+          ({ el, box }) =>
+            `${el.className || el.getAttribute('data-testid')} "${el.textContent?.trim().slice(0, 40)}" at ${Math.round(box.left)}–${Math.round(box.right)} px`,
+        ),
     width,
   )
 }
@@ -148,7 +156,10 @@ describe('accessibility at 390 px', () => {
 
   it('shows every arm of the list in full, not cut to an ellipsis', async () => {
     const p = pages.phone
-    await visit(p, VISITS.find((v) => v.name === 'experiments')!)
+    await visit(
+      p,
+      VISITS.find((v) => v.name === 'experiments')!,
+    )
     const clipped = await p.locator('.lift-cell .arm').evaluateAll((els) => els.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent))
     expect(clipped).toEqual([])
     expect(await p.locator('.lift-cell .arm').count()).toBeGreaterThan(0)
@@ -159,7 +170,10 @@ describe('accessibility at 390 px', () => {
 describe('what a reader needs beside the numbers', () => {
   it('lists recent changes newest first, by when they happened', async () => {
     const p = pages.laptop
-    await visit(p, VISITS.find((v) => v.name === 'settings')!)
+    await visit(
+      p,
+      VISITS.find((v) => v.name === 'settings')!,
+    )
     const times = await p.locator('[data-testid="audit-log"] tbody tr').evaluateAll((rows) => rows.map((r) => Date.parse(r.getAttribute('data-at')!)))
     expect(times.length).toBeGreaterThan(3)
     expect(times).toEqual([...times].sort((a, b) => b - a))
@@ -168,7 +182,10 @@ describe('what a reader needs beside the numbers', () => {
   it('names the arm of a lift that did not win, and shows no segment that is all customers again', async () => {
     const library = (await d.api('GET', '/v1/library')).body
     const p = pages.laptop
-    await visit(p, VISITS.find((v) => v.name === 'library')!)
+    await visit(
+      p,
+      VISITS.find((v) => v.name === 'library')!,
+    )
     const experiment = (await d.api('GET', `/v1/experiments/${SHIP}`)).body
     for (const r of library.rows.filter((x: any) => !x.winner && x.experimentId === SHIP)) {
       const top = r.comparisons.filter((c: any) => c.estimate !== null).sort((a: any, b: any) => b.estimate - a.estimate)[0]
@@ -181,7 +198,10 @@ describe('what a reader needs beside the numbers', () => {
     const all = library.rows.find((r: any) => r.experimentId === SHIP && r.dimension === '(all)')
     await p.route('**/v1/library', (route) => route.fulfill({ json: { ...library, rows: [...library.rows, { ...all, dimension: 'country', segment: 'US' }] } }))
     try {
-      await visit(p, VISITS.find((v) => v.name === 'library')!)
+      await visit(
+        p,
+        VISITS.find((v) => v.name === 'library')!,
+      )
       expect(await p.locator('[data-testid="library-table"] tbody tr').count()).toBe(library.rows.length)
       expect(await p.locator('tr[data-dimension="country"]').count()).toBe(0)
     } finally {
@@ -191,7 +211,10 @@ describe('what a reader needs beside the numbers', () => {
 
   it('says next to an inconclusive arm’s chance of being better that it is not a verdict', async () => {
     const p = pages.laptop
-    await visit(p, VISITS.find((v) => v.name === 'report')!)
+    await visit(
+      p,
+      VISITS.find((v) => v.name === 'report')!,
+    )
     const inconclusive = p.locator('tr[data-arm]:has([data-testid="verdict"][data-significant="false"]) td.chance', { hasText: '%' })
     expect(await inconclusive.count()).toBeGreaterThan(0)
     for (const cell of await inconclusive.all()) expect(await cell.textContent()).toMatch(/%\s*not a verdict/)

@@ -104,7 +104,11 @@ export async function shot(p: Page, name: string) {
 /** Waits until the page's own loading indicators are gone. */
 export async function settled(p: Page) {
   await p.waitForLoadState('networkidle')
-  await p.locator('.loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined)
+  await p
+    .locator('.loading')
+    .first()
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .catch(() => undefined)
 }
 
 /** How far the page is wider than the device: a mobile browser widens its layout viewport to fit overflow. */

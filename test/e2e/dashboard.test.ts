@@ -18,12 +18,20 @@ beforeAll(async () => {
   base = d.base
 
   // Experiments made through the API, as a CRM integration or a script would.
-  expect((await api('POST', '/v1/experiments', twoArmExperiment('winback-pct15', {
-    name: 'Win-back: 15% off for lapsed 60–180 days',
-    hypothesis: 'Lapsed customers offered 15% off reactivate more than with the message alone.',
-    holdoutPct: 0.1,
-    targeting: { $and: [{ recency_days: { $gte: 60 } }, { recency_days: { $lt: 180 } }, { value_tier: { $in: ['gold', 'silver'] } }] },
-  }))).status).toBe(201)
+  expect(
+    (
+      await api(
+        'POST',
+        '/v1/experiments',
+        twoArmExperiment('winback-pct15', {
+          name: 'Win-back: 15% off for lapsed 60–180 days',
+          hypothesis: 'Lapsed customers offered 15% off reactivate more than with the message alone.',
+          holdoutPct: 0.1,
+          targeting: { $and: [{ recency_days: { $gte: 60 } }, { recency_days: { $lt: 180 } }, { value_tier: { $in: ['gold', 'silver'] } }] },
+        }),
+      )
+    ).status,
+  ).toBe(201)
   expect((await api('POST', '/v1/experiments/winback-pct15/start')).status).toBe(200)
   expect((await api('POST', '/v1/experiments', twoArmExperiment('free-ship-vip', { name: 'Free shipping for at-risk VIPs', coverage: 0.5 }))).status).toBe(201)
 
@@ -242,7 +250,10 @@ describe('dashboard', () => {
     await small.getByRole('button', { name: 'Continue' }).click()
     await small.getByRole('heading', { name: 'Program overview' }).waitFor()
     for (const [name, url] of pages) {
-      for (const [p, width] of [[page, DESKTOP.width], [small, PHONE.width]] as const) {
+      for (const [p, width] of [
+        [page, DESKTOP.width],
+        [small, PHONE.width],
+      ] as const) {
         await p.goto(base + url)
         await settled(p)
         await shot(p, `${name}-${width}`)

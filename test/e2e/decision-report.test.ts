@@ -90,7 +90,9 @@ describe('decision report', () => {
   })
 
   it('writes an absolute-fallback comparison in the metric’s units, not as a percent lift', async () => {
-    const fallbacks = report.metrics.flatMap((m: any) => m.comparisons.filter((c: any) => c.against === 'control' && c.fallback === 'absolute' && c.estimate !== null).map((c: any) => ({ m, c })))
+    const fallbacks = report.metrics.flatMap((m: any) =>
+      m.comparisons.filter((c: any) => c.against === 'control' && c.fallback === 'absolute' && c.estimate !== null).map((c: any) => ({ m, c })),
+    )
     if (!fallbacks.length) return
     for (const { m, c } of fallbacks) {
       const lift = (await page.locator(`tbody[data-metric="${m.key}"] tr[data-arm="${c.variant}"] td.lift strong`).textContent())!
@@ -146,7 +148,9 @@ describe('decision report', () => {
     expect(await headline.textContent()).toMatch(/ vs control\b/)
     if (!report.arms.some((a: any) => a.isHoldout)) return
     await page.getByText('vs holdout', { exact: true }).click()
-    await page.waitForFunction(() => / vs holdout\b/.test(document.querySelector('tbody[data-metric="reactivation"] [data-testid="metric-headline"]')?.textContent ?? ''))
+    await page.waitForFunction(() =>
+      / vs holdout\b/.test(document.querySelector('tbody[data-metric="reactivation"] [data-testid="metric-headline"]')?.textContent ?? ''),
+    )
     await page.getByText('vs control', { exact: true }).click()
   })
 
@@ -158,7 +162,9 @@ describe('decision report', () => {
       return
     }
     const line = page.getByTestId('maturity')
-    expect(await line.textContent()).toContain(`${m.immature.toLocaleString('en-US')} customers are still inside their ${m.windowDays}-day window and are not counted yet`)
+    expect(await line.textContent()).toContain(
+      `${m.immature.toLocaleString('en-US')} customers are still inside their ${m.windowDays}-day window and are not counted yet`,
+    )
     const [request] = await Promise.all([
       page.waitForRequest((r) => r.url().includes(`/experiments/${WINBACK}/report`) && r.url().includes('include=immature')),
       page.getByTestId('include-immature').check(),
@@ -167,7 +173,12 @@ describe('decision report', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="maturity"]')?.getAttribute('data-included') === 'true')
     expect(await line.textContent()).toContain('rates read low')
     const included = (await d.api('GET', `/v1/experiments/${WINBACK}/report?include=immature`)).body
-    expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="control"] td.n').textContent()).toBe(included.metrics.find((x: any) => x.key === 'reactivation').values.find((v: any) => v.arm === included.arms.find((a: any) => a.isControl).key).n.toLocaleString('en-US'))
+    expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="control"] td.n').textContent()).toBe(
+      included.metrics
+        .find((x: any) => x.key === 'reactivation')
+        .values.find((v: any) => v.arm === included.arms.find((a: any) => a.isControl).key)
+        .n.toLocaleString('en-US'),
+    )
     await page.getByTestId('include-immature').uncheck()
     await page.waitForFunction(() => document.querySelector('[data-testid="maturity"]')?.getAttribute('data-included') === 'false')
   })

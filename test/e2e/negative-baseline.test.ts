@@ -38,7 +38,15 @@ beforeAll(async () => {
   for (const a of assigned.body.assignments) {
     if (!a.inExperiment || a.arm === 'holdout') continue
     const cost = a.arm === 'control' ? 10 : 5
-    events.push({ eventId: `neg-r${n++}`, customerId: a.customerId, type: 'offer_redeemed', ts: t0 + DAY, cost: cost + rand(), experimentId: 'costly-save', arm: a.arm })
+    events.push({
+      eventId: `neg-r${n++}`,
+      customerId: a.customerId,
+      type: 'offer_redeemed',
+      ts: t0 + DAY,
+      cost: cost + rand(),
+      experimentId: 'costly-save',
+      arm: a.arm,
+    })
     if (rand() < 0.1) events.push({ eventId: `neg-p${n++}`, customerId: a.customerId, type: 'purchase', ts: t0 + 2 * DAY, revenue: 30, margin: 9 })
   }
   expect((await d.api('POST', '/v1/events', events)).status).toBe(200)

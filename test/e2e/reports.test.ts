@@ -54,14 +54,24 @@ describe('experiment report', () => {
 
     // Time from the report's answer arriving to the table and the forest plot on screen (issue 7: < 1 s).
     await page.goto(`${d.base}/experiments/${WINBACK}`)
-    const rendered = await page.waitForFunction(() => (document.querySelector('[data-testid="metrics-table"]') && document.querySelectorAll('[data-testid="forest-plot"] g.row').length ? performance.now() : 0), null, { polling: 'raf', timeout: 15_000 })
+    const rendered = await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="metrics-table"]') && document.querySelectorAll('[data-testid="forest-plot"] g.row').length
+          ? performance.now()
+          : 0,
+      null,
+      { polling: 'raf', timeout: 15_000 },
+    )
     const renderedAt = (await rendered.jsonValue()) as number
     const responseEnd = await page.evaluate((id) => {
-      const entry = performance.getEntriesByType('resource').find((e) => e.name.endsWith(`/v1/experiments/${id}/report`)) as PerformanceResourceTiming | undefined
+      const entry = performance.getEntriesByType('resource').find((e) => e.name.endsWith(`/v1/experiments/${id}/report`)) as
+        PerformanceResourceTiming | undefined
       return entry?.responseEnd ?? null
     }, WINBACK)
     expect(responseEnd).not.toBeNull()
-    console.log(`report render: ${(renderedAt - responseEnd!).toFixed(0)} ms from the API's answer to the rendered table and forest plot (${WINBACK}, ${integer(report.totalCustomers)} customers, ${report.metrics.length} metrics)`)
+    console.log(
+      `report render: ${(renderedAt - responseEnd!).toFixed(0)} ms from the API's answer to the rendered table and forest plot (${WINBACK}, ${integer(report.totalCustomers)} customers, ${report.metrics.length} metrics)`,
+    )
 
     for (const arm of report.arms) {
       const cell = page.locator(`tbody[data-metric="reactivation"] tr[data-arm="${arm.key}"] td.n`)
@@ -76,7 +86,8 @@ describe('experiment report', () => {
         const row = page.locator(`tbody[data-metric="${m.key}"] tr[data-arm="${c.variant}"]`)
         expect(await row.locator('.badge').textContent(), `${m.key} ${c.variant}`).toBe(expectedVerdict(c, m.higherIsBetter))
         // A relative lift reads as a percent; an absolute fallback (control at 0) in the metric's own units.
-        if (c.estimate !== null && !c.notEstimable && c.kind === 'relative') expect(await row.locator('td.lift strong').textContent()).toBe(signedPercent(c.estimate))
+        if (c.estimate !== null && !c.notEstimable && c.kind === 'relative')
+          expect(await row.locator('td.lift strong').textContent()).toBe(signedPercent(c.estimate))
       }
     }
     // The planted effects: 15% off lifts reactivation; free shipping drives unsubscribes up (a harm, in red).
@@ -91,7 +102,9 @@ describe('experiment report', () => {
     expect(await page.locator('[data-testid="survival-curves"] g.curve').count()).toBe(report.arms.length)
     expect(await page.locator('[data-testid="economics"] article').count()).toBe(report.economics.filter((e: any) => e.against === 'control').length)
     const budget = report.decisioning.budget
-    expect(await page.getByTestId('decisioning').textContent()).toContain(`$${budget.spent.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} spent of $20,000.00`)
+    expect(await page.getByTestId('decisioning').textContent()).toContain(
+      `$${budget.spent.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} spent of $20,000.00`,
+    )
     await shot(page, 'experiment-report-1280')
 
     // Against the experiment holdout: the control is compared too.
@@ -106,9 +119,15 @@ describe('experiment report', () => {
     const report = (await api('GET', `/v1/experiments/${WINBACK}/report`)).body
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()])
     expect(download.suggestedFilename()).toMatch(new RegExp(`^${WINBACK}-report-\\d{4}-\\d{2}-\\d{2}\\.csv$`))
-    const lines = fs.readFileSync((await download.path())!, 'utf8').trimEnd().split('\r\n')
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n')
     expect(lines[0].split(',').slice(0, 6)).toEqual(['metric_key', 'metric', 'arm_key', 'arm', 'n', 'value'])
-    const rows = report.metrics.reduce((s: number, m: any) => s + report.arms.reduce((t: number, a: any) => t + Math.max(1, m.comparisons.filter((c: any) => c.variant === a.key).length), 0), 0)
+    const rows = report.metrics.reduce(
+      (s: number, m: any) => s + report.arms.reduce((t: number, a: any) => t + Math.max(1, m.comparisons.filter((c: any) => c.variant === a.key).length), 0),
+      0,
+    )
     expect(lines).toHaveLength(1 + rows)
     const primary = report.metrics.find((m: any) => m.key === 'reactivation').comparisons.find((c: any) => c.variant === 'pct15' && c.against === 'control')
     const line = lines.find((l) => l.startsWith('reactivation,Reactivation rate,pct15,15% off,') && l.includes(',control,'))!
@@ -120,7 +139,10 @@ describe('experiment report', () => {
     await page.getByTestId('report-window').selectOption('14')
     await page.getByText(/customers · 14-day window/).waitFor()
     const c = api14.metrics.find((m: any) => m.key === 'reactivation').comparisons.find((x: any) => x.variant === 'pct15' && x.against === 'control')
-    await page.waitForFunction((want) => document.querySelector('tbody[data-metric="reactivation"] tr[data-arm="pct15"] td.lift strong')?.textContent === want, signedPercent(c.estimate))
+    await page.waitForFunction(
+      (want) => document.querySelector('tbody[data-metric="reactivation"] tr[data-arm="pct15"] td.lift strong')?.textContent === want,
+      signedPercent(c.estimate),
+    )
     // The lift-over-time card asked for the same window.
     await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => /\/timeseries\?.*window=14/.test(e.name)))
     // Back to the experiment's own window.
@@ -172,7 +194,9 @@ describe('experiment report', () => {
     for (const [reason, n] of Object.entries(report.decisioning.suppressions)) {
       expect(await page.locator(`[data-testid="decisioning"] li[data-reason="${reason}"] .count`).textContent()).toBe(integer(n as number))
     }
-    expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="reminder"] td.n').textContent()).toBe(integer(report.arms.find((a: any) => a.key === 'reminder').n))
+    expect(await page.locator('tbody[data-metric="reactivation"] tr[data-arm="reminder"] td.n').textContent()).toBe(
+      integer(report.arms.find((a: any) => a.key === 'reminder').n),
+    )
     // An overrun (redemptions of offers issued before the cap) is flagged exactly when spend exceeds the budget.
     const { spent, amount } = report.decisioning.budget
     expect(await page.getByTestId('budget-overrun').count()).toBe(spent > amount ? 1 : 0)
@@ -191,16 +215,23 @@ describe('experiment report', () => {
     await page.getByText('The report appears once the experiment is started').waitFor()
     await page.getByRole('button', { name: 'Start' }).click()
     await page.getByText('No customers assigned yet').waitFor()
-    const res = await api('POST', '/v1/assign/batch', { experimentId: DRAFT, customers: Array.from({ length: 400 }, (_, i) => ({ customerId: `pilot-${i}`, attributes: { channel: i % 2 ? 'email' : 'sms' } })) })
+    const res = await api('POST', '/v1/assign/batch', {
+      experimentId: DRAFT,
+      customers: Array.from({ length: 400 }, (_, i) => ({ customerId: `pilot-${i}`, attributes: { channel: i % 2 ? 'email' : 'sms' } })),
+    })
     expect(res.status).toBe(200)
     await page.getByRole('button', { name: 'Check again' }).click()
     // Just assigned, every customer is inside their window: counted only once the reader asks for them.
     await page.getByTestId('include-immature').check()
     await page.getByTestId('metrics-table').waitFor()
-    const counts = res.body.assignments.filter((a: any) => a.inExperiment).reduce((m: Record<string, number>, a: any) => ({ ...m, [a.arm]: (m[a.arm] ?? 0) + 1 }), {})
+    const counts = res.body.assignments
+      .filter((a: any) => a.inExperiment)
+      .reduce((m: Record<string, number>, a: any) => ({ ...m, [a.arm]: (m[a.arm] ?? 0) + 1 }), {})
     // The table reloads with the immature customers counted: wait for it rather than read the first paint.
     for (const [arm, n] of Object.entries(counts)) {
-      await expect.poll(() => page.locator(`tbody[data-metric="reactivation"] tr[data-arm="${arm}"] td.n`).textContent(), { timeout: 15_000 }).toBe(integer(n as number))
+      await expect
+        .poll(() => page.locator(`tbody[data-metric="reactivation"] tr[data-arm="${arm}"] td.n`).textContent(), { timeout: 15_000 })
+        .toBe(integer(n as number))
     }
   })
 })
@@ -276,7 +307,11 @@ describe('triggers and policies', () => {
     await page.locator('#field-policy-maxIncentives').fill('1')
     await page.getByRole('button', { name: 'Create policy' }).click()
     await page.locator('li[data-policy="weekly-points"]').waitFor()
-    expect((await api('GET', '/v1/policies')).body.policies.find((p: any) => p.id === 'weekly-points')).toMatchObject({ maxIncentives: 1, windowDays: 7, offerTypes: 'all' })
+    expect((await api('GET', '/v1/policies')).body.policies.find((p: any) => p.id === 'weekly-points')).toMatchObject({
+      maxIncentives: 1,
+      windowDays: 7,
+      offerTypes: 'all',
+    })
 
     await page.getByRole('button', { name: 'Edit Points at most weekly' }).click()
     await page.locator('#field-policy-edit-cooldownDays').fill('3')
@@ -336,11 +371,18 @@ describe('screenshots', () => {
     await phone.addInitScript((key) => localStorage.setItem('rl.apiKey', key), ADMIN_KEY)
     const small = d.watch(await phone.newPage())
     for (const [name, url] of pages) {
-      for (const [p, width] of [[page, DESKTOP.width], [small, PHONE.width]] as const) {
+      for (const [p, width] of [
+        [page, DESKTOP.width],
+        [small, PHONE.width],
+      ] as const) {
         await p.goto(d.base + url)
         await settled(p)
         // Lift cells load as they scroll into view: those on screen should have their numbers in the picture.
-        await p.locator('.lift-cell[data-state="loading"]').first().waitFor({ state: 'detached', timeout: 3_000 }).catch(() => undefined)
+        await p
+          .locator('.lift-cell[data-state="loading"]')
+          .first()
+          .waitFor({ state: 'detached', timeout: 3_000 })
+          .catch(() => undefined)
         await shot(p, `${name}-${width}`)
       }
       expect(await phoneOverflow(small), `${url} is wider than the phone screen`).toBeLessThanOrEqual(0)

@@ -57,7 +57,11 @@ describe('time to first purchase on the win-back report', () => {
     expect(metric, 'time_to_purchase in the report').toBeTruthy()
     expect(metric.higherIsBetter).toBe(false)
     const variants = report.arms.filter((a: any) => !a.isControl && !a.isHoldout).map((a: any) => a.key)
-    expect(comparisons('control').map((c: any) => c.variant).sort()).toEqual([...variants].sort())
+    expect(
+      comparisons('control')
+        .map((c: any) => c.variant)
+        .sort(),
+    ).toEqual([...variants].sort())
     for (const c of comparisons('control')) {
       expect(c.kind).toBe('absolute')
       expect(Number.isFinite(c.estimate), c.variant).toBe(true)
@@ -94,7 +98,9 @@ describe('time to first purchase on the win-back report', () => {
     await openReport()
     await page.getByText('vs holdout', { exact: true }).click()
     const holdoutName = report.arms.find((a: any) => a.isHoldout).name
-    await card().getByRole('heading', { name: `Days without a purchase, vs ${holdoutName}` }).waitFor()
+    await card()
+      .getByRole('heading', { name: `Days without a purchase, vs ${holdoutName}` })
+      .waitFor()
     for (const c of comparisons('holdout')) {
       await expectComparisonShown(card().locator(`tr[data-arm="${c.variant}"]`), c, `card ${c.variant} vs holdout`)
       await expectComparisonShown(tableRow(c.variant), c, `table ${c.variant} vs holdout`)

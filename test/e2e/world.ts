@@ -63,17 +63,21 @@ async function ok(call: Call, method: string, url: string, body?: unknown, expec
  * Customers assigned in daily cohorts, then their purchases (a pre-period too, for CUPED), redemptions,
  * refunds and unsubscribes. `lift` multiplies the base reactivation rate per arm (global holdout included).
  */
-async function runCohorts(call: Call, clock: WorldClock, opts: {
-  experimentId: string
-  prefix: string
-  customers: number
-  startMs: number
-  days: number
-  rand: () => number
-  lift: (arm: string, attrs: Record<string, string>) => number
-  redeemCost: Record<string, (revenue: number) => number>
-  unsubscribe: Record<string, number>
-}): Promise<Event[]> {
+async function runCohorts(
+  call: Call,
+  clock: WorldClock,
+  opts: {
+    experimentId: string
+    prefix: string
+    customers: number
+    startMs: number
+    days: number
+    rand: () => number
+    lift: (arm: string, attrs: Record<string, string>) => number
+    redeemCost: Record<string, (revenue: number) => number>
+    unsubscribe: Record<string, number>
+  },
+): Promise<Event[]> {
   const { rand } = opts
   const perDay = Math.ceil(opts.customers / opts.days)
   const events: Event[] = []
@@ -102,7 +106,13 @@ async function runCohorts(call: Call, clock: WorldClock, opts: {
       // The pre-period: purchases in the 90 days before exposure, as many as the customer's propensity suggests.
       const pre = Math.floor(propensity * 2 * rand())
       for (let k = 0; k < pre; k++) {
-        events.push({ eventId: `${opts.prefix}-e${n++}`, customerId: a.customerId, type: 'purchase', ts: t0 - Math.round((5 + rand() * 85) * DAY), revenue: Math.round(Math.exp(3.6 + rand() * 0.8) * 100) / 100 })
+        events.push({
+          eventId: `${opts.prefix}-e${n++}`,
+          customerId: a.customerId,
+          type: 'purchase',
+          ts: t0 - Math.round((5 + rand() * 85) * DAY),
+          revenue: Math.round(Math.exp(3.6 + rand() * 0.8) * 100) / 100,
+        })
       }
       const p = Math.min(0.95, BASE_RATE[attrs.value_tier as keyof typeof BASE_RATE] * propensity * opts.lift(arm, attrs))
       if (rand() < p) {
@@ -112,12 +122,28 @@ async function runCohorts(call: Call, clock: WorldClock, opts: {
           const ts = t0 + Math.round(Math.min(29.5, -Math.log(1 - rand()) * 8) * DAY)
           if (ts > now) continue
           const revenue = Math.round(Math.exp(3.7 + rand() * 0.9) * 100) / 100
-          events.push({ eventId: `${opts.prefix}-e${n++}`, customerId: a.customerId, type: 'purchase', ts, revenue, margin: Math.round(revenue * 0.35 * 100) / 100 })
+          events.push({
+            eventId: `${opts.prefix}-e${n++}`,
+            customerId: a.customerId,
+            type: 'purchase',
+            ts,
+            revenue,
+            margin: Math.round(revenue * 0.35 * 100) / 100,
+          })
           const cost = opts.redeemCost[arm]
           if (first && cost && rand() < 0.8) {
-            events.push({ eventId: `${opts.prefix}-e${n++}`, customerId: a.customerId, type: 'offer_redeemed', ts: ts + 1000, cost: Math.round(cost(revenue) * 100) / 100, experimentId: opts.experimentId, arm })
+            events.push({
+              eventId: `${opts.prefix}-e${n++}`,
+              customerId: a.customerId,
+              type: 'offer_redeemed',
+              ts: ts + 1000,
+              cost: Math.round(cost(revenue) * 100) / 100,
+              experimentId: opts.experimentId,
+              arm,
+            })
           }
-          if (rand() < 0.05) events.push({ eventId: `${opts.prefix}-e${n++}`, customerId: a.customerId, type: 'refund', ts: Math.min(now, ts + 3 * DAY), revenue })
+          if (rand() < 0.05)
+            events.push({ eventId: `${opts.prefix}-e${n++}`, customerId: a.customerId, type: 'refund', ts: Math.min(now, ts + 3 * DAY), revenue })
           first = false
         }
       }
@@ -146,9 +172,20 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   const rand = mulberry32(20261126)
   const now = Date.now()
 
-  await ok(call, 'POST', '/v1/triggers', { key: 'cart_abandoned', name: 'Cart abandoned', description: 'A cart with items left for 24 hours', tiers: ['low', 'medium', 'high'] })
+  await ok(call, 'POST', '/v1/triggers', {
+    key: 'cart_abandoned',
+    name: 'Cart abandoned',
+    description: 'A cart with items left for 24 hours',
+    tiers: ['low', 'medium', 'high'],
+  })
   await ok(call, 'POST', '/v1/triggers', { key: 'lapsed_30d', name: 'Lapsed 30 days', description: 'No purchase for 30 days' })
-  await ok(call, 'POST', '/v1/policies', { id: 'one-discount-a-month', name: 'At most 1 discount per 30 days', offerTypes: ['percent_off'], maxIncentives: 1, windowDays: 30 })
+  await ok(call, 'POST', '/v1/policies', {
+    id: 'one-discount-a-month',
+    name: 'At most 1 discount per 30 days',
+    offerTypes: ['percent_off'],
+    maxIncentives: 1,
+    windowDays: 30,
+  })
   await ok(call, 'POST', '/v1/policies', { id: 'shipping-cooldown', name: 'Free-shipping cooldown', offerTypes: ['free_shipping'], cooldownDays: 7 })
 
   // The stopped experiment, long ago: free shipping works for low-value customers only.
@@ -166,7 +203,12 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   })
   await ok(call, 'POST', `/v1/experiments/${SHIP}/start`)
   const shipEvents = await runCohorts(call, clock, {
-    experimentId: SHIP, prefix: 'ship', customers: 4000, startMs: now - 90 * DAY, days: 14, rand,
+    experimentId: SHIP,
+    prefix: 'ship',
+    customers: 4000,
+    startMs: now - 90 * DAY,
+    days: 14,
+    rand,
     lift: (arm, attrs) => (arm === 'freeship' ? (attrs.value_tier === 'low' ? 1.8 : 1.05) : arm === 'global_holdout' ? 0.85 : 1),
     redeemCost: { freeship: () => 5 },
     unsubscribe: {},
@@ -174,7 +216,11 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   await sendEvents(call, shipEvents)
   clock.set(now - 45 * DAY)
   await ok(call, 'POST', `/v1/experiments/${SHIP}/stop`)
-  await ok(call, 'POST', `/v1/experiments/${SHIP}/notes`, { kind: 'decision', chosenArm: 'freeship', body: 'Roll out free shipping to low-value at-risk customers only; no detectable gain elsewhere.' })
+  await ok(call, 'POST', `/v1/experiments/${SHIP}/notes`, {
+    kind: 'decision',
+    chosenArm: 'freeship',
+    body: 'Roll out free shipping to low-value at-risk customers only; no detectable gain elsewhere.',
+  })
 
   // The large win-back test, running for six weeks, with a budget and a guardrail that moves.
   const start = now - 42 * DAY
@@ -197,7 +243,12 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   clock.set(start)
   await ok(call, 'POST', `/v1/experiments/${WINBACK}/start`)
   const winbackEvents = await runCohorts(call, clock, {
-    experimentId: WINBACK, prefix: 'wb', customers: opts.winbackCustomers ?? 30_000, startMs: start, days: 35, rand,
+    experimentId: WINBACK,
+    prefix: 'wb',
+    customers: opts.winbackCustomers ?? 30_000,
+    startMs: start,
+    days: 35,
+    rand,
     lift: (arm) => ({ pct15: 1.45, freeship: 1.2, holdout: 0.85, global_holdout: 0.8 })[arm] ?? 1,
     redeemCost: { pct15: (revenue) => revenue * 0.15, freeship: () => 4.5 },
     unsubscribe: { control: 0.015, pct15: 0.016, freeship: 0.03, holdout: 0.008 },
@@ -215,8 +266,17 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
     budget: { amount: 150, currency: 'USD', maxCostPerIncrementalConversion: 25 },
     arms: [
       { key: 'reminder', name: 'Reminder only', weight: 0.5, isControl: true, offer: { type: 'none', value: 0 } },
-      { key: 'by-intent', name: 'Offer by intent', weight: 0.5, offer: { type: 'percent_off', value: 10, unitCost: 4 },
-        tierOffers: { high: { type: 'none', value: 0 }, medium: { type: 'free_shipping', value: 0, unitCost: 5 }, low: { type: 'percent_off', value: 20, unitCost: 8 } } },
+      {
+        key: 'by-intent',
+        name: 'Offer by intent',
+        weight: 0.5,
+        offer: { type: 'percent_off', value: 10, unitCost: 4 },
+        tierOffers: {
+          high: { type: 'none', value: 0 },
+          medium: { type: 'free_shipping', value: 0, unitCost: 5 },
+          low: { type: 'percent_off', value: 20, unitCost: 8 },
+        },
+      },
     ],
   })
   await ok(call, 'POST', `/v1/experiments/${CART}/start`)
@@ -224,13 +284,19 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   const decided: Array<{ customerId: string; arm: string | null; offer: any; tier: string }> = []
   for (let i = 0; i < 300; i += 25) {
     const batch = Array.from({ length: 25 }, (_, j) => ({ customerId: `cart-${i + j}`, tier: tiers[(i + j) % 3] }))
-    const answers = await Promise.all(batch.map((b, k) => ok(call, 'POST', '/v1/decide', { customerId: b.customerId, trigger: 'cart_abandoned', tier: b.tier, attributes: { channel: CHANNELS[(i + k) % 3] } })))
+    const answers = await Promise.all(
+      batch.map((b, k) =>
+        ok(call, 'POST', '/v1/decide', { customerId: b.customerId, trigger: 'cart_abandoned', tier: b.tier, attributes: { channel: CHANNELS[(i + k) % 3] } }),
+      ),
+    )
     answers.forEach((a, k) => decided.push({ customerId: batch[k].customerId, arm: a.arm, offer: a.offer, tier: batch[k].tier }))
   }
   // The same customers abandon another cart two days later: those who got a discount are paced.
   clock.set(now - 10 * DAY)
   for (let i = 0; i < 120; i += 20) {
-    await Promise.all(decided.slice(i, i + 20).map((d) => ok(call, 'POST', '/v1/decide', { customerId: d.customerId, trigger: 'cart_abandoned', tier: d.tier })))
+    await Promise.all(
+      decided.slice(i, i + 20).map((d) => ok(call, 'POST', '/v1/decide', { customerId: d.customerId, trigger: 'cart_abandoned', tier: d.tier })),
+    )
   }
   const cartEvents: Event[] = []
   let e = 0
@@ -242,7 +308,16 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
     const ts = now - 12 * DAY + Math.round(rand() * 8 * DAY)
     const revenue = Math.round(Math.exp(3.5 + rand()) * 100) / 100
     cartEvents.push({ eventId: `cart-e${e++}`, customerId: d.customerId, type: 'purchase', ts, revenue })
-    if (incentive) cartEvents.push({ eventId: `cart-e${e++}`, customerId: d.customerId, type: 'offer_redeemed', ts: ts + 1000, cost: d.offer.unitCost ?? 5, experimentId: CART, arm: d.arm })
+    if (incentive)
+      cartEvents.push({
+        eventId: `cart-e${e++}`,
+        customerId: d.customerId,
+        type: 'offer_redeemed',
+        ts: ts + 1000,
+        cost: d.offer.unitCost ?? 5,
+        experimentId: CART,
+        arm: d.arm,
+      })
   }
   clock.set(now - 3 * DAY)
   await sendEvents(call, cartEvents)
@@ -250,7 +325,11 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   clock.set(now - 2 * DAY)
   // Only the reminder arm grows from here; the report analyses customers enrolled before the budget ran out.
   for (let i = 300; i < 600; i += 25) {
-    await Promise.all(Array.from({ length: 25 }, (_, j) => ok(call, 'POST', '/v1/decide', { customerId: `cart-${i + j}`, trigger: 'cart_abandoned', tier: tiers[(i + j) % 3] })))
+    await Promise.all(
+      Array.from({ length: 25 }, (_, j) =>
+        ok(call, 'POST', '/v1/decide', { customerId: `cart-${i + j}`, trigger: 'cart_abandoned', tier: tiers[(i + j) % 3] }),
+      ),
+    )
   }
 
   // A small test whose exposure log is broken (see above): the SRM banner's case.
@@ -265,12 +344,26 @@ export async function buildWorld(call: Call, clock: WorldClock, opts: { winbackC
   })
   await ok(call, 'POST', `/v1/experiments/${SRM}/start`)
   const srmEvents = await runCohorts(call, clock, {
-    experimentId: SRM, prefix: 'subj', customers: 2000, startMs: now - 8 * DAY, days: 4, rand,
-    lift: () => 1, redeemCost: {}, unsubscribe: {},
+    experimentId: SRM,
+    prefix: 'subj',
+    customers: 2000,
+    startMs: now - 8 * DAY,
+    days: 4,
+    rand,
+    lift: () => 1,
+    redeemCost: {},
+    unsubscribe: {},
   })
   await sendEvents(call, srmEvents)
   if (opts.ch) {
-    const rows: ExposureRow[] = Array.from({ length: 300 }, (_, i) => ({ experiment_id: SRM, customer_id: `subj-dup-${i}`, arm: 'plain', ts: now - 6 * DAY, attributes: {}, source: 'crm-bulk-logger' }))
+    const rows: ExposureRow[] = Array.from({ length: 300 }, (_, i) => ({
+      experiment_id: SRM,
+      customer_id: `subj-dup-${i}`,
+      arm: 'plain',
+      ts: now - 6 * DAY,
+      attributes: {},
+      source: 'crm-bulk-logger',
+    }))
     await insertExposures(opts.ch, rows)
   }
 

@@ -24,7 +24,15 @@ export async function startServer(opts: { dataDir: string; port: number; adminKe
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/server.ts'], {
     cwd: root,
     // MALLOC_ARENA_MAX as `npm start` sets it (package.json), so benchmarks measure the memory a user gets.
-    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', DATA_DIR: opts.dataDir, PORT: String(opts.port), ADMIN_API_KEY: opts.adminKey, SEED_DEMO: '0', ...opts.env },
+    env: {
+      ...process.env,
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      DATA_DIR: opts.dataDir,
+      PORT: String(opts.port),
+      ADMIN_API_KEY: opts.adminKey,
+      SEED_DEMO: '0',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -44,7 +44,10 @@ describe('assignment through the API on real stores', () => {
       expect(again.body.arm).toBe(first.body.arm)
     }
     // The answer came after the write: the exposure is readable now.
-    const rows = await h.chQuery<any>(`SELECT arm, attributes FROM exposures WHERE experiment_id = {e:String} AND customer_id = {c:String} ORDER BY ts`, { e: 'sticky', c: 'cust-42' })
+    const rows = await h.chQuery<any>(`SELECT arm, attributes FROM exposures WHERE experiment_id = {e:String} AND customer_id = {c:String} ORDER BY ts`, {
+      e: 'sticky',
+      c: 'cust-42',
+    })
     if (first.body.reason === 'global_holdout') expect(rows.every((r) => r.arm === 'global_holdout')).toBe(true)
     else {
       expect(rows).toHaveLength(6)
@@ -64,7 +67,7 @@ describe('assignment through the API on real stores', () => {
     const assignments = await assignBatch('shares', ids('s', 100_000))
     const globalHeld = assignments.filter((a) => a.reason === 'global_holdout').length
     // Global holdout default 5%: binomial check at 4.5 standard errors.
-    expect(Math.abs(globalHeld / 100_000 - 0.05)).toBeLessThan(4.5 * Math.sqrt(0.05 * 0.95 / 100_000))
+    expect(Math.abs(globalHeld / 100_000 - 0.05)).toBeLessThan(4.5 * Math.sqrt((0.05 * 0.95) / 100_000))
     const counts = await h.chQuery<{ arm: string; n: string }>(`SELECT arm, count() AS n FROM exposures WHERE experiment_id = 'shares' GROUP BY arm`)
     const byArm = Object.fromEntries(counts.map((r) => [r.arm, Number(r.n)]))
     expect(byArm.global_holdout).toBe(globalHeld)

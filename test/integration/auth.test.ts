@@ -14,10 +14,22 @@ afterAll(() => h.close())
 type Role = keyof typeof keys
 const routes: Array<{ name: string; method: string; url: string; body?: () => unknown; allowed: Role[] }> = [
   { name: 'list experiments', method: 'GET', url: '/v1/experiments', allowed: ['admin', 'editor', 'viewer'] },
-  { name: 'create experiment', method: 'POST', url: '/v1/experiments', body: () => ({ ...twoArmExperiment('x'), id: undefined, name: `auth ${Math.random()}` }), allowed: ['admin', 'editor'] },
+  {
+    name: 'create experiment',
+    method: 'POST',
+    url: '/v1/experiments',
+    body: () => ({ ...twoArmExperiment('x'), id: undefined, name: `auth ${Math.random()}` }),
+    allowed: ['admin', 'editor'],
+  },
   { name: 'pause experiment', method: 'POST', url: '/v1/experiments/auth-exp/pause', allowed: ['admin', 'editor'] },
   { name: 'assign', method: 'POST', url: '/v1/assign', body: () => ({ experimentId: 'auth-exp', customerId: 'c1' }), allowed: ['admin', 'ingest'] },
-  { name: 'assign batch', method: 'POST', url: '/v1/assign/batch', body: () => ({ experimentId: 'auth-exp', customers: [{ customerId: 'c1' }] }), allowed: ['admin', 'ingest'] },
+  {
+    name: 'assign batch',
+    method: 'POST',
+    url: '/v1/assign/batch',
+    body: () => ({ experimentId: 'auth-exp', customers: [{ customerId: 'c1' }] }),
+    allowed: ['admin', 'ingest'],
+  },
   { name: 'read audit', method: 'GET', url: '/v1/audit', allowed: ['admin', 'editor', 'viewer'] },
   { name: 'list keys', method: 'GET', url: '/v1/keys', allowed: ['admin'] },
   { name: 'create key', method: 'POST', url: '/v1/keys', body: () => ({ name: 'k', role: 'viewer' }), allowed: ['admin'] },

@@ -6,7 +6,14 @@ const DAY = 86_400_000
 let clock = Date.parse('2026-09-01T12:00:00Z')
 let h: Harness
 
-const arm = (key: string, weight: number, offer: Record<string, unknown>, isControl = false, extra: Record<string, unknown> = {}) => ({ key, name: key, weight, isControl, offer, ...extra })
+const arm = (key: string, weight: number, offer: Record<string, unknown>, isControl = false, extra: Record<string, unknown> = {}) => ({
+  key,
+  name: key,
+  weight,
+  isControl,
+  offer,
+  ...extra,
+})
 const pct = (value: number) => ({ type: 'percent_off', value, unitCost: 5 })
 const none = { type: 'none', value: 0 }
 
@@ -22,17 +29,39 @@ beforeAll(async () => {
   h = await openHarness({ now: () => clock })
   // No global holdout here: these tests are about policies, and a held-out customer would get nothing anyway.
   expect((await h.call('PUT', '/v1/settings', { globalHoldoutPct: 0 })).status).toBe(200)
-  for (const [key, tiers] of [['cart_abandoned', ['low', 'medium', 'high']], ['lapsed_30d', []], ['downgrade', []], ['sim', []], ['budgeted', []]] as const) {
+  for (const [key, tiers] of [
+    ['cart_abandoned', ['low', 'medium', 'high']],
+    ['lapsed_30d', []],
+    ['downgrade', []],
+    ['sim', []],
+    ['budgeted', []],
+  ] as const) {
     expect((await h.call('POST', '/v1/triggers', { key, name: key, tiers })).status).toBe(201)
   }
-  expect((await h.call('POST', '/v1/policies', { id: 'one-discount-a-month', name: '1 discount / 30 days', offerTypes: ['percent_off'], maxIncentives: 1, windowDays: 30 })).status).toBe(201)
-  expect((await h.call('POST', '/v1/policies', { id: 'shipping-cooldown', name: 'No free shipping for 7 days after a redemption', offerTypes: ['free_shipping'], cooldownDays: 7 })).status).toBe(201)
+  expect(
+    (
+      await h.call('POST', '/v1/policies', {
+        id: 'one-discount-a-month',
+        name: '1 discount / 30 days',
+        offerTypes: ['percent_off'],
+        maxIncentives: 1,
+        windowDays: 30,
+      })
+    ).status,
+  ).toBe(201)
+  expect(
+    (
+      await h.call('POST', '/v1/policies', {
+        id: 'shipping-cooldown',
+        name: 'No free shipping for 7 days after a redemption',
+        offerTypes: ['free_shipping'],
+        cooldownDays: 7,
+      })
+    ).status,
+  ).toBe(201)
   await experiment('cart-a', 'cart_abandoned', [arm('ten', 0.5, pct(10), true), arm('twenty', 0.5, pct(20))], { priority: 1 })
   await experiment('cart-b', 'cart_abandoned', [arm('fifteen', 0.5, pct(15), true), arm('twentyfive', 0.5, pct(25))], { priority: 2 })
-  await experiment('tiered', 'lapsed_30d', [
-    arm('control', 0.5, none, true),
-    arm('by-intent', 0.5, pct(15), false, { tierOffers: {} }),
-  ])
+  await experiment('tiered', 'lapsed_30d', [arm('control', 0.5, none, true), arm('by-intent', 0.5, pct(15), false, { tierOffers: {} })])
 }, 60_000)
 afterAll(() => h.close())
 
@@ -46,8 +75,13 @@ describe('POST /v1/decide', () => {
     const second = await decide('alice', 'cart_abandoned', 'medium')
     expect(second.body).toMatchObject({ offer: null, reason: 'pacing', experimentKey: 'cart-a' })
     expect(await incentivesOf('alice')).toBe(1)
-    const suppressed = await h.chQuery<{ experiment_id: string; reason: string }>(`SELECT experiment_id, reason FROM suppressions WHERE customer_id = 'alice' ORDER BY experiment_id`)
-    expect(suppressed).toEqual([{ experiment_id: 'cart-a', reason: 'pacing' }, { experiment_id: 'cart-b', reason: 'pacing' }])
+    const suppressed = await h.chQuery<{ experiment_id: string; reason: string }>(
+      `SELECT experiment_id, reason FROM suppressions WHERE customer_id = 'alice' ORDER BY experiment_id`,
+    )
+    expect(suppressed).toEqual([
+      { experiment_id: 'cart-a', reason: 'pacing' },
+      { experiment_id: 'cart-b', reason: 'pacing' },
+    ])
     clock += 21 * DAY
     const third = await decide('alice', 'cart_abandoned', 'medium')
     expect(third.body.reason).toBeNull()
@@ -64,14 +98,23 @@ describe('POST /v1/decide', () => {
   })
 
   it('starts a cooldown at the redemption event', async () => {
-    await experiment('ship', 'downgrade', [arm('ship-a', 0.5, { type: 'free_shipping', value: 0, unitCost: 7 }, true), arm('ship-b', 0.5, { type: 'free_shipping', value: 0, unitCost: 7 })])
+    await experiment('ship', 'downgrade', [
+      arm('ship-a', 0.5, { type: 'free_shipping', value: 0, unitCost: 7 }, true),
+      arm('ship-b', 0.5, { type: 'free_shipping', value: 0, unitCost: 7 }),
+    ])
     const offered = await decide('carol', 'downgrade')
     expect(offered.body.offer.type).toBe('free_shipping')
     // No redemption yet: free shipping may be offered again (this policy has no cap, only a cooldown).
     clock += DAY
     expect((await decide('carol', 'downgrade')).body.reason).toBeNull()
     const redeemedAt = clock + 3_600_000
-    expect((await h.call('POST', '/v1/events', [{ eventId: 'carol-redeem', customerId: 'carol', type: 'offer_redeemed', ts: redeemedAt, cost: 7, experimentId: 'ship', arm: offered.body.arm }])).status).toBe(200)
+    expect(
+      (
+        await h.call('POST', '/v1/events', [
+          { eventId: 'carol-redeem', customerId: 'carol', type: 'offer_redeemed', ts: redeemedAt, cost: 7, experimentId: 'ship', arm: offered.body.arm },
+        ])
+      ).status,
+    ).toBe(200)
     clock = redeemedAt + 2 * DAY
     expect((await decide('carol', 'downgrade')).body).toMatchObject({ offer: null, reason: 'cooldown' })
     clock = redeemedAt + 8 * DAY
@@ -81,7 +124,12 @@ describe('POST /v1/decide', () => {
   it('gives the tier-specific offer of the arm', async () => {
     const res = await h.call('PATCH', '/v1/triggers/lapsed_30d', { tiers: ['low', 'high'] })
     expect(res.status).toBe(200)
-    await experiment('intent', 'lapsed_30d', [arm('control', 0.5, none, true), arm('by-intent', 0.5, pct(15), false, { tierOffers: { high: none, low: pct(20) } })], { priority: 0 })
+    await experiment(
+      'intent',
+      'lapsed_30d',
+      [arm('control', 0.5, none, true), arm('by-intent', 0.5, pct(15), false, { tierOffers: { high: none, low: pct(20) } })],
+      { priority: 0 },
+    )
     let seen = 0
     for (let i = 0; i < 40 && seen < 2; i++) {
       const low = await decide(`tier-low-${i}`, 'lapsed_30d', 'low')
@@ -102,7 +150,15 @@ describe('POST /v1/decide', () => {
     const before = await Promise.all(Array.from({ length: 40 }, (_, i) => decide(`bud-${i}`, 'budgeted')))
     const discounted = before.filter((d) => d.body.arm === 'discount')
     expect(discounted.length).toBeGreaterThan(5)
-    const redemptions = discounted.slice(0, 4).map((d, i) => ({ eventId: `bud-r${i}`, customerId: `bud-${before.indexOf(d)}`, type: 'offer_redeemed', ts: clock, cost: 25, experimentId: 'budgeted', arm: 'discount' }))
+    const redemptions = discounted.slice(0, 4).map((d, i) => ({
+      eventId: `bud-r${i}`,
+      customerId: `bud-${before.indexOf(d)}`,
+      type: 'offer_redeemed',
+      ts: clock,
+      cost: 25,
+      experimentId: 'budgeted',
+      arm: 'discount',
+    }))
     expect((await h.call('POST', '/v1/events', redemptions)).status).toBe(200)
     // Resending the same redemptions must not count the spend twice (nothing changes).
     await h.call('POST', '/v1/events', redemptions)
@@ -124,27 +180,52 @@ describe('POST /v1/decide', () => {
 
   it('counts the cost of a redemption once when it is repeated in a request and sent by concurrent requests', async () => {
     const spent = () => h.retention.decider.budgets.spent('dup-spend')
-    const r = (i: number) => ({ eventId: `dup-r${i}`, customerId: `dup-${i}`, type: 'offer_redeemed', ts: clock, cost: 10, experimentId: 'dup-spend', arm: 'discount' })
+    const r = (i: number) => ({
+      eventId: `dup-r${i}`,
+      customerId: `dup-${i}`,
+      type: 'offer_redeemed',
+      ts: clock,
+      cost: 10,
+      experimentId: 'dup-spend',
+      arm: 'discount',
+    })
     expect((await h.call('POST', '/v1/events', [r(1), r(1), r(2)])).body).toMatchObject({ accepted: 2, duplicates: 1 })
     expect(spent()).toBe(20)
     const concurrent = await Promise.all(Array.from({ length: 6 }, () => h.call('POST', '/v1/events', [r(3), r(4), r(1)])))
     expect(concurrent.every((x) => x.status === 200)).toBe(true)
     expect(spent()).toBe(40)
-    const stored = await h.db.selectFrom('redemptions').select((eb) => eb.fn.sum<number>('cost').as('cost')).where('experiment_id', '=', 'dup-spend').executeTakeFirst()
+    const stored = await h.db
+      .selectFrom('redemptions')
+      .select((eb) => eb.fn.sum<number>('cost').as('cost'))
+      .where('experiment_id', '=', 'dup-spend')
+      .executeTakeFirst()
     expect(Number(stored!.cost)).toBe(40)
   })
 
   it('keeps commas, quotes and spaces in the ids of a redemption, and counts a copy of it once', async () => {
     const spent = () => h.retention.decider.budgets.spent('dup-spend')
     const before = spent()
-    const event = { eventId: 'r,"odd" id', customerId: 'cust, "quoted"', type: 'offer_redeemed', ts: clock, cost: 10, experimentId: 'dup-spend', arm: 'discount' }
+    const event = {
+      eventId: 'r,"odd" id',
+      customerId: 'cust, "quoted"',
+      type: 'offer_redeemed',
+      ts: clock,
+      cost: 10,
+      experimentId: 'dup-spend',
+      arm: 'discount',
+    }
     const fresh = { ...event, eventId: 'r-plain' }
     expect((await h.call('POST', '/v1/events', [event])).body).toMatchObject({ accepted: 1 })
     // A copy next to a new redemption in one request: the new one is counted, the copy is not.
     const again = await h.call('POST', '/v1/events', [event, fresh])
     expect(again.status).toBe(200)
     expect(spent()).toBe(before + 20)
-    const stored = await h.db.selectFrom('redemptions').select(['event_id', 'customer_id', 'cost']).where('event_id', 'in', [event.eventId, fresh.eventId]).orderBy('event_id').execute()
+    const stored = await h.db
+      .selectFrom('redemptions')
+      .select(['event_id', 'customer_id', 'cost'])
+      .where('event_id', 'in', [event.eventId, fresh.eventId])
+      .orderBy('event_id')
+      .execute()
     expect(stored).toEqual([
       { event_id: 'r,"odd" id', customer_id: 'cust, "quoted"', cost: 10 },
       { event_id: 'r-plain', customer_id: 'cust, "quoted"', cost: 10 },
@@ -170,16 +251,35 @@ describe('POST /v1/decide', () => {
     expect(retried.body).toMatchObject({ accepted: 1, duplicates: 0 })
     expect(await copies()).toBe(1)
     expect(spent()).toBe(before + 10)
-    const stored = await h.db.selectFrom('redemptions').select((eb) => eb.fn.count<number>('event_id').as('n')).where('event_id', '=', 'dup-retry').executeTakeFirst()
+    const stored = await h.db
+      .selectFrom('redemptions')
+      .select((eb) => eb.fn.count<number>('event_id').as('n'))
+      .where('event_id', '=', 'dup-retry')
+      .executeTakeFirst()
     expect(Number(stored!.n)).toBe(1)
   })
 
   it('never changes arm shares when suppression is on (100,000 customers)', async () => {
-    await experiment('sim', 'sim', [arm('control', 0.4, pct(5), true), arm('b', 0.3, pct(10)), arm('c', 0.3, { type: 'loyalty_points', value: 500 })], { holdoutPct: 0.1 })
+    await experiment('sim', 'sim', [arm('control', 0.4, pct(5), true), arm('b', 0.3, pct(10)), arm('c', 0.3, { type: 'loyalty_points', value: 500 })], {
+      holdoutPct: 0.1,
+    })
     // A third of the customers already had a discount recently: the cap suppresses them whatever their arm.
     const capped = Array.from({ length: 100_000 }, (_, i) => `sim-${i}`).filter((_, i) => i % 3 === 0)
     for (let i = 0; i < capped.length; i += 5000) {
-      await h.db.insertInto('incentives').values(capped.slice(i, i + 5000).map((c) => ({ customer_id: c, experiment_id: 'earlier', arm: 'x', offer_type: 'percent_off', trigger_key: 'sim', tier: null, issued_at: new Date(clock - DAY) }))).execute()
+      await h.db
+        .insertInto('incentives')
+        .values(
+          capped.slice(i, i + 5000).map((c) => ({
+            customer_id: c,
+            experiment_id: 'earlier',
+            arm: 'x',
+            offer_type: 'percent_off',
+            trigger_key: 'sim',
+            tier: null,
+            issued_at: new Date(clock - DAY),
+          })),
+        )
+        .execute()
     }
     await h.retention.decider.ledger.init(clock)
     const reasons: Record<string, number> = {}
@@ -202,20 +302,57 @@ describe('POST /v1/decide', () => {
   }, 180_000)
 
   describe('rejects bad input with a 4xx and writes nothing', () => {
-    const state = async () => JSON.stringify([
-      (await h.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
-      (await h.db.selectFrom('incentives').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
-      (await h.chQuery('SELECT count() AS n FROM exposures'))[0],
-    ])
+    const state = async () =>
+      JSON.stringify([
+        (
+          await h.db
+            .selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        (
+          await h.db
+            .selectFrom('incentives')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+        (await h.chQuery('SELECT count() AS n FROM exposures'))[0],
+      ])
     const cases: Array<[string, string, string, unknown, number, string]> = [
       ['unknown trigger', 'POST', '/v1/decide', { customerId: 'x', trigger: 'nope' }, 400, 'trigger'],
       ['tier not defined on the trigger', 'POST', '/v1/decide', { customerId: 'x', trigger: 'cart_abandoned', tier: 'urgent' }, 400, 'tier'],
       ['negative cap', 'POST', '/v1/policies', { id: 'neg', name: 'neg', maxIncentives: -1, windowDays: 30 }, 400, 'maxIncentives'],
       ['negative cooldown', 'POST', '/v1/policies', { id: 'neg2', name: 'neg', cooldownDays: -2 }, 400, 'cooldownDays'],
       ['a cap without its window', 'POST', '/v1/policies', { id: 'nowin', name: 'x', maxIncentives: 2 }, 400, 'windowDays'],
-      ['budget below zero', 'POST', '/v1/experiments', { id: 'negbudget', name: 'x', arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5))], budget: { amount: -5 } }, 400, 'budget.amount'],
-      ['experiment on an unknown trigger', 'POST', '/v1/experiments', { id: 'notrig', name: 'x', trigger: 'nope', arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5))] }, 400, 'trigger'],
-      ['tier offer for a tier the trigger lacks', 'POST', '/v1/experiments', { id: 'badtier', name: 'x', trigger: 'cart_abandoned', arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5), false, { tierOffers: { urgent: none } })] }, 400, 'arms.1.tierOffers.urgent'],
+      [
+        'budget below zero',
+        'POST',
+        '/v1/experiments',
+        { id: 'negbudget', name: 'x', arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5))], budget: { amount: -5 } },
+        400,
+        'budget.amount',
+      ],
+      [
+        'experiment on an unknown trigger',
+        'POST',
+        '/v1/experiments',
+        { id: 'notrig', name: 'x', trigger: 'nope', arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5))] },
+        400,
+        'trigger',
+      ],
+      [
+        'tier offer for a tier the trigger lacks',
+        'POST',
+        '/v1/experiments',
+        {
+          id: 'badtier',
+          name: 'x',
+          trigger: 'cart_abandoned',
+          arms: [arm('a', 0.5, none, true), arm('b', 0.5, pct(5), false, { tierOffers: { urgent: none } })],
+        },
+        400,
+        'arms.1.tierOffers.urgent',
+      ],
       ['duplicate trigger', 'POST', '/v1/triggers', { key: 'sim', name: 'again' }, 409, 'key'],
     ]
     for (const [name, method, url, body, status, field] of cases) {

@@ -10,7 +10,14 @@ beforeAll(async () => {
 afterAll(() => h.close())
 
 const T0 = Date.parse('2026-10-01T00:00:00Z')
-const purchase = (id: string, customer: string, revenue: number, extra: Record<string, unknown> = {}) => ({ eventId: id, customerId: customer, type: 'purchase', ts: T0 + 3600_000, revenue, ...extra })
+const purchase = (id: string, customer: string, revenue: number, extra: Record<string, unknown> = {}) => ({
+  eventId: id,
+  customerId: customer,
+  type: 'purchase',
+  ts: T0 + 3600_000,
+  revenue,
+  ...extra,
+})
 
 /** What any report sees: counts and sums over the deduplicated table. */
 async function totals(prefix: string) {
@@ -25,17 +32,22 @@ const post = (body: unknown, headers: Record<string, string> = {}) => h.call('PO
 
 describe('POST /v1/events', () => {
   it('stores a JSON array and answers with counts', async () => {
-    const res = await post([purchase('a-1', 'c1', 10), purchase('a-2', 'c2', 20.5), { eventId: 'a-3', customerId: 'c1', type: 'offer_redeemed', ts: '2026-10-01T12:00:00Z', cost: 4, experimentId: 'wb', arm: 'pct15' }])
+    const res = await post([
+      purchase('a-1', 'c1', 10),
+      purchase('a-2', 'c2', 20.5),
+      { eventId: 'a-3', customerId: 'c1', type: 'offer_redeemed', ts: '2026-10-01T12:00:00Z', cost: 4, experimentId: 'wb', arm: 'pct15' },
+    ])
     expect(res.status).toBe(200)
     expect(res.body).toEqual({ accepted: 3, duplicates: 0, rejected: [] })
     expect(await totals('a-')).toEqual({ n: 3, revenue: 30.5, ids: 3 })
     const [row] = await h.chQuery<any>(`SELECT type, cost, experiment_id, arm, toUnixTimestamp64Milli(ts) AS ms FROM events FINAL WHERE event_id = 'a-3'`)
-    expect(row).toMatchObject({ type: 'offer_redeemed', cost: 4, experiment_id: 'wb', arm: 'pct15', })
+    expect(row).toMatchObject({ type: 'offer_redeemed', cost: 4, experiment_id: 'wb', arm: 'pct15' })
     expect(Number(row.ms)).toBe(Date.parse('2026-10-01T12:00:00Z'))
   })
 
   it('accepts NDJSON, epoch milliseconds and ISO timestamps', async () => {
-    const lines = [purchase('n-1', 'c1', 5), { ...purchase('n-2', 'c1', 7), ts: '2026-10-02T08:30:00.250+02:00' }].map((e) => JSON.stringify(e)).join('\n') + '\n'
+    const lines =
+      [purchase('n-1', 'c1', 5), { ...purchase('n-2', 'c1', 7), ts: '2026-10-02T08:30:00.250+02:00' }].map((e) => JSON.stringify(e)).join('\n') + '\n'
     const res = await post(lines, { 'content-type': 'application/x-ndjson' })
     expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [] })
     const [row] = await h.chQuery<any>(`SELECT toUnixTimestamp64Milli(ts) AS ms FROM events FINAL WHERE event_id = 'n-2'`)
@@ -110,7 +122,12 @@ describe('POST /v1/events', () => {
   it('rejects NaN, Infinity and invalid UTF-8 lines of NDJSON by index', async () => {
     const enc = new TextEncoder()
     const good = (id: string) => enc.encode(JSON.stringify(purchase(id, 'c1', 1)) + '\n')
-    const badUtf8 = new Uint8Array([...enc.encode('{"eventId":"u-bad","customerId":"c\u00e9'), 0xff, 0xfe, ...enc.encode('","type":"purchase","ts":1759276800000,"revenue":1}\n')])
+    const badUtf8 = new Uint8Array([
+      ...enc.encode('{"eventId":"u-bad","customerId":"c\u00e9'),
+      0xff,
+      0xfe,
+      ...enc.encode('","type":"purchase","ts":1759276800000,"revenue":1}\n'),
+    ])
     const body = Buffer.concat([
       good('u-ok-1'),
       enc.encode('{"eventId":"u-nan","customerId":"c1","type":"purchase","ts":1759276800000,"revenue":NaN}\n'),
@@ -118,7 +135,11 @@ describe('POST /v1/events', () => {
       badUtf8,
       good('u-ok-2'),
     ])
-    const res = await h.retention.app.request('/v1/events', { method: 'POST', body, headers: { authorization: 'Bearer rl_test_admin_key', 'content-type': 'application/x-ndjson' } })
+    const res = await h.retention.app.request('/v1/events', {
+      method: 'POST',
+      body,
+      headers: { authorization: 'Bearer rl_test_admin_key', 'content-type': 'application/x-ndjson' },
+    })
     const json: any = await res.json()
     expect(res.status).toBe(200)
     expect(json.accepted).toBe(2)
@@ -146,7 +167,9 @@ describe('POST /v1/events', () => {
   })
 
   it('accepts a 10,000-event body of more than 1 MB (its limit is 5 MB, not the generic 1 MB)', async () => {
-    const events = Array.from({ length: 10_000 }, (_, i) => purchase(`big-ok-${i}`, `customer-with-a-longer-id-${i}`, 1, { orderId: `order-${'x'.repeat(40)}-${i}` }))
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      purchase(`big-ok-${i}`, `customer-with-a-longer-id-${i}`, 1, { orderId: `order-${'x'.repeat(40)}-${i}` }),
+    )
     expect(JSON.stringify(events).length).toBeGreaterThan(1.5 * 1024 * 1024)
     const res = await post(events)
     expect(res.status).toBe(200)

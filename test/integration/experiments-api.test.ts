@@ -7,8 +7,20 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const auditCount = async () => (await h.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n
-const experimentCount = async () => (await h.db.selectFrom('experiments').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n
+const auditCount = async () =>
+  (
+    await h.db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n
+const experimentCount = async () =>
+  (
+    await h.db
+      .selectFrom('experiments')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n
 
 describe('experiments API', () => {
   it('creates a draft with defaults, derives the id from the name and lists it by status', async () => {
@@ -52,8 +64,16 @@ describe('experiments API', () => {
     expect(edited.body.seed).toBe('new-seed')
     await h.call('POST', '/v1/experiments/frozen/start')
     const arms = twoArmExperiment('frozen').arms
-    const reweighted = [{ ...arms[0], weight: 0.3 }, { ...arms[1], weight: 0.7 }]
-    for (const [field, value] of [['arms', reweighted], ['seed', 'other'], ['holdoutPct', 0.2], ['targeting', { tier: 'gold' }]] as const) {
+    const reweighted = [
+      { ...arms[0], weight: 0.3 },
+      { ...arms[1], weight: 0.7 },
+    ]
+    for (const [field, value] of [
+      ['arms', reweighted],
+      ['seed', 'other'],
+      ['holdoutPct', 0.2],
+      ['targeting', { tier: 'gold' }],
+    ] as const) {
       const before = await auditCount()
       const res = await h.call('PATCH', '/v1/experiments/frozen', { [field]: value })
       expect(res.status, field).toBe(409)

@@ -8,7 +8,15 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const saved = async () => Number((await h.db.selectFrom('experiments').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+const saved = async () =>
+  Number(
+    (
+      await h.db
+        .selectFrom('experiments')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  )
 const zodWords = /Too big|Too small|expected|Invalid input|received/
 
 describe('experiment form errors', () => {
@@ -21,7 +29,12 @@ describe('experiment form errors', () => {
     const fields = res.body.error.fields as Array<{ field: string; message: string }>
     expect(fields.map((f) => f.field).sort()).toEqual(['analysis.alpha', 'arms.1.name', 'holdoutPct', 'name'])
     const byField = Object.fromEntries(fields.map((f) => [f.field, f.message]))
-    expect(byField).toEqual({ name: 'must not be empty', 'arms.1.name': 'must not be empty', holdoutPct: 'must be at most 0.5', 'analysis.alpha': 'must be at most 0.2' })
+    expect(byField).toEqual({
+      name: 'must not be empty',
+      'arms.1.name': 'must not be empty',
+      holdoutPct: 'must be at most 0.5',
+      'analysis.alpha': 'must be at most 0.2',
+    })
     for (const f of fields) expect(f.message).not.toMatch(zodWords)
     // Backwards compatible: the first problem is still `field` + `message`.
     expect(res.body.error.field).toBe(fields[0].field)

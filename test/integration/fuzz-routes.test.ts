@@ -102,8 +102,7 @@ function routeSeed(route: RouteSpec): number {
  * nothing), so it does not hide other bugs; the `it.fails` test below pins it. When the fix lands that test
  * fails: delete both.
  */
-const knownBugs: Array<{ where: string; matches: (req: FuzzRequest) => boolean }> = [
-]
+const knownBugs: Array<{ where: string; matches: (req: FuzzRequest) => boolean }> = []
 const knownBugHits = new Map<string, number>()
 
 let known: StoreSnapshot | null = null

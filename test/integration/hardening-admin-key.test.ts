@@ -22,7 +22,11 @@ describe('ADMIN_API_KEY at start', () => {
     const port = await freePort()
     let server = await startServer({ dataDir, port, adminKey: KEY })
     const call = (method: string, p: string, key: string, body?: unknown) =>
-      fetch(`${server.base}${p}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+      fetch(`${server.base}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
     const other = (await (await call('POST', '/v1/keys', KEY, { name: 'second admin', role: 'admin' })).json()) as { key: string }
     const keys = (await (await call('GET', '/v1/keys', KEY)).json()) as { keys: Array<{ id: string; name: string }> }
     const envKey = keys.keys.find((k) => k.name === 'ADMIN_API_KEY')!

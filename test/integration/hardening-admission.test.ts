@@ -34,22 +34,30 @@ interface Answer {
  * One request on its own connection. `body: null` declares `contentLength` but sends nothing, so only an answer
  * given before the body is read can arrive; `chunked` sends the body without Content-Length.
  */
-function send(base: string, method: string, p: string, opts: { key?: string; body?: string | null; contentLength?: number; chunked?: boolean; localAddress?: string } = {}): Promise<Answer> {
+function send(
+  base: string,
+  method: string,
+  p: string,
+  opts: { key?: string; body?: string | null; contentLength?: number; chunked?: boolean; localAddress?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const url = new URL(p, base)
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (opts.key) headers.authorization = `Bearer ${opts.key}`
     if (opts.body !== undefined && !opts.chunked) headers['content-length'] = String(opts.contentLength ?? Buffer.byteLength(opts.body ?? ''))
     let answered = false
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method, headers, agent: false, localAddress: opts.localAddress }, (res) => {
-      answered = true
-      let text = ''
-      res.on('data', (d) => (text += d))
-      res.on('end', () => {
-        req.destroy()
-        resolve({ status: res.statusCode!, headers: res.headers, body: text.startsWith('{') ? JSON.parse(text) : text })
-      })
-    })
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method, headers, agent: false, localAddress: opts.localAddress },
+      (res) => {
+        answered = true
+        let text = ''
+        res.on('data', (d) => (text += d))
+        res.on('end', () => {
+          req.destroy()
+          resolve({ status: res.statusCode!, headers: res.headers, body: text.startsWith('{') ? JSON.parse(text) : text })
+        })
+      },
+    )
     // Once the server has answered and closed, the rest of an upload fails to write: the answer is what counts.
     req.on('error', (e) => (answered ? undefined : reject(e)))
     if (opts.body === null) req.flushHeaders()
@@ -67,7 +75,9 @@ function hold(base: string, contentLength: number) {
   socket.on('data', (d) => (response += d))
   socket.on('close', () => (closed = true))
   socket.on('error', () => undefined)
-  socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n[`)
+  socket.write(
+    `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\n\r\n[`,
+  )
   return { answered: () => closed || response !== '', release: () => socket.destroy() }
 }
 
@@ -111,7 +121,13 @@ describe('admission control', () => {
     const holders = [hold(base, 600_000)]
     const big = ' '.repeat(500_000) + '[]'
     try {
-      expectShed(await untilShed(holders, () => hold(base, 600_000), () => send(base, 'POST', '/v1/events', { key: KEY, body: big })))
+      expectShed(
+        await untilShed(
+          holders,
+          () => hold(base, 600_000),
+          () => send(base, 'POST', '/v1/events', { key: KEY, body: big }),
+        ),
+      )
       // Declared but never sent: only an answer given before reading can come back.
       expectShed(await send(base, 'POST', '/v1/events', { key: KEY, body: null, contentLength: big.length }))
       expect((await send(base, 'GET', '/healthz')).status).toBe(200)
@@ -127,7 +143,13 @@ describe('admission control', () => {
   it('sheds requests past the concurrent-request cap, but never the health probes', async () => {
     const holders = [hold(base, 10), hold(base, 10), hold(base, 10)]
     try {
-      expectShed(await untilShed(holders, () => hold(base, 10), () => send(base, 'GET', '/v1/experiments', { key: KEY })))
+      expectShed(
+        await untilShed(
+          holders,
+          () => hold(base, 10),
+          () => send(base, 'GET', '/v1/experiments', { key: KEY }),
+        ),
+      )
       for (let i = 0; i < 5; i++) {
         expect((await send(base, 'GET', '/healthz')).status).toBe(200)
         expect((await send(base, 'GET', '/readyz')).status).toBe(200)
@@ -142,7 +164,11 @@ describe('admission control', () => {
     const holders = [hold(base, 900_000)]
     const body = JSON.stringify([{ eventId: 'e', customerId: 'c', type: 'offer_sent', ts: Date.now(), properties: { pad: 'x'.repeat(3000) } }]).repeat(100)
     try {
-      const answer = await untilShed(holders, () => hold(base, 900_000), () => send(base, 'POST', '/v1/events', { key: KEY, body, chunked: true }))
+      const answer = await untilShed(
+        holders,
+        () => hold(base, 900_000),
+        () => send(base, 'POST', '/v1/events', { key: KEY, body, chunked: true }),
+      )
       expect(answer.body.error.code).toBe('overloaded')
       expect(answer.headers['retry-after']).toBe('1')
       expect(answer.headers.connection).toBe('close')
@@ -158,7 +184,8 @@ describe('admission control', () => {
 let limitsBase: string
 beforeAll(async () => {
   const env = { AUTH_FAILURES_PER_MINUTE: '0.001', AUTH_FAILURE_BURST: '5', RATE_LIMIT_PER_KEY: '0.001', RATE_LIMIT_BURST: '10' }
-  limitsBase = (await serverWith({ ...env, HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000', MAX_CONNECTIONS: '20', KEEP_ALIVE_TIMEOUT_MS: '600000' })).base
+  limitsBase = (await serverWith({ ...env, HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000', MAX_CONNECTIONS: '20', KEEP_ALIVE_TIMEOUT_MS: '600000' }))
+    .base
 }, 120_000)
 
 describe('authentication throttles', () => {
@@ -181,7 +208,8 @@ describe('authentication throttles', () => {
   })
 
   it('limits each key to RATE_LIMIT_PER_KEY: the noisy key gets 429 + Retry-After, another key does not', async () => {
-    const create = async (name: string) => (await send(base(), 'POST', '/v1/keys', { key: KEY, body: JSON.stringify({ name, role: 'viewer' }) })).body.key as string
+    const create = async (name: string) =>
+      (await send(base(), 'POST', '/v1/keys', { key: KEY, body: JSON.stringify({ name, role: 'viewer' }) })).body.key as string
     const noisy = await create('noisy')
     const quiet = await create('quiet')
     for (let i = 0; i < 10; i++) expect((await send(base(), 'GET', '/v1/experiments', { key: noisy })).status).toBe(200)
@@ -219,7 +247,10 @@ describe('connection limits', () => {
   })
 
   it('cuts a request that trickles its body (REQUEST_TIMEOUT_MS)', async () => {
-    const answer = await trickle(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[`, ' ')
+    const answer = await trickle(
+      `POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[`,
+      ' ',
+    )
     if (answer) expect(answer).toMatch(/^HTTP\/1\.1 408/)
   })
 

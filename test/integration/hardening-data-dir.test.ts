@@ -26,7 +26,12 @@ describe('DATA_DIR permissions', () => {
     const dataDir = path.join(parent, 'data')
     const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY }).finally(() => process.umask(previous))
     try {
-      const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const post = (p: string, body: unknown) =>
+        fetch(`${server.base}${p}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
       const arms = [
         { key: 'a', name: 'A', weight: 0.5, isControl: true },
         { key: 'b', name: 'B', weight: 0.5 },

@@ -19,8 +19,15 @@ const ts = '2026-11-20T10:00:00Z'
 const purchase = (eventId: string, customerId: string, revenue: number) => ({ eventId, customerId, type: 'purchase', ts, revenue })
 
 async function post(events: unknown[]) {
-  const r = await fetch(`${server!.base}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(events) })
-  return { status: r.status, body: (await r.json()) as { accepted: number; duplicates: number; rejected: Array<{ index: number; field: string | null; code: string }> } }
+  const r = await fetch(`${server!.base}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  })
+  return {
+    status: r.status,
+    body: (await r.json()) as { accepted: number; duplicates: number; rejected: Array<{ index: number; field: string | null; code: string }> },
+  }
 }
 
 /** The same questions, asked before and after the restart: the answers must be identical. */
@@ -59,7 +66,10 @@ describe('a reused eventId', () => {
     const { openClickHouse } = await import('../../api/stores/clickhouse.ts')
     const ch = await openClickHouse({ dataDir, clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
     try {
-      const r = await ch.client.query({ query: "SELECT event_id, customer_id, revenue FROM events FINAL WHERE startsWith(event_id, 'idem-') ORDER BY event_id", format: 'JSONEachRow' })
+      const r = await ch.client.query({
+        query: "SELECT event_id, customer_id, revenue FROM events FINAL WHERE startsWith(event_id, 'idem-') ORDER BY event_id",
+        format: 'JSONEachRow',
+      })
       expect(await r.json()).toEqual([
         { event_id: 'idem-1', customer_id: 'c1', revenue: 10 },
         { event_id: 'idem-new-a', customer_id: 'c3', revenue: 5 },

@@ -9,7 +9,8 @@ afterAll(() => h.close())
 
 const T = Date.now() - 3_600_000
 const purchase = (id: string, extra: Record<string, unknown> = {}) => ({ eventId: id, customerId: `c-${id}`, type: 'purchase', ts: T, revenue: 10, ...extra })
-const stored = async (prefix: string) => Number((await h.chQuery<{ n: string }>('SELECT count() AS n FROM events WHERE startsWith(event_id, {p:String})', { p: prefix }))[0].n)
+const stored = async (prefix: string) =>
+  Number((await h.chQuery<{ n: string }>('SELECT count() AS n FROM events WHERE startsWith(event_id, {p:String})', { p: prefix }))[0].n)
 
 describe('values that would reach a false statistic are refused by row and field', () => {
   it('refuses a day that does not exist instead of rolling it over', async () => {
@@ -21,8 +22,17 @@ describe('values that would reach a false statistic are refused by row and field
   })
 
   it('bounds revenue, margin and cost so two purchases of 1e308 cannot overflow a report', async () => {
-    const res = await h.call('POST', '/v1/events', [purchase('big-1', { revenue: 1e308 }), purchase('big-2', { margin: -1e12 }), { eventId: 'big-3', customerId: 'c', type: 'offer_redeemed', ts: T, cost: 2e9 }, purchase('big-4', { revenue: 999_999_999 })])
-    expect(res.body.rejected.map((r: any) => [r.index, r.field])).toEqual([[0, 'revenue'], [1, 'margin'], [2, 'cost']])
+    const res = await h.call('POST', '/v1/events', [
+      purchase('big-1', { revenue: 1e308 }),
+      purchase('big-2', { margin: -1e12 }),
+      { eventId: 'big-3', customerId: 'c', type: 'offer_redeemed', ts: T, cost: 2e9 },
+      purchase('big-4', { revenue: 999_999_999 }),
+    ])
+    expect(res.body.rejected.map((r: any) => [r.index, r.field])).toEqual([
+      [0, 'revenue'],
+      [1, 'margin'],
+      [2, 'cost'],
+    ])
     expect(res.body.accepted).toBe(1)
     expect(await stored('big-')).toBe(1)
   })

@@ -15,7 +15,8 @@ let browser: Browser
 beforeAll(async () => {
   if (!fs.existsSync(path.resolve('ui/dist/index.html'))) throw new Error('ui/dist/index.html is missing: run `npm run build` first')
   server = await startServer({ dataDir, port: await freePort(), adminKey: KEY })
-  const post = (p: string, body: unknown) => fetch(`${server.base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const post = (p: string, body: unknown) =>
+    fetch(`${server.base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
   const arms = [
     { key: 'control', name: 'Control', weight: 0.5, isControl: true, offer: { type: 'none', value: 0 } },
     { key: 'pct15', name: '15% off', weight: 0.5, offer: { type: 'percent_off', value: 15, unitCost: 6 } },
@@ -86,9 +87,16 @@ describe('security headers', () => {
     await page.goto(`${server.base}/docs`)
     await page.getByRole('heading', { name: /Retention Lab API/ }).waitFor()
     // The inline stylesheet applied: the method labels are bold.
-    expect(await page.locator('.m').first().evaluate((el) => getComputedStyle(el).fontWeight)).toBe('600')
+    expect(
+      await page
+        .locator('.m')
+        .first()
+        .evaluate((el) => getComputedStyle(el).fontWeight),
+    ).toBe('600')
 
-    const experiments = (await (await fetch(`${server.base}/v1/experiments`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { experiments: Array<{ id: string }> }
+    const experiments = (await (await fetch(`${server.base}/v1/experiments`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+      experiments: Array<{ id: string }>
+    }
     expect(experiments.experiments.length).toBeGreaterThan(0)
     for (const p of ['/', '/experiments', `/experiments/${experiments.experiments[0].id}`, '/library', '/settings']) {
       await page.goto(`${server.base}${p}`)

@@ -60,17 +60,39 @@ async function plant(plan: Plan, seed: number) {
 beforeAll(async () => {
   h = await openHarness({ now: () => clock })
   // Half the customers exposed 40 days ago (windows complete), half 5 days ago (25 days still to go).
-  await plant({ id: 'half-young', startDaysAgo: 41, cohorts: [{ customers: 6000, daysAgo: 40 }, { customers: 6000, daysAgo: 5 }], reactivation: { control: 0.1, offer: 0.15 } }, 11)
-  await plant({
-    id: 'unsub-harm',
-    startDaysAgo: 41,
-    cohorts: [{ customers: 6000, daysAgo: 40 }],
-    reactivation: { control: 0.1, offer: 0.16 },
-    unsubscribe: { control: 0.01, offer: 0.05 },
-    analysis: { guardrails: ['unsubscribe'], guardrailMargins: { unsubscribe: 0.003 } },
-  }, 12)
+  await plant(
+    {
+      id: 'half-young',
+      startDaysAgo: 41,
+      cohorts: [
+        { customers: 6000, daysAgo: 40 },
+        { customers: 6000, daysAgo: 5 },
+      ],
+      reactivation: { control: 0.1, offer: 0.15 },
+    },
+    11,
+  )
+  await plant(
+    {
+      id: 'unsub-harm',
+      startDaysAgo: 41,
+      cohorts: [{ customers: 6000, daysAgo: 40 }],
+      reactivation: { control: 0.1, offer: 0.16 },
+      unsubscribe: { control: 0.01, offer: 0.05 },
+      analysis: { guardrails: ['unsubscribe'], guardrailMargins: { unsubscribe: 0.003 } },
+    },
+    12,
+  )
   // Underpowered: 100 customers a day for 40 days, +5% planted, still enrolling.
-  await plant({ id: 'small', startDaysAgo: 40, cohorts: Array.from({ length: 40 }, (_, d) => ({ customers: 100, daysAgo: 40 - d })), reactivation: { control: 0.1, offer: 0.105 } }, 13)
+  await plant(
+    {
+      id: 'small',
+      startDaysAgo: 40,
+      cohorts: Array.from({ length: 40 }, (_, d) => ({ customers: 100, daysAgo: 40 - d })),
+      reactivation: { control: 0.1, offer: 0.105 },
+    },
+    13,
+  )
 }, 300_000)
 afterAll(() => h?.close())
 
@@ -124,7 +146,10 @@ describe('the recommendation', () => {
     const health = r.health
     // n needed: the planned sample to detect the default +5% (analysis.mde) on the control's observed rate.
     const controlRate = rate(r, 'control')
-    const needed = sampleSizePerArm({ kind: 'proportion', baselineRate: controlRate }, { mde: 0.05, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).perArm!
+    const needed = sampleSizePerArm(
+      { kind: 'proportion', baselineRate: controlRate },
+      { mde: 0.05, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 },
+    ).perArm!
     expect(health.power.nPerArmNeeded).toBe(needed)
     // Enrolment per arm per day over the 40 days since start, in the smaller arm.
     const enrolled = Math.min(...health.maturity.byArm.map((a: any) => a.enrolled))

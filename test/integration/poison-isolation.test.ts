@@ -31,7 +31,11 @@ describe('one client’s unstorable strings never fail another client’s writes
       clean.push(h.call('POST', '/v1/assign', { experimentId: 'poison', customerId: `good-${i}` }))
       // The bad client, interleaved so its rows would share the same inserts.
       dirty.push(h.call('POST', '/v1/events', [purchase(`bad-${i}`, `bad-${i}\ud800`)]))
-      dirty.push(h.call('POST', '/v1/events', [{ eventId: `bad-r-${i}`, customerId: `bad-r-${i}`, type: 'offer_redeemed', ts: T0, cost: 3, experimentId: 'x\u0000y', arm: 'pct15' }]))
+      dirty.push(
+        h.call('POST', '/v1/events', [
+          { eventId: `bad-r-${i}`, customerId: `bad-r-${i}`, type: 'offer_redeemed', ts: T0, cost: 3, experimentId: 'x\u0000y', arm: 'pct15' },
+        ]),
+      )
       dirty.push(h.call('POST', '/v1/assign', { experimentId: 'poison', customerId: `bad-${i}\udfff` }))
       dirty.push(h.call('POST', '/v1/assign', { experimentId: 'poison', customerId: `bad-a-${i}`, attributes: { ['k\u0000']: 1 } }))
     }
@@ -56,14 +60,26 @@ describe('one client’s unstorable strings never fail another client’s writes
     }
     expect(await count('events', 'bad-')).toBe(0)
     expect(await count('exposures', 'bad-')).toBe(0)
-    const [ledger] = (await h.db.selectFrom('redemptions').select((eb) => eb.fn.countAll<string>().as('n')).where('event_id', 'like', 'bad-%').execute()) as Array<{ n: string }>
+    const [ledger] = (await h.db
+      .selectFrom('redemptions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('event_id', 'like', 'bad-%')
+      .execute()) as Array<{ n: string }>
     expect(Number(ledger.n)).toBe(0)
   })
 
   it('names the offending row in a mixed batch and stores its neighbours', async () => {
-    const res = await h.call('POST', '/v1/events', [purchase('mix-1', 'mix-1'), { ...purchase('mix-2', 'mix-2'), properties: { note: 'a\u0000b' } }, purchase('mix-3', 'mix-3')])
+    const res = await h.call('POST', '/v1/events', [
+      purchase('mix-1', 'mix-1'),
+      { ...purchase('mix-2', 'mix-2'), properties: { note: 'a\u0000b' } },
+      purchase('mix-3', 'mix-3'),
+    ])
     expect(res.status).toBe(200)
-    expect(res.body).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 1, field: 'properties.note', message: expect.stringContaining('NUL'), code: 'invalid' }] })
+    expect(res.body).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      rejected: [{ index: 1, field: 'properties.note', message: expect.stringContaining('NUL'), code: 'invalid' }],
+    })
     expect(await count('events', 'mix-')).toBe(2)
   })
 
@@ -83,7 +99,19 @@ describe('one client’s unstorable strings never fail another client’s writes
 })
 
 describe('a shared insert that the store refuses', () => {
-  const row = (id: string, customer: string): EventRow => ({ event_id: id, customer_id: customer, type: 'purchase', ts: T0, experiment_id: '', arm: '', revenue: 1, margin: null, cost: 0, order_id: '', properties: '' })
+  const row = (id: string, customer: string): EventRow => ({
+    event_id: id,
+    customer_id: customer,
+    type: 'purchase',
+    ts: T0,
+    experiment_id: '',
+    arm: '',
+    revenue: 1,
+    margin: null,
+    cost: 0,
+    order_id: '',
+    properties: '',
+  })
 
   it('is split so that only the request holding the unstorable row fails, for good, and without the store’s text', async () => {
     // Bypasses validation on purpose: the store itself must be the one refusing.
@@ -112,7 +140,12 @@ describe('a shared insert that the store refuses', () => {
     ;(writer.batcher as unknown as { opts: { write(rows: unknown[]): Promise<void> } }).opts.write = async () => {
       throw new Error('Code: 241. DB::Exception: Memory limit exceeded for customer secret-123')
     }
-    const results = await Promise.allSettled([writer.write([row('out-1', 'out-1')]), writer.write([row('out-2', 'out-2')]), writer.write([row('out-3', 'out-3')]), writer.write([row('out-4', 'out-4')])])
+    const results = await Promise.allSettled([
+      writer.write([row('out-1', 'out-1')]),
+      writer.write([row('out-2', 'out-2')]),
+      writer.write([row('out-3', 'out-3')]),
+      writer.write([row('out-4', 'out-4')]),
+    ])
     for (const r of results) {
       expect(r.status).toBe('rejected')
       const error = storeErrorToApi((r as PromiseRejectedResult).reason)

@@ -21,7 +21,6 @@ function expectSameNumbers(actual: unknown, expected: unknown, path = '$'): void
   }
 }
 
-
 const DAY = 86_400_000
 const T0 = Date.parse('2026-08-01T00:00:00Z')
 const AS_OF = T0 + 40 * DAY
@@ -29,7 +28,16 @@ let clock = T0
 let h: Harness
 
 const globalHeld = new Map<string, number>()
-interface RawEvent { eventId: string; customerId: string; type: string; ts: number; revenue?: number; margin?: number; cost?: number; experimentId?: string }
+interface RawEvent {
+  eventId: string
+  customerId: string
+  type: string
+  ts: number
+  revenue?: number
+  margin?: number
+  cost?: number
+  experimentId?: string
+}
 const exposures = new Map<string, { arm: string; t0: number }>()
 const events: RawEvent[] = []
 
@@ -56,7 +64,10 @@ beforeAll(async () => {
   for (let day = 0; day < 20; day++) {
     clock = T0 + day * DAY + 3_600_000
     const cohort = ids.filter((_, i) => i % 20 === day)
-    const res = await h.call('POST', '/v1/assign/batch', { experimentId: 'winback', customers: cohort.map((customerId) => ({ customerId, attributes: { tier: rand() < 0.3 ? 'gold' : 'silver' } })) })
+    const res = await h.call('POST', '/v1/assign/batch', {
+      experimentId: 'winback',
+      customers: cohort.map((customerId) => ({ customerId, attributes: { tier: rand() < 0.3 ? 'gold' : 'silver' } })),
+    })
     for (const a of res.body.assignments) {
       if (a.inExperiment) exposures.set(a.customerId, { arm: a.arm, t0: clock })
       else if (a.reason === 'global_holdout') globalHeld.set(a.customerId, clock)
@@ -75,11 +86,30 @@ beforeAll(async () => {
       const ts = base + Math.round((rand() * 170 - 100) * DAY)
       if (ts < T0 - 100 * DAY || ts > Date.now()) continue
       const r = rand()
-      const e: RawEvent = r < 0.55 ? { eventId: `e${n++}`, customerId: id, type: 'purchase', ts, revenue: Math.round(Math.exp(3 + rand()) * 100) / 100, ...(rand() < 0.5 ? { margin: Math.round(rand() * 2000) / 100 } : {}) }
-        : r < 0.65 ? { eventId: `e${n++}`, customerId: id, type: 'refund', ts, revenue: Math.round(rand() * 3000) / 100 }
-        : r < 0.85 ? { eventId: `e${n++}`, customerId: id, type: 'offer_redeemed', ts, cost: Math.round(rand() * 800) / 100, experimentId: rand() < 0.85 ? 'winback' : 'other-test' }
-        : r < 0.92 ? { eventId: `e${n++}`, customerId: id, type: 'unsubscribe', ts }
-        : { eventId: `e${n++}`, customerId: id, type: 'offer_opened', ts, experimentId: 'winback' }
+      const e: RawEvent =
+        r < 0.55
+          ? {
+              eventId: `e${n++}`,
+              customerId: id,
+              type: 'purchase',
+              ts,
+              revenue: Math.round(Math.exp(3 + rand()) * 100) / 100,
+              ...(rand() < 0.5 ? { margin: Math.round(rand() * 2000) / 100 } : {}),
+            }
+          : r < 0.65
+            ? { eventId: `e${n++}`, customerId: id, type: 'refund', ts, revenue: Math.round(rand() * 3000) / 100 }
+            : r < 0.85
+              ? {
+                  eventId: `e${n++}`,
+                  customerId: id,
+                  type: 'offer_redeemed',
+                  ts,
+                  cost: Math.round(rand() * 800) / 100,
+                  experimentId: rand() < 0.85 ? 'winback' : 'other-test',
+                }
+              : r < 0.92
+                ? { eventId: `e${n++}`, customerId: id, type: 'unsubscribe', ts }
+                : { eventId: `e${n++}`, customerId: id, type: 'offer_opened', ts, experimentId: 'winback' }
       events.push(e)
     }
   }
@@ -104,14 +134,24 @@ function bruteForce() {
     const inLtv = dt >= 0 && dt < 60 * DAY
     const m = e.margin ?? (e.revenue ?? 0) * 0.3
     if (e.type === 'purchase') {
-      if (inWin) { p.orders++; p.gross += e.revenue!; p.margin += m }
+      if (inWin) {
+        p.orders++
+        p.gross += e.revenue!
+        p.margin += m
+      }
       if (inLtv) p.ltv += e.revenue!
     }
     if (e.type === 'refund') {
-      if (inWin) { p.refunds += e.revenue!; p.margin -= m }
+      if (inWin) {
+        p.refunds += e.revenue!
+        p.margin -= m
+      }
       if (inLtv) p.ltv -= e.revenue!
     }
-    if (e.type === 'offer_redeemed' && e.experimentId === 'winback' && inWin) { p.cost += e.cost!; p.redeemed = 1 }
+    if (e.type === 'offer_redeemed' && e.experimentId === 'winback' && inWin) {
+      p.cost += e.cost!
+      p.redeemed = 1
+    }
     if (e.type === 'unsubscribe' && inWin) p.unsub = 1
   }
   const byArm = new Map<string, Record<string, number>[]>()
@@ -311,12 +351,17 @@ describe('experiment report metrics', () => {
     for (const [id, t0] of globalHeld) groups.global_holdout.push([id, t0])
     const brute = (members: Array<[string, number]>) => {
       const t0s = new Map(members)
-      let reactivated = 0, revenue = 0, spend = 0
+      let reactivated = 0,
+        revenue = 0,
+        spend = 0
       const bought = new Set<string>()
       for (const e of unique.values()) {
         const t0 = t0s.get(e.customerId)
         if (t0 === undefined || e.ts > AS_OF || e.ts < t0 || e.ts >= t0 + 30 * DAY) continue
-        if (e.type === 'purchase') { revenue += e.revenue!; bought.add(e.customerId) }
+        if (e.type === 'purchase') {
+          revenue += e.revenue!
+          bought.add(e.customerId)
+        }
         if (e.type === 'refund') revenue -= e.revenue!
         if (e.type === 'offer_redeemed') spend += e.cost!
       }
@@ -356,8 +401,14 @@ describe('experiment report metrics', () => {
     const sliced = { customersPerSlice: 150 }
     const slices = await customerSlices(h.ch, 'winback', AS_OF, 150)
     expect(slices.length).toBeGreaterThan(10)
-    expectSameNumbers(await experimentReport(h.ch, exp, { asOf: AS_OF, dimension: 'tier' }, AS_OF, sliced), await experimentReport(h.ch, exp, { asOf: AS_OF, dimension: 'tier' }, AS_OF))
-    expectSameNumbers(await liftTimeseries(h.ch, exp, { asOf: AS_OF, points: 10 }, AS_OF, sliced), await liftTimeseries(h.ch, exp, { asOf: AS_OF, points: 10 }, AS_OF))
+    expectSameNumbers(
+      await experimentReport(h.ch, exp, { asOf: AS_OF, dimension: 'tier' }, AS_OF, sliced),
+      await experimentReport(h.ch, exp, { asOf: AS_OF, dimension: 'tier' }, AS_OF),
+    )
+    expectSameNumbers(
+      await liftTimeseries(h.ch, exp, { asOf: AS_OF, points: 10 }, AS_OF, sliced),
+      await liftTimeseries(h.ch, exp, { asOf: AS_OF, points: 10 }, AS_OF),
+    )
     expectSameNumbers(await offerLibrary(h.ch, [exp], sliced), await offerLibrary(h.ch, [exp]))
     // A brute-force check of the sliced report itself, not only agreement with the single pass.
     const expected = bruteForce()
@@ -370,7 +421,14 @@ describe('experiment report metrics', () => {
   it('rejects unknown metrics and bad asOf values, and reports nothing for a draft', async () => {
     expect((await h.call('GET', '/v1/experiments/winback/report?metrics=bogus')).body.error.field).toBe('metrics')
     expect((await h.call('GET', '/v1/experiments/winback/report?asOf=yesterday')).status).toBe(400)
-    await h.call('POST', '/v1/experiments', { id: 'drafty', name: 'Draft', arms: [{ key: 'a', name: 'A', weight: 0.5, isControl: true }, { key: 'b', name: 'B', weight: 0.5 }] })
+    await h.call('POST', '/v1/experiments', {
+      id: 'drafty',
+      name: 'Draft',
+      arms: [
+        { key: 'a', name: 'A', weight: 0.5, isControl: true },
+        { key: 'b', name: 'B', weight: 0.5 },
+      ],
+    })
     expect((await h.call('GET', '/v1/experiments/drafty/report')).status).toBe(409)
   })
 })

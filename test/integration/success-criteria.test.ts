@@ -14,7 +14,11 @@ describe('pre-registered success criteria', () => {
   it.each([
     ['a negative minimum lift', { successCriteria: { minimumLift: -0.1 } }, 'analysis.successCriteria.minimumLift'],
     ['a planned end date that is not after today', { successCriteria: { minimumLift: 0.1, plannedEndDate: today } }, 'analysis.successCriteria.plannedEndDate'],
-    ['a planned end date that is not a date', { successCriteria: { minimumLift: 0.1, plannedEndDate: '2027-02-30' } }, 'analysis.successCriteria.plannedEndDate'],
+    [
+      'a planned end date that is not a date',
+      { successCriteria: { minimumLift: 0.1, plannedEndDate: '2027-02-30' } },
+      'analysis.successCriteria.plannedEndDate',
+    ],
     ['a margin on a metric that is not a guardrail', { guardrails: ['unsubscribe'], guardrailMargins: { revenue: 1 } }, 'analysis.guardrailMargins.revenue'],
   ])('refuses %s with a 400 naming the field, and saves nothing', async (_what, analysis, field) => {
     const before = await count()
@@ -25,7 +29,11 @@ describe('pre-registered success criteria', () => {
   })
 
   it('freezes the criteria and margins at start', async () => {
-    const analysis = { guardrails: ['unsubscribe'], guardrailMargins: { unsubscribe: 0.003 }, successCriteria: { minimumLift: 0.1, plannedSampleSizePerArm: 5000 } }
+    const analysis = {
+      guardrails: ['unsubscribe'],
+      guardrailMargins: { unsubscribe: 0.003 },
+      successCriteria: { minimumLift: 0.1, plannedSampleSizePerArm: 5000 },
+    }
     expect((await h.call('POST', '/v1/experiments', twoArmExperiment('criteria-ok', { analysis }))).status).toBe(201)
     expect((await h.call('POST', '/v1/experiments/criteria-ok/start')).status).toBe(200)
     const res = await h.call('PATCH', '/v1/experiments/criteria-ok', { analysis: { ...analysis, successCriteria: { minimumLift: 0.02 } } })

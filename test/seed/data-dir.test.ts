@@ -26,7 +26,9 @@ describe('demo:reset', () => {
   })
 
   it('refuses a directory holding anything else, or without the stores’ marks', () => {
-    expect(() => assertRetentionLabDataDir(dir({ 'pg/PG_VERSION': '17', 'thesis.tex': '…' }))).toThrow(/does not look like a Retention Lab data directory.*thesis\.tex/)
+    expect(() => assertRetentionLabDataDir(dir({ 'pg/PG_VERSION': '17', 'thesis.tex': '…' }))).toThrow(
+      /does not look like a Retention Lab data directory.*thesis\.tex/,
+    )
     expect(() => assertRetentionLabDataDir(dir({ 'pg/notes.txt': 'x' }))).toThrow(DataDirError)
   })
 

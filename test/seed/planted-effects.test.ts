@@ -125,7 +125,10 @@ describe('planted effects through the API', () => {
     // 95% intervals cover the truth about 95% of the time. The comparisons share data, so misses come in
     // groups; require 85% so that only a miscalibrated interval, not chance, fails this.
     const misses = checks.filter((x) => !contains(x))
-    expect(1 - misses.length / checks.length, misses.map((x) => `${x.where}: truth ${x.truth.toFixed(3)} ∉ [${x.ci[0].toFixed(3)}, ${x.ci[1].toFixed(3)}]`).join('\n')).toBeGreaterThanOrEqual(0.85)
+    expect(
+      1 - misses.length / checks.length,
+      misses.map((x) => `${x.where}: truth ${x.truth.toFixed(3)} ∉ [${x.ci[0].toFixed(3)}, ${x.ci[1].toFixed(3)}]`).join('\n'),
+    ).toBeGreaterThanOrEqual(0.85)
   })
 
   it('detects the planted effect on the primary metric, with the truth inside the interval', () => {
@@ -166,7 +169,9 @@ describe('an A/A experiment and a broken split', () => {
 
   it('raises the SRM alarm when a fifth of one arm’s exposures are lost', async () => {
     // A logging bug drops 20% of arm b's exposures (deterministically, by customer hash).
-    await h.ch.client.command({ query: `ALTER TABLE exposures DELETE WHERE experiment_id = 'aa' AND arm = 'b' AND cityHash64(customer_id) % 5 = 0 SETTINGS mutations_sync = 2` })
+    await h.ch.client.command({
+      query: `ALTER TABLE exposures DELETE WHERE experiment_id = 'aa' AND arm = 'b' AND cityHash64(customer_id) % 5 = 0 SETTINGS mutations_sync = 2`,
+    })
     const report = (await h.call('GET', '/v1/experiments/aa/report')).body
     const b = report.arms.find((a: any) => a.key === 'b')
     expect(b.n).toBeLessThan(0.85 * experiment('aa').assigned.b)

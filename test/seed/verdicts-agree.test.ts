@@ -49,16 +49,28 @@ describe('verdicts agree with their intervals across the demo world', () => {
           // The sentence names significance only for a comparison that is significant, with that interval.
           const significantSentence = / significant \(/.test(m.summary)
           const vsControl = m.comparisons.filter((c: any) => c.against === 'control')
-          if (significantSentence) expect(vsControl.some((c: any) => c.significant), `${id} ${m.key}: ${m.summary}`).toBe(true)
-          if (/not significant/.test(m.summary)) expect(vsControl.some((c: any) => c.significant), `${id} ${m.key}: ${m.summary}`).toBe(false)
+          if (significantSentence)
+            expect(
+              vsControl.some((c: any) => c.significant),
+              `${id} ${m.key}: ${m.summary}`,
+            ).toBe(true)
+          if (/not significant/.test(m.summary))
+            expect(
+              vsControl.some((c: any) => c.significant),
+              `${id} ${m.key}: ${m.summary}`,
+            ).toBe(false)
           expect(m.summary).not.toMatch(/p = <|by −/)
         }
-        for (const s of report.breakdown?.segments ?? []) for (const m of s.metrics) for (const c of m.comparisons) checkComparison(c, `${id} segment ${s.value} ${m.key} ${c.variant}`)
+        for (const s of report.breakdown?.segments ?? [])
+          for (const m of s.metrics) for (const c of m.comparisons) checkComparison(c, `${id} segment ${s.value} ${m.key} ${c.variant}`)
         // A shipped arm is significantly better on the primary metric; a rolled-back one is harmed.
         const rec = report.recommendation
-        const primary = report.metrics.find((m: any) => m.key === planned.definition.analysis?.primaryMetric) ?? report.metrics.find((m: any) => m.comparisons.some((c: any) => c.family === 'decision'))
+        const primary =
+          report.metrics.find((m: any) => m.key === planned.definition.analysis?.primaryMetric) ??
+          report.metrics.find((m: any) => m.comparisons.some((c: any) => c.family === 'decision'))
         if (rec.action === 'ship') expect(primary.comparisons.find((c: any) => c.variant === rec.arm && c.against === 'control').significant).toBe(true)
-        if (rec.action === 'roll_back') expect(report.metrics.some((m: any) => m.comparisons.some((c: any) => c.variant === rec.arm && c.guardrail?.status === 'harmed'))).toBe(true)
+        if (rec.action === 'roll_back')
+          expect(report.metrics.some((m: any) => m.comparisons.some((c: any) => c.variant === rec.arm && c.guardrail?.status === 'harmed'))).toBe(true)
       }
     }
     expect(checked).toBeGreaterThan(200)

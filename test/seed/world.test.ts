@@ -2,7 +2,17 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CHANNEL_SHARES, customerAt, DAY, purchaseHistory, RECENCY_DAYS, RECENCY_SHARES, TIER_MEDIAN_ORDER, VALUE_TIERS, type Customer } from '../../seed/world.ts'
+import {
+  CHANNEL_SHARES,
+  customerAt,
+  DAY,
+  purchaseHistory,
+  RECENCY_DAYS,
+  RECENCY_SHARES,
+  TIER_MEDIAN_ORDER,
+  VALUE_TIERS,
+  type Customer,
+} from '../../seed/world.ts'
 import { demoPlan } from '../../seed/experiments.ts'
 import { compileDefinition, placeExperiments, placementOf, worldChunks } from '../../seed/generate.ts'
 import { expectedOutcomes, windowEvents } from '../../seed/simulate.ts'
@@ -17,7 +27,9 @@ function generate(seed: number, customers: number) {
   const placed = placeExperiments(demoPlan, (p) => NOW - p.timeline.startDaysAgo * DAY)
   const compiled = new Map(placed.map((e) => [e.id, compileDefinition(e.planned)]))
   const truth = new TruthBuilder(seed, demoPlan.globalHoldout)
-  const chunks = [...worldChunks({ seed, customers, placed, compiled, holdout: demoPlan.globalHoldout, nowMs: NOW, referenceMs: NOW - 45 * DAY, truth, chunkRows: 5_000 })]
+  const chunks = [
+    ...worldChunks({ seed, customers, placed, compiled, holdout: demoPlan.globalHoldout, nowMs: NOW, referenceMs: NOW - 45 * DAY, truth, chunkRows: 5_000 }),
+  ]
   return { exposures: chunks.flatMap((c) => c.exposures), events: chunks.flatMap((c) => c.events), truth: truth.build() }
 }
 
@@ -49,7 +61,9 @@ describe('the generated world', () => {
     expect(tiers[1]).toBeGreaterThan(tiers[2])
     expect(tiers[2]).toBeGreaterThan(0.08)
     // Churn risk follows recency: dormant customers are riskier than active ones.
-    const meanRisk = (band: string) => customers.filter((c) => c.attributes.recency === band).reduce((s, c) => s + c.attributes.churnRisk, 0) / customers.filter((c) => c.attributes.recency === band).length
+    const meanRisk = (band: string) =>
+      customers.filter((c) => c.attributes.recency === band).reduce((s, c) => s + c.attributes.churnRisk, 0) /
+      customers.filter((c) => c.attributes.recency === band).length
     expect(meanRisk('dormant')).toBeGreaterThan(meanRisk('lapsed_60_180'))
     expect(meanRisk('lapsed_60_180')).toBeGreaterThan(meanRisk('active'))
   })
@@ -98,48 +112,53 @@ describe('the generated world', () => {
     expect(refunds / orders).toBeLessThan(0.09)
   })
 
-  it.each(demoPlan.experiments.map((e) => [e.definition.id, e] as const))('simulates %s outcomes whose averages match the closed form the truth is built from', (id, planned) => {
-    // The experiment's eligible customers among the first 40k, simulated 25 times in each arm (≈ 200–300k draws
-    // an arm: enough to see a 2–3% bias in reactivation or 6% in revenue): sample means against expectedOutcomes.
-    const REPLICATES = 25
-    const [placed] = placeExperiments({ ...demoPlan, experiments: [planned] }, () => NOW)
-    const customers = Array.from({ length: 40_000 }, (_, i) => customerAt(42, i)).filter((c) => placementOf(c, [placed]))
-    for (const arm of planned.definition.arms) {
-      const offer = arm.offer as { type: string; value?: number; unitCost?: number }
-      const keys = ['reactivation', 'orders', 'revenue', 'incentive_cost', 'redemption'] as const
-      const sum = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>
-      const sq = { ...sum }
-      const expected = { ...sum }
-      for (const c of customers) {
-        const effect = planned.effects[arm.key][c.attributes.valueTier]
-        const e = expectedOutcomes(c, effect, offer)
-        for (const k of keys) expected[k] += REPLICATES * e[k]
-        for (let r = 0; r < REPLICATES; r++) {
-        const events = windowEvents(streamFor(r, c.index, 3), c, id, arm.key, effect, offer)
-        const total = (type: string, field: 'revenue' | 'cost') => events.filter((e) => e.type === type).reduce((s, e) => s + e[field]!, 0)
-        const purchases = events.filter((e) => e.type === 'purchase').length
-        const observed = {
-          reactivation: purchases > 0 ? 1 : 0,
-          orders: purchases,
-          revenue: total('purchase', 'revenue') - total('refund', 'revenue'),
-          incentive_cost: total('offer_redeemed', 'cost'),
-          redemption: events.some((e) => e.type === 'offer_redeemed') ? 1 : 0,
+  it.each(demoPlan.experiments.map((e) => [e.definition.id, e] as const))(
+    'simulates %s outcomes whose averages match the closed form the truth is built from',
+    (id, planned) => {
+      // The experiment's eligible customers among the first 40k, simulated 25 times in each arm (≈ 200–300k draws
+      // an arm: enough to see a 2–3% bias in reactivation or 6% in revenue): sample means against expectedOutcomes.
+      const REPLICATES = 25
+      const [placed] = placeExperiments({ ...demoPlan, experiments: [planned] }, () => NOW)
+      const customers = Array.from({ length: 40_000 }, (_, i) => customerAt(42, i)).filter((c) => placementOf(c, [placed]))
+      for (const arm of planned.definition.arms) {
+        const offer = arm.offer as { type: string; value?: number; unitCost?: number }
+        const keys = ['reactivation', 'orders', 'revenue', 'incentive_cost', 'redemption'] as const
+        const sum = Object.fromEntries(keys.map((k) => [k, 0])) as Record<(typeof keys)[number], number>
+        const sq = { ...sum }
+        const expected = { ...sum }
+        for (const c of customers) {
+          const effect = planned.effects[arm.key][c.attributes.valueTier]
+          const e = expectedOutcomes(c, effect, offer)
+          for (const k of keys) expected[k] += REPLICATES * e[k]
+          for (let r = 0; r < REPLICATES; r++) {
+            const events = windowEvents(streamFor(r, c.index, 3), c, id, arm.key, effect, offer)
+            const total = (type: string, field: 'revenue' | 'cost') => events.filter((e) => e.type === type).reduce((s, e) => s + e[field]!, 0)
+            const purchases = events.filter((e) => e.type === 'purchase').length
+            const observed = {
+              reactivation: purchases > 0 ? 1 : 0,
+              orders: purchases,
+              revenue: total('purchase', 'revenue') - total('refund', 'revenue'),
+              incentive_cost: total('offer_redeemed', 'cost'),
+              redemption: events.some((e) => e.type === 'offer_redeemed') ? 1 : 0,
+            }
+            for (const k of keys) {
+              sum[k] += observed[k]
+              sq[k] += observed[k] * observed[k]
+            }
+          }
         }
+        const n = customers.length * REPLICATES
         for (const k of keys) {
-          sum[k] += observed[k]
-          sq[k] += observed[k] * observed[k]
-        }
+          const mean = sum[k] / n
+          const se = Math.sqrt((sq[k] / n - mean * mean) / n)
+          // A metric that is 0 in an arm (no offer: no redemption, no cost) must be exactly 0 in the closed form too.
+          expect(Math.abs(mean - expected[k] / n), `${arm.key} ${k}: simulated ${mean} vs expected ${expected[k] / n}`).toBeLessThanOrEqual(
+            se === 0 ? 1e-12 : 4.5 * se,
+          )
         }
       }
-      const n = customers.length * REPLICATES
-      for (const k of keys) {
-        const mean = sum[k] / n
-        const se = Math.sqrt((sq[k] / n - mean * mean) / n)
-        // A metric that is 0 in an arm (no offer: no redemption, no cost) must be exactly 0 in the closed form too.
-        expect(Math.abs(mean - expected[k] / n), `${arm.key} ${k}: simulated ${mean} vs expected ${expected[k] / n}`).toBeLessThanOrEqual(se === 0 ? 1e-12 : 4.5 * se)
-      }
-    }
-  })
+    },
+  )
 })
 
 describe('the planted truth', () => {

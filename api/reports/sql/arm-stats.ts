@@ -33,7 +33,9 @@ export function armStatsSql(opts: { segmented: boolean; winsorize: boolean }, sl
   // Kaplan–Meier input rides along in the same pass (unsegmented only): first purchases by day index, and
   // customers censored without one at the (rounded-up) days they were followed — the end of the window, or
   // asOf for recent exposures — so a customer followed into a day stays at risk for that day's purchases.
-  const survival = opts.segmented ? '' : `,
+  const survival = opts.segmented
+    ? ''
+    : `,
   sumMap([toUInt32(if(orders > 0, intDiv(first_purchase_ms, 86400000), intDiv(greatest(observed_ms, 0) + 86399999, 86400000)))], [toUInt64(orders > 0)], [toUInt64(orders = 0)]) AS survival,
   sumMapIf([toUInt32(if(repurchase_ms >= 0, intDiv(repurchase_ms, 86400000), intDiv(greatest(repurchase_observed_ms, 0) + 86399999, 86400000)))], [toUInt64(repurchase_ms >= 0)], [toUInt64(repurchase_ms < 0)], orders > 0) AS repurchase`
   return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none', slice)},

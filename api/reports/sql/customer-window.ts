@@ -129,7 +129,8 @@ customers AS (
 }
 
 /** The customer columns under the names the statistics use (an alias may not shadow the event column). */
-export const customerColumns = 'arm, orders, gross, revenue_net AS revenue, ltv, incentive_cost, redeemed, unsubscribed, net_value, first_purchase_ms, pre_revenue, pre_orders, observed_ms, mature, ltv_mature'
+export const customerColumns =
+  'arm, orders, gross, revenue_net AS revenue, ltv, incentive_cost, redeemed, unsubscribed, net_value, first_purchase_ms, pre_revenue, pre_orders, observed_ms, mature, ltv_mature'
 
 /**
  * Enrolment per arm and day of first exposure, with how many of those customers are still inside their

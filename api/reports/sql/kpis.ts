@@ -45,7 +45,6 @@ LEFT JOIN outcomes AS o ON o.customer_id = p.customer_id
 GROUP BY grp, week
 ORDER BY week, grp`
 
-
 /** Customers of the same program population still inside their window at asOf (not counted by default). */
 export const kpiImmatureSql = `WITH ${programCtes}
 SELECT count() AS immature FROM everyone WHERE t0 + {windowMs:Int64} > {asOf:Int64}`

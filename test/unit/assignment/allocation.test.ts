@@ -1,12 +1,6 @@
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
-import {
-  armShares,
-  assignCompiled,
-  compileExperiment,
-  type AssignableExperiment,
-  type Assignment,
-} from '../../../api/assignment/assign.ts'
+import { armShares, assignCompiled, compileExperiment, type AssignableExperiment, type Assignment } from '../../../api/assignment/assign.ts'
 import { customerIds, globalHoldout, winbackExperiment } from './experiments.ts'
 
 // jstat ships no types; a require with a local signature avoids a project-wide ambient declaration.
@@ -54,19 +48,13 @@ describe('allocation over 100,000 customers', () => {
 
   it('keeps the global holdout share at its percentage (chi-square p > 0.001)', () => {
     const inGlobal = assignments.filter((a) => a.reason === 'global_holdout').length
-    const p = chiSquarePValue(
-      { global: inGlobal, rest: ids.length - inGlobal },
-      { global: globalHoldout.pct, rest: 1 - globalHoldout.pct },
-    )
+    const p = chiSquarePValue({ global: inGlobal, rest: ids.length - inGlobal }, { global: globalHoldout.pct, rest: 1 - globalHoldout.pct })
     expect(p).toBeGreaterThan(0.001)
   })
 
   it('keeps the experiment holdout share at holdoutPct of enrolled customers (chi-square p > 0.001)', () => {
     const holdout = enrolled.filter((a) => a.arm === 'holdout').length
-    const p = chiSquarePValue(
-      { holdout, arms: enrolled.length - holdout },
-      { holdout: experiment.holdoutPct, arms: 1 - experiment.holdoutPct },
-    )
+    const p = chiSquarePValue({ holdout, arms: enrolled.length - holdout }, { holdout: experiment.holdoutPct, arms: 1 - experiment.holdoutPct })
     expect(p).toBeGreaterThan(0.001)
   })
 
@@ -81,7 +69,12 @@ describe('allocation over 100,000 customers', () => {
     const skewed = { ...armShares(experiment) }
     skewed.control += 0.01
     skewed.ten_off -= 0.01
-    expect(chiSquarePValue(countBy(enrolled, (a) => a.arm), skewed)).toBeLessThan(0.001)
+    expect(
+      chiSquarePValue(
+        countBy(enrolled, (a) => a.arm),
+        skewed,
+      ),
+    ).toBeLessThan(0.001)
   })
 })
 
@@ -102,15 +95,17 @@ describe('coverage ramp', () => {
   it('keeps arm shares at the weights at every coverage step', () => {
     for (const coverage of [0.2, 0.5]) {
       const experiment = winbackExperiment({ coverage })
-      const observed = countBy(assignAll(experiment).filter((a) => a.inExperiment), (a) => a.arm)
+      const observed = countBy(
+        assignAll(experiment).filter((a) => a.inExperiment),
+        (a) => a.arm,
+      )
       expect(chiSquarePValue(observed, armShares(experiment))).toBeGreaterThan(0.001)
     }
   })
 })
 
 describe('namespaces', () => {
-  const inWinback = (range: [number, number], seed: string) =>
-    winbackExperiment({ id: seed, seed, namespace: { name: 'winback-offers', range } })
+  const inWinback = (range: [number, number], seed: string) => winbackExperiment({ id: seed, seed, namespace: { name: 'winback-offers', range } })
 
   it('never puts a customer in two experiments of one namespace with disjoint ranges', () => {
     const first = assignAll(inWinback([0, 0.5], 'discount-test'), { pct: 0, seed: 'g' })

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  armShares,
-  assignCompiled,
-  assignCustomer,
-  compileExperiment,
-  type AssignableExperiment,
-  type Assignment,
-} from '../../../api/assignment/assign.ts'
+import { armShares, assignCompiled, assignCustomer, compileExperiment, type AssignableExperiment, type Assignment } from '../../../api/assignment/assign.ts'
 import { chooseVariation, getBucketRanges, inNamespace } from '../../../api/assignment/buckets.ts'
 import { hash } from '../../../api/assignment/hash.ts'
 import { customerIds, globalHoldout, winbackExperiment } from './experiments.ts'
@@ -35,7 +28,10 @@ describe('assignCustomer', () => {
 
   it('answers with the arm, its offer, the exposure to log and the bucket', () => {
     const experiment = winbackExperiment()
-    const id = findId((c) => !isGlobalHoldout(c), (c) => hash(experiment.seed, c, 2)! >= 0.1 + 0.45 + 0.27)
+    const id = findId(
+      (c) => !isGlobalHoldout(c),
+      (c) => hash(experiment.seed, c, 2)! >= 0.1 + 0.45 + 0.27,
+    )
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toEqual<Assignment>({
       experimentId: 'spring-winback',
       customerId: id,
@@ -50,7 +46,10 @@ describe('assignCustomer', () => {
 
   it('puts the experiment holdout in the leading bucket range, with no offer but an exposure', () => {
     const experiment = winbackExperiment({ holdoutPct: 0.1 })
-    const id = findId((c) => !isGlobalHoldout(c), (c) => hash(experiment.seed, c, 2)! < 0.1)
+    const id = findId(
+      (c) => !isGlobalHoldout(c),
+      (c) => hash(experiment.seed, c, 2)! < 0.1,
+    )
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toMatchObject({
       arm: 'holdout',
       offer: null,
@@ -83,21 +82,30 @@ describe('assignCustomer', () => {
 // Experiments evaluated by GrowthBook's own SDK in its spec (packages/sdk-js/test/cases.json at commit
 // 021bf498, see test/fixtures/growthbook/SOURCE.md), re-expressed as our experiments.
 describe('agreement with GrowthBook SDK results', () => {
-  const arms = (weights: number[]) =>
-    weights.map((weight, i) => ({ key: `v${i}`, weight, isControl: i === 0, offer: null }))
-  const gb = (overrides: Partial<AssignableExperiment>): AssignableExperiment =>
-    winbackExperiment({ holdoutPct: 0, coverage: 1, ...overrides })
+  const arms = (weights: number[]) => weights.map((weight, i) => ({ key: `v${i}`, weight, isControl: i === 0, offer: null }))
+  const gb = (overrides: Partial<AssignableExperiment>): AssignableExperiment => winbackExperiment({ holdoutPct: 0, coverage: 1, ...overrides })
 
   it.each<[string, AssignableExperiment, string, Record<string, unknown>, string, number]>([
     // feature › "creates experiments properly": ranges [[0, 0.1], [0.1, 1]], namespace ["pricing", 0, 1]
-    ['creates experiments properly', gb({ seed: 'feature', arms: arms([0.1, 0.9]), targeting: { premium: true },
-      namespace: { name: 'pricing', range: [0, 1] } }), '123', { premium: true }, 'v1', 0.5231],
+    [
+      'creates experiments properly',
+      gb({ seed: 'feature', arms: arms([0.1, 0.9]), targeting: { premium: true }, namespace: { name: 'pricing', range: [0, 1] } }),
+      '123',
+      { premium: true },
+      'v1',
+      0.5231,
+    ],
     // stickyBucket › "performs evaluation without sticky bucket" (hashed on deviceId "d123")
-    ['performs evaluation without sticky bucket', gb({ seed: 'feature-exp', arms: arms([0.3334, 0.3333, 0.3333]),
-      targeting: { country: 'USA' } }), 'd123', { country: 'USA' }, 'v1', 0.6468],
+    [
+      'performs evaluation without sticky bucket',
+      gb({ seed: 'feature-exp', arms: arms([0.3334, 0.3333, 0.3333]), targeting: { country: 'USA' } }),
+      'd123',
+      { country: 'USA' },
+      'v1',
+      0.6468,
+    ],
     // stickyBucket › "disables sticky bucketing when disabled by experiment"
-    ['disables sticky bucketing when disabled by experiment', gb({ seed: 'feature-exp',
-      arms: arms([0.3334, 0.3333, 0.3333]) }), 'i123', {}, 'v2', 0.9943],
+    ['disables sticky bucketing when disabled by experiment', gb({ seed: 'feature-exp', arms: arms([0.3334, 0.3333, 0.3333]) }), 'i123', {}, 'v2', 0.9943],
     // feature › "Support passthrough variations" (second rule, seed = key "experiment")
     ['Support passthrough variations', gb({ seed: 'experiment', arms: arms([0.5, 0.5]) }), '1', {}, 'v0', 0.4413],
     // feature › "Support holdout groups" (ranges [[0, 0.99], [0.99, 1]], seed = key "holdout")
@@ -124,8 +132,14 @@ describe('order of checks: running → targeting → global holdout → namespac
     const experiment = winbackExperiment({ status, targeting: { tier: 'gold' } })
     const id = findId(isGlobalHoldout)
     expect(assignCustomer(experiment, id, { tier: 'bronze' }, globalHoldout)).toEqual<Assignment>({
-      experimentId: experiment.id, customerId: id, arm: null, offer: null, inExperiment: false,
-      reason: 'not_running', exposure: null, bucket: null,
+      experimentId: experiment.id,
+      customerId: id,
+      arm: null,
+      offer: null,
+      inExperiment: false,
+      reason: 'not_running',
+      exposure: null,
+      bucket: null,
     })
   })
 
@@ -133,7 +147,10 @@ describe('order of checks: running → targeting → global holdout → namespac
     const experiment = winbackExperiment({ targeting: { tier: { $in: ['gold', 'platinum'] } } })
     const id = findId(isGlobalHoldout)
     expect(assignCustomer(experiment, id, { tier: 'bronze' }, globalHoldout)).toMatchObject({
-      arm: null, reason: 'not_eligible', exposure: null, bucket: null,
+      arm: null,
+      reason: 'not_eligible',
+      exposure: null,
+      bucket: null,
     })
     expect(assignCustomer(experiment, id, { tier: 'gold' }, globalHoldout).reason).toBe('global_holdout')
   })
@@ -148,7 +165,11 @@ describe('order of checks: running → targeting → global holdout → namespac
     const experiment = winbackExperiment({ namespace })
     const id = findId(isGlobalHoldout, (c) => !inNs(c))
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toMatchObject({
-      arm: null, inExperiment: false, reason: 'global_holdout', exposure: null, bucket: null,
+      arm: null,
+      inExperiment: false,
+      reason: 'global_holdout',
+      exposure: null,
+      bucket: null,
     })
   })
 
@@ -157,8 +178,14 @@ describe('order of checks: running → targeting → global holdout → namespac
     const ranges = compileExperiment(experiment).ranges
     const id = findId(isGlobalHoldout, inNs, (c) => chooseVariation(bucket(experiment)(c), ranges) >= 0)
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toEqual<Assignment>({
-      experimentId: experiment.id, customerId: id, arm: null, offer: null, inExperiment: false,
-      reason: 'global_holdout', exposure: { arm: 'global_holdout' }, bucket: hash(experiment.seed, id, 2),
+      experimentId: experiment.id,
+      customerId: id,
+      arm: null,
+      offer: null,
+      inExperiment: false,
+      reason: 'global_holdout',
+      exposure: { arm: 'global_holdout' },
+      bucket: hash(experiment.seed, id, 2),
     })
   })
 
@@ -167,25 +194,44 @@ describe('order of checks: running → targeting → global holdout → namespac
     const ranges = compileExperiment(experiment).ranges
     const id = findId(isGlobalHoldout, inNs, (c) => chooseVariation(bucket(experiment)(c), ranges) < 0)
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toMatchObject({
-      arm: null, reason: 'global_holdout', exposure: null,
+      arm: null,
+      reason: 'global_holdout',
+      exposure: null,
     })
   })
 
   it('says namespace for a customer outside the namespace range', () => {
     const experiment = winbackExperiment({ namespace })
-    const id = findId((c) => !isGlobalHoldout(c), (c) => !inNs(c))
+    const id = findId(
+      (c) => !isGlobalHoldout(c),
+      (c) => !inNs(c),
+    )
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toMatchObject({
-      arm: null, inExperiment: false, reason: 'namespace', exposure: null, bucket: null,
+      arm: null,
+      inExperiment: false,
+      reason: 'namespace',
+      exposure: null,
+      bucket: null,
     })
   })
 
   it('says coverage for a customer in the namespace but outside coverage, with the bucket that decided it', () => {
     const experiment = winbackExperiment({ namespace, coverage: 0.3 })
     const ranges = compileExperiment(experiment).ranges
-    const id = findId((c) => !isGlobalHoldout(c), inNs, (c) => chooseVariation(bucket(experiment)(c), ranges) < 0)
+    const id = findId(
+      (c) => !isGlobalHoldout(c),
+      inNs,
+      (c) => chooseVariation(bucket(experiment)(c), ranges) < 0,
+    )
     expect(assignCustomer(experiment, id, {}, globalHoldout)).toEqual<Assignment>({
-      experimentId: experiment.id, customerId: id, arm: null, offer: null, inExperiment: false,
-      reason: 'coverage', exposure: null, bucket: hash(experiment.seed, id, 2),
+      experimentId: experiment.id,
+      customerId: id,
+      arm: null,
+      offer: null,
+      inExperiment: false,
+      reason: 'coverage',
+      exposure: null,
+      bucket: hash(experiment.seed, id, 2),
     })
   })
 

@@ -28,7 +28,10 @@ describe('inNamespace (GrowthBook spec cases)', () => {
 
 describe('getBucketRanges', () => {
   it('defaults to equal weights and full coverage', () => {
-    expect(getBucketRanges(2)).toEqual([[0, 0.5], [0.5, 1]])
+    expect(getBucketRanges(2)).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+    ])
   })
 
   it('keeps every range start fixed while coverage ramps up, so ranges only grow', () => {
@@ -44,7 +47,10 @@ describe('getBucketRanges', () => {
 
   it('accepts weights that sum to 1 within ±0.01, and falls back to equal weights outside that', () => {
     expect(getBucketRanges(2, 1, [0.5, 0.505])[1][1]).toBeCloseTo(1.005, 10)
-    expect(getBucketRanges(2, 1, [0.5, 0.52])).toEqual([[0, 0.5], [0.5, 1]])
+    expect(getBucketRanges(2, 1, [0.5, 0.52])).toEqual([
+      [0, 0.5],
+      [0.5, 1],
+    ])
   })
 })
 

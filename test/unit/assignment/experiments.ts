@@ -21,5 +21,4 @@ export function winbackExperiment(overrides: Partial<AssignableExperiment> = {})
 
 export const globalHoldout: GlobalHoldout = { pct: 0.05, seed: 'program-holdout' }
 
-export const customerIds = (count: number, prefix = 'customer-'): string[] =>
-  Array.from({ length: count }, (_, i) => `${prefix}${i}`)
+export const customerIds = (count: number, prefix = 'customer-'): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}`)

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { evalCondition as sdkEvalCondition } from '@growthbook/growthbook'
 import { FIELD_OPERATORS, LOGICAL_OPERATORS, evalCondition, validateCondition, type Condition } from '../../../api/assignment/index.ts'
-import {
-  PARITY_PATTERNS,
-  compareConditions,
-  compareWithGrowthBook,
-  randomCondition,
-  seededRandom,
-} from './growthbookParity.ts'
+import { PARITY_PATTERNS, compareConditions, compareWithGrowthBook, randomCondition, seededRandom } from './growthbookParity.ts'
 
 // `@growthbook/growthbook` (devDependency, 1.8.x) is the reference: every random case must give the same arm
 // and the same hash bucket, or be one of the known differences listed in README "Concepts".
-const sdk = (attributes: Record<string, unknown>, condition: Condition) =>
-  sdkEvalCondition(attributes, condition as Parameters<typeof sdkEvalCondition>[1])
+const sdk = (attributes: Record<string, unknown>, condition: Condition) => sdkEvalCondition(attributes, condition as Parameters<typeof sdkEvalCondition>[1])
 
 describe('assignment parity with the GrowthBook SDK', () => {
   it('assigns 8,000 random customers to the same arm and bucket as GrowthBookClient', () => {

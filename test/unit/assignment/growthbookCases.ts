@@ -10,6 +10,4 @@ export interface GrowthBookCases {
   evalCondition: [name: string, condition: Record<string, unknown>, attributes: Record<string, unknown>, expected: boolean][]
 }
 
-export const growthbookCases = JSON.parse(
-  readFileSync(new URL('../../fixtures/growthbook/cases.json', import.meta.url), 'utf8'),
-) as GrowthBookCases
+export const growthbookCases = JSON.parse(readFileSync(new URL('../../fixtures/growthbook/cases.json', import.meta.url), 'utf8')) as GrowthBookCases

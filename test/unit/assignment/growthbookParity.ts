@@ -39,10 +39,7 @@ const chance = (r: Random, p: number) => r() < p
 
 // Characters for seeds, ids and string attributes: ASCII, Latin-1, combining marks, CJK and astral emoji
 // (surrogate pairs). No line terminators and no Unicode spaces: `.` and `\s` differ there (a known difference).
-const ALPHABET = [
-  ...'abcdefghijklmnopqrstuvwxyzABCXYZ0123456789-_@./:',
-  'é', 'ü', 'ß', 'ø', 'ñ', '\u0301', '東', '京', '한', 'ж', 'Ω', '😀', '🚀', '𝔸', '👍🏽',
-]
+const ALPHABET = [...'abcdefghijklmnopqrstuvwxyzABCXYZ0123456789-_@./:', 'é', 'ü', 'ß', 'ø', 'ñ', '\u0301', '東', '京', '한', 'ж', 'Ω', '😀', '🚀', '𝔸', '👍🏽']
 
 function randomText(r: Random, min: number, max: number): string {
   let s = ''
@@ -52,9 +49,34 @@ function randomText(r: Random, min: number, max: number): string {
 }
 
 const STRINGS = [
-  'gold', 'silver', 'platinum', '', 'ana@example.com', 'bob@test.org', 'café', '東京', '😀', 'a😀c', 'aaaa',
-  'aaaa!', 'Android Mobile Browser', 'Chrome Desktop', '0', '10', '7', 'true', 'null', 'https://a.io/x', 'a/b',
-  'gold-tier', 'AB', 'DE', 'FR', 'Berlin', 'A-1', 'B-7',
+  'gold',
+  'silver',
+  'platinum',
+  '',
+  'ana@example.com',
+  'bob@test.org',
+  'café',
+  '東京',
+  '😀',
+  'a😀c',
+  'aaaa',
+  'aaaa!',
+  'Android Mobile Browser',
+  'Chrome Desktop',
+  '0',
+  '10',
+  '7',
+  'true',
+  'null',
+  'https://a.io/x',
+  'a/b',
+  'gold-tier',
+  'AB',
+  'DE',
+  'FR',
+  'Berlin',
+  'A-1',
+  'B-7',
 ]
 const NUMBERS = [0, 1, -1, 2, 3, 7, 10, 60, 95, 0.5, 0.72, 1e6]
 const SCALARS: readonly unknown[] = [...STRINGS, ...NUMBERS, true, false, null]
@@ -64,19 +86,82 @@ const FALSY: readonly unknown[] = [0, '', false, null]
 // `.`, negated class or `\W`-style class under an exact count, since astral characters are one character to
 // RE2 and two to JavaScript (a known difference).
 export const PARITY_PATTERNS = [
-  '^gold$', 'old', '@example\\.com$', '^[a-z]+@', '(Mobile|Tablet)', '^\\d+$', '\\d', '^\\w+$', '\\bgold\\b',
-  'caf\\u00e9', 'café', '東京', '😀', 'a.*c', '^.+$', '^$', '', '^(a+)+$', '^(a|aa)+$', '[^@]+@[^@]+', 'a{2,}',
-  'a{2}', '^https?://', 'a/b', '\\/', '[0-9]{2,4}', '(?:ab)+', '(?<tier>gold|silver)', '\\x41', '[A-Z]', '\\-',
-  'null', 'true', '^1', ',', '\\[object', 'Object', '\\D', '\\W', '^\\S+$', '\\s', 'ß|ø', '[éü]', '\\u6771',
-  '^(?:[a-z0-9]+[-_.])*[a-z0-9]+@', 'x*', '\\.', '^-?\\d+(\\.\\d+)?$', '\\cJ', '[\\]]', '\\$', 'Browser$',
+  '^gold$',
+  'old',
+  '@example\\.com$',
+  '^[a-z]+@',
+  '(Mobile|Tablet)',
+  '^\\d+$',
+  '\\d',
+  '^\\w+$',
+  '\\bgold\\b',
+  'caf\\u00e9',
+  'café',
+  '東京',
+  '😀',
+  'a.*c',
+  '^.+$',
+  '^$',
+  '',
+  '^(a+)+$',
+  '^(a|aa)+$',
+  '[^@]+@[^@]+',
+  'a{2,}',
+  'a{2}',
+  '^https?://',
+  'a/b',
+  '\\/',
+  '[0-9]{2,4}',
+  '(?:ab)+',
+  '(?<tier>gold|silver)',
+  '\\x41',
+  '[A-Z]',
+  '\\-',
+  'null',
+  'true',
+  '^1',
+  ',',
+  '\\[object',
+  'Object',
+  '\\D',
+  '\\W',
+  '^\\S+$',
+  '\\s',
+  'ß|ø',
+  '[éü]',
+  '\\u6771',
+  '^(?:[a-z0-9]+[-_.])*[a-z0-9]+@',
+  'x*',
+  '\\.',
+  '^-?\\d+(\\.\\d+)?$',
+  '\\cJ',
+  '[\\]]',
+  '\\$',
+  'Browser$',
 ]
 
 // Attribute paths a condition can name. `constructor`, `toString` and `segments.constructor` reach the
 // prototype: a known difference (the SDK follows inherited properties, `evalCondition` here does not).
 const PATHS = [
-  'tier', 'orders', 'churnRisk', 'email', 'segments', 'scores', 'flags', 'profile', 'profile.country',
-  'profile.address.city', 'lastOrders', 'lastOrders.0.sku', 'lastOrders.1.amount', 'vip', 'referrer', 'name',
-  'missing', 'segments.length', 'nested.a.b',
+  'tier',
+  'orders',
+  'churnRisk',
+  'email',
+  'segments',
+  'scores',
+  'flags',
+  'profile',
+  'profile.country',
+  'profile.address.city',
+  'lastOrders',
+  'lastOrders.0.sku',
+  'lastOrders.1.amount',
+  'vip',
+  'referrer',
+  'name',
+  'missing',
+  'segments.length',
+  'nested.a.b',
 ]
 export const PROTOTYPE_PATHS = ['constructor', 'toString', 'segments.constructor', 'profile.hasOwnProperty']
 // Patterns that are names on Object.prototype: the SDK's regex cache is a plain object and returns the
@@ -108,7 +193,9 @@ export function randomAttributes(r: Random): Record<string, unknown> {
   maybe('scores', () => Array.from({ length: int(r, 0, 4) }, () => pick(r, [...FALSY, 1, 5, 10, -1, 'x'])))
   maybe('flags', () => Array.from({ length: int(r, 0, 3) }, () => pick(r, [...FALSY, true, 'on'])))
   maybe('profile', () => ({ country: pick(r, ['DE', 'FR', '', null]), address: chance(r, 0.8) ? { city: pick(r, ['Berlin', 'Paris', '']) } : null }))
-  maybe('lastOrders', () => Array.from({ length: int(r, 0, 3) }, () => (chance(r, 0.15) ? pick(r, FALSY) : { sku: pick(r, ['A-1', 'B-7', '']), amount: pick(r, [0, 42, 180]) })))
+  maybe('lastOrders', () =>
+    Array.from({ length: int(r, 0, 3) }, () => (chance(r, 0.15) ? pick(r, FALSY) : { sku: pick(r, ['A-1', 'B-7', '']), amount: pick(r, [0, 42, 180]) })),
+  )
   maybe('vip', () => chance(r, 0.5))
   maybe('referrer', () => (chance(r, 0.5) ? null : pick(r, ['ads', ''])))
   maybe('name', () => randomText(r, 0, 10))
@@ -127,7 +214,25 @@ function operatorCondition(r: Random, depth: number, o: Required<ParityOptions>)
   const out: Record<string, unknown> = {}
   const count = chance(r, 0.8) ? 1 : 2
   for (let i = 0; i < count; i++) {
-    const op = pick(r, ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$regex', '$regex', '$not', '$elemMatch', '$elemMatch', '$size', '$all', '$type'])
+    const op = pick(r, [
+      '$eq',
+      '$ne',
+      '$gt',
+      '$gte',
+      '$lt',
+      '$lte',
+      '$in',
+      '$nin',
+      '$exists',
+      '$regex',
+      '$regex',
+      '$not',
+      '$elemMatch',
+      '$elemMatch',
+      '$size',
+      '$all',
+      '$type',
+    ])
     switch (op) {
       case '$eq':
       case '$ne':
@@ -153,13 +258,21 @@ function operatorCondition(r: Random, depth: number, o: Required<ParityOptions>)
         out[op] = depth > 2 || chance(r, 0.3) ? scalar(r) : operatorCondition(r, depth + 1, o)
         break
       case '$elemMatch':
-        out[op] = chance(r, 0.6) || depth > 2
-          ? pick<Record<string, unknown>>(r, [
-              { $eq: pick(r, [...FALSY, 1, 5, 'x', true]) }, { $lt: 1 }, { $gte: 5 }, { $in: [0, '', false] },
-              { $exists: true }, { $exists: false }, { $type: pick(r, ['null', 'number', 'string', 'boolean', 'object']) },
-              { $ne: 0 }, { $regex: pick(r, PARITY_PATTERNS) }, { $not: { $eq: 0 } },
-            ])
-          : randomCondition(r, 3, o, ['sku', 'amount', 'a', 'country'])
+        out[op] =
+          chance(r, 0.6) || depth > 2
+            ? pick<Record<string, unknown>>(r, [
+                { $eq: pick(r, [...FALSY, 1, 5, 'x', true]) },
+                { $lt: 1 },
+                { $gte: 5 },
+                { $in: [0, '', false] },
+                { $exists: true },
+                { $exists: false },
+                { $type: pick(r, ['null', 'number', 'string', 'boolean', 'object']) },
+                { $ne: 0 },
+                { $regex: pick(r, PARITY_PATTERNS) },
+                { $not: { $eq: 0 } },
+              ])
+            : randomCondition(r, 3, o, ['sku', 'amount', 'a', 'country'])
         break
       case '$size':
         out[op] = chance(r, 0.7) ? int(r, 0, 4) : { [pick(r, ['$gte', '$lt', '$eq'])]: int(r, 0, 4) }
@@ -253,7 +366,14 @@ export function sdkExperiment(exp: AssignableExperiment): Experiment<string> {
 
 /** The platform's global holdout as a GrowthBook experiment: variation 0 is the held-out share. */
 export function sdkGlobalHoldout(global: GlobalHoldout): Experiment<boolean> {
-  return { key: '__global_holdout', seed: global.seed, hashVersion: 2, hashAttribute: HASH_ATTRIBUTE, variations: [true, false], weights: [global.pct, 1 - global.pct] }
+  return {
+    key: '__global_holdout',
+    seed: global.seed,
+    hashVersion: 2,
+    hashAttribute: HASH_ATTRIBUTE,
+    variations: [true, false],
+    weights: [global.pct, 1 - global.pct],
+  }
 }
 
 /** What both sides are compared on: the arm (or null when excluded) and, when assigned, the hash bucket. */
@@ -331,9 +451,13 @@ export function compareWithGrowthBook(opts: {
   const r = seededRandom(opts.seed)
   const client = opts.sdk === 'perRequest' ? 'perRequest' : new GrowthBookClient({})
   const report: ParityReport = {
-    comparisons: 0, experiments: opts.experiments, agreeing: 0,
+    comparisons: 0,
+    experiments: opts.experiments,
+    agreeing: 0,
     known: { 'prototype path': 0, 'prototype-named pattern': 0 },
-    unexplained: [], unexplainedCount: 0, inExperiment: 0,
+    unexplained: [],
+    unexplainedCount: 0,
+    inExperiment: 0,
   }
   for (let e = 0; e < opts.experiments; e++) {
     const exp = randomExperiment(r, e, opts.options)
@@ -371,9 +495,19 @@ export function compareConditions(
   count: number,
   ours: (attributes: Record<string, unknown>, condition: Condition) => boolean,
   options: ParityOptions = {},
-): { checks: number; matched: number; known: number; unexplained: { condition: Condition; attributes: Record<string, unknown>; ours: boolean; sdk: boolean }[] } {
+): {
+  checks: number
+  matched: number
+  known: number
+  unexplained: { condition: Condition; attributes: Record<string, unknown>; ours: boolean; sdk: boolean }[]
+} {
   const r = seededRandom(seed)
-  const out = { checks: 0, matched: 0, known: 0, unexplained: [] as { condition: Condition; attributes: Record<string, unknown>; ours: boolean; sdk: boolean }[] }
+  const out = {
+    checks: 0,
+    matched: 0,
+    known: 0,
+    unexplained: [] as { condition: Condition; attributes: Record<string, unknown>; ours: boolean; sdk: boolean }[],
+  }
   for (let i = 0; i < count; i++) {
     const condition = randomCondition(r, 0, options)
     const attributes = randomAttributes(r)

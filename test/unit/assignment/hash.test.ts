@@ -48,7 +48,14 @@ describe('hash', () => {
 
 describe('seeded hashes (hot path)', () => {
   const ids = [
-    '', '0', '1', 'customer-42', 'c_000001', 'ÄÖÜ-ß', '\u{1F600}smile', 'a'.repeat(200),
+    '',
+    '0',
+    '1',
+    'customer-42',
+    'c_000001',
+    'ÄÖÜ-ß',
+    '\u{1F600}smile',
+    'a'.repeat(200),
     ...Array.from({ length: 20_000 }, (_, i) => `id-${i * 7919}`),
   ]
 

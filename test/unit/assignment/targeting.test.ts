@@ -113,9 +113,7 @@ describe('validateCondition', () => {
   })
 
   it('accepts the GrowthBook cases except the ones that exercise invalid input', () => {
-    const rejected = growthbookCases.evalCondition
-      .filter(([, condition]) => validateCondition(condition) !== null)
-      .map(([name]) => name)
+    const rejected = growthbookCases.evalCondition.filter(([, condition]) => validateCondition(condition) !== null).map(([name]) => name)
     expect(rejected).toEqual([
       // `$groups` is GrowthBook-internal: a top-level `$` key that is no operator reads there as an attribute
       // name. We reject it, because here it is almost always a misspelt operator.
@@ -134,8 +132,11 @@ describe('validateCondition', () => {
     ['an unknown top-level operator', { $xor: [] }, { path: '$xor', message: /unknown operator "\$xor"/ }],
     ['an invalid regex', { email: { $regex: '([a-z]+' } }, { path: 'email.$regex', message: /invalid regular expression/ }],
     ['a non-string regex', { email: { $regex: 5 } }, { path: 'email.$regex', message: /expects a string/ }],
-    ['a deeply nested problem', { $or: [{ tier: 'gold' }, { $and: [{ 'profile.country': { $inn: ['DE'] } }] }] },
-      { path: '$or[1].$and[0].profile.country.$inn', message: /unknown operator/ }],
+    [
+      'a deeply nested problem',
+      { $or: [{ tier: 'gold' }, { $and: [{ 'profile.country': { $inn: ['DE'] } }] }] },
+      { path: '$or[1].$and[0].profile.country.$inn', message: /unknown operator/ },
+    ],
     ['a version operator', { appVersion: { $vgt: '2.0.0' } }, { path: 'appVersion.$vgt', message: /version operator "\$vgt" is not supported/ }],
     ['a saved group', { id: { $inGroup: 'vips' } }, { path: 'id.$inGroup', message: /saved groups/ }],
     ['$in without an array', { tier: { $in: 'gold' } }, { path: 'tier.$in', message: /expects an array/ }],
@@ -144,8 +145,11 @@ describe('validateCondition', () => {
     ['$gt with an object', { orders: { $gt: { n: 1 } } }, { path: 'orders.$gt', message: /number or a string/ }],
     ['$type with an unknown type', { a: { $type: 'date' } }, { path: 'a.$type', message: /\$type expects one of/ }],
     ['$size with a string', { a: { $size: 'three' } }, { path: 'a.$size', message: /\$size expects/ }],
-    ['$elemMatch with a bad inner condition', { lastOrders: { $elemMatch: { amount: { $between: [1, 2] } } } },
-      { path: 'lastOrders.$elemMatch.amount.$between', message: /unknown operator/ }],
+    [
+      '$elemMatch with a bad inner condition',
+      { lastOrders: { $elemMatch: { amount: { $between: [1, 2] } } } },
+      { path: 'lastOrders.$elemMatch.amount.$between', message: /unknown operator/ },
+    ],
     ['$not with a bad inner regex', { email: { $not: { $regex: '[' } } }, { path: 'email.$not.$regex', message: /invalid regular expression/ }],
     ['$and without an array', { $and: { tier: 'gold' } }, { path: '$and', message: /expects an array/ }],
     ['$or with a non-object entry', { $or: ['gold'] }, { path: '$or[0]', message: /must be an object/ }],

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { EventInput, fastAccept, toRow } from '../../../api/ingest/event-schema.ts'
 import { mulberry32 } from '../../helpers/prng.ts'
 
-
 const NOW = Date.now()
 const rand = mulberry32(11)
 const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]
@@ -54,7 +53,13 @@ describe('the ingestion fast path', () => {
   })
 
   it('takes the plain events a CRM sends', () => {
-    expect(fastAccept({ eventId: 'e1', customerId: 'c1', type: 'purchase', ts: NOW - 5000, revenue: 19.99, margin: 6, orderId: 'o1' }, NOW)).toMatchObject({ event_id: 'e1', revenue: 19.99, margin: 6 })
-    expect(fastAccept({ eventId: 'e2', customerId: 'c1', type: 'offer_redeemed', ts: '2026-10-01T10:00:00Z', cost: 4, experimentId: 'x', arm: 'y' }, NOW)).toMatchObject({ ts: Date.parse('2026-10-01T10:00:00Z'), cost: 4 })
+    expect(fastAccept({ eventId: 'e1', customerId: 'c1', type: 'purchase', ts: NOW - 5000, revenue: 19.99, margin: 6, orderId: 'o1' }, NOW)).toMatchObject({
+      event_id: 'e1',
+      revenue: 19.99,
+      margin: 6,
+    })
+    expect(
+      fastAccept({ eventId: 'e2', customerId: 'c1', type: 'offer_redeemed', ts: '2026-10-01T10:00:00Z', cost: 4, experimentId: 'x', arm: 'y' }, NOW),
+    ).toMatchObject({ ts: Date.parse('2026-10-01T10:00:00Z'), cost: 4 })
   })
 })

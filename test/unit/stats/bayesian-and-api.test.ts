@@ -9,9 +9,22 @@ import { expectClose } from './support/close.ts'
 describe('stats/index.ts', () => {
   it('exports the documented functions', () => {
     const names = [
-      'compareProportions', 'compareMeans', 'compareRatios', 'compareCuped', 'srmTest', 'adjustPValues', 'applyAdjustment',
-      'winsorizeCap', 'winsorize', 'sampleSizePerArm', 'minimumDetectableEffect', 'kaplanMeier', 'ratioMean', 'meanOf',
-      'chanceToWin', 'expectedLoss',
+      'compareProportions',
+      'compareMeans',
+      'compareRatios',
+      'compareCuped',
+      'srmTest',
+      'adjustPValues',
+      'applyAdjustment',
+      'winsorizeCap',
+      'winsorize',
+      'sampleSizePerArm',
+      'minimumDetectableEffect',
+      'kaplanMeier',
+      'ratioMean',
+      'meanOf',
+      'chanceToWin',
+      'expectedLoss',
     ]
     for (const name of names) expect(typeof (stats as Record<string, unknown>)[name], name).toBe('function')
   })

@@ -104,7 +104,10 @@ describe('n = 1 and n = 0', () => {
     expectNotEstimable(compareMeans({ n: 1, sum: 3, sumSquares: 9 }, { n: 1, sum: 4, sumSquares: 16 }), 'insufficient_sample')
     const ratio = { n: 1, numSum: 30, numSumSquares: 900, denSum: 1, denSumSquares: 1, crossSum: 30 }
     expectNotEstimable(compareRatios(ratio, ratio), 'insufficient_sample')
-    const cuped = compareCuped({ n: 1, post: { sum: 1, sumSquares: 1 }, pre: { sum: 1, sumSquares: 1 }, crossSum: 1 }, { n: 0, post: { sum: 0, sumSquares: 0 }, pre: { sum: 0, sumSquares: 0 }, crossSum: 0 })
+    const cuped = compareCuped(
+      { n: 1, post: { sum: 1, sumSquares: 1 }, pre: { sum: 1, sumSquares: 1 }, crossSum: 1 },
+      { n: 0, post: { sum: 0, sumSquares: 0 }, pre: { sum: 0, sumSquares: 0 }, crossSum: 0 },
+    )
     expectNotEstimable(cuped, 'insufficient_sample')
     expect(cuped.theta).toBeNull()
     expect(cuped.varianceReduction).toBeNull()
@@ -226,7 +229,9 @@ describe('the other helpers at their edges', () => {
   })
 
   it('planning: impossible rates and bad settings are reasons', () => {
-    expect(sampleSizePerArm({ kind: 'proportion', baselineRate: 0 }, { mde: 0.1, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).notEstimable?.code).toBe('invalid_input')
+    expect(
+      sampleSizePerArm({ kind: 'proportion', baselineRate: 0 }, { mde: 0.1, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).notEstimable?.code,
+    ).toBe('invalid_input')
     expect(sampleSizePerArm({ kind: 'proportion', baselineRate: 0.6 }, { mde: 0.8, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 2 }).perArm).toBeNull()
     expect(sampleSizePerArm({ kind: 'mean', mean: 10, sd: 2 }, { mde: 0.1, mdeKind: 'relative', alpha: 0.05, power: 0.8, arms: 1 }).notEstimable).toBeDefined()
     expect(minimumDetectableEffect({ kind: 'proportion', baselineRate: 0.5 }, { perArm: 2, mdeKind: 'absolute', alpha: 1e-10, power: 0.99 }).mde).toBeNull()
@@ -247,10 +252,14 @@ describe('the other helpers at their edges', () => {
 describe('no input whatsoever produces NaN or Infinity', () => {
   it('2,000 random (often absurd) inputs through every comparison and option', () => {
     const rng = new Random(606)
-    const pick = <T,>(xs: T[]): T => xs[Math.floor(rng.uniform() * xs.length)]
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rng.uniform() * xs.length)]
     const num = () => pick([0, 1, 2, -1, 0.5, 1e-300, 1e300, 1e9, 3, 17, 1e-12, Number.NaN, Number.POSITIVE_INFINITY, rng.uniform() * 1000])
     const count = () => pick([0, 1, 2, 3, 10, 1000, 1e9, -1, 2.5, rng.binomial(100, 0.5)])
-    const options = (): CompareOptions => ({ kind: pick(['absolute', 'relative'] as const), alpha: pick([0.05, 1e-10, 0.5, 0.999]), sequential: pick([false, {}, { tuning: 10 }]) })
+    const options = (): CompareOptions => ({
+      kind: pick(['absolute', 'relative'] as const),
+      alpha: pick([0.05, 1e-10, 0.5, 0.999]),
+      sequential: pick([false, {}, { tuning: 10 }]),
+    })
     for (let i = 0; i < 2000; i++) {
       const opts = options()
       expectJsonSafe(compareProportions({ n: count(), sum: count() }, { n: count(), sum: count() }, opts))

@@ -3,7 +3,16 @@
  * see sums in production (delta method, ratio metrics, CUPED).
  */
 import { describe, expect, it } from 'vitest'
-import { compareCuped, compareMeans, compareProportions, compareRatios, kaplanMeier, type CompareOptions, type CupedStats, type RatioStats } from '../../../stats/index.ts'
+import {
+  compareCuped,
+  compareMeans,
+  compareProportions,
+  compareRatios,
+  kaplanMeier,
+  type CompareOptions,
+  type CupedStats,
+  type RatioStats,
+} from '../../../stats/index.ts'
 import { expectClose, expectIntervalClose } from './support/close.ts'
 import { Random } from './support/random.ts'
 

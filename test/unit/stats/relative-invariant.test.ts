@@ -45,42 +45,48 @@ function moments(n: number, mean: number, sd: number) {
   return { n, sum: n * mean, sumSquares: (n - 1) * sd * sd + n * mean * mean }
 }
 
-const means = fc
-  .tuple(size, size, decimal(-100, 100), decimal(0.1, 50), decimal(0.1, 50), shift)
-  .map(([na, nb, mu, sa, sb, z]): Compare => {
-    const a = moments(na, mu, sa)
-    const b = moments(nb, mu + z * Math.sqrt((sa * sa) / na + (sb * sb) / nb), sb)
-    return (kind, opts) => compareMeans(a, b, { ...opts, kind })
-  })
+const means = fc.tuple(size, size, decimal(-100, 100), decimal(0.1, 50), decimal(0.1, 50), shift).map(([na, nb, mu, sa, sb, z]): Compare => {
+  const a = moments(na, mu, sa)
+  const b = moments(nb, mu + z * Math.sqrt((sa * sa) / na + (sb * sb) / nb), sb)
+  return (kind, opts) => compareMeans(a, b, { ...opts, kind })
+})
 
 function ratioArm(n: number, muN: number, muD: number, sdN: number, sdD: number, corr: number): RatioStats {
   const num = moments(n, muN, sdN)
   const den = moments(n, muD, sdD)
-  return { n, numSum: num.sum, numSumSquares: num.sumSquares, denSum: den.sum, denSumSquares: den.sumSquares, crossSum: (n - 1) * corr * sdN * sdD + n * muN * muD }
+  return {
+    n,
+    numSum: num.sum,
+    numSumSquares: num.sumSquares,
+    denSum: den.sum,
+    denSumSquares: den.sumSquares,
+    crossSum: (n - 1) * corr * sdN * sdD + n * muN * muD,
+  }
 }
 
-const ratios = fc
-  .tuple(size, size, decimal(5, 200), decimal(0.5, 3), decimal(-0.9, 0.9), shift)
-  .map(([na, nb, muN, muD, corr, z]): Compare => {
-    const a = ratioArm(na, muN, muD, muN, muD / 2, corr)
-    const lift = 1 + (z * 1.5) / Math.sqrt(Math.min(na, nb))
-    const b = ratioArm(nb, muN * lift, muD, muN, muD / 2, corr)
-    return (kind, opts) => compareRatios(a, b, { ...opts, kind })
-  })
+const ratios = fc.tuple(size, size, decimal(5, 200), decimal(0.5, 3), decimal(-0.9, 0.9), shift).map(([na, nb, muN, muD, corr, z]): Compare => {
+  const a = ratioArm(na, muN, muD, muN, muD / 2, corr)
+  const lift = 1 + (z * 1.5) / Math.sqrt(Math.min(na, nb))
+  const b = ratioArm(nb, muN * lift, muD, muN, muD / 2, corr)
+  return (kind, opts) => compareRatios(a, b, { ...opts, kind })
+})
 
 function cupedArm(n: number, post: number, pre: number, sd: number, corr: number): CupedStats {
   const y = moments(n, post, sd)
   const x = moments(n, pre, sd)
-  return { n, post: { sum: y.sum, sumSquares: y.sumSquares }, pre: { sum: x.sum, sumSquares: x.sumSquares }, crossSum: (n - 1) * corr * sd * sd + n * post * pre }
+  return {
+    n,
+    post: { sum: y.sum, sumSquares: y.sumSquares },
+    pre: { sum: x.sum, sumSquares: x.sumSquares },
+    crossSum: (n - 1) * corr * sd * sd + n * post * pre,
+  }
 }
 
-const cuped = fc
-  .tuple(size, size, decimal(-50, 50), decimal(1, 20), decimal(-0.95, 0.95), shift)
-  .map(([na, nb, mu, sd, corr, z]): Compare => {
-    const a = cupedArm(na, mu, mu, sd, corr)
-    const b = cupedArm(nb, mu + z * sd * Math.sqrt(1 / na + 1 / nb), mu, sd, corr)
-    return (kind, opts) => compareCuped(a, b, { ...opts, kind })
-  })
+const cuped = fc.tuple(size, size, decimal(-50, 50), decimal(1, 20), decimal(-0.95, 0.95), shift).map(([na, nb, mu, sd, corr, z]): Compare => {
+  const a = cupedArm(na, mu, mu, sd, corr)
+  const b = cupedArm(nb, mu + z * sd * Math.sqrt(1 / na + 1 / nb), mu, sd, corr)
+  return (kind, opts) => compareCuped(a, b, { ...opts, kind })
+})
 
 function onBoundary(absolute: Comparison): boolean {
   if (!absolute.ci || absolute.estimate === null) return false

@@ -73,10 +73,17 @@ describe('restricted mean survival time', () => {
   })
 
   it('counts events before censorings at a tied time, and merges repeated or unsorted rows', () => {
-    const tied = [{ time: 5, events: 2, censored: 3 }, { time: 10, events: 0, censored: 5 }]
+    const tied = [
+      { time: 5, events: 2, censored: 3 },
+      { time: 10, events: 0, censored: 5 },
+    ]
     // 10 at risk at day 5, 2 purchase: Ŝ = 0.8 from day 5, so the area to 10 is 5 + 5·0.8.
     expectClose(restrictedMeanSurvival(tied, 10).estimate, 9, 1e-15)
-    const shuffled = [{ time: 10, events: 0, censored: 5 }, { time: 5, events: 0, censored: 3 }, { time: 5, events: 2, censored: 0 }]
+    const shuffled = [
+      { time: 10, events: 0, censored: 5 },
+      { time: 5, events: 0, censored: 3 },
+      { time: 5, events: 2, censored: 0 },
+    ]
     expect(restrictedMeanSurvival(shuffled, 10)).toEqual(restrictedMeanSurvival(tied, 10))
   })
 
@@ -96,7 +103,14 @@ describe('restricted mean survival time', () => {
   })
 
   it('rejects bad horizons, α and rows with a reason and no NaN', () => {
-    for (const [rows, tau, alpha] of [[winBack, Number.NaN, 0.05], [winBack, -1, 0.05], [winBack, Infinity, 0.05], [winBack, 30, 1], [[{ time: -1, events: 1, censored: 0 }], 30, 0.05], [[], 30, 0.05]] as const) {
+    for (const [rows, tau, alpha] of [
+      [winBack, Number.NaN, 0.05],
+      [winBack, -1, 0.05],
+      [winBack, Infinity, 0.05],
+      [winBack, 30, 1],
+      [[{ time: -1, events: 1, censored: 0 }], 30, 0.05],
+      [[], 30, 0.05],
+    ] as const) {
       const r = restrictedMeanSurvival(rows as SurvivalRow[], tau, { alpha })
       expect(r.estimate).toBeNull()
       expect(r.notEstimable?.message).toBeTruthy()
@@ -110,7 +124,11 @@ describe('restricted mean survival time', () => {
 
 describe('purchase probability by day', () => {
   it('is 0 with SE 0 before the first purchase, counts purchases on the day itself, and is 1 once everyone bought', () => {
-    const rows = [{ time: 2, events: 1, censored: 0 }, { time: 4, events: 1, censored: 1 }, { time: 6, events: 1, censored: 0 }]
+    const rows = [
+      { time: 2, events: 1, censored: 0 },
+      { time: 4, events: 1, censored: 1 },
+      { time: 6, events: 1, censored: 0 },
+    ]
     expect(purchaseProbabilityBy(rows, 1)).toMatchObject({ estimate: 0, standardError: 0, ci: [0, 0] })
     expectClose(purchaseProbabilityBy(rows, 2).estimate, 0.25, 1e-15)
     expectClose(purchaseProbabilityBy(rows, 3.5).estimate, 0.25, 1e-15)
@@ -143,7 +161,11 @@ describe('medians only where reached', () => {
   })
 
   it('returns the Kaplan–Meier median and its Brookmeyer–Crowley interval when reached', () => {
-    const rows = [{ time: 1, events: 30, censored: 0 }, { time: 2, events: 30, censored: 5 }, { time: 5, events: 10, censored: 25 }]
+    const rows = [
+      { time: 1, events: 30, censored: 0 },
+      { time: 2, events: 30, censored: 5 },
+      { time: 5, events: 10, censored: 25 },
+    ]
     const km = kaplanMeier(rows)
     expect(medianTimeToEvent(rows)).toMatchObject({ status: 'reached', median: km.median, ci: km.medianCi })
     expect(medianTimeToEvent([], {}).notEstimable).toBeDefined()

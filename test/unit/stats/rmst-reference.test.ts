@@ -44,7 +44,10 @@ describe('two-arm comparisons against the numpy reference', () => {
   it.each(fixture.comparisons.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const rm = compareRestrictedMeans(c.a, c.b, c.tau, { alpha: c.alpha })
     const pp = comparePurchaseProbability(c.a, c.b, c.day, { alpha: c.alpha })
-    for (const [mine, theirs] of [[rm, c.rmst], [pp, c.purchase]] as const) {
+    for (const [mine, theirs] of [
+      [rm, c.rmst],
+      [pp, c.purchase],
+    ] as const) {
       if (theirs === null) {
         expect(mine).toMatchObject({ estimate: null, ci: null, pValue: null, standardError: null, significant: false })
         expect(mine.notEstimable?.code).toBe('zero_variance')

@@ -19,8 +19,14 @@ const DAY = 14
 
 /** Purchase-time distribution of customers who would eventually buy: its CDF in days. */
 type Cdf = (t: number) => number
-const exponential = (mean: number): Cdf => (t) => 1 - Math.exp(-t / mean)
-const weibull = (shape: number, scale: number): Cdf => (t) => 1 - Math.exp(-((t / scale) ** shape))
+const exponential =
+  (mean: number): Cdf =>
+  (t) =>
+    1 - Math.exp(-t / mean)
+const weibull =
+  (shape: number, scale: number): Cdf =>
+  (t) =>
+    1 - Math.exp(-((t / scale) ** shape))
 
 interface Arm {
   buyShare: number
@@ -56,7 +62,7 @@ function drawRows(rng: Random, probabilities: number[]): SurvivalRow[] {
 }
 
 const covers = (c: Comparison, truth: number): boolean => c.ci !== null && c.ci[0] <= truth && truth <= c.ci[1]
-const mcError = (p: number): string => (Math.sqrt((p * (1 - p)) / RUNS)).toFixed(4)
+const mcError = (p: number): string => Math.sqrt((p * (1 - p)) / RUNS).toFixed(4)
 
 /** Runs the experiment RUNS times; returns the share whose intervals cover the true RMST and purchase-by-day differences. */
 function simulate(seed: number, a: Arm, b: Arm): { rmst: number; purchase: number; censored: number } {

@@ -26,7 +26,13 @@ describe('95% intervals cover a planted relative lift in [0.94, 0.96] of runs', 
   it('normal outcome 100 → 105 (+5%), sd 40, 1,000 per arm, 10,000 runs', () => {
     const rng = new Random(202)
     const coverage = rate(10_000, () =>
-      covers(compareMeans(meanStatsOf(() => 100 + 40 * rng.normal(), 1000), meanStatsOf(() => 105 + 40 * rng.normal(), 1000)), 0.05),
+      covers(
+        compareMeans(
+          meanStatsOf(() => 100 + 40 * rng.normal(), 1000),
+          meanStatsOf(() => 105 + 40 * rng.normal(), 1000),
+        ),
+        0.05,
+      ),
     )
     note('coverage, normal (relative)', coverage)
     expect(coverage).toBeGreaterThanOrEqual(0.94)

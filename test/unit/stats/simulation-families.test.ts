@@ -29,7 +29,11 @@ function family(rng: Random, n: number, controls: ProportionStats[] | Proportion
   const control = (i: number) => (Array.isArray(controls) ? controls[i] : controls)
   const variants = rates.map((rate, i) => ({ n, sum: rng.binomial(n, rate * (1 + lifts[i])) }))
   const raw = variants.map((b, i) => compareProportions(control(i), b))
-  const { levels, significant } = familyLevels(raw.map((c) => c.pValue), method, ALPHA)
+  const { levels, significant } = familyLevels(
+    raw.map((c) => c.pValue),
+    method,
+    ALPHA,
+  )
   const shown = variants.map((b, i) => compareProportions(control(i), b, { alpha: levels[i] ?? ALPHA }))
   shown.forEach((c, i) => {
     // The displayed interval agrees with the family's verdict.

@@ -97,7 +97,15 @@ describe('Fieller intervals cover the planted relative lift in ≥ 0.94 of runs'
 
   it('negative baseline −10 → −9 (+10% over |−10|), sd 20, 300 per arm, 10,000 runs', () => {
     const rng = new Random(522)
-    const r = coverage(10_000, () => compareMeans(meanStatsOf(() => -10 + 20 * rng.normal(), 300), meanStatsOf(() => -9 + 20 * rng.normal(), 300)), 0.1)
+    const r = coverage(
+      10_000,
+      () =>
+        compareMeans(
+          meanStatsOf(() => -10 + 20 * rng.normal(), 300),
+          meanStatsOf(() => -9 + 20 * rng.normal(), 300),
+        ),
+      0.1,
+    )
     note('Fieller coverage, −10 → −9', r.covered)
     expect(r.covered).toBeGreaterThanOrEqual(0.94)
   })

@@ -3,7 +3,11 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { clusterDdl } from '../../../api/stores/migrate.ts'
 
-const sql = (file: string) => fs.readFileSync(path.resolve(import.meta.dirname, '../../../migrations/clickhouse', file), 'utf8').replace(/^\s*--.*$/gm, '').trim()
+const sql = (file: string) =>
+  fs
+    .readFileSync(path.resolve(import.meta.dirname, '../../../migrations/clickhouse', file), 'utf8')
+    .replace(/^\s*--.*$/gm, '')
+    .trim()
 
 describe('ClickHouse cluster DDL', () => {
   it('turns a MergeTree table into a replicated local table plus a Distributed table sharded by customer', () => {
@@ -11,7 +15,9 @@ describe('ClickHouse cluster DDL', () => {
     expect(local).toContain("CREATE TABLE IF NOT EXISTS exposures_local ON CLUSTER 'prod'")
     expect(local).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/exposures_local', '{replica}')")
     expect(local).toContain('ORDER BY (experiment_id, customer_id, ts)')
-    expect(distributed).toBe("CREATE TABLE IF NOT EXISTS exposures ON CLUSTER 'prod' AS exposures_local ENGINE = Distributed('prod', currentDatabase(), exposures_local, cityHash64(customer_id))")
+    expect(distributed).toBe(
+      "CREATE TABLE IF NOT EXISTS exposures ON CLUSTER 'prod' AS exposures_local ENGINE = Distributed('prod', currentDatabase(), exposures_local, cityHash64(customer_id))",
+    )
   })
 
   it('keeps ReplacingMergeTree semantics for events so copies of an event collapse on their shard', () => {

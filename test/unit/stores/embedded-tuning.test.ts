@@ -37,8 +37,17 @@ describe('embedded ClickHouse table tuning', () => {
   it('widens merges of the group-committed tables, and migrating again keeps it so', async () => {
     const settings = () =>
       afterMigrating(async (ch) => {
-        const r = await ch.client.query({ query: "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND name IN ('events', 'exposures', 'suppressions') ORDER BY name", format: 'JSONEachRow' })
-        return Object.fromEntries((await r.json<{ name: string; create_table_query: string }>()).map((t) => [t.name, /merge_selector_base = (\d+)/.exec(t.create_table_query)?.[1] ?? null]))
+        const r = await ch.client.query({
+          query:
+            "SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND name IN ('events', 'exposures', 'suppressions') ORDER BY name",
+          format: 'JSONEachRow',
+        })
+        return Object.fromEntries(
+          (await r.json<{ name: string; create_table_query: string }>()).map((t) => [
+            t.name,
+            /merge_selector_base = (\d+)/.exec(t.create_table_query)?.[1] ?? null,
+          ]),
+        )
       })
     expect(await settings()).toEqual({ events: '20', exposures: '20', suppressions: null })
     // A restart runs the migrations again over the same data directory.
@@ -48,8 +57,14 @@ describe('embedded ClickHouse table tuning', () => {
   // The attribute exists only on ext4 (and a few others); elsewhere the server skips it, so there is nothing to see.
   it.skipIf(!topDirectorySupported())('marks every MergeTree table directory so ext4 spreads its part directories', async () => {
     const marked = await afterMigrating(async (ch) => {
-      const r = await ch.client.query({ query: "SELECT name, arrayJoin(data_paths) AS path FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name", format: 'JSONEachRow' })
-      return (await r.json<{ name: string; path: string }>()).map((t) => [t.name, execFileSync('lsattr', ['-d', t.path], { encoding: 'utf8' }).split(' ')[0].includes('T')])
+      const r = await ch.client.query({
+        query: "SELECT name, arrayJoin(data_paths) AS path FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name",
+        format: 'JSONEachRow',
+      })
+      return (await r.json<{ name: string; path: string }>()).map((t) => [
+        t.name,
+        execFileSync('lsattr', ['-d', t.path], { encoding: 'utf8' }).split(' ')[0].includes('T'),
+      ])
     })
     expect(marked.map(([name]) => name)).toEqual(expect.arrayContaining(['events', 'exposures', 'suppressions']))
     expect(marked.filter(([, topDir]) => !topDir)).toEqual([])

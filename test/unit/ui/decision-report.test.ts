@@ -10,8 +10,19 @@ import { wholeDays } from '../../../ui/src/lib/chart.ts'
 // sentences without glitches, the interval bar's geometry, the recommendation's rule for a rationale, health.
 
 const base = {
-  variant: 'pct15', against: 'control' as const, kind: 'relative' as const, estimate: -0.298, ci: [-0.4, -0.2] as [number, number], rawCi: [-0.38, -0.22] as [number, number],
-  level: 0.025, alpha: 0.05, pValue: 0.00001, adjustedPValue: 0.00002, significant: true, notEstimable: undefined, fallback: undefined as 'absolute' | undefined,
+  variant: 'pct15',
+  against: 'control' as const,
+  kind: 'relative' as const,
+  estimate: -0.298,
+  ci: [-0.4, -0.2] as [number, number],
+  rawCi: [-0.38, -0.22] as [number, number],
+  level: 0.025,
+  alpha: 0.05,
+  pValue: 0.00001,
+  adjustedPValue: 0.00002,
+  significant: true,
+  notEstimable: undefined,
+  fallback: undefined as 'absolute' | undefined,
 }
 const names = (k: string) => ({ pct15: '15% off', freeship: 'Free shipping', control: 'Message only' })[k] ?? k
 
@@ -34,7 +45,12 @@ describe('effects', () => {
   })
 
   it('says "lowered … by 29.8%" without a second minus, against the baseline the switch chose', () => {
-    const m = { label: 'Unsubscribe rate', format: 'percent' as const, higherIsBetter: false, comparisons: [base, { ...base, against: 'holdout' as const, estimate: 0.1, ci: [-0.05, 0.25] as [number, number], significant: false }] }
+    const m = {
+      label: 'Unsubscribe rate',
+      format: 'percent' as const,
+      higherIsBetter: false,
+      comparisons: [base, { ...base, against: 'holdout' as const, estimate: 0.1, ci: [-0.05, 0.25] as [number, number], significant: false }],
+    }
     const vsControl = metricHeadline(m as never, 'control', names)
     expect(vsControl).toBe('15% off lowered unsubscribe rate by 29.8% vs control (97.5% CI −40.0% to −20.0%, p < 0.001).')
     const vsHoldout = metricHeadline(m as never, 'holdout', names)
@@ -96,7 +112,9 @@ describe('decision form rule', () => {
 
   it('asks for a rationale when the decision goes against the recommendation', () => {
     expect(rationaleNeeded({ action: 'ship', arm: 'pct15' }, 'pct15')).toBeNull()
-    expect(rationaleNeeded({ action: 'ship', arm: 'pct15' }, 'freeship', { armName: names })).toBe('The report recommends shipping 15% off, not Free shipping: write down why you decide otherwise.')
+    expect(rationaleNeeded({ action: 'ship', arm: 'pct15' }, 'freeship', { armName: names })).toBe(
+      'The report recommends shipping 15% off, not Free shipping: write down why you decide otherwise.',
+    )
     expect(rationaleNeeded({ action: 'keep_running', arm: null }, 'pct15')).toMatch(/keep running/)
     expect(rationaleNeeded({ action: 'roll_back', arm: 'freeship' }, 'freeship')).toMatch(/rolling freeship back/)
     expect(rationaleNeeded({ action: 'stop', arm: null }, 'control', { controlKey: 'control' })).toBeNull()
@@ -106,7 +124,9 @@ describe('decision form rule', () => {
 
 describe('health', () => {
   it('says how many customers are still inside their window', () => {
-    expect(maturityText({ immature: 1234, windowDays: 30, included: false })).toBe('1,234 customers are still inside their 30-day window and are not counted yet.')
+    expect(maturityText({ immature: 1234, windowDays: 30, included: false })).toBe(
+      '1,234 customers are still inside their 30-day window and are not counted yet.',
+    )
     expect(maturityText({ immature: 1, windowDays: 30, included: true })).toMatch(/^1 customer is still inside .* rates read low/)
     expect(maturityText({ immature: 0, windowDays: 30, included: false })).toBeNull()
   })
@@ -115,7 +135,14 @@ describe('health', () => {
     expect(powerShare({ nPerArmNeeded: 1000, nPerArmReached: 250 })).toBe(0.25)
     expect(powerShare({ nPerArmNeeded: 1000, nPerArmReached: 2500 })).toBe(1)
     expect(powerShare({ nPerArmNeeded: null, nPerArmReached: 10 })).toBeNull()
-    expect(srmPoints({ enrolment: [{ day: '2026-11-01', cumulative: {}, srmPValue: null }, { day: '2026-11-02', cumulative: {}, srmPValue: 0.4 }] })).toEqual([{ day: new Date('2026-11-02T00:00:00Z'), p: 0.4 }])
+    expect(
+      srmPoints({
+        enrolment: [
+          { day: '2026-11-01', cumulative: {}, srmPValue: null },
+          { day: '2026-11-02', cumulative: {}, srmPValue: 0.4 },
+        ],
+      }),
+    ).toEqual([{ day: new Date('2026-11-02T00:00:00Z'), p: 0.4 }])
   })
 
   it('puts survival ticks on whole days', () => {

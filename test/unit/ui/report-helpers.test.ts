@@ -13,29 +13,111 @@ import type { ExperimentReport } from '../../../ui/src/lib/reports.ts'
 // policy and experiment forms. No DOM.
 
 const comparison = (over: Record<string, unknown> = {}) => ({
-  baseline: 'control', variant: 'pct15', metric: 'reactivation', kind: 'relative', method: 'welch-t', alpha: 0.05, estimate: 0.2, ci: [0.1, 0.3],
-  pValue: 0.001, adjustedPValue: 0.004, adjustment: 'holm', standardError: 0.05, chanceToWin: 0.999, risk: null, significant: true,
-  baselineMean: 0.1, variantMean: 0.12, baselineN: 100, variantN: 100, against: 'control', absolute: { estimate: 0.02, ci: [0.01, 0.03], pValue: 0.001 }, cuped: null, ...over,
+  baseline: 'control',
+  variant: 'pct15',
+  metric: 'reactivation',
+  kind: 'relative',
+  method: 'welch-t',
+  alpha: 0.05,
+  estimate: 0.2,
+  ci: [0.1, 0.3],
+  pValue: 0.001,
+  adjustedPValue: 0.004,
+  adjustment: 'holm',
+  standardError: 0.05,
+  chanceToWin: 0.999,
+  risk: null,
+  significant: true,
+  baselineMean: 0.1,
+  variantMean: 0.12,
+  baselineN: 100,
+  variantN: 100,
+  against: 'control',
+  absolute: { estimate: 0.02, ci: [0.01, 0.03], pValue: 0.001 },
+  cuped: null,
+  ...over,
 })
 
 function report(): ExperimentReport {
   const arms = [
     { key: 'holdout', name: 'Holdout', isControl: false, isHoldout: true, offer: null, n: 50, expectedShare: 0.1, observedShare: 0.1 },
     { key: 'control', name: 'Message, "only"', isControl: true, isHoldout: false, offer: { type: 'none' }, n: 100, expectedShare: 0.45, observedShare: 0.45 },
-    { key: 'pct15', name: '15% off', isControl: false, isHoldout: false, offer: { type: 'percent_off', value: 15 }, n: 100, expectedShare: 0.45, observedShare: 0.45 },
+    {
+      key: 'pct15',
+      name: '15% off',
+      isControl: false,
+      isHoldout: false,
+      offer: { type: 'percent_off', value: 15 },
+      n: 100,
+      expectedShare: 0.45,
+      observedShare: 0.45,
+    },
   ]
   const values = arms.map((a) => ({ arm: a.key, n: a.n, value: 0.1 }))
   return {
     arms,
     metrics: [
-      { key: 'unsubscribe', label: 'Unsubscribe rate', kind: 'proportion', format: 'percent', higherIsBetter: false, isPrimary: false, isGuardrail: true, values, summary: '',
-        comparisons: [comparison({ metric: 'unsubscribe' }), comparison({ baseline: 'holdout', against: 'holdout', significant: false })] },
-      { key: 'reactivation', label: 'Reactivation rate', kind: 'proportion', format: 'percent', higherIsBetter: true, isPrimary: true, isGuardrail: false, values, summary: '',
-        comparisons: [comparison(), comparison({ variant: 'control', baseline: 'holdout', against: 'holdout' }), comparison({ baseline: 'holdout', against: 'holdout' })] },
-      { key: 'redemption', label: 'Redemption rate', kind: 'proportion', format: 'percent', higherIsBetter: true, isPrimary: false, isGuardrail: false, values, summary: '',
-        comparisons: [comparison({ estimate: null, ci: null, pValue: null, significant: false, notEstimable: { code: 'zero_baseline', message: 'the baseline mean is 0' } })] },
-      { key: 'time_to_purchase', label: 'Time to first purchase', kind: 'survival', format: 'days', higherIsBetter: false, isPrimary: false, isGuardrail: false, values, summary: '', comparisons: [],
-        survival: arms.map((a) => ({ arm: a.key, median: 12, medianCi: [10, 14], n: a.n, events: 60, points: [] })) },
+      {
+        key: 'unsubscribe',
+        label: 'Unsubscribe rate',
+        kind: 'proportion',
+        format: 'percent',
+        higherIsBetter: false,
+        isPrimary: false,
+        isGuardrail: true,
+        values,
+        summary: '',
+        comparisons: [comparison({ metric: 'unsubscribe' }), comparison({ baseline: 'holdout', against: 'holdout', significant: false })],
+      },
+      {
+        key: 'reactivation',
+        label: 'Reactivation rate',
+        kind: 'proportion',
+        format: 'percent',
+        higherIsBetter: true,
+        isPrimary: true,
+        isGuardrail: false,
+        values,
+        summary: '',
+        comparisons: [
+          comparison(),
+          comparison({ variant: 'control', baseline: 'holdout', against: 'holdout' }),
+          comparison({ baseline: 'holdout', against: 'holdout' }),
+        ],
+      },
+      {
+        key: 'redemption',
+        label: 'Redemption rate',
+        kind: 'proportion',
+        format: 'percent',
+        higherIsBetter: true,
+        isPrimary: false,
+        isGuardrail: false,
+        values,
+        summary: '',
+        comparisons: [
+          comparison({
+            estimate: null,
+            ci: null,
+            pValue: null,
+            significant: false,
+            notEstimable: { code: 'zero_baseline', message: 'the baseline mean is 0' },
+          }),
+        ],
+      },
+      {
+        key: 'time_to_purchase',
+        label: 'Time to first purchase',
+        kind: 'survival',
+        format: 'days',
+        higherIsBetter: false,
+        isPrimary: false,
+        isGuardrail: false,
+        values,
+        summary: '',
+        comparisons: [],
+        survival: arms.map((a) => ({ arm: a.key, median: 12, medianCi: [10, 14], n: a.n, events: 60, points: [] })),
+      },
     ],
   } as unknown as ExperimentReport
 }
@@ -46,7 +128,11 @@ describe('significance', () => {
     expect(verdict(comparison(), false)).toMatchObject({ tone: 'negative', label: 'Significant ▲ worse' })
     expect(verdict(comparison({ estimate: -0.2 }), false)).toMatchObject({ tone: 'positive', label: 'Significant ▼ better' })
     expect(verdict(comparison({ significant: false }), true)).toMatchObject({ tone: 'neutral', label: 'Inconclusive' })
-    expect(verdict(comparison({ estimate: null, notEstimable: { message: 'the baseline mean is 0' } }), true)).toMatchObject({ tone: 'neutral', label: 'Not estimable', explanation: 'the baseline mean is 0' })
+    expect(verdict(comparison({ estimate: null, notEstimable: { message: 'the baseline mean is 0' } }), true)).toMatchObject({
+      tone: 'neutral',
+      label: 'Not estimable',
+      explanation: 'the baseline mean is 0',
+    })
     expect(verdict(undefined, true).label).toBe('Not estimable')
   })
 })
@@ -65,7 +151,12 @@ describe('metric formats', () => {
 
   it('never shows NaN or Infinity', () => {
     for (const bad of [Number.NaN, Infinity, null, undefined]) {
-      expect([metricValue('percent', bad), metricValue('currency', bad), metricDelta('number', bad), interval([bad as number, 1])]).toEqual(['—', '—', '—', '—'])
+      expect([metricValue('percent', bad), metricValue('currency', bad), metricDelta('number', bad), interval([bad as number, 1])]).toEqual([
+        '—',
+        '—',
+        '—',
+        '—',
+      ])
     }
     expect(interval(null)).toBe('—')
   })
@@ -86,7 +177,9 @@ describe('CSV export', () => {
     // unsubscribe: holdout (none), control (none), pct15 (vs control, vs holdout) = 4; reactivation: holdout, control (vs holdout), pct15 ×2 = 4;
     // redemption: holdout, control, pct15 = 3; survival: 3 arms = 3.
     expect(lines).toHaveLength(1 + 4 + 4 + 3 + 3)
-    expect(lines).toContain('reactivation,Reactivation rate,pct15,15% off,100,0.1,control,0.2,0.1,0.3,0.02,0.01,0.03,0.001,0.004,holm,0.999,true,Significant ▲ better')
+    expect(lines).toContain(
+      'reactivation,Reactivation rate,pct15,15% off,100,0.1,control,0.2,0.1,0.3,0.02,0.01,0.03,0.001,0.004,holm,0.999,true,Significant ▲ better',
+    )
     expect(lines.some((l) => l.startsWith('unsubscribe,Unsubscribe rate,control,"Message, ""only""",100,0.1,,'))).toBe(true)
     expect(lines).toContain('time_to_purchase,Time to first purchase,pct15,15% off,100,12,,,,,,,,,,,,,')
   })
@@ -99,7 +192,11 @@ describe('forest plot rows', () => {
     expect(vsControl.map((r) => r.tone)).toEqual(['positive', 'negative', 'neutral'])
     expect(vsControl[0]).toMatchObject({ group: 'Reactivation rate', tag: 'primary', label: '15% off' })
     expect(vsControl[2]).toMatchObject({ ci: null, estimate: null, note: 'the baseline mean is 0' })
-    expect(forestRows(report(), 'holdout').map((r) => r.id)).toEqual(['reactivation:control:holdout', 'reactivation:pct15:holdout', 'unsubscribe:pct15:holdout'])
+    expect(forestRows(report(), 'holdout').map((r) => r.id)).toEqual([
+      'reactivation:control:holdout',
+      'reactivation:pct15:holdout',
+      'unsubscribe:pct15:holdout',
+    ])
   })
 
   it('keeps the lift axis around zero and clips what a tiny arm would stretch', () => {
@@ -124,13 +221,14 @@ describe('request limiter', () => {
     const limited = limiter(2)
     let running = 0
     let most = 0
-    const task = (i: number) => limited(async () => {
-      running++
-      most = Math.max(most, running)
-      await new Promise((r) => setTimeout(r, 5))
-      running--
-      return i
-    })
+    const task = (i: number) =>
+      limited(async () => {
+        running++
+        most = Math.max(most, running)
+        await new Promise((r) => setTimeout(r, 5))
+        running--
+        return i
+      })
     expect(await Promise.all([1, 2, 3, 4, 5].map(task))).toEqual([1, 2, 3, 4, 5])
     expect(most).toBe(2)
     await expect(limited(() => Promise.reject(new Error('no')))).rejects.toThrow('no')
@@ -141,12 +239,23 @@ describe('request limiter', () => {
 describe('policy form', () => {
   it('sends empty limits as null and a chosen list of incentive types', () => {
     const form = { ...blankPolicyForm(), id: ' cap ', name: 'Cap', allTypes: false, offerTypes: ['percent_off' as const], cooldownDays: Number.NaN }
-    expect(toPolicyCreate(form)).toEqual({ id: 'cap', name: 'Cap', offerTypes: ['percent_off'], maxIncentives: 1, windowDays: 30, cooldownDays: null, minGapHours: null, quietHours: null, enabled: true })
+    expect(toPolicyCreate(form)).toEqual({
+      id: 'cap',
+      name: 'Cap',
+      offerTypes: ['percent_off'],
+      maxIncentives: 1,
+      windowDays: 30,
+      cooldownDays: null,
+      minGapHours: null,
+      quietHours: null,
+      enabled: true,
+    })
     expect(policyErrorTarget('maxIncentives')).toBe('policy.maxIncentives')
     expect(policyErrorTarget('quietHours.startHour', 'policy-edit')).toBe('policy-edit.quietHours')
     expect(policyErrorTarget('nonsense')).toBeNull()
-    expect(describePolicy({ maxIncentives: 1, windowDays: 30, cooldownDays: 7, minGapHours: null, quietHours: { startHour: 22, endHour: 8 } }))
-      .toBe('at most 1 incentive per 30 days · 7-day cooldown after a redemption · quiet 22:00–08:00 UTC')
+    expect(describePolicy({ maxIncentives: 1, windowDays: 30, cooldownDays: 7, minGapHours: null, quietHours: { startHour: 22, endHour: 8 } })).toBe(
+      'at most 1 incentive per 30 days · 7-day cooldown after a redemption · quiet 22:00–08:00 UTC',
+    )
   })
 })
 

@@ -11,7 +11,9 @@ import { blankForm, errorTarget, evenWeights, formFields, newArm, toDraft } from
 describe('dashboard number formatting', () => {
   it('never shows NaN, Infinity or undefined: a dash instead', () => {
     for (const bad of [Number.NaN, Infinity, -Infinity, null, undefined]) {
-      expect([percent(bad), pp(bad), signedPercent(bad), currency(bad), signedCurrency(bad), compact(bad), integer(bad), pValue(bad), days(bad)]).toEqual(Array(9).fill('—'))
+      expect([percent(bad), pp(bad), signedPercent(bad), currency(bad), signedCurrency(bad), compact(bad), integer(bad), pValue(bad), days(bad)]).toEqual(
+        Array(9).fill('—'),
+      )
     }
     expect(date('not a date')).toBe('—')
     expect(date(null)).toBe('—')
@@ -34,14 +36,45 @@ describe('dashboard number formatting', () => {
 
 describe('power calculator', () => {
   it('needs 14,749 customers per arm to see 10% → 11% at α 0.05 and 80% power, as the stats library plans it', () => {
-    const plan = planExperiment({ baseline: { kind: 'proportion', baselineRate: 0.1 }, mde: 0.1, alpha: 0.05, power: 0.8, weights: [0.5, 0.5], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 })
+    const plan = planExperiment({
+      baseline: { kind: 'proportion', baselineRate: 0.1 },
+      mde: 0.1,
+      alpha: 0.05,
+      power: 0.8,
+      weights: [0.5, 0.5],
+      holdoutPct: 0,
+      coverage: 1,
+      globalHoldoutPct: 0,
+      eligiblePerDay: 1000,
+    })
     expect(plan.perArm).toBe(14_749)
     const mean = { kind: 'mean' as const, mean: 40, sd: 60 }
-    expect(planExperiment({ baseline: mean, mde: 0.05, alpha: 0.05, power: 0.9, weights: [1, 1], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 }).perArm).toBe(sampleSizePerArm(mean, { mde: 0.05, mdeKind: 'relative', alpha: 0.05, power: 0.9 }).perArm)
+    expect(
+      planExperiment({
+        baseline: mean,
+        mde: 0.05,
+        alpha: 0.05,
+        power: 0.9,
+        weights: [1, 1],
+        holdoutPct: 0,
+        coverage: 1,
+        globalHoldoutPct: 0,
+        eligiblePerDay: 1000,
+      }).perArm,
+    ).toBe(sampleSizePerArm(mean, { mde: 0.05, mdeKind: 'relative', alpha: 0.05, power: 0.9 }).perArm)
   })
 
   it('lets the smallest arm set the pace and counts holdouts and coverage in the days', () => {
-    const base = { baseline: { kind: 'proportion' as const, baselineRate: 0.1 }, mde: 0.1, alpha: 0.05, power: 0.8, holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 1000 }
+    const base = {
+      baseline: { kind: 'proportion' as const, baselineRate: 0.1 },
+      mde: 0.1,
+      alpha: 0.05,
+      power: 0.8,
+      holdoutPct: 0,
+      coverage: 1,
+      globalHoldoutPct: 0,
+      eligiblePerDay: 1000,
+    }
     const even = planExperiment({ ...base, weights: [0.5, 0.5] })
     expect(even).toMatchObject({ perArm: 14_749, inArms: 29_498, eligible: 29_498, comparisons: 1 })
     expect(even.days).toBeCloseTo(29.498)
@@ -53,7 +86,17 @@ describe('power calculator', () => {
   })
 
   it('answers NaN rather than a number when the inputs define no plan', () => {
-    const plan = planExperiment({ baseline: { kind: 'proportion', baselineRate: 0 }, mde: 0.1, alpha: 0.05, power: 0.8, weights: [0.5, 0.5], holdoutPct: 0, coverage: 1, globalHoldoutPct: 0, eligiblePerDay: 0 })
+    const plan = planExperiment({
+      baseline: { kind: 'proportion', baselineRate: 0 },
+      mde: 0.1,
+      alpha: 0.05,
+      power: 0.8,
+      weights: [0.5, 0.5],
+      holdoutPct: 0,
+      coverage: 1,
+      globalHoldoutPct: 0,
+      eligiblePerDay: 0,
+    })
     expect(plan.perArm).toBeNaN()
     expect(plan.days).toBeNaN()
   })

@@ -84,7 +84,13 @@ async function request<T>(method: string, path: string, body?: unknown, key = se
   }
   if (!res.ok) {
     const error = (data as Partial<ErrorBody> | null)?.error
-    const failure = new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `The API answered ${res.status} ${res.statusText}.`, error?.field, error?.fields)
+    const failure = new ApiError(
+      res.status,
+      error?.code ?? `http_${res.status}`,
+      error?.message ?? `The API answered ${res.status} ${res.statusText}.`,
+      error?.field,
+      error?.fields,
+    )
     // A rejected key is forgotten so the key prompt comes back, saying why.
     if (res.status === 401 && key === session.key) signOut(failure.message)
     throw failure
@@ -132,16 +138,24 @@ function query(params: Record<string, string | number | undefined | null>): stri
 }
 
 export const getReport = (id: string, q: ReportQuery = {}) =>
-  request<ExperimentReport>('GET', `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window, include: q.include })}`)
-export const getAttributes = (id: string) => request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
+  request<ExperimentReport>(
+    'GET',
+    `/experiments/${path(id)}/report${query({ metrics: q.metrics?.join(','), dimension: q.dimension, window: q.window, include: q.include })}`,
+  )
+export const getAttributes = (id: string) =>
+  request<{ attributes: ExperimentAttribute[] }>('GET', `/experiments/${path(id)}/attributes`).then((r) => r.attributes)
 export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: number; window?: number; include?: 'immature' } = {}) =>
-  request<LiftTimeseries>('GET', `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`)
+  request<LiftTimeseries>(
+    'GET',
+    `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`,
+  )
 export const getKpis = (q: { from?: string; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
 export const getLibrary = () => request<LibraryReport>('GET', '/library')
 
 export const listTriggers = () => request<{ triggers: TriggerRecord[] }>('GET', '/triggers').then((r) => r.triggers)
 export const createTrigger = (input: TriggerInput) => request<TriggerRecord>('POST', '/triggers', input)
-export const updateTrigger = (key: string, update: Partial<Pick<TriggerRecord, 'name' | 'description' | 'tiers'>>) => request<TriggerRecord>('PATCH', `/triggers/${path(key)}`, update)
+export const updateTrigger = (key: string, update: Partial<Pick<TriggerRecord, 'name' | 'description' | 'tiers'>>) =>
+  request<TriggerRecord>('PATCH', `/triggers/${path(key)}`, update)
 export const listPolicies = () => request<{ policies: Policy[] }>('GET', '/policies').then((r) => r.policies)
 export const createPolicy = (input: PolicyInput) => request<Policy>('POST', '/policies', input)
 export const updatePolicy = (id: string, update: PolicyChange) => request<Policy>('PATCH', `/policies/${path(id)}`, update)

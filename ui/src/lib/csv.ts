@@ -21,8 +21,25 @@ export function toCsv(rows: Cell[][]): string {
 }
 
 export const REPORT_CSV_HEADER = [
-  'metric_key', 'metric', 'arm_key', 'arm', 'n', 'value', 'baseline', 'relative_lift', 'relative_lift_lower', 'relative_lift_upper',
-  'absolute_difference', 'absolute_lower', 'absolute_upper', 'p_value', 'adjusted_p_value', 'adjustment', 'chance_to_win', 'significant', 'verdict',
+  'metric_key',
+  'metric',
+  'arm_key',
+  'arm',
+  'n',
+  'value',
+  'baseline',
+  'relative_lift',
+  'relative_lift_lower',
+  'relative_lift_upper',
+  'absolute_difference',
+  'absolute_lower',
+  'absolute_upper',
+  'p_value',
+  'adjusted_p_value',
+  'adjustment',
+  'chance_to_win',
+  'significant',
+  'verdict',
 ]
 
 export function reportCsv(report: Pick<ExperimentReport, 'arms' | 'metrics'>): string {
@@ -37,8 +54,20 @@ export function reportCsv(report: Pick<ExperimentReport, 'arms' | 'metrics'>): s
       if (!comparisons.length) rows.push([...base, '', '', '', '', '', '', '', '', '', '', '', '', ''])
       for (const c of comparisons) {
         rows.push([
-          ...base, c.against, c.estimate, c.ci?.[0], c.ci?.[1], c.absolute.estimate, c.absolute.ci?.[0], c.absolute.ci?.[1],
-          c.pValue, c.adjustedPValue, c.adjustment ?? 'none', c.chanceToWin, c.significant, verdict(c, m.higherIsBetter).label,
+          ...base,
+          c.against,
+          c.estimate,
+          c.ci?.[0],
+          c.ci?.[1],
+          c.absolute.estimate,
+          c.absolute.ci?.[0],
+          c.absolute.ci?.[1],
+          c.pValue,
+          c.adjustedPValue,
+          c.adjustment ?? 'none',
+          c.chanceToWin,
+          c.significant,
+          verdict(c, m.higherIsBetter).label,
         ])
       }
     }

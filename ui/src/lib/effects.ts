@@ -56,7 +56,12 @@ function magnitude(c: Effect, format: MetricFormat, currency: string): string {
  * One sentence for a metric against the chosen baseline (control or holdout): the comparison with the smallest
  * (adjusted) p-value, its direction in words, the displayed interval and the verdict the API decided.
  */
-export function metricHeadline(m: Pick<MetricResult, 'label' | 'format' | 'higherIsBetter' | 'comparisons'>, against: Baseline, names: (key: string) => string, currency = 'USD'): string {
+export function metricHeadline(
+  m: Pick<MetricResult, 'label' | 'format' | 'higherIsBetter' | 'comparisons'>,
+  against: Baseline,
+  names: (key: string) => string,
+  currency = 'USD',
+): string {
   const vs = `vs ${against}`
   const mine = m.comparisons.filter((c) => c.against === against)
   if (!mine.length) return `${m.label}: no arm to compare ${vs}.`
@@ -66,7 +71,9 @@ export function metricHeadline(m: Pick<MetricResult, 'label' | 'format' | 'highe
   const best = [...estimable].sort((a, b) => p(a) - p(b))[0] as MetricComparison & Effect
   const arm = names(best.variant)
   const name = m.label.charAt(0).toLowerCase() + m.label.slice(1)
-  const ci = best.ci ? `${confidence(best.level, best.alpha)} CI ${effectInterval(best, m.format, currency).slice(1, -1).replace(', ', ' to ')}` : 'interval unbounded: the baseline is too close to 0'
+  const ci = best.ci
+    ? `${confidence(best.level, best.alpha)} CI ${effectInterval(best, m.format, currency).slice(1, -1).replace(', ', ' to ')}`
+    : 'interval unbounded: the baseline is too close to 0'
   const zero = isAbsolute(best) && best.fallback === 'absolute' ? '; an absolute difference, the baseline’s value is 0' : ''
   if (!best.significant) return `${arm} shows no detectable change in ${name} ${vs} (${effectText(best, m.format, currency)}, ${ci}; not significant${zero}).`
   const up = best.estimate! > 0

@@ -73,7 +73,18 @@ export const MAX_ARMS = ARM_COUNT.max
 
 let nextUid = 1
 export function newArm(partial: Partial<ArmForm> = {}): ArmForm {
-  return { uid: nextUid++, key: '', name: '', weightPct: null, offerType: 'percent_off', value: null, currency: 'USD', unitCost: null, tierOffers: {}, ...partial }
+  return {
+    uid: nextUid++,
+    key: '',
+    name: '',
+    weightPct: null,
+    offerType: 'percent_off',
+    value: null,
+    currency: 'USD',
+    unitCost: null,
+    tierOffers: {},
+    ...partial,
+  }
 }
 
 /** Turns a tier's own offer on (the first time, as a copy of the arm's offer) or off (keeping what was typed). */
@@ -181,7 +192,11 @@ export function toDraft(form: ExperimentForm, tiers: string[] = []): ExperimentD
     trigger: form.trigger || null,
     priority: num(form.priority),
     budget: form.budgetEnabled
-      ? { amount: num(form.budgetAmount), currency: form.budgetCurrency.trim().toUpperCase(), maxCostPerIncrementalConversion: form.budgetMaxCostPerConversion ?? null }
+      ? {
+          amount: num(form.budgetAmount),
+          currency: form.budgetCurrency.trim().toUpperCase(),
+          maxCostPerIncrementalConversion: form.budgetMaxCostPerConversion ?? null,
+        }
       : null,
   }
   if (form.id.trim()) draft.id = form.id.trim()
@@ -196,9 +211,37 @@ export function formFields(form: ExperimentForm): string[] {
     ...Object.keys(arm.tierOffers).flatMap((tier) => [`arms.${i}.tierOffers.${tier}`, ...offerFields.map((f) => `arms.${i}.tierOffers.${tier}.${f}`)]),
   ])
   const rows = form.targeting.flatMap((_, i) => [`targeting.${i}.attribute`, `targeting.${i}.value`])
-  const analysis = ['primaryMetric', 'guardrails', 'attributionDays', 'ltvDays', 'alpha', 'cuped.lookbackDays', 'sequential', 'winsorize.percentile', 'multipleTesting', 'mde', 'defaultMarginRate'].map((f) => `analysis.${f}`)
+  const analysis = [
+    'primaryMetric',
+    'guardrails',
+    'attributionDays',
+    'ltvDays',
+    'alpha',
+    'cuped.lookbackDays',
+    'sequential',
+    'winsorize.percentile',
+    'multipleTesting',
+    'mde',
+    'defaultMarginRate',
+  ].map((f) => `analysis.${f}`)
   const decisioning = ['trigger', 'priority', 'budget', 'budget.amount', 'budget.currency', 'budget.maxCostPerIncrementalConversion']
-  return ['id', 'name', 'hypothesis', 'arms', ...arms, 'holdoutPct', 'coverage', 'targeting', ...rows, 'namespace', 'namespace.name', 'namespace.range', 'analysis', ...analysis, ...decisioning]
+  return [
+    'id',
+    'name',
+    'hypothesis',
+    'arms',
+    ...arms,
+    'holdoutPct',
+    'coverage',
+    'targeting',
+    ...rows,
+    'namespace',
+    'namespace.name',
+    'namespace.range',
+    'analysis',
+    ...analysis,
+    ...decisioning,
+  ]
 }
 
 /**
@@ -218,5 +261,3 @@ export function errorTarget(field: string | undefined, known: string[]): string 
   }
   return null
 }
-
-

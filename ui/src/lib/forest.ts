@@ -40,7 +40,9 @@ export function forestRows(report: Pick<ExperimentReport, 'arms' | 'metrics'>, a
         ci: c.notEstimable || absolute ? null : c.ci,
         tone: v.tone,
         verdict: v.label,
-        note: c.notEstimable?.message ?? (c.estimate === null ? 'not enough data yet' : absolute ? 'no relative lift: an absolute difference (see the table)' : null),
+        note:
+          c.notEstimable?.message ??
+          (c.estimate === null ? 'not enough data yet' : absolute ? 'no relative lift: an absolute difference (see the table)' : null),
       })
     }
   }

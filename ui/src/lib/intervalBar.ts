@@ -16,7 +16,13 @@ export interface IntervalBarGeometry {
  * `intervalBar([0.02, 0.08], 0.05, null, 120)` → positions inside [pad, width − pad], 0 included in the domain.
  * Returns null when there is no interval to draw.
  */
-export function intervalBar(ci: [number, number] | null | undefined, estimate: number | null, margin: number | null, width: number, pad = 6): IntervalBarGeometry | null {
+export function intervalBar(
+  ci: [number, number] | null | undefined,
+  estimate: number | null,
+  margin: number | null,
+  width: number,
+  pad = 6,
+): IntervalBarGeometry | null {
   if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return null
   const points = [ci[0], ci[1], 0, ...(margin !== null && Number.isFinite(margin) ? [margin] : [])]
   let min = Math.min(...points)

@@ -17,10 +17,12 @@ export function limiter(concurrency: number) {
     return new Promise<T>((resolve, reject) => {
       queue.push(() => {
         active++
-        task().then(resolve, reject).finally(() => {
-          active--
-          next()
-        })
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--
+            next()
+          })
       })
       next()
     })

@@ -22,7 +22,12 @@ export const METRICS: Record<MetricKey, MetricInfo> = {
   incentive_cost: { label: 'Incentive cost per customer', kind: 'mean', unit: 'currency', description: 'redemption cost in the window' },
   net_value: { label: 'Net value per customer', kind: 'mean', unit: 'currency', description: 'margin minus incentive cost' },
   time_to_purchase: { label: 'Time to first purchase', kind: 'survival', unit: 'days', description: 'days from exposure to first purchase' },
-  time_to_repurchase: { label: 'Time to repurchase', kind: 'survival', unit: 'days', description: 'for customers who purchased in the window: days from that purchase to the next' },
+  time_to_repurchase: {
+    label: 'Time to repurchase',
+    kind: 'survival',
+    unit: 'days',
+    description: 'for customers who purchased in the window: days from that purchase to the next',
+  },
   unsubscribe: { label: 'Unsubscribe rate', kind: 'proportion', unit: 'rate', description: 'unsubscribed in the window (guardrail)' },
 }
 

@@ -25,7 +25,20 @@ export interface PolicyForm {
 export const INCENTIVE_TYPES: OfferType[] = ['percent_off', 'amount_off', 'free_shipping', 'loyalty_points', 'trial_extension', 'custom']
 
 export function blankPolicyForm(): PolicyForm {
-  return { id: '', name: '', allTypes: true, offerTypes: [], maxIncentives: 1, windowDays: 30, cooldownDays: null, minGapHours: null, quietHours: false, quietStart: 22, quietEnd: 8, enabled: true }
+  return {
+    id: '',
+    name: '',
+    allTypes: true,
+    offerTypes: [],
+    maxIncentives: 1,
+    windowDays: 30,
+    cooldownDays: null,
+    minGapHours: null,
+    quietHours: false,
+    quietStart: 22,
+    quietEnd: 8,
+    enabled: true,
+  }
 }
 
 export function policyToForm(p: Policy): PolicyForm {
@@ -73,13 +86,16 @@ export function toPolicyUpdate(f: PolicyForm): PolicyChange {
 export function policyErrorTarget(field: string | undefined, scope = 'policy'): string | null {
   if (!field) return null
   const top = field.split('.')[0]
-  return ['id', 'name', 'offerTypes', 'maxIncentives', 'windowDays', 'cooldownDays', 'minGapHours', 'quietHours', 'enabled'].includes(top) ? `${scope}.${top}` : null
+  return ['id', 'name', 'offerTypes', 'maxIncentives', 'windowDays', 'cooldownDays', 'minGapHours', 'quietHours', 'enabled'].includes(top)
+    ? `${scope}.${top}`
+    : null
 }
 
 /** A policy in words: "at most 1 incentive per 30 days · 7-day cooldown after a redemption". */
 export function describePolicy(p: Pick<Policy, 'maxIncentives' | 'windowDays' | 'cooldownDays' | 'minGapHours' | 'quietHours'>): string {
   const parts: string[] = []
-  if (p.maxIncentives !== null && p.windowDays !== null) parts.push(`at most ${p.maxIncentives} incentive${p.maxIncentives === 1 ? '' : 's'} per ${p.windowDays} day${p.windowDays === 1 ? '' : 's'}`)
+  if (p.maxIncentives !== null && p.windowDays !== null)
+    parts.push(`at most ${p.maxIncentives} incentive${p.maxIncentives === 1 ? '' : 's'} per ${p.windowDays} day${p.windowDays === 1 ? '' : 's'}`)
   if (p.cooldownDays !== null) parts.push(`${p.cooldownDays}-day cooldown after a redemption`)
   if (p.minGapHours !== null) parts.push(`${p.minGapHours} h between incentives`)
   if (p.quietHours) parts.push(`quiet ${String(p.quietHours.startHour).padStart(2, '0')}:00–${String(p.quietHours.endHour).padStart(2, '0')}:00 UTC`)

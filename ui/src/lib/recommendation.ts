@@ -38,14 +38,19 @@ export function prefilledArm(rec: Pick<Recommendation, 'action' | 'arm'> | null 
  * investigate, or stop (unless the choice is the control).
  * `rationaleNeeded({ action: 'ship', arm: 'pct15' }, 'freeship')` → "The report recommends shipping pct15; …".
  */
-export function rationaleNeeded(rec: Pick<Recommendation, 'action' | 'arm'> | null | undefined, chosenArm: string, opts: { controlKey?: string; armName?: (key: string) => string } = {}): string | null {
+export function rationaleNeeded(
+  rec: Pick<Recommendation, 'action' | 'arm'> | null | undefined,
+  chosenArm: string,
+  opts: { controlKey?: string; armName?: (key: string) => string } = {},
+): string | null {
   const armName = opts.armName ?? ((k: string) => k)
   if (!rec || !chosenArm) return null
   if (rec.action === 'ship') {
     if (rec.arm === chosenArm) return null
     return `The report recommends shipping ${armName(rec.arm ?? '')}, not ${armName(chosenArm)}: write down why you decide otherwise.`
   }
-  if (rec.action === 'roll_back' && rec.arm === chosenArm) return `The report recommends rolling ${armName(chosenArm)} back: write down why you roll it out anyway.`
+  if (rec.action === 'roll_back' && rec.arm === chosenArm)
+    return `The report recommends rolling ${armName(chosenArm)} back: write down why you roll it out anyway.`
   if (rec.action === 'roll_back') return null
   // Stopping without a winner means keeping the control: recording that is following the report.
   if (rec.action === 'stop' && chosenArm === opts.controlKey) return null

@@ -46,7 +46,12 @@ export type GuardrailStatus = GuardrailResult['status']
  * (guardrail.status), never from the two-sided verdict beside it.
  */
 export function guardrailVerdict(status: GuardrailStatus): Verdict {
-  if (status === 'harmed') return { tone: 'negative', label: 'Harmed beyond margin', explanation: 'The whole harm-side interval lies past the margin: the arm makes this guardrail worse by more than is acceptable.' }
+  if (status === 'harmed')
+    return {
+      tone: 'negative',
+      label: 'Harmed beyond margin',
+      explanation: 'The whole harm-side interval lies past the margin: the arm makes this guardrail worse by more than is acceptable.',
+    }
   if (status === 'within_margin') return { tone: 'positive', label: 'Within margin', explanation: 'The interval rules out a harm larger than the margin.' }
   return { tone: 'neutral', label: 'Unclear', explanation: 'The interval still includes a harm larger than the margin: not enough data to rule it out.' }
 }

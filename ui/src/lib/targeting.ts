@@ -17,7 +17,18 @@ export const OPERATORS = {
 } as const
 export type Operator = keyof typeof OPERATORS
 
-const SYMBOLS: Record<Operator, string> = { $eq: '=', $ne: '≠', $gt: '>', $gte: '≥', $lt: '<', $lte: '≤', $in: 'in', $nin: 'not in', $exists: 'exists', $regex: '~' }
+const SYMBOLS: Record<Operator, string> = {
+  $eq: '=',
+  $ne: '≠',
+  $gt: '>',
+  $gte: '≥',
+  $lt: '<',
+  $lte: '≤',
+  $in: 'in',
+  $nin: 'not in',
+  $exists: 'exists',
+  $regex: '~',
+}
 
 export interface TargetingRow {
   attribute: string
@@ -42,7 +53,11 @@ function operand(row: TargetingRow): unknown {
   switch (row.operator) {
     case '$in':
     case '$nin':
-      return row.value.split(',').map((v) => v.trim()).filter((v) => v !== '').map(parseScalar)
+      return row.value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '')
+        .map(parseScalar)
     case '$exists':
       return row.value.trim() !== 'false'
     case '$regex':

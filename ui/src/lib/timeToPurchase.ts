@@ -85,6 +85,7 @@ export function timeToPurchaseHeadline(m: Pick<MetricResult, 'comparisons'>, aga
   const best = [...estimable].sort((a, b) => p(a) - p(b))[0]
   const within = isNumber(best.horizonDays) ? ` within ${best.horizonDays} days` : ''
   const ci = best.ci ? `${confidence(best.level, best.alpha)} CI ${signedDays(best.ci[0])} to ${signedDays(best.ci[1])} days` : 'interval unbounded'
-  if (!best.significant) return `${names(best.variant)} shows no detectable change in days to first purchase ${vs}${within} (${signedDays(best.estimate)} days, ${ci}; not significant).`
+  if (!best.significant)
+    return `${names(best.variant)} shows no detectable change in days to first purchase ${vs}${within} (${signedDays(best.estimate)} days, ${ci}; not significant).`
   return `${names(best.variant)} brings the first purchase ${daysSooner(best.estimate)} ${vs}${within} (${ci}, ${pText(p(best))})${best.estimate! > 0 ? ' — a change in the wrong direction' : ''}.`
 }

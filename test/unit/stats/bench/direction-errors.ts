@@ -12,7 +12,12 @@ import { Random } from '../support/random.ts'
 const runs = Number(process.argv[2] ?? 20_000)
 const fmt = (x: number) => (x / runs).toFixed(4)
 
-for (const [p, n] of [[0.08, 2000], [0.08, 5000], [0.02, 2000], [0.02, 5000]] as const) {
+for (const [p, n] of [
+  [0.08, 2000],
+  [0.08, 5000],
+  [0.02, 2000],
+  [0.02, 5000],
+] as const) {
   const rng = new Random(7)
   const count = { deltaWins: 0, deltaLoses: 0, wins: 0, loses: 0 }
   for (let i = 0; i < runs; i++) {
@@ -24,7 +29,9 @@ for (const [p, n] of [[0.08, 2000], [0.08, 5000], [0.02, 2000], [0.02, 5000]] as
     if (deltaP < 0.05) (c.estimate as number) > 0 ? count.deltaWins++ : count.deltaLoses++
     if (c.significant) (c.estimate as number) > 0 ? count.wins++ : count.loses++
   }
-  console.log(`A/A ${p * 100}%, ${n} per arm: delta method wins ${fmt(count.deltaWins)} loses ${fmt(count.deltaLoses)} | absolute test / Fieller wins ${fmt(count.wins)} loses ${fmt(count.loses)}`)
+  console.log(
+    `A/A ${p * 100}%, ${n} per arm: delta method wins ${fmt(count.deltaWins)} loses ${fmt(count.deltaLoses)} | absolute test / Fieller wins ${fmt(count.wins)} loses ${fmt(count.loses)}`,
+  )
 }
 
 function sums(xs: number[]): MeanStats {
@@ -38,7 +45,11 @@ function sums(xs: number[]): MeanStats {
 }
 
 const heavyRuns = Math.round(runs / 2)
-for (const [na, nb] of [[2000, 2000], [2000, 6000], [6000, 2000]]) {
+for (const [na, nb] of [
+  [2000, 2000],
+  [2000, 6000],
+  [6000, 2000],
+]) {
   const rng = new Random(77)
   const draw = () => (rng.uniform() < 0.3 ? Math.exp(3.5 + 1.5 * rng.normal()) : 0)
   const count = { wins: 0, loses: 0, capWins: 0, capLoses: 0 }
