@@ -27,7 +27,7 @@ interface Answer {
 }
 
 /** One request through the shared keep-alive agent; the body goes out in 64 KiB pieces. */
-function send(method: string, p: string, body: string | null, headers: Record<string, string> = {}): Promise<Answer> {
+function send(method: string, p: string, body: string | null, headers: Record<string, string> = {}, early = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const url = new URL(p, server.base)
     const all: Record<string, string> = { 'content-type': 'application/json', ...headers }
@@ -41,8 +41,16 @@ function send(method: string, p: string, body: string | null, headers: Record<st
     })
     // Once the server has answered and closed, the rest of the upload fails to write: the answer is what counts.
     req.on('error', (e) => (answered ? undefined : reject(e)))
-    if (body !== null) for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.slice(i, i + 64 * 1024))
-    req.end()
+    const upload = () => {
+      if (body !== null) for (let i = 0; i < body.length && !req.destroyed; i += 64 * 1024) req.write(body.slice(i, i + 64 * 1024))
+      if (!req.destroyed) req.end()
+    }
+    if (early && body !== null) {
+      // The server answers an early reject from the headers alone: send them, wait for that answer, then try the
+      // body. Racing the upload against the close lost the answer to EPIPE on a busy machine.
+      req.flushHeaders()
+      req.once('response', upload)
+    } else upload()
   })
 }
 
@@ -55,7 +63,7 @@ describe('early rejects over a keep-alive connection', () => {
     // Past the 64 MB the Node adapter drains before it drops the connection.
     const huge = JSON.stringify({ blob: 'x'.repeat(80 * 1024 * 1024) })
     for (const p of ['/v1/events', '/v1/assign/batch', '/v1/experiments']) {
-      const res = await send('POST', p, huge, auth)
+      const res = await send('POST', p, huge, auth, true)
       expect(res.status, p).toBe(413)
       expect(res.connection, p).toBe('close')
       const next = await health()
@@ -67,7 +75,7 @@ describe('early rejects over a keep-alive connection', () => {
   it('closes after a 401 sent before the body was read, and keeps serving', async () => {
     const body = JSON.stringify({ experimentId: 'x', customers: Array.from({ length: 20_000 }, (_, i) => ({ customerId: `c-${i}` })) })
     for (const p of ['/v1/assign/batch', '/v1/experiments']) {
-      const unauthorized = await send('POST', p, body)
+      const unauthorized = await send('POST', p, body, {}, true)
       expect(unauthorized.status, p).toBe(401)
       expect(unauthorized.connection, p).toBe('close')
       expect((await health()).status, `after ${p}`).toBe(200)
