@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../api/config.ts'
 import { openStores } from '../api/stores/open.ts'
 import { bootstrapAdminKey } from '../api/auth/keys.ts'
 import { createApp } from '../api/app.ts'
-import { collectWhenIdle } from '../api/idle-gc.ts'
+import { collectWhenIdle, keepHeapTight } from '../api/memory.ts'
 import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 
@@ -29,6 +29,9 @@ if (seeded) {
 retention.cache.start()
 retention.decider.start()
 
+// Bounds the memory a burst of large bodies takes (api/memory.ts).
+keepHeapTight()
+
 const limits = config.http
 const serverOptions = {
   // A client trickling its headers or body holds a socket and, once admitted, a request slot; these end it
@@ -53,7 +56,7 @@ const server = serve({ fetch: retention.app.fetch, port: config.port, serverOpti
 
 // Past the cap Node closes a new socket at once: each open one costs a descriptor and parser memory.
 server.maxConnections = limits.maxConnections
-// Gives the memory of a burst of large bodies back once the server is quiet (api/idle-gc.ts).
+// Gives the memory of a burst of large bodies back once the server is quiet (api/memory.ts).
 collectWhenIdle()
 
 let stopping = false
