@@ -57,3 +57,24 @@ export function wholeDays(maxDays: number, count = 8): number[] {
   for (let d = 0; d <= max; d += step) ticks.push(d)
   return ticks
 }
+
+const WEEK = 7 * 86_400_000
+
+/** Every week from the first to the last (Mondays, YYYY-MM-DD), so that a week without data is a gap in time. */
+export function everyWeek(weeks: string[]): string[] {
+  if (!weeks.length) return []
+  const times = weeks.map((w) => Date.parse(`${w}T00:00:00Z`)).filter(Number.isFinite)
+  const out: string[] = []
+  for (let t = Math.min(...times); t <= Math.max(...times); t += WEEK) out.push(new Date(t).toISOString().slice(0, 10))
+  return out
+}
+
+/**
+ * The weeks that get a tick: at most one per week and at most one per `minSpacing` px of the plot, counted back
+ * from the latest week so that it always has its label. `weekTicks(13 weeks, 330)` → every third week.
+ */
+export function weekTicks(weeks: string[], plotWidth: number, minSpacing = 60): string[] {
+  const room = Math.max(1, Math.floor(plotWidth / minSpacing))
+  const step = Math.max(1, Math.ceil(weeks.length / room))
+  return weeks.filter((_, i) => (weeks.length - 1 - i) % step === 0)
+}

@@ -116,3 +116,71 @@ export function days(n: number | null | undefined): string {
   const rounded = Math.ceil(n)
   return `${integer(rounded)} ${rounded === 1 ? 'day' : 'days'}`
 }
+
+/** A scale for money: divide by `divisor`, show `digits` decimals, append `suffix` ("K", "M", "B" or none). */
+export interface MoneyScale {
+  divisor: number
+  suffix: '' | 'K' | 'M' | 'B'
+  digits: number
+}
+
+/**
+ * The one scale for numbers shown together (an estimate and its interval), chosen by the largest magnitude
+ * among them so that they read alike: `moneyScale([-33_900, -76_400, 8_604])` → thousands with one decimal, and
+ * the interval reads "[−$76.4K, $8.6K]", never "[−$76.4K, $8,604]". Below $100: cents; below $1,000: whole dollars.
+ */
+export function moneyScale(values: Array<number | null | undefined>): MoneyScale {
+  const max = Math.max(0, ...values.filter(isNumber).map(Math.abs))
+  // The thresholds sit where rounding would carry into the next scale ("$1,000K" is "$1.0M").
+  if (max >= 999_950_000) return { divisor: 1e9, suffix: 'B', digits: 1 }
+  if (max >= 999_950) return { divisor: 1e6, suffix: 'M', digits: 1 }
+  if (max >= 999.5) return { divisor: 1e3, suffix: 'K', digits: 1 }
+  if (max >= 99.995) return { divisor: 1, suffix: '', digits: 0 }
+  return { divisor: 1, suffix: '', digits: 2 }
+}
+
+/**
+ * Money at a given scale: `scaledMoney(-33_912, moneyScale([-33_912]))` → "−$33.9K". A value that rounds to
+ * zero keeps its sign ("−$0.0K"), so an interval end never appears to sit on the other side of zero.
+ * `signed` adds "+" to positive values.
+ */
+export function scaledMoney(x: number | null | undefined, scale: MoneyScale, code = 'USD', signed = false): string {
+  if (!isNumber(x)) return DASH
+  const f = 10 ** scale.digits
+  const magnitude = Math.round((Math.abs(x) / scale.divisor) * f) / f
+  const text = `${currency(magnitude, code, scale.digits)}${scale.suffix}`
+  return x < 0 ? `${MINUS}${text}` : x > 0 && signed ? `+${text}` : text
+}
+
+/**
+ * An estimate and its interval in one money format:
+ * `moneyWithInterval(-33_900, [-76_400, 8_604])` → `{ estimate: "−$33.9K", interval: "[−$76.4K, $8.6K]" }`;
+ * the interval is "—" when there is none.
+ */
+export function moneyWithInterval(
+  estimate: number | null | undefined,
+  ci: [number, number] | null | undefined,
+  code = 'USD',
+  signed = false,
+): { estimate: string; interval: string; scale: MoneyScale } {
+  const ends = ci && isNumber(ci[0]) && isNumber(ci[1]) ? ci : null
+  const scale = moneyScale([estimate, ...(ends ?? [])])
+  return {
+    estimate: scaledMoney(estimate, scale, code, signed),
+    interval: ends ? `[${scaledMoney(ends[0], scale, code, signed)}, ${scaledMoney(ends[1], scale, code, signed)}]` : DASH,
+    scale,
+  }
+}
+
+const calendarFormat = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' })
+const calendarYearFormat = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' })
+
+/**
+ * A calendar day (YYYY-MM-DD, such as a week's Monday) as written, the same in every time zone:
+ * `calendarDay('2026-09-07')` → "Sep 7"; with the year, "Sep 7, 2026".
+ */
+export function calendarDay(day: string | null | undefined, withYear = false): string {
+  const t = day ? Date.parse(`${day.slice(0, 10)}T00:00:00Z`) : Number.NaN
+  if (!Number.isFinite(t)) return DASH
+  return (withYear ? calendarYearFormat : calendarFormat).format(t)
+}

@@ -14,7 +14,8 @@ export interface IntervalBarGeometry {
 
 /**
  * `intervalBar([0.02, 0.08], 0.05, null, 120)` → positions inside [pad, width − pad], 0 included in the domain.
- * Returns null when there is no interval to draw.
+ * `include` adds values the scale must also cover, so that the rows of a table can share one scale (every row's
+ * interval ends) and be compared by position. Returns null when there is no interval to draw.
  */
 export function intervalBar(
   ci: [number, number] | null | undefined,
@@ -22,9 +23,10 @@ export function intervalBar(
   margin: number | null,
   width: number,
   pad = 6,
+  include: number[] = [],
 ): IntervalBarGeometry | null {
   if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return null
-  const points = [ci[0], ci[1], 0, ...(margin !== null && Number.isFinite(margin) ? [margin] : [])]
+  const points = [ci[0], ci[1], 0, ...(margin !== null && Number.isFinite(margin) ? [margin] : []), ...include.filter(Number.isFinite)]
   let min = Math.min(...points)
   let max = Math.max(...points)
   if (max - min < 1e-12) {

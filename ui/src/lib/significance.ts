@@ -55,3 +55,36 @@ export function guardrailVerdict(status: GuardrailStatus): Verdict {
   if (status === 'within_margin') return { tone: 'positive', label: 'Within margin', explanation: 'The interval rules out a harm larger than the margin.' }
   return { tone: 'neutral', label: 'Unclear', explanation: 'The interval still includes a harm larger than the margin: not enough data to rule it out.' }
 }
+
+/** An estimate beside its interval: the program KPIs' money, ROI and lifts. */
+export interface IntervalEstimate {
+  estimate: number | null
+  ci: [number, number] | null
+}
+
+/**
+ * The colour an interval allows: green or red only when it excludes zero, so that a colour never contradicts
+ * the interval printed beside it; grey otherwise, and without an interval.
+ */
+export function intervalTone(ci: [number, number] | null | undefined, higherIsBetter = true): Tone {
+  if (!ci || !Number.isFinite(ci[0]) || !Number.isFinite(ci[1])) return 'neutral'
+  if (ci[0] > 0) return higherIsBetter ? 'positive' : 'negative'
+  if (ci[1] < 0) return higherIsBetter ? 'negative' : 'positive'
+  return 'neutral'
+}
+
+/**
+ * Money judged by its interval, in words: "Earns money" when the whole interval lies above zero, "Loses money"
+ * when below, "Unclear" when it spans zero; `moneyVerdict({ estimate: -33_900, ci: [-76_400, 8_604] })` is
+ * "Unclear" (grey), whatever the sign of the estimate.
+ */
+export function moneyVerdict(x: IntervalEstimate | null | undefined): Verdict {
+  if (!x || x.estimate === null || !Number.isFinite(x.estimate)) {
+    return { tone: 'neutral', label: 'Not estimable', explanation: 'Not enough customers in both groups to estimate this yet.' }
+  }
+  const tone = intervalTone(x.ci)
+  if (!x.ci) return { tone, label: 'No interval', explanation: 'Too few customers to put an interval around this estimate.' }
+  if (tone === 'positive') return { tone, label: 'Earns money', explanation: 'The whole 95% interval lies above zero.' }
+  if (tone === 'negative') return { tone, label: 'Loses money', explanation: 'The whole 95% interval lies below zero.' }
+  return { tone, label: 'Unclear', explanation: 'The 95% interval includes zero: it could earn or lose money.' }
+}
