@@ -10,17 +10,62 @@ export interface KpiGroup {
   incentiveSpend: number
 }
 
+/** An estimate with its 95% interval; `ci` is null when it cannot be computed (a group without customers). */
 export interface KpiEstimate {
   estimate: number | null
   ci: [number, number] | null
 }
 
+/**
+ * The answer in one sentence, built from this report's own numbers (api/reports/kpi-headline.ts):
+ * `earned` when the interval of the incremental net value lies above zero, `lost` when below, `unclear` when it
+ * spans zero, `no_data` when either group has no customer with a completed window.
+ */
+export interface KpiHeadline {
+  outcome: 'earned' | 'lost' | 'unclear' | 'no_data'
+  text: string
+}
+
+/** Where the value comes from: one experiment's treated customers against its globally held-out ones. */
+export interface KpiProgram {
+  experimentId: string
+  name: string
+  trigger: string | null
+  status: 'draft' | 'running' | 'paused' | 'stopped'
+  treated: KpiGroup
+  globalHoldout: KpiGroup
+  /** Per-customer net value difference × this experiment's treated customers. */
+  incrementalNetValue: KpiEstimate
+  reactivationLift: KpiEstimate
+  incentiveSpend: number
+  /** Incremental net value per unit of incentive spend, interval included (spend is the observed amount). */
+  roi: KpiEstimate
+}
+
+export interface KpiWeek {
+  /** Monday of the week of first exposure (YYYY-MM-DD). */
+  week: string
+  treated: KpiGroup
+  globalHoldout: KpiGroup
+  /** Relative lift of the reactivation rate vs the global holdout. */
+  reactivationLift: KpiEstimate
+  /** Relative lift of revenue per customer vs the global holdout. */
+  revenueLift: KpiEstimate
+  /** Per-customer net value difference × the week's treated customers. */
+  incrementalNetValue: KpiEstimate
+}
+
 export interface KpiReport {
   from: string
   to: string
+  /** The period in words for sentences and titles: "the last 90 days" or "1 Sep 2026 to 30 Nov 2026". */
+  periodLabel: string
   windowDays: number
+  /** The share of all customers kept out of every offer (Settings), as a fraction. */
+  globalHoldoutPct: number
   /** Customers inside their window at asOf: counted only when includeImmature is set. */
   maturity: { immature: number; included: boolean }
+  headline: KpiHeadline
   treated: KpiGroup
   globalHoldout: KpiGroup
   lift: { reactivation: Comparison; revenuePerCustomer: Comparison }
@@ -30,7 +75,16 @@ export interface KpiReport {
   incentiveSpend: number
   /** Incremental net value per unit of incentive spend; null without spend or without an estimate. */
   roi: number | null
-  weekly: Array<{ week: string; treated: KpiGroup; globalHoldout: KpiGroup; reactivationLift: KpiEstimate; revenueLift: KpiEstimate }>
+  /** The interval of `roi`: the net value's interval over the observed spend (excludes zero exactly when it does). */
+  roiCi: [number, number] | null
+  /**
+   * A year at the current run rate: the per-customer incremental net value × treated customers per year, where
+   * the rate of newly treated customers is measured over the last `basisDays` days of the period.
+   */
+  projectedAnnual: { netValue: KpiEstimate; treatedPerYear: number | null; basisDays: number }
+  weekly: KpiWeek[]
+  /** One row per experiment with treated or globally held-out customers in the period, largest value first. */
+  programs: KpiProgram[]
   experiments: {
     running: number
     paused: number

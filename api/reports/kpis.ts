@@ -1,10 +1,13 @@
-import { compareMeans, compareProportions, type Comparison } from '../../stats/index.ts'
+import { compareMeans, compareProportions } from '../../stats/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
-import type { KpiReport } from '../contract/kpis.ts'
-import { kpiImmatureSql, kpiSql } from './sql/kpis.ts'
+import type { KpiEstimate, KpiGroup, KpiProgram, KpiReport } from '../contract/kpis.ts'
+import { kpiHeadline } from './kpi-headline.ts'
+import { kpiSql } from './sql/kpis.ts'
 
 const DAY = 86_400_000
+/** The run rate of newly treated customers is measured over the period's last four weeks (or the whole period). */
+const RUN_RATE_DAYS = 28
 
 interface GroupSums {
   n: number
@@ -14,14 +17,22 @@ interface GroupSums {
   cost_sum: number
   net_sum: number
   net_ss: number
+  immature: number
+  recent: number
 }
-const zero = (): GroupSums => ({ n: 0, reactivated: 0, revenue_sum: 0, revenue_ss: 0, cost_sum: 0, net_sum: 0, net_ss: 0 })
+const zero = (): GroupSums => ({ n: 0, reactivated: 0, revenue_sum: 0, revenue_ss: 0, cost_sum: 0, net_sum: 0, net_ss: 0, immature: 0, recent: 0 })
 const add = (a: GroupSums, b: GroupSums) => {
   for (const k of Object.keys(a) as (keyof GroupSums)[]) a[k] += b[k]
 }
 const per = (sum: number, n: number) => (n > 0 ? sum / n : null)
 
-function groupView(g: GroupSums) {
+interface Pair {
+  treated: GroupSums
+  global_holdout: GroupSums
+}
+const pair = (): Pair => ({ treated: zero(), global_holdout: zero() })
+
+function groupView(g: GroupSums): KpiGroup {
   return {
     n: g.n,
     reactivationRate: per(g.reactivated, g.n),
@@ -31,45 +42,75 @@ function groupView(g: GroupSums) {
   }
 }
 
-function lifts(t: GroupSums, h: GroupSums, alpha: number) {
+const estimate = (c: { estimate: number | null; ci: [number, number] | null }): KpiEstimate => ({ estimate: c.estimate, ci: c.ci })
+const scaled = (c: KpiEstimate, factor: number): KpiEstimate => ({
+  estimate: c.estimate === null ? null : c.estimate * factor,
+  ci: c.ci ? [c.ci[0] * factor, c.ci[1] * factor] : null,
+})
+
+/** Treated vs global holdout for one scope: relative lifts and the absolute per-customer differences. */
+function compare({ treated: t, global_holdout: h }: Pair, alpha: number) {
+  const means = (g: GroupSums, sum: 'revenue_sum' | 'net_sum', ss: 'revenue_ss' | 'net_ss') => ({ n: g.n, sum: g[sum], sumSquares: g[ss] })
   return {
     reactivation: compareProportions(
       { n: h.n, sum: h.reactivated },
       { n: t.n, sum: t.reactivated },
       { alpha, metric: 'reactivation', baseline: 'global_holdout', variant: 'treated' },
     ),
-    revenuePerCustomer: compareMeans(
-      { n: h.n, sum: h.revenue_sum, sumSquares: h.revenue_ss },
-      { n: t.n, sum: t.revenue_sum, sumSquares: t.revenue_ss },
-      { alpha, metric: 'revenue', baseline: 'global_holdout', variant: 'treated' },
-    ),
+    revenuePerCustomer: compareMeans(means(h, 'revenue_sum', 'revenue_ss'), means(t, 'revenue_sum', 'revenue_ss'), {
+      alpha,
+      metric: 'revenue',
+      baseline: 'global_holdout',
+      variant: 'treated',
+    }),
+    revenueDiff: estimate(compareMeans(means(h, 'revenue_sum', 'revenue_ss'), means(t, 'revenue_sum', 'revenue_ss'), { kind: 'absolute', alpha })),
+    netDiff: estimate(compareMeans(means(h, 'net_sum', 'net_ss'), means(t, 'net_sum', 'net_ss'), { kind: 'absolute', alpha })),
   }
 }
 
-const scaled = (c: Comparison, factor: number) => ({
-  estimate: c.estimate === null ? null : c.estimate * factor,
-  ci: c.ci ? ([c.ci[0] * factor, c.ci[1] * factor] as [number, number]) : null,
-})
+/**
+ * ROI = incremental net value / incentive spend. The spend is the amount actually paid out (observed, not
+ * estimated), so the interval is the net value's interval over it and excludes zero exactly when that one does.
+ */
+function roiOf(net: KpiEstimate, spend: number): KpiEstimate {
+  if (!(spend > 0) || net.estimate === null) return { estimate: null, ci: null }
+  return scaled(net, 1 / spend)
+}
+
+export interface KpiQuery {
+  from: number
+  to: number
+  windowDays: number
+  asOf: number
+  marginRate: number
+  alpha: number
+  includeImmature?: boolean
+  globalHoldoutPct: number
+  /** The period in words ("the last 90 days"); the route knows whether the caller chose the dates. */
+  periodLabel: string
+}
 
 /**
  * Program KPIs for executives: treated vs global holdout reactivation and revenue per customer with intervals,
- * incremental revenue and net value (per-customer difference × treated customers), incentive spend, ROI
- * (incremental net value per unit of incentive spend), a weekly trend, and the experiment portfolio.
+ * incremental revenue and net value (per-customer difference × treated customers), incentive spend, ROI with its
+ * interval, the projected annual impact at the current run rate, a weekly trend of the differences, the
+ * per-experiment breakdown, and one sentence that says it all (docs/kpis.md).
  */
-export async function programKpis(
-  ch: ClickHouse,
-  experiments: Experiment[],
-  q: { from: number; to: number; windowDays: number; asOf: number; marginRate: number; alpha: number; includeImmature?: boolean },
-): Promise<KpiReport> {
-  const params = { from: q.from, to: q.to, asOf: q.asOf, windowMs: q.windowDays * DAY, marginRate: q.marginRate, includeImmature: q.includeImmature ? 1 : 0 }
-  const [r, im] = await Promise.all([
-    ch.client.query({ query: kpiSql, query_params: params, format: 'JSONEachRow' }),
-    ch.client.query({ query: kpiImmatureSql, query_params: params, format: 'JSONEachRow' }),
-  ])
-  const rows = await r.json<Record<string, string | number>>()
-  const immature = Number((await im.json<{ immature: string }>())[0]?.immature ?? 0)
-  const weeks = new Map<string, { treated: GroupSums; global_holdout: GroupSums }>()
-  const total = { treated: zero(), global_holdout: zero() }
+export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: KpiQuery): Promise<KpiReport> {
+  const basisDays = Math.max(1, Math.min(RUN_RATE_DAYS, Math.round((q.to - q.from) / DAY)))
+  const params = {
+    from: q.from,
+    to: q.to,
+    asOf: q.asOf,
+    windowMs: q.windowDays * DAY,
+    marginRate: q.marginRate,
+    includeImmature: q.includeImmature ? 1 : 0,
+    recentFrom: Math.max(q.from, q.to - basisDays * DAY),
+  }
+  const rows = await (await ch.client.query({ query: kpiSql, query_params: params, format: 'JSONEachRow' })).json<Record<string, string | number>>()
+
+  const weeks = new Map<string, Pair>()
+  const scopes = new Map<string, Pair>()
   for (const row of rows) {
     const sums: GroupSums = {
       n: +row.n,
@@ -79,54 +120,79 @@ export async function programKpis(
       cost_sum: +row.cost_sum,
       net_sum: +row.net_sum,
       net_ss: +row.net_ss,
+      immature: +row.immature,
+      recent: +row.recent,
     }
-    const grp = row.grp as 'treated' | 'global_holdout'
-    const week = String(row.week)
-    const w = weeks.get(week) ?? { treated: zero(), global_holdout: zero() }
-    add(w[grp], sums)
-    add(total[grp], sums)
-    weeks.set(week, w)
+    const grp = row.grp as keyof Pair
+    const scope = String(row.scope)
+    if (!scopes.has(scope)) scopes.set(scope, pair())
+    add(scopes.get(scope)![grp], sums)
+    if (scope === '') {
+      const week = String(row.week)
+      if (!weeks.has(week)) weeks.set(week, pair())
+      add(weeks.get(week)![grp], sums)
+    }
   }
+
+  const total = scopes.get('') ?? pair()
   const t = total.treated
-  const h = total.global_holdout
-  const overall = lifts(t, h, q.alpha)
-  const revenueDiff = compareMeans(
-    { n: h.n, sum: h.revenue_sum, sumSquares: h.revenue_ss },
-    { n: t.n, sum: t.revenue_sum, sumSquares: t.revenue_ss },
-    { kind: 'absolute', alpha: q.alpha },
-  )
-  const netDiff = compareMeans(
-    { n: h.n, sum: h.net_sum, sumSquares: h.net_ss },
-    { n: t.n, sum: t.net_sum, sumSquares: t.net_ss },
-    { kind: 'absolute', alpha: q.alpha },
-  )
-  const incrementalNetValue = scaled(netDiff, t.n)
+  const overall = compare(total, q.alpha)
+  const incrementalNetValue = scaled(overall.netDiff, t.n)
+  const treatedPerYear = (t.recent / basisDays) * 365
+  const byId = new Map(experiments.map((e) => [e.id, e]))
+  const programs: KpiProgram[] = [...scopes]
+    .filter(([scope]) => scope !== '')
+    .map(([scope, p]) => {
+      const c = compare(p, q.alpha)
+      const net = scaled(c.netDiff, p.treated.n)
+      const e = byId.get(scope)
+      return {
+        experimentId: scope,
+        name: e?.name ?? scope,
+        trigger: e?.trigger ?? null,
+        status: e?.status ?? 'stopped',
+        treated: groupView(p.treated),
+        globalHoldout: groupView(p.global_holdout),
+        incrementalNetValue: net,
+        reactivationLift: estimate(c.reactivation),
+        incentiveSpend: p.treated.cost_sum,
+        roi: roiOf(net, p.treated.cost_sum),
+      }
+    })
+    .sort((a, b) => (b.incrementalNetValue.estimate ?? -Infinity) - (a.incrementalNetValue.estimate ?? -Infinity) || a.name.localeCompare(b.name))
+
   const byStatus = (s: Experiment['status']) => experiments.filter((e) => e.status === s).length
-  return {
+  const roi = roiOf(incrementalNetValue, t.cost_sum)
+  const report: Omit<KpiReport, 'headline'> = {
     from: new Date(q.from).toISOString(),
     to: new Date(q.to).toISOString(),
+    periodLabel: q.periodLabel,
     windowDays: q.windowDays,
-    /** Customers inside their window at asOf: counted only when includeImmature is set. */
-    maturity: { immature, included: q.includeImmature ?? false },
+    globalHoldoutPct: q.globalHoldoutPct,
+    maturity: { immature: total.treated.immature + total.global_holdout.immature, included: q.includeImmature ?? false },
     treated: groupView(t),
-    globalHoldout: groupView(h),
-    lift: overall,
-    incrementalRevenue: scaled(revenueDiff, t.n),
+    globalHoldout: groupView(total.global_holdout),
+    lift: { reactivation: overall.reactivation, revenuePerCustomer: overall.revenuePerCustomer },
+    incrementalRevenue: scaled(overall.revenueDiff, t.n),
     incrementalNetValue,
     incentiveSpend: t.cost_sum,
-    roi: t.cost_sum > 0 && incrementalNetValue.estimate !== null ? incrementalNetValue.estimate / t.cost_sum : null,
+    roi: roi.estimate,
+    roiCi: roi.ci,
+    projectedAnnual: { netValue: scaled(overall.netDiff, treatedPerYear), treatedPerYear: t.recent > 0 ? treatedPerYear : null, basisDays },
     weekly: [...weeks]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([week, g]) => {
-        const l = lifts(g.treated, g.global_holdout, q.alpha)
+        const c = compare(g, q.alpha)
         return {
           week,
           treated: groupView(g.treated),
           globalHoldout: groupView(g.global_holdout),
-          reactivationLift: { estimate: l.reactivation.estimate, ci: l.reactivation.ci },
-          revenueLift: { estimate: l.revenuePerCustomer.estimate, ci: l.revenuePerCustomer.ci },
+          reactivationLift: estimate(c.reactivation),
+          revenueLift: estimate(c.revenuePerCustomer),
+          incrementalNetValue: scaled(c.netDiff, g.treated.n),
         }
       }),
+    programs,
     experiments: {
       running: byStatus('running'),
       paused: byStatus('paused'),
@@ -137,4 +203,5 @@ export async function programKpis(
         .map((e) => ({ experimentId: e.id, name: e.name, chosenArm: e.decision!.chosenArm, rationale: e.decision!.body, decidedAt: e.decision!.createdAt })),
     },
   }
+  return { ...report, headline: kpiHeadline(report) }
 }

@@ -7,6 +7,7 @@ import { instantParam } from '../http/params.ts'
 import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
 import { listExperiments } from '../experiments/store.ts'
+import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
 import { offerLibrary } from '../reports/library.ts'
 import type { ReportCache } from '../reports/cache.ts'
@@ -14,6 +15,14 @@ import type { KpiReport, LibraryReport } from '../contract/index.ts'
 
 const DAY = 86_400_000
 const time = instantParam
+
+/** "the last 90 days" when the period ends now, else its dates: "1 Sep 2026 to 30 Nov 2026". */
+export function periodLabel(from: number, to: number, endsNow: boolean): string {
+  const days = Math.round((to - from) / DAY)
+  if (endsNow) return days === 1 ? 'the last day' : `the last ${days} days`
+  const day = (t: number) => new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })
+  return `${day(from)} to ${day(to - 1)}`
+}
 
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */
 export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
@@ -33,6 +42,13 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       request: {
         query: z.object({
           from: time.describe('first exposures from (default: 90 days ago)'),
+          days: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(730)
+            .optional()
+            .describe('first exposures in the last N days (instead of `from`); repeated calls within a minute share one result'),
           to: time.describe('until (default: now)'),
           window: z.coerce.number().int().min(1).max(365).default(30),
           include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window"),
@@ -42,20 +58,32 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
     }),
     async (c) => {
       const q = c.req.valid('query')
+      if (q.days !== undefined && q.from !== undefined) throw new ApiError(400, 'invalid_input', 'give either `from` or `days`, not both', 'days')
       const at = now()
-      const to = q.to ?? at
-      const from = q.from ?? to - 90 * DAY
+      // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
+      const asOf = Math.floor(at / 60_000) * 60_000
+      const to = q.to ?? asOf
+      const from = q.from ?? to - (q.days ?? 90) * DAY
       if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
-      const experiments = await listExperiments(db)
+      const [experiments, settings] = await Promise.all([listExperiments(db), getSettings(db)])
       const version =
         experiments
           .map((e) => e.updatedAt)
           .sort()
           .at(-1) ?? ''
-      // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
-      const asOf = Math.floor(at / 60_000) * 60_000
-      const kpis = await cache.get<KpiReport>(`kpis:${from}:${q.to ?? 'now'}:${q.window}:${q.include ?? ''}:${version}:${asOf}`, () =>
-        programKpis(ch, experiments, { from, to, windowDays: q.window, asOf, marginRate: 0.3, alpha: 0.05, includeImmature: q.include === 'immature' }),
+      const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}`
+      const kpis = await cache.get<KpiReport>(key, () =>
+        programKpis(ch, experiments, {
+          from,
+          to,
+          windowDays: q.window,
+          asOf,
+          marginRate: 0.3,
+          alpha: 0.05,
+          includeImmature: q.include === 'immature',
+          globalHoldoutPct: settings.globalHoldoutPct,
+          periodLabel: periodLabel(from, to, q.to === undefined),
+        }),
       )
       return c.json(kpis as unknown as Record<string, unknown>, 200)
     },

@@ -370,6 +370,49 @@ describe('experiment report metrics', () => {
     }
     const t = brute(groups.treated)
     const g = brute(groups.global_holdout)
+    // Net value per customer: margin (given, or 30% of revenue) of purchases less refunds, less incentive cost.
+    const netPerCustomer = (members: Array<[string, number]>) => {
+      const t0s = new Map(members)
+      const net = new Map(members.map(([id]) => [id, 0]))
+      for (const e of unique.values()) {
+        const t0 = t0s.get(e.customerId)
+        if (t0 === undefined || e.ts > AS_OF || e.ts < t0 || e.ts >= t0 + 30 * DAY) continue
+        const margin = e.margin ?? (e.revenue ?? 0) * 0.3
+        if (e.type === 'purchase') net.set(e.customerId, net.get(e.customerId)! + margin)
+        if (e.type === 'refund') net.set(e.customerId, net.get(e.customerId)! - margin)
+        if (e.type === 'offer_redeemed') net.set(e.customerId, net.get(e.customerId)! - e.cost!)
+      }
+      return [...net.values()].reduce((a, b) => a + b, 0) / members.length
+    }
+    const incrementalNet = (netPerCustomer(groups.treated) - netPerCustomer(groups.global_holdout)) * t.n
+    expect(res.body.incrementalNetValue.estimate).toBeCloseTo(incrementalNet, 6)
+    // ROI's interval is the net value's over the observed spend, so it excludes zero exactly when that one does.
+    const [lo, hi] = res.body.incrementalNetValue.ci
+    expect(res.body.roi).toBeCloseTo(incrementalNet / t.spend, 9)
+    expect(res.body.roiCi[0]).toBeCloseTo(lo / t.spend, 9)
+    expect(res.body.roiCi[1]).toBeCloseTo(hi / t.spend, 9)
+    expect(res.body.headline.outcome).toBe(lo > 0 ? 'earned' : hi < 0 ? 'lost' : 'unclear')
+    // The weeks add up to the period, and the only experiment is the whole program.
+    const monday = (ms: number) => {
+      const d = new Date(ms)
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7))).toISOString().slice(0, 10)
+    }
+    for (const w of res.body.weekly) {
+      const inWeek = (members: Array<[string, number]>) => members.filter(([, t0]) => monday(t0) === w.week)
+      const treated = inWeek(groups.treated)
+      const held = inWeek(groups.global_holdout)
+      expect(w.treated.n).toBe(treated.length)
+      if (held.length >= 2 && treated.length >= 2)
+        expect(w.incrementalNetValue.estimate).toBeCloseTo((netPerCustomer(treated) - netPerCustomer(held)) * treated.length, 6)
+    }
+    expect(res.body.programs).toHaveLength(1)
+    expect(res.body.programs[0]).toMatchObject({ experimentId: 'winback', treated: { n: t.n }, globalHoldout: { n: g.n } })
+    expect(res.body.programs[0].incrementalNetValue.estimate).toBeCloseTo(incrementalNet, 6)
+    // Everyone was first exposed more than 28 days before `to`… except the last cohorts: the run rate counts them.
+    const recent = [...groups.treated].filter(([, t0]) => t0 >= AS_OF - 28 * DAY).length
+    expect(res.body.projectedAnnual.basisDays).toBe(28)
+    expect(res.body.projectedAnnual.treatedPerYear).toBeCloseTo((recent / 28) * 365, 9)
+    expect(res.body.projectedAnnual.netValue.estimate).toBeCloseTo((incrementalNet / t.n) * (recent / 28) * 365, 6)
     expect(res.body.treated.n).toBe(t.n)
     expect(res.body.globalHoldout.n).toBe(g.n)
     expect(res.body.treated.reactivationRate).toBeCloseTo(t.reactivationRate, 12)
@@ -378,6 +421,19 @@ describe('experiment report metrics', () => {
     expect(res.body.incrementalRevenue.estimate).toBeCloseTo((t.revenuePerCustomer - g.revenuePerCustomer) * t.n, 6)
     expect(res.body.weekly.reduce((s: number, w: any) => s + w.treated.n, 0)).toBe(t.n)
     expect(res.body.experiments.running).toBe(1)
+  })
+
+  it('takes the period as `days` ending now (minute-rounded, so repeated loads share a result), or as dates', async () => {
+    clock = AS_OF + 12_345
+    const last = await h.call('GET', '/v1/kpis?days=45')
+    expect(last.status).toBe(200)
+    expect(last.body).toMatchObject({ periodLabel: 'the last 45 days', from: new Date(AS_OF - 45 * DAY).toISOString(), to: new Date(AS_OF).toISOString() })
+    const dated = await h.call('GET', `/v1/kpis?from=${T0}&to=${T0 + 30 * DAY}`)
+    expect(dated.body.periodLabel).toBe('1 Aug 2026 to 30 Aug 2026')
+    const both = await h.call('GET', `/v1/kpis?from=${T0}&days=30`)
+    expect(both.status).toBe(400)
+    expect(both.body.error).toMatchObject({ code: 'invalid_input', field: 'days' })
+    clock = AS_OF
   })
 
   it('lists the winning offer per segment in the library once the experiment is stopped with a decision', async () => {
