@@ -53,7 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     )
   }
   return {
-    port: Number(env.PORT ?? 3000),
+    port: numberSetting(env, 'PORT', 3000, { min: 0, max: 65_535 }),
     dataDir,
     databaseUrl: env.DATABASE_URL || null,
     clickhouse: {
@@ -69,18 +69,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'http'> {
-  const setting = (name: string, fallback: number, opts: { min: number; whole?: boolean }) => {
-    const raw = env[name]
-    if (raw === undefined || raw === '') return fallback
-    const value = Number(raw)
-    if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < opts.min || (opts.whole !== false && !Number.isInteger(value))) {
-      throw new ConfigError(
-        `${name} is "${raw}"; it must be ${opts.whole === false ? 'a number' : 'a whole number'} of at least ${opts.min} (default ${fallback})`,
-      )
-    }
-    return value
+/**
+ * A number from the environment, or `fallback` when unset or empty. Past Number.MAX_SAFE_INTEGER a value is no longer
+ * the one typed, Node's server refuses it as a timeout (with a stack trace), and 400 digits read as Infinity.
+ */
+function numberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, opts: { min: number; max?: number; whole?: boolean }) {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < opts.min || (opts.whole !== false && !Number.isInteger(value))) {
+    throw new ConfigError(
+      `${name} is "${raw}"; it must be ${opts.whole === false ? 'a number' : 'a whole number'} of at least ${opts.min} (default ${fallback})`,
+    )
   }
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER
+  if (value > max) throw new ConfigError(`${name} is "${raw}"; it must be at most ${max} (default ${fallback})`)
+  return value
+}
+
+function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'http'> {
+  const setting = (name: string, fallback: number, opts: { min: number; whole?: boolean }) => numberSetting(env, name, fallback, opts)
   const requestTimeoutMs = setting('REQUEST_TIMEOUT_MS', 30_000, { min: 100 })
   const headersTimeoutMs = setting('HEADERS_TIMEOUT_MS', Math.min(30_000, requestTimeoutMs), { min: 100 })
   // Node refuses to create the server otherwise; say which setting to change instead of its stack trace.

@@ -15,7 +15,8 @@ export class TokenBuckets {
     readonly perSecond: number,
     readonly capacity: number,
     private readonly maxNames = 10_000,
-    private readonly now: () => number = Date.now,
+    // Monotonic: a wall clock set back (NTP step, VM resume) would otherwise lock out every name that spent tokens.
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Seconds until `name` has a whole token again (0 when it has one now), rounded up for Retry-After. */
