@@ -377,6 +377,23 @@ describe('program overview for an executive (issue 18, item 1)', () => {
         )
         await p.locator('#trend-metric').selectOption('net')
         await shot(p, `overview-executive-${name}`)
+
+        if (!mobile) {
+          // For a slide: the numbers as CSV, the headline and the trend as a picture.
+          const [csv] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Download CSV' }).click()])
+          expect(csv.suggestedFilename()).toMatch(/^retention-program-\d{4}-\d{2}-\d{2}\.csv$/)
+          const lines = fs
+            .readFileSync((await csv.path())!, 'utf8')
+            .trimEnd()
+            .split('\r\n')
+          expect(lines[1]).toContain(kpis.headline.text.includes('"') ? kpis.headline.text.replaceAll('"', '""') : kpis.headline.text)
+          expect(lines.filter((l) => l.startsWith('program,'))).toHaveLength(kpis.programs.length)
+          const [png] = await Promise.all([p.waitForEvent('download'), p.getByRole('button', { name: 'Download PNG' }).click()])
+          expect(png.suggestedFilename()).toMatch(/^retention-program-\d{4}-\d{2}-\d{2}\.png$/)
+          const bytes = fs.readFileSync((await png.path())!)
+          expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+          expect(bytes.length).toBeGreaterThan(10_000)
+        }
       } finally {
         await p.context().close()
       }

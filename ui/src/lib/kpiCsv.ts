@@ -1,0 +1,110 @@
+import { toCsv } from './csv.ts'
+import type { KpiEstimate, KpiReport } from './reports.ts'
+
+/**
+ * The program overview as one CSV table for a slide or a spreadsheet: the headline, the period, the totals, every
+ * week and every experiment, one row each, told apart by `section` so a filter shows one part. Raw numbers (money
+ * in currency units, lifts and rates as fractions, ROI as a fraction), empty where a number does not exist.
+ */
+
+type Cell = string | number | null | undefined
+
+export const KPI_CSV_HEADER = [
+  'section',
+  'id',
+  'name',
+  'metric',
+  'treated_n',
+  'holdout_n',
+  'estimate',
+  'lower_95',
+  'upper_95',
+  'incentive_spend',
+  'roi',
+  'roi_lower_95',
+  'roi_upper_95',
+  'note',
+]
+
+const ends = (e: KpiEstimate | { estimate: number | null; ci: [number, number] | null }): Cell[] => [e.estimate, e.ci?.[0], e.ci?.[1]]
+
+/** The file name of an export: `kpiFileName(kpis, 'csv')` → "retention-program-2026-12-01.csv" (the period's end). */
+export function kpiFileName(kpis: Pick<KpiReport, 'to'>, extension: 'csv' | 'png'): string {
+  return `retention-program-${kpis.to.slice(0, 10)}.${extension}`
+}
+
+/**
+ * `kpiCsv(kpis)` → the CSV text (RFC 4180, CRLF): a header, then `headline`, `period`, `total` (one row per
+ * measure), `week` (three measures per week) and `program` (one row per experiment, in the API's order).
+ */
+export function kpiCsv(kpis: KpiReport): string {
+  const n = [kpis.treated.n, kpis.globalHoldout.n]
+  const rows: Cell[][] = [KPI_CSV_HEADER]
+  const row = (section: string, id: string, name: string, metric: string, cells: Cell[], note: Cell = '') => {
+    const padded = [...cells, ...Array(KPI_CSV_HEADER.length - 5 - cells.length).fill('')]
+    rows.push([section, id, name, metric, ...padded, note])
+  }
+
+  row('headline', kpis.headline.outcome, kpis.headline.text, '', [])
+  row(
+    'period',
+    `${kpis.from.slice(0, 10)}/${kpis.to.slice(0, 10)}`,
+    kpis.periodLabel,
+    '',
+    [],
+    `window ${kpis.windowDays} days; global holdout ${kpis.globalHoldoutPct}; ${kpis.maturity.immature} customers inside their window${kpis.maturity.included ? ' (counted)' : ' (not counted)'}`,
+  )
+  row('total', 'program', 'Retention program', 'incremental_net_value', [
+    ...n,
+    ...ends(kpis.incrementalNetValue),
+    kpis.incentiveSpend,
+    kpis.roi,
+    kpis.roiCi?.[0],
+    kpis.roiCi?.[1],
+  ])
+  row('total', 'program', 'Retention program', 'incremental_revenue', [...n, ...ends(kpis.incrementalRevenue)])
+  row(
+    'total',
+    'program',
+    'Retention program',
+    'reactivation_lift',
+    [...n, ...ends(kpis.lift.reactivation)],
+    `treated ${kpis.treated.reactivationRate}; holdout ${kpis.globalHoldout.reactivationRate}`,
+  )
+  row(
+    'total',
+    'program',
+    'Retention program',
+    'revenue_per_customer_lift',
+    [...n, ...ends(kpis.lift.revenuePerCustomer)],
+    `treated ${kpis.treated.revenuePerCustomer}; holdout ${kpis.globalHoldout.revenuePerCustomer}`,
+  )
+  const annual = kpis.projectedAnnual
+  row(
+    'total',
+    'program',
+    'Retention program',
+    'projected_annual_net_value',
+    ['', '', ...ends(annual.netValue)],
+    `${annual.treatedPerYear ?? ''} newly treated customers a year, measured over the last ${annual.basisDays} days`,
+  )
+
+  for (const w of kpis.weekly) {
+    const wn = [w.treated.n, w.globalHoldout.n]
+    row('week', w.week, `Week of ${w.week}`, 'incremental_net_value', [...wn, ...ends(w.incrementalNetValue), w.treated.incentiveSpend])
+    row('week', w.week, `Week of ${w.week}`, 'reactivation_lift', [...wn, ...ends(w.reactivationLift)])
+    row('week', w.week, `Week of ${w.week}`, 'revenue_lift', [...wn, ...ends(w.revenueLift)])
+  }
+
+  for (const p of kpis.programs) {
+    row(
+      'program',
+      p.experimentId,
+      p.name,
+      'incremental_net_value',
+      [p.treated.n, p.globalHoldout.n, ...ends(p.incrementalNetValue), p.incentiveSpend, ...ends(p.roi)],
+      `trigger ${p.trigger ?? 'none'}; status ${p.status}; reactivation lift ${p.reactivationLift.estimate ?? ''}`,
+    )
+  }
+  return toCsv(rows)
+}
