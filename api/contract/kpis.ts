@@ -83,7 +83,7 @@ export interface KpiReport {
    */
   projectedAnnual: { netValue: KpiEstimate; treatedPerYear: number | null; basisDays: number }
   weekly: KpiWeek[]
-  /** One row per experiment with treated or globally held-out customers in the period, largest value first. */
+  /** One row per experiment with treated or globally held-out customers whose window has closed, largest value first. */
   programs: KpiProgram[]
   experiments: {
     running: number

@@ -1,22 +1,10 @@
+import { moneyScale, scaledMoney } from '../contract/money.ts'
 import type { KpiHeadline, KpiReport } from '../contract/kpis.ts'
 
-const MINUS = '−'
-
-/**
- * Money for a sentence: every figure in one sentence on one scale, chosen by the largest of them, so a range
- * never reads "−$76.4K to $8,604". `moneyScale([33_900, -76_400, 8_604])` formats as "$33.9K", "−$76.4K", "$8.6K".
- */
-export function moneyScale(values: Array<number | null | undefined>): (x: number, signed?: boolean) => string {
-  const largest = Math.max(0, ...values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).map(Math.abs))
-  const scale: [number, string, number] = largest >= 1e6 ? [1e6, 'M', 2] : largest >= 1e4 ? [1e3, 'K', 1] : largest >= 100 ? [1, '', 0] : [1, '', 2]
-  const format = (x: number, signed: boolean, [divisor, suffix, digits]: [number, string, number]): string => {
-    const text = (Math.abs(x) / divisor).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    // A figure that is not zero never prints as zero (an interval end just above it would read "$0.0K").
-    if (Number(text.replace(/,/g, '')) === 0 && x !== 0 && divisor !== 1) return format(x, signed, [1, '', 2])
-    const sign = x === 0 ? '' : x < 0 ? MINUS : signed ? '+' : ''
-    return `${sign}$${text}${suffix}`
-  }
-  return (x, signed = false) => format(x, signed, scale)
+/** Figures read together on one scale, chosen by the largest of them (the dashboard's cards use the same rule). */
+function sentenceMoney(values: number[]): (x: number, signed?: boolean) => string {
+  const scale = moneyScale(values)
+  return (x, signed = false) => scaledMoney(x, scale, 'USD', signed)
 }
 
 /** "5%", "2.5%": the holdout share as people write it. */
@@ -38,9 +26,10 @@ export function kpiHeadline(r: Omit<KpiReport, 'headline'>, level = 0.95): KpiHe
       text: `No incremental net value for ${r.periodLabel} yet: it needs treated customers and customers in ${vs} whose ${r.windowDays}-day window has closed${waiting}.`,
     }
   }
-  const money = moneyScale([estimate, ci[0], ci[1], r.incentiveSpend])
+  // The estimate and its interval share a scale, as on the card; the spend, a different quantity, has its own.
+  const money = sentenceMoney([estimate, ci[0], ci[1]])
   const interval = `${Math.round(level * 100)}% CI ${money(ci[0], true)} to ${money(ci[1], true)}`
-  const after = `after ${money(r.incentiveSpend)} of incentives`
+  const after = `after ${sentenceMoney([r.incentiveSpend])(r.incentiveSpend)} of incentives`
   if (ci[0] > 0) {
     return {
       outcome: 'earned',

@@ -98,7 +98,10 @@ export interface KpiQuery {
  */
 export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: KpiQuery): Promise<KpiReport> {
   const basisDays = Math.max(1, Math.min(RUN_RATE_DAYS, Math.round((q.to - q.from) / DAY)))
+  // Scope 0 is the whole program; scope i is ids[i - 1] (ClickHouse's indexOf counts from 1).
+  const ids = experiments.map((e) => e.id)
   const params = {
+    ids,
     from: q.from,
     to: q.to,
     asOf: q.asOf,
@@ -124,7 +127,7 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
       recent: +row.recent,
     }
     const grp = row.grp as keyof Pair
-    const scope = String(row.scope)
+    const scope = Number(row.scope) === 0 ? '' : ids[Number(row.scope) - 1]
     if (!scopes.has(scope)) scopes.set(scope, pair())
     add(scopes.get(scope)![grp], sums)
     if (scope === '') {
@@ -141,7 +144,7 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
   const treatedPerYear = (t.recent / basisDays) * 365
   const byId = new Map(experiments.map((e) => [e.id, e]))
   const programs: KpiProgram[] = [...scopes]
-    .filter(([scope]) => scope !== '')
+    .filter(([scope, p]) => scope !== '' && p.treated.n + p.global_holdout.n > 0)
     .map(([scope, p]) => {
       const c = compare(p, q.alpha)
       const net = scaled(c.netDiff, p.treated.n)

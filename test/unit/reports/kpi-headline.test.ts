@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { kpiHeadline, moneyScale } from '../../../api/reports/kpi-headline.ts'
+import { kpiHeadline } from '../../../api/reports/kpi-headline.ts'
 import type { KpiReport } from '../../../api/contract/kpis.ts'
 
-/** Reads a figure of the sentence back: "−$38.9K" → −38900, "+$1.23M" → 1230000, "$512" → 512. */
+/** Reads a figure of the sentence back: "−$38.9K" → −38900, "+$1.2M" → 1200000, "$512" → 512. */
 function parseMoney(text: string): number {
-  const m = /^([+−-]?)\$([\d,.]+)([KM]?)$/.exec(text)
+  const m = /^([+−-]?)\$([\d,.]+)([KMB]?)$/.exec(text)
   if (!m) throw new Error(`not money: ${text}`)
-  const value = Number(m[2].replace(/,/g, '')) * (m[3] === 'M' ? 1e6 : m[3] === 'K' ? 1e3 : 1)
+  const value = Number(m[2].replace(/,/g, '')) * ({ B: 1e9, M: 1e6, K: 1e3 }[m[3]] ?? 1)
   return m[1] === '−' || m[1] === '-' ? -value : value
 }
-const figures = (text: string) => [...text.matchAll(/[+−]?\$[\d,.]+[KM]?/g)].map((m) => m[0])
+const figures = (text: string) => [...text.matchAll(/[+−]?\$[\d,.]+[KMB]?/g)].map((m) => m[0])
 
 function report(estimate: number | null, ci: [number, number] | null, spend = 38_400): Omit<KpiReport, 'headline'> {
   return {
@@ -22,22 +22,6 @@ function report(estimate: number | null, ci: [number, number] | null, spend = 38
     incentiveSpend: spend,
   } as Omit<KpiReport, 'headline'>
 }
-
-describe('moneyScale', () => {
-  it('puts every figure of a sentence on the scale of the largest', () => {
-    const money = moneyScale([-33_900, -76_400, 8_604])
-    expect([money(-33_900), money(-76_400), money(8_604, true)]).toEqual(['−$33.9K', '−$76.4K', '+$8.6K'])
-    expect(moneyScale([1_234_567])(1_234_567)).toBe('$1.23M')
-    expect(moneyScale([512, 80])(80)).toBe('$80')
-    expect(moneyScale([42.5])(42.5)).toBe('$42.50')
-  })
-
-  it('never prints a figure that is not zero as zero', () => {
-    const money = moneyScale([50_000, 30])
-    expect(money(30, true)).toBe('+$30.00')
-    expect(money(0, true)).toBe('$0.0K')
-  })
-})
 
 describe('kpiHeadline', () => {
   it('says the program earned money only when the interval lies above zero', () => {
@@ -57,6 +41,11 @@ describe('kpiHeadline', () => {
     )
   })
 
+  it('keeps the side of zero of an interval end too small for the scale', () => {
+    expect(kpiHeadline(report(20_000, [30, 40_000])).text).toContain('(95% CI +$0.0K to +$40.0K)')
+    expect(kpiHeadline(report(-20_000, [-40_000, -30])).text).toContain('(95% CI −$40.0K to −$0.0K)')
+  })
+
   it('explains what is missing when there is no estimate', () => {
     const h = kpiHeadline(report(null, null))
     expect(h.outcome).toBe('no_data')
@@ -71,16 +60,19 @@ describe('kpiHeadline', () => {
         const h = kpiHeadline(report(est, [lo, hi], spend))
         expect(h.outcome).toBe(lo > 0 ? 'earned' : hi < 0 ? 'lost' : 'unclear')
         const [e, l, u, s] = figures(h.text).map(parseMoney)
-        const largest = Math.max(Math.abs(est), Math.abs(lo), Math.abs(hi), spend)
-        // Half a unit of the last printed digit: 0.005 M, 0.05 K, 0.5 or 0.005 dollars.
-        const tolerance = largest >= 1e6 ? 5_000 : largest >= 1e4 ? 50 : largest >= 100 ? 0.5 : 0.005
+        // Half a unit of the last printed digit on the scale of the largest figure read together: 0.05 B or M,
+        // 0.05 K, 0.5 or 0.005 dollars (api/contract/money.ts). The estimate and its interval share one scale.
+        const tolerance = (...xs: number[]) => {
+          const largest = Math.max(...xs.map(Math.abs))
+          return largest >= 999_950_000 ? 5e7 : largest >= 999_950 ? 5e4 : largest >= 999.5 ? 50 : largest >= 99.995 ? 0.5 : 0.005
+        }
         for (const [printed, actual] of [
           [e, est],
           [l, lo],
           [u, hi],
-          [s, spend],
         ])
-          expect(Math.abs(printed - actual)).toBeLessThanOrEqual(tolerance + 1e-9)
+          expect(Math.abs(printed - actual)).toBeLessThanOrEqual(tolerance(est, lo, hi) + 1e-9)
+        expect(Math.abs(s - spend)).toBeLessThanOrEqual(tolerance(spend) + 1e-9)
       }),
       { numRuns: 500 },
     )
