@@ -181,7 +181,12 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
     incentiveSpend: t.cost_sum,
     roi: roi.estimate,
     roiCi: roi.ci,
-    projectedAnnual: { netValue: scaled(overall.netDiff, treatedPerYear), treatedPerYear: t.recent > 0 ? treatedPerYear : null, basisDays },
+    // Nobody newly treated lately: no run rate to project from (not a projection of $0).
+    projectedAnnual: {
+      netValue: t.recent > 0 ? scaled(overall.netDiff, treatedPerYear) : { estimate: null, ci: null },
+      treatedPerYear: t.recent > 0 ? treatedPerYear : null,
+      basisDays,
+    },
     weekly: [...weeks]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([week, g]) => {
