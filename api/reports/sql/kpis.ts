@@ -1,8 +1,14 @@
-/** Exposures in the period of the experiments asked about; {ids} also numbers the scopes (1 = ids[1], …). */
-const exposuresInPeriod = `FROM exposures
-  WHERE ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-    AND experiment_id IN {ids:Array(String)}`
-const treatedOrHeld = `max(arm NOT IN ('holdout', 'global_holdout')) AS treated, max(arm = 'global_holdout') AS held`
+/**
+ * Exposures up to the period's end of the experiments asked about ({ids} also numbers the scopes: 1 = ids[1], …).
+ * Earlier ones too: a customer belongs to the period only when their FIRST exposure falls in it, so someone first
+ * exposed before `from` and again inside the period is not counted anew from the later exposure.
+ */
+const exposuresUntilTo = `FROM exposures
+  WHERE ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC') AND experiment_id IN {ids:Array(String)}`
+/** From the first exposure that treated the customer or held them out globally (not an experiment's own holdout). */
+const firstExposure = `toUnixTimestamp64Milli(minIf(ts, arm != 'holdout')) AS t0,
+    max(arm NOT IN ('holdout', 'global_holdout')) AS treated, max(arm = 'global_holdout') AS held`
+const firstInPeriod = `HAVING (treated OR held) AND t0 >= {from:Int64}`
 
 /**
  * Program KPIs in one pass over the events. Each customer is measured in several scopes: the program as a whole
@@ -20,17 +26,15 @@ const treatedOrHeld = `max(arm NOT IN ('holdout', 'global_holdout')) AS treated,
 export const kpiSql = `
 WITH
 units AS (
-  SELECT cityHash64(customer_id) AS cust, toUInt16(indexOf({ids:Array(String)}, experiment_id)) AS scope,
-    toUnixTimestamp64Milli(min(ts)) AS t0, ${treatedOrHeld}
-  ${exposuresInPeriod}
+  SELECT cityHash64(customer_id) AS cust, toUInt16(indexOf({ids:Array(String)}, experiment_id)) AS scope, ${firstExposure}
+  ${exposuresUntilTo}
   GROUP BY cust, scope
-  HAVING treated OR held
+  ${firstInPeriod}
   UNION ALL
-  -- The program: from the first exposure that treated or held the customer out (not an experiment's own holdout).
-  SELECT cityHash64(customer_id) AS cust, toUInt16(0) AS scope, toUnixTimestamp64Milli(minIf(ts, arm != 'holdout')) AS t0, ${treatedOrHeld}
-  ${exposuresInPeriod}
+  SELECT cityHash64(customer_id) AS cust, toUInt16(0) AS scope, ${firstExposure}
+  ${exposuresUntilTo}
   GROUP BY cust
-  HAVING treated OR held
+  ${firstInPeriod}
 ),
 -- One row per customer and scope: their outcomes inside the window (a right join keeps customers without events).
 per_unit AS (
