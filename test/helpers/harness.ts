@@ -6,6 +6,7 @@ import { openClickHouse } from '../../api/stores/clickhouse.ts'
 import { migrateClickHouse, migratePostgres } from '../../api/stores/migrate.ts'
 import { createKey } from '../../api/auth/keys.ts'
 import { createApp, type AppDeps } from '../../api/app.ts'
+import { jsonClient } from './server-client.ts'
 
 export const ADMIN_KEY = 'rl_test_admin_key'
 
@@ -22,22 +23,7 @@ export async function openHarness(opts: Partial<Pick<AppDeps, 'now' | 'events'>>
   await createKey(db, { name: 'test admin', role: 'admin', key: ADMIN_KEY }, 'test')
   const retention = await createApp({ db, ch, now: opts.now, events: opts.events, uiDir: path.join(dataDir, 'no-ui') })
 
-  async function call(method: string, url: string, body?: unknown, key: string | null = ADMIN_KEY, headers: Record<string, string> = {}) {
-    const init: RequestInit = { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } }
-    if (body !== undefined) {
-      init.body = typeof body === 'string' ? body : JSON.stringify(body)
-      ;(init.headers as Record<string, string>)['content-type'] ??= 'application/json'
-    }
-    const res = await retention.app.request(url, init)
-    const text = await res.text()
-    let json: any = null
-    try {
-      json = text ? JSON.parse(text) : null
-    } catch {
-      json = text
-    }
-    return { status: res.status, body: json, headers: res.headers }
-  }
+  const { call } = jsonClient((url, init) => retention.app.request(url, init), ADMIN_KEY)
 
   async function chQuery<T = Record<string, unknown>>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
     const r = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
