@@ -1,0 +1,207 @@
+import { restrictedMeanSurvival, type MeanStats, type ProportionStats, type RatioStats, type SurvivalRow } from '../../stats/index.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { Experiment } from '../experiments/schema.ts'
+import type { MetricComparison } from '../contract/comparisons.ts'
+import { enrollmentCutoff } from '../reports/sql/customer-window.ts'
+import { customerSlices, querySliced, singlePass, type SliceOptions } from '../reports/customer-slices.ts'
+import { armValue, compareMetric, rowOrEmpty, survivalRows, type ComparisonSettings } from '../reports/arm-comparisons.ts'
+import type { ArmStatsRow } from '../reports/sql/arm-stats.ts'
+import type { MetricDefinition as ReportMetric } from '../reports/metric-definitions.ts'
+import { compileMetrics, metricQueryParams, SURVIVAL_KEY_STRIDE, type CompilableMetric, type CompiledMetric } from './compile.ts'
+
+const DAY = 86_400_000
+
+/** An arm's sufficient statistics of one metric, as the stats module takes them. */
+export type MetricArmStats =
+  | ProportionStats
+  | (MeanStats & { pre?: { sum: number; sumSquares: number; crossSum: number } })
+  | RatioStats
+  | { n: number; events: number; survival: SurvivalRow[] }
+
+export interface MetricArmValue {
+  arm: string
+  /** Customers counted: those whose window for this metric has ended by asOf (all of them with include=immature). */
+  n: number
+  /**
+   * Proportion and retention: the share meeting it; mean: per customer; ratio: Σnum/Σden; time to event: the
+   * restricted mean days without the event up to the window's end. Null without customers.
+   */
+  value: number | null
+  stats: MetricArmStats
+}
+
+export interface MetricArmValues {
+  key: string
+  kind: CompilableMetric['kind']
+  values: MetricArmValue[]
+  /** Each variant vs control (unadjusted: a preview is not a report's test family). */
+  comparisons: MetricComparison[]
+}
+
+export interface MetricValuesQuery {
+  /** As of this instant (ms); defaults to now. */
+  asOf?: number
+  include?: 'immature'
+}
+
+export interface MetricValuesResult {
+  experimentId: string
+  asOf: string
+  arms: Array<{ key: string; name: string; isControl: boolean; isHoldout: boolean }>
+  metrics: MetricArmValues[]
+}
+
+type Row = Record<string, unknown>
+const num = (row: Row | undefined, col: string) => Number(row?.[col] ?? 0)
+
+/**
+ * Catalogue statistics in the shape of the report's rows and definitions, so a catalogue metric is valued and
+ * compared by the very code that values and compares the built-in ones (relative lift with the absolute beside
+ * it, the zero-baseline fallback, CUPED, sequential intervals, restricted mean time to event): a proportion reads
+ * like reactivation, a mean like revenue, a ratio like AOV, a time to event like time to purchase.
+ */
+function asReport(m: CompiledMetric, arm: string, raw: Row | undefined): { def: ReportMetric; row: ArmStatsRow } {
+  const row: ArmStatsRow = { ...rowOrEmpty(new Map(), arm), n: num(raw, `${m.id}_n`) }
+  const base = { label: m.def.name, format: 'number' as const, higherIsBetter: m.def.direction !== 'lower', description: m.def.description }
+  const kind = m.def.kind
+  if (kind === 'proportion' || kind === 'retention') {
+    row.reactivation = num(raw, `${m.id}_sum`)
+    return { def: { ...base, key: 'reactivation', kind: 'proportion' }, row }
+  }
+  if (kind === 'mean') {
+    Object.assign(row, {
+      revenue_sum: num(raw, `${m.id}_sum`),
+      revenue_ss: num(raw, `${m.id}_ss`),
+      pre_revenue_sum: num(raw, `${m.id}_pre_sum`),
+      pre_revenue_ss: num(raw, `${m.id}_pre_ss`),
+      revenue_pre_cross: num(raw, `${m.id}_cross`),
+    })
+    return { def: { ...base, key: 'revenue', kind: 'mean', ...(m.cuped ? { cupedPre: 'pre_revenue' as const } : {}) }, row }
+  }
+  if (kind === 'ratio') {
+    Object.assign(row, {
+      gross_sum: num(raw, `${m.id}_num_sum`),
+      gross_ss: num(raw, `${m.id}_num_ss`),
+      orders_sum: num(raw, `${m.id}_den_sum`),
+      orders_ss: num(raw, `${m.id}_den_ss`),
+      gross_orders_cross: num(raw, `${m.id}_cross`),
+    })
+    return { def: { ...base, key: 'aov', kind: 'ratio' }, row }
+  }
+  row.survival = survivalOf(raw, m.index)
+  return { def: { ...base, key: 'time_to_purchase', kind: 'survival', survivalColumn: 'survival' }, row }
+}
+
+/** The day counts of the metric at `index` out of the shared `survival` map (keys index × stride + day). */
+function survivalOf(raw: Row | undefined, index: number): NonNullable<ArmStatsRow['survival']> {
+  const [keys, events, censored] = (raw?.survival as [Array<number | string>, Array<number | string>, Array<number | string>] | undefined) ?? [[], [], []]
+  const out: NonNullable<ArmStatsRow['survival']> = [[], [], []]
+  keys.forEach((k, i) => {
+    const day = Number(k) - index * SURVIVAL_KEY_STRIDE
+    if (day < 0 || day >= SURVIVAL_KEY_STRIDE) return
+    out[0].push(day)
+    out[1].push(Number(events[i]))
+    out[2].push(Number(censored[i]))
+  })
+  return out
+}
+
+function statsOf(m: CompiledMetric, row: ArmStatsRow): MetricArmStats {
+  const kind = m.def.kind
+  if (kind === 'proportion' || kind === 'retention') return { n: row.n, sum: row.reactivation }
+  if (kind === 'mean')
+    return {
+      n: row.n,
+      sum: row.revenue_sum,
+      sumSquares: row.revenue_ss,
+      ...(m.cuped ? { pre: { sum: row.pre_revenue_sum, sumSquares: row.pre_revenue_ss, crossSum: row.revenue_pre_cross } } : {}),
+    }
+  if (kind === 'ratio')
+    return {
+      n: row.n,
+      numSum: row.gross_sum,
+      numSumSquares: row.gross_ss,
+      denSum: row.orders_sum,
+      denSumSquares: row.orders_ss,
+      crossSum: row.gross_orders_cross,
+    }
+  const survival = survivalRows(row)
+  return { n: row.n, events: survival.reduce((s, r) => s + r.events, 0), survival }
+}
+
+/** Each arm's counted customers, value and statistics of one metric, and each variant against control. */
+function metricValues(m: CompiledMetric, rows: Map<string, Row>, arms: MetricValuesResult['arms'], settings: ComparisonSettings): MetricArmValues {
+  const windowDays = m.def.kind === 'ratio' ? undefined : m.def.window.endDays
+  const byArm = new Map(arms.map((a) => [a.key, asReport(m, a.key, rows.get(a.key))]))
+  const values = arms.map(({ key }) => {
+    const { def, row } = byArm.get(key)!
+    const value =
+      def.kind === 'survival'
+        ? row.n > 0
+          ? restrictedMeanSurvival(survivalRows(row), windowDays!, { alpha: settings.alpha }).estimate
+          : null
+        : armValue(def, row)
+    return { arm: key, n: row.n, value, stats: statsOf(m, row) }
+  })
+  const control = arms.find((a) => a.isControl)!
+  const baseline = byArm.get(control.key)!
+  const comparisons = arms
+    .filter((a) => !a.isControl && !a.isHoldout)
+    .flatMap((a) => {
+      const c = compareMetric(baseline.def, baseline.row, byArm.get(a.key)!.row, 'control', { ...settings, windowDays })
+      return c ? [{ ...c, metric: m.def.key }] : []
+    })
+  return { key: m.def.key, kind: m.def.kind, values, comparisons }
+}
+
+/**
+ * Per arm and metric, the sufficient statistics of catalogue metrics over an experiment's customers (one query,
+ * compile.ts) and each variant's comparison with control through the stats module, with the experiment's α,
+ * CUPED and sequential settings. Customers count once their window for the metric has ended by asOf unless
+ * `include: 'immature'`; the enrolment cut-off of an exhausted budget applies as in the report.
+ *
+ * @example
+ * const { metrics } = await metricArmValues(ch, exp, [ticketsPerCustomer], { asOf: Date.parse('2026-10-01') })
+ * metrics[0].values // [{ arm: 'control', n: 1204, value: 0.31, stats: { n, sum, sumSquares } }, …]
+ */
+export async function metricArmValues(
+  ch: ClickHouse,
+  exp: Experiment,
+  defs: CompilableMetric[],
+  q: MetricValuesQuery = {},
+  now = Date.now(),
+  opts: SliceOptions = {},
+): Promise<MetricValuesResult> {
+  const a = exp.analysis
+  const asOf = q.asOf ?? now
+  const compiled = compileMetrics(defs, { cuped: a.cuped.enabled })
+  const params = {
+    ...metricQueryParams({
+      experimentId: exp.id,
+      asOfMs: asOf,
+      enrolledUntilMs: enrollmentCutoff(exp, asOf),
+      includeImmature: q.include === 'immature',
+      lookbackMs: a.cuped.lookbackDays * DAY,
+      marginRate: a.defaultMarginRate,
+    }),
+    ...compiled.params,
+  }
+  const slices = compiled.singlePass ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
+  const raw = await querySliced(ch, slices, compiled.sql, params, ['arm'])
+  const rows = new Map(raw.map((r) => [String(r.arm), r]))
+  const arms = [
+    ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true }] : []),
+    ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false })),
+  ]
+  const settings: ComparisonSettings = {
+    alpha: a.alpha,
+    sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
+    cuped: a.cuped.enabled,
+  }
+  return {
+    experimentId: exp.id,
+    asOf: new Date(asOf).toISOString(),
+    arms,
+    metrics: compiled.metrics.map((m) => metricValues(m, rows, arms, settings)),
+  }
+}

@@ -1,0 +1,362 @@
+import { firstExposuresSql, inSlice, wholeRange, type CustomerSlice } from '../reports/sql/customer-window.ts'
+import type { EventField, MetricDefinitionInput, MetricFilter, MetricSource, MetricValue } from './schema.ts'
+
+/**
+ * Catalogue definitions compiled to ClickHouse: one query per experiment that measures every requested metric for
+ * every customer in one GROUP BY over their joined events (the shape of the report's per-customer table,
+ * reports/sql/customer-window.ts), caps the per-customer values, and sums them per arm into the sufficient
+ * statistics the stats module takes. docs/metrics.md states the semantics.
+ *
+ * Nothing a definition holds reaches the SQL text: event types, property paths, filter values, windows and caps
+ * are bound parameters named `{m0_f1_k0:String}` …; only code-made identifiers and parameter names are spliced.
+ */
+
+export type MeanMetric = Extract<MetricDefinitionInput, { kind: 'mean' }>
+export type SourceMetric = Extract<MetricDefinitionInput, { kind: 'proportion' | 'retention' | 'mean' | 'time_to_event' }>
+/** A ratio with the mean metrics its keys name, resolved by the caller. */
+export type ResolvedRatio = Extract<MetricDefinitionInput, { kind: 'ratio' }> & { parts: { numerator: MeanMetric; denominator: MeanMetric } }
+/** What this module compiles (quantiles are not compiled yet: they need another interval, see docs/metrics.md). */
+export type CompilableMetric = SourceMetric | ResolvedRatio
+
+const DAY_MS = 86_400_000
+/** Time-to-event day indexes of metric j travel in one `survival` map as j × SURVIVAL_KEY_STRIDE + day. */
+export const SURVIVAL_KEY_STRIDE = 1000
+
+export interface CompileOptions {
+  /** Add each mean's pre-exposure sums (CUPED covariate over the lookback {lookbackMs}) when the definition asks. */
+  cuped: boolean
+}
+
+/** One compiled metric: where its columns are in the arm rows. */
+export interface CompiledMetric {
+  def: CompilableMetric
+  /** Prefix of its columns and parameters: `m0`, `m1` … */
+  id: string
+  /** Its position in the definitions (and in the `survival` map's keys). */
+  index: number
+  /** Means: whether `${id}_pre_sum`, `${id}_pre_ss` and `${id}_cross` are there. */
+  cuped: boolean
+}
+
+export interface CompiledQuery {
+  metrics: CompiledMetric[]
+  /** The per-arm statistics query over one customer slice (bound: exp, asOf, enrolledUntil, includeImmature, …). */
+  sql(slice?: CustomerSlice): string
+  /** The definitions' bound parameters (merge with `metricQueryParams`). */
+  params: Record<string, unknown>
+  /** A percentile cap needs every customer in one pass. */
+  singlePass: boolean
+}
+
+type ParamType = 'String' | 'Float64' | 'Int64' | 'UInt32' | 'Array(String)'
+
+/** Collects a metric's bound parameters; `bind` returns the placeholder to put in the SQL. */
+class Binder {
+  readonly params: Record<string, unknown> = {}
+  constructor(readonly prefix: string) {}
+  bind(name: string, type: ParamType, value: unknown): string {
+    const key = `${this.prefix}_${name}`
+    this.params[key] = value
+    return `{${key}:${type}}`
+  }
+  /**
+   * Numbers travel as their shortest round-trip text: chDB's binder refuses integer-valued doubles beyond 2^53
+   * (1e21), and ClickHouse parses the text back to the same double.
+   */
+  float(name: string, value: number): string {
+    return this.bind(name, 'Float64', String(value))
+  }
+  floats(name: string, values: number[]): string {
+    return `arrayMap(x -> toFloat64(x), ${this.bind(name, 'Array(String)', values.map(String))})`
+  }
+}
+
+const isNumber = (v: string | number): v is number => typeof v === 'number'
+
+/** A property as typed values: number and string readers, each false when the value has another JSON type. */
+function property(b: Binder, name: string, path: string) {
+  const args = `properties, ${path
+    .split('.')
+    .map((key, i) => b.bind(`${name}_k${i}`, 'String', key))
+    .join(', ')}`
+  return {
+    isNumber: `JSONType(${args}) IN ('Int64', 'UInt64', 'Double')`,
+    isString: `JSONType(${args}) = 'String'`,
+    number: `JSONExtractFloat(${args})`,
+    string: `JSONExtractString(${args})`,
+    // JSONType is 'Null' for a missing key as well as for a null value: both are missing.
+    exists: `JSONType(${args}) != 'Null'`,
+  }
+}
+
+const numericFields: Partial<Record<EventField, string>> = { revenue: 'revenue', cost: 'cost', margin: 'margin' }
+const textFields: Partial<Record<EventField, string>> = { order_id: 'order_id', experiment_id: 'event_experiment', arm: 'event_arm' }
+
+/**
+ * The readers of a filter's target, the same shape for event columns and properties: `number` and `string` read
+ * the value when it is of that type (null: the target never is), `isNumber` and `isString` say whether it is.
+ */
+function target(b: Binder, name: string, f: MetricFilter) {
+  if (f.on === 'property') return property(b, name, f.path)
+  const numeric = numericFields[f.field]
+  // margin is Nullable (not sent): it is then missing, like an absent property.
+  if (numeric === 'margin')
+    return { isNumber: 'margin IS NOT NULL', isString: '0', number: 'assumeNotNull(margin)', string: null, exists: 'margin IS NOT NULL' }
+  if (numeric) return { isNumber: '1', isString: '0', number: numeric, string: null, exists: '1' }
+  return { isNumber: '0', isString: '1', number: null, string: textFields[f.field]!, exists: '1' }
+}
+
+/**
+ * A filter as a boolean expression. A number compares only with a JSON number (or a numeric column), a string
+ * only with a JSON string (or a text column); `neq` and `not_in` are the negations of `eq` and `in`, so a missing
+ * property fails eq, in, lt…gte and exists and passes neq and not_in.
+ */
+function filterSql(b: Binder, name: string, f: MetricFilter): string {
+  const t = target(b, name, f)
+  // A value of the other type than a column's matches nothing (and must not reach ClickHouse, which would try
+  // to convert it).
+  const equals = (v: string | number) =>
+    isNumber(v)
+      ? t.number === null
+        ? '0'
+        : `(${t.isNumber} AND ${t.number} = ${b.float(`${name}_v`, v)})`
+      : t.string === null
+        ? '0'
+        : `(${t.isString} AND ${t.string} = ${b.bind(`${name}_v`, 'String', v)})`
+  const among = (values: Array<string | number>) => {
+    const strings = values.filter((v): v is string => !isNumber(v))
+    const numbers = values.filter(isNumber)
+    const branches = [
+      ...(strings.length && t.string !== null ? [`(${t.isString} AND has(${b.bind(`${name}_vs`, 'Array(String)', strings)}, ${t.string}))`] : []),
+      ...(numbers.length && t.number !== null ? [`(${t.isNumber} AND has(${b.floats(`${name}_vn`, numbers)}, ${t.number}))`] : []),
+    ]
+    return branches.length ? `(${branches.join(' OR ')})` : '0'
+  }
+  const compare = (op: string, v: number) => (t.number === null ? '0' : `(${t.isNumber} AND ${t.number} ${op} ${b.float(`${name}_v`, v)})`)
+  switch (f.op) {
+    case 'eq':
+      return equals(f.value)
+    case 'neq':
+      return `(NOT ${equals(f.value)})`
+    case 'in':
+      return among(f.values)
+    case 'not_in':
+      return `(NOT ${among(f.values)})`
+    case 'lt':
+      return compare('<', f.value)
+    case 'lte':
+      return compare('<=', f.value)
+    case 'gt':
+      return compare('>', f.value)
+    case 'gte':
+      return compare('>=', f.value)
+    case 'exists':
+      return `(${t.exists})`
+  }
+}
+
+/** Which events qualify regardless of when: one of the types and every filter. */
+function sourceSql(b: Binder, source: MetricSource): string {
+  return [`has(${b.bind('types', 'Array(String)', source.eventTypes)}, type)`, ...source.filters.map((f, j) => filterSql(b, `f${j}`, f))].join(' AND ')
+}
+
+/**
+ * What one qualifying event contributes. Margin is the event's margin or, when it carries none, revenue × the
+ * experiment's default margin rate (as the report's net value); a property is its number, 0 when missing or not a
+ * number.
+ */
+function valueSql(b: Binder, value: MetricValue): string {
+  if (value.of === 'property') {
+    const p = property(b, 'val', value.path)
+    return `if(${p.isNumber}, ${p.number}, 0)`
+  }
+  if (value.of === 'count') return 'toFloat64(1)'
+  if (value.of === 'margin') return 'ifNull(margin, revenue * {marginRate:Float64})'
+  return value.of
+}
+
+/** The window in ms from first exposure, bound; with the maturity of the customer for it. */
+function windowOf(b: Binder, window: { startDays: number; endDays: number }) {
+  const start = b.bind('start', 'Int64', Math.round(window.startDays * DAY_MS))
+  const end = b.bind('end', 'Int64', Math.round(window.endDays * DAY_MS))
+  return { inWindow: `dt >= ${start} AND dt < ${end}`, end, counted: `({includeImmature:UInt8} OR exposed_ms + ${end} <= {asOf:Int64})` }
+}
+
+interface Columns {
+  customer: string[]
+  capped: string[]
+  arm: string[]
+  survival?: { key: string; events: string; censored: string }
+}
+
+/** Per customer: the capped sum of the value (and its pre-exposure sum); per arm: n, Σx, Σx² (and CUPED's sums). */
+function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, withArmColumns = true): Columns {
+  const selected = sourceSql(b, def.source)
+  const value = valueSql(b, def.value)
+  const w = windowOf(b, def.window)
+  const customer = [`sumIf(${value}, ${selected} AND ${w.inWindow}) AS ${id}_value`, `${w.counted} AS ${id}_counted`]
+  if (cuped) customer.push(`sumIf(${value}, ${selected} AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS ${id}_pre`)
+  const cap = (col: string) => {
+    const c = def.capping
+    if (c.type === 'absolute') return `least(${col}, ${b.float('cap', c.value)})`
+    if (c.type === 'percentile') return `least(${col}, quantileExactInclusiveIf(${b.float('cap', c.percentile)})(${col}, ${id}_counted) OVER ())`
+    return col
+  }
+  const capped = [`${id}_counted`, `${cap(`${id}_value`)} AS ${id}_x`, ...(cuped ? [`${cap(`${id}_pre`)} AS ${id}_pre_x`] : [])]
+  const c = `${id}_counted`
+  const arm = withArmColumns
+    ? [
+        `countIf(${c}) AS ${id}_n`,
+        `sumIf(${id}_x, ${c}) AS ${id}_sum`,
+        `sumIf(${id}_x * ${id}_x, ${c}) AS ${id}_ss`,
+        ...(cuped
+          ? [
+              `sumIf(${id}_pre_x, ${c}) AS ${id}_pre_sum`,
+              `sumIf(${id}_pre_x * ${id}_pre_x, ${c}) AS ${id}_pre_ss`,
+              `sumIf(${id}_x * ${id}_pre_x, ${c}) AS ${id}_cross`,
+            ]
+          : []),
+      ]
+    : []
+  return { customer, capped, arm }
+}
+
+function columnsOf(def: CompilableMetric, id: string, index: number, cuped: boolean): { columns: Columns; params: Record<string, unknown> } {
+  const b = new Binder(id)
+  if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped), params: b.params }
+  if (def.kind === 'ratio') {
+    const bn = new Binder(`${id}n`)
+    const bd = new Binder(`${id}d`)
+    const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, false)
+    const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, false)
+    // Σnum/Σden over the customers counted for both windows (the delta method pairs each customer's two values).
+    const c = `${id}n_counted AND ${id}d_counted`
+    const arm = [
+      `countIf(${c}) AS ${id}_n`,
+      `sumIf(${id}n_x, ${c}) AS ${id}_num_sum`,
+      `sumIf(${id}n_x * ${id}n_x, ${c}) AS ${id}_num_ss`,
+      `sumIf(${id}d_x, ${c}) AS ${id}_den_sum`,
+      `sumIf(${id}d_x * ${id}d_x, ${c}) AS ${id}_den_ss`,
+      `sumIf(${id}n_x * ${id}d_x, ${c}) AS ${id}_cross`,
+    ]
+    return { columns: { customer: [...num.customer, ...den.customer], capped: [...num.capped, ...den.capped], arm }, params: { ...bn.params, ...bd.params } }
+  }
+  const w = windowOf(b, def.window)
+  const qualifying = `${sourceSql(b, def.source)} AND ${w.inWindow}`
+  const customer = [`countIf(${qualifying}) AS ${id}_hits`, `${w.counted} AS ${id}_counted`]
+  const c = `${id}_counted`
+  if (def.kind === 'proportion') {
+    const atLeast = b.bind('min', 'UInt32', def.minEvents)
+    return {
+      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits >= ${atLeast}) AS ${id}_sum`] },
+      params: b.params,
+    }
+  }
+  if (def.kind === 'retention')
+    return {
+      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_sum`] },
+      params: b.params,
+    }
+  // Time to event, as the report's time to purchase: the first qualifying event's day index, or the (rounded-up)
+  // days the customer was followed — to the window's end, or to asOf for a recent exposure — when censored.
+  customer.push(`minIf(dt, ${qualifying}) AS ${id}_first`, `least(${w.end}, {asOf:Int64} - exposed_ms) AS ${id}_observed`)
+  const day = `if(${id}_hits > 0, intDiv(${id}_first, ${DAY_MS}), intDiv(greatest(${id}_observed, 0) + ${DAY_MS - 1}, ${DAY_MS}))`
+  return {
+    columns: {
+      customer,
+      capped: [c, `${id}_hits`, `${id}_first`, `${id}_observed`],
+      arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_events`],
+      survival: {
+        key: `toUInt32(${index * SURVIVAL_KEY_STRIDE} + ${day})`,
+        events: `toUInt64(${c} AND ${id}_hits > 0)`,
+        censored: `toUInt64(${c} AND ${id}_hits = 0)`,
+      },
+    },
+    params: b.params,
+  }
+}
+
+/** Event columns the definitions read besides cust, ts and type (properties only when a definition reads one). */
+function eventColumns(defs: CompilableMetric[]): string[] {
+  const sources = defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
+  const needsProperties = sources.some((d) => d.source.filters.some((f) => f.on === 'property') || ('value' in d && d.value.of === 'property'))
+  return ['revenue', 'margin', 'cost', 'order_id', 'experiment_id AS event_experiment', 'arm AS event_arm', ...(needsProperties ? ['properties'] : [])]
+}
+
+/**
+ * Compiles catalogue metrics into one per-arm statistics query. Columns per metric `mN`: `mN_n` and, by kind,
+ * `mN_sum` (proportion, retention: customers meeting it); `mN_sum`, `mN_ss` [+ `mN_pre_sum`, `mN_pre_ss`,
+ * `mN_cross`] (mean); `mN_num_sum`, `mN_num_ss`, `mN_den_sum`, `mN_den_ss`, `mN_cross` (ratio); `mN_events` and
+ * the day counts in `survival` (time to event).
+ *
+ * @example
+ * const q = compileMetrics([def], { cuped: true })
+ * await ch.client.query({ query: q.sql(), query_params: { ...metricQueryParams(p), ...q.params }, format: 'JSONEachRow' })
+ */
+export function compileMetrics(defs: CompilableMetric[], opts: CompileOptions): CompiledQuery {
+  const metrics: CompiledMetric[] = []
+  const parts = defs.map((def, i) => {
+    const id = `m${i}`
+    const cuped = def.kind === 'mean' && opts.cuped && def.cuped
+    metrics.push({ def, id, index: i, cuped })
+    return columnsOf(def, id, i, cuped)
+  })
+  const types = [...new Set(defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d])).flatMap((d) => d.source.eventTypes))]
+  const params: Record<string, unknown> = Object.assign({ metricTypes: types }, ...parts.map((p) => p.params))
+  const survival = parts.flatMap((p) => (p.columns.survival ? [p.columns.survival] : []))
+  const survivalColumn = survival.length
+    ? `,\n  sumMap([${survival.map((s) => s.key).join(', ')}], [${survival.map((s) => s.events).join(', ')}], [${survival.map((s) => s.censored).join(', ')}]) AS survival`
+    : ''
+  const eventCols = eventColumns(defs)
+  const carried = eventCols.map((c) => c.split(' AS ').at(-1)!)
+  const sql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)},
+metric_events AS (
+  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, ${carried.map((c) => `e.${c} AS ${c}`).join(', ')}
+  FROM (
+    SELECT cityHash64(customer_id) AS cust, ts, type, ${eventCols.join(', ')}
+    FROM events FINAL
+    WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND has({metricTypes:Array(String)}, type)${inSlice(slice)}
+  ) AS e
+  RIGHT JOIN first_exposures AS f ON f.cust = e.cust
+),
+metric_customers AS (
+  SELECT cust, any(arm) AS arm, any(t0) AS exposed_ms,
+    ${parts.flatMap((p) => p.columns.customer).join(',\n    ')}
+  FROM metric_events
+  GROUP BY cust
+),
+metric_capped AS (
+  SELECT arm, ${parts.flatMap((p) => p.columns.capped).join(', ')}
+  FROM metric_customers
+)
+SELECT arm,
+  ${parts.flatMap((p) => p.columns.arm).join(',\n  ')}${survivalColumn}
+FROM metric_capped
+GROUP BY arm
+ORDER BY arm`
+  return {
+    metrics,
+    sql,
+    params,
+    singlePass: defs.some((d) => [d, ...(d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [])].some(hasPercentileCap)),
+  }
+}
+
+const hasPercentileCap = (d: CompilableMetric | MeanMetric) => d.kind === 'mean' && d.capping.type === 'percentile'
+
+/** The query-wide parameters: the experiment, asOf, who is enrolled, maturity, the CUPED lookback and margin rate. */
+export const metricQueryParams = (p: {
+  experimentId: string
+  asOfMs: number
+  enrolledUntilMs: number
+  includeImmature: boolean
+  lookbackMs: number
+  marginRate: number
+}) => ({
+  exp: p.experimentId,
+  asOf: p.asOfMs,
+  enrolledUntil: p.enrolledUntilMs,
+  includeImmature: p.includeImmature ? 1 : 0,
+  lookbackMs: p.lookbackMs,
+  marginRate: String(p.marginRate),
+})
