@@ -11,6 +11,7 @@ export interface Database {
   policies: PolicyTable
   incentives: IncentiveTable
   redemptions: RedemptionTable
+  metric_definitions: MetricDefinitionTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -118,4 +119,15 @@ export interface RedemptionTable {
   offer_type: string
   cost: number
   redeemed_at: Timestamp
+}
+
+/** One version of a catalogue metric (api/metrics/store.ts); rows are never updated except to archive the key. */
+export interface MetricDefinitionTable {
+  key: string
+  version: number
+  definition: JSONColumnType<Record<string, unknown>>
+  built_in: boolean
+  archived: boolean
+  created_at: Timestamp
+  created_by: string
 }

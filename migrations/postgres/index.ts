@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely'
 import * as controlPlane from './2026-11-25-001-control-plane.ts'
 import * as decisioning from './2026-11-25-002-decisioning.ts'
+import * as metrics from './2026-12-01-003-metrics.ts'
 
 /**
  * Every Postgres migration, by name (applied in name order). Listed statically rather than read from the
@@ -9,4 +10,5 @@ import * as decisioning from './2026-11-25-002-decisioning.ts'
 export const postgresMigrations: Record<string, Migration> = {
   '2026-11-25-001-control-plane': controlPlane,
   '2026-11-25-002-decisioning': decisioning,
+  '2026-12-01-003-metrics': metrics,
 }

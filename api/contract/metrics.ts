@@ -1,0 +1,49 @@
+/**
+ * The metric catalogue on the wire: what /v1/metrics answers and what its forms send. Analysts' definitions are
+ * the zod schema of metrics/schema.ts (inferred types); the built-in metrics are read-only entries that the report
+ * code computes, described by name, kind, format and direction only.
+ */
+import type { z } from 'zod'
+import type { MetricDefinition, MetricDefinitionInput, MetricKind } from '../metrics/schema.ts'
+
+export type { MetricCapping, MetricDefinition, MetricDefinitionInput, MetricFilter, MetricSource, MetricValue, MetricWindow } from '../metrics/schema.ts'
+/** The catalogue's kinds (report.ts's `MetricKind` is the reports' own: its `survival` is `time_to_event` here). */
+export type CatalogueMetricKind = MetricKind
+
+/** What a form sends to POST /v1/metrics and POST /v1/metrics/:key/versions: defaults may be omitted. */
+export type MetricDraft = z.input<typeof MetricDefinitionInput>
+
+/** A version an analyst saved (`builtIn: false`): the whole definition, as the schema reads it. */
+export type CustomMetric = MetricDefinition & { builtIn: false }
+
+/** One of the metrics reports computed before the catalogue: read-only, always version 1, never archived. */
+export interface BuiltInMetric {
+  key: string
+  name: string
+  description: string
+  owner: string
+  tags: string[]
+  /** The kinds the report code computes (its survival metrics are time_to_event). */
+  kind: Extract<CatalogueMetricKind, 'proportion' | 'mean' | 'ratio' | 'time_to_event'>
+  format: 'percent' | 'currency' | 'number' | 'days'
+  direction: 'higher' | 'lower'
+  builtIn: true
+  version: number
+  archived: boolean
+  createdAt: string
+  createdBy: string
+}
+
+/** A catalogue entry: tell the two apart by `builtIn`. */
+export type CatalogueMetric = CustomMetric | BuiltInMetric
+
+/** GET /v1/metrics: the latest version of each key, built-ins first, then by key. */
+export interface MetricCatalogue {
+  metrics: CatalogueMetric[]
+}
+
+/** GET /v1/metrics/:key/versions: every version of one key, newest first. */
+export interface MetricVersionHistory {
+  key: string
+  versions: CatalogueMetric[]
+}
