@@ -25,6 +25,8 @@ import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { programRoutes } from './routes/program.ts'
+import { metricPreviewRoutes } from './routes/metric-preview.ts'
+import { metricRoutes } from './routes/metrics.ts'
 import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
 import { ReportCache } from './reports/cache.ts'
@@ -118,6 +120,8 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1/events', eventRoutes({ keys, events, onStored: (rows) => decider.onEvents(rows) }))
   app.route('/v1', decisioningRoutes({ db, keys, decider, now: deps.now }))
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
+  app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
+  app.route('/v1/metrics', metricRoutes({ db, keys, now: deps.now }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/keys' })

@@ -26,6 +26,7 @@ const postgresTables = Object.keys({
   policies: true,
   incentives: true,
   redemptions: true,
+  metric_definitions: true,
 } satisfies Record<keyof Database, true>) as Array<keyof Database>
 
 /** The ClickHouse tables the reports and writers use (migrations/clickhouse). */

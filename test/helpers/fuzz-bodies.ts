@@ -159,6 +159,63 @@ export function plausibleBodies(names: FixtureNames): Record<string, fc.Arbitrar
     quietHours: fc.option(fc.record({ startHour: fc.constantFrom(0, 22), endHour: fc.constantFrom(6, 23) })),
     enabled: fc.boolean(),
   }
+  // Metric definitions (issue 17): keys from a small pool (fz_mean exists), property paths and references
+  // sometimes refused by pattern or by the catalogue, windows sometimes empty.
+  const metricKey = mostly(['fz_m_0', 'fz_m_1', 'fz_m_2', 'fz_mean'], ['revenue', 'Bad-Key'])
+  const propertyPath = mostly(['category', 'item.sku', 'a.b.c'], ["cat'", 'a.b.c.d', 'x{y:String}'])
+  const metricFilter = fc.oneof(
+    fc.record({ on: fc.constant('property'), path: propertyPath, op: fc.constantFrom('eq', 'neq'), value: fc.oneof(text, fc.integer()) }),
+    fc.record({ on: fc.constant('property'), path: propertyPath, op: fc.constantFrom('in', 'not_in'), values: fc.array(text, { minLength: 1, maxLength: 3 }) }),
+    fc.record({
+      on: fc.constant('field'),
+      field: fc.constantFrom('revenue', 'margin', 'arm'),
+      op: mostly(['gt', 'lte', 'exists'], ['like']),
+      value: fc.constantFrom(0, 10),
+    }),
+  )
+  const metricSource = fc.record({
+    eventTypes: fc.subarray(['purchase', 'refund', 'support_ticket'], { minLength: 1 }),
+    filters: fc.array(metricFilter, { maxLength: 3 }),
+  })
+  const metricWindow = mostly<Record<string, number>>([{ endDays: 30 }, { startDays: 30, endDays: 90 }], [{ startDays: 30, endDays: 30 }])
+  const metricCommon = {
+    key: metricKey,
+    name: text,
+    description: fc.string({ maxLength: 20 }),
+    tags: fc.array(text, { maxLength: 3 }),
+    direction: fc.constantFrom('higher', 'lower'),
+  }
+  const metricDraft = fc.oneof(
+    fc.record(
+      { ...metricCommon, kind: fc.constant('proportion'), source: metricSource, window: metricWindow, minEvents: fc.constantFrom(1, 2) },
+      { requiredKeys: ['key', 'name', 'kind', 'source', 'window'] },
+    ),
+    fc.record(
+      {
+        ...metricCommon,
+        kind: fc.constant('mean'),
+        source: metricSource,
+        window: metricWindow,
+        value: fc.constantFrom({ of: 'count' }, { of: 'revenue' }, { of: 'property', path: 'amount' }),
+        capping: fc.constantFrom({ type: 'none' }, { type: 'absolute', value: 100 }, { type: 'percentile', percentile: 0.99 }),
+      },
+      { requiredKeys: ['key', 'name', 'kind', 'source', 'window', 'value'] },
+    ),
+    fc.record({
+      ...metricCommon,
+      kind: fc.constant('ratio'),
+      numerator: mostly(['revenue', 'fz_mean'], ['reactivation']),
+      denominator: mostly(['orders', 'fz_mean'], ['aov']),
+    }),
+    fc.record({
+      ...metricCommon,
+      kind: fc.constant('quantile'),
+      source: metricSource,
+      window: metricWindow,
+      value: fc.constant({ of: 'revenue' }),
+      quantile: mostly([0.5, 0.9], [0, 1]),
+    }),
+  )
   return {
     'POST /v1/experiments': fc.record({ id: pool('fz-e', 12), ...experimentFields }, { requiredKeys: ['name', 'arms'] }).map(tierOffersNeedATrigger),
     'PATCH /v1/experiments/{id}': fc.record(experimentFields, { requiredKeys: [] }).map(tierOffersNeedATrigger),
@@ -184,6 +241,8 @@ export function plausibleBodies(names: FixtureNames): Record<string, fc.Arbitrar
     'PATCH /v1/policies/{id}': fc.record(policyFields, { requiredKeys: [] }),
     'POST /v1/decide': fc.record({ customerId, trigger, tier, attributes }, { requiredKeys: ['customerId', 'trigger'] }),
     'POST /v1/keys': fc.record({ name: text, role: fc.constantFrom('admin', 'editor', 'ingest', 'viewer', 'root') }),
+    'POST /v1/metrics': metricDraft,
+    'POST /v1/metrics/{key}/versions': metricDraft,
     'PUT /v1/settings': fc.record({ globalHoldoutPct: fc.constantFrom(0, 0.05, 0.5, 0.6), globalHoldoutSeed: text }, { requiredKeys: [] }),
   }
 }

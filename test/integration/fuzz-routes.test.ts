@@ -64,6 +64,9 @@ async function buildWorld(): Promise<FuzzWorld> {
   await expectStatus(h.call('POST', '/v1/experiments/fz-stopped/stop'), 200)
   await expectStatus(h.call('POST', '/v1/experiments/fz-stopped/notes', { kind: 'decision', body: 'ship it', chosenArm: 'pct15' }), 201)
 
+  const metric = { key: 'fz_mean', name: 'Tickets', kind: 'mean', source: { eventTypes: ['support_ticket'] }, value: { of: 'count' }, window: { endDays: 30 } }
+  await expectStatus(h.call('POST', '/v1/metrics', metric), 201)
+
   const mutable = ['fz-running', 'fz-stopped', 'fz-draft']
   return {
     keys,
@@ -72,6 +75,7 @@ async function buildWorld(): Promise<FuzzWorld> {
       triggers: ['fz-trigger', 'fz-t-0', 'fz-t-1'],
       policies: ['fz-policy', 'fz-p-0', 'fz-p-1'],
       keys: [victim.id, revoked.id],
+      metrics: ['fz_mean', 'fz_m_0', 'fz_m_1', 'revenue'],
     },
     // Reports need one experiment that no generated request can stop or change.
     readOnlyIds: { experiments: ['fz-live'] },
