@@ -3,7 +3,7 @@ import type { z } from 'zod'
 type Issue = z.core.$ZodIssue
 
 /** zod's own wording ("Too big: expected number to be <=0.2"): replaced; a schema's custom message is kept. */
-const zodDefault = /^(Too big|Too small|Invalid input|Invalid option|Invalid string|Invalid number|Unrecognized key)/
+const zodDefault = /^(Too big|Too small|Invalid input|Invalid option|Invalid string|Invalid number|Invalid discriminator|Unrecognized key)/
 
 const typeNames: Record<string, string> = {
   number: 'a number',
@@ -46,6 +46,12 @@ export function humanMessage(issue: Issue): string {
         : `must be one of: ${issue.values.map((v) => (typeof v === 'string' ? v : show(v))).join(', ')}`
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length === 1 ? '' : 's'}: ${issue.keys.join(', ')} (check the spelling)`
+    case 'invalid_union': {
+      // A discriminated union (an offer's type, a metric's kind, a filter's operator) given a value it does not know.
+      const options = (issue as { options?: unknown[] }).options
+      if (Array.isArray(options) && options.length) return `must be one of: ${options.map((v) => (typeof v === 'string' ? v : show(v))).join(', ')}`
+      return issue.message
+    }
     case 'invalid_format':
       if (issue.format === 'date') return 'must be a date such as 2027-01-31'
       if (issue.format === 'datetime') return 'must be a date-time such as 2027-01-31T09:00:00Z'

@@ -286,6 +286,23 @@ describe('bad definitions: 400 naming the field, nothing saved', () => {
   })
 })
 
+describe('refusals in plain words', () => {
+  it('names the operators and kinds it knows instead of echoing the schema', async () => {
+    const op = await h.call(
+      'POST',
+      '/v1/metrics',
+      secondOrder('worded', { source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'like', value: 'x' }] } }),
+    )
+    expect(op.body.error).toMatchObject({
+      field: 'source.filters.0.op',
+      message: expect.stringContaining('must be one of: eq, neq, in, not_in, lt, lte, gt, gte, exists'),
+    })
+    const kind = await h.call('POST', '/v1/metrics', secondOrder('worded', { kind: 'median' }))
+    expect(kind.body.error.message).toContain('must be one of: proportion, retention, mean, ratio, quantile, time_to_event')
+    expect(JSON.stringify([op.body, kind.body])).not.toContain('Invalid discriminator')
+  })
+})
+
 describe('hostile text is data', () => {
   const sqlish = "'; DROP TABLE metric_definitions; --"
   const chParam = '{x:String}'
