@@ -5,7 +5,7 @@
 import type { z } from 'zod'
 import type { Arm, ExperimentCreate, NoteCreate } from '../experiments/schema.ts'
 
-export type { Arm, Experiment, ExperimentStatus, MetricKey, Note } from '../experiments/schema.ts'
+export type { Arm, CatalogueMetricRef, Experiment, ExperimentStatus, MetricKey, Note } from '../experiments/schema.ts'
 export type Offer = Arm['offer']
 /** What a form sends to POST /v1/experiments: defaults may be omitted, exactly as the schema reads its input. */
 export type ExperimentDraft = z.input<typeof ExperimentCreate>

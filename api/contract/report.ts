@@ -34,7 +34,8 @@ export interface ArmSurvival {
 }
 
 export interface MetricResult {
-  key: MetricKey
+  /** A built-in metric's key, or a catalogue metric's (then `catalogue` names the version). */
+  key: MetricKey | (string & {})
   label: string
   kind: MetricKind
   format: MetricFormat
@@ -45,6 +46,11 @@ export interface MetricResult {
   comparisons: FamilyComparison[]
   survival?: Array<{ arm: string } & ArmSurvival>
   summary: string
+  /**
+   * A catalogue metric (a secondary metric the experiment references): the definition version this result used,
+   * pinned when the experiment was saved, so later versions leave it unchanged. Absent on built-in metrics.
+   */
+  catalogue?: { key: string; version: number }
 }
 
 export interface SegmentResult {

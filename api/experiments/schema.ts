@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { NUMBER_LIMITS, OFFER_LIMITS } from '../contract/limits.ts'
+import { MetricKey as CatalogueKey } from '../metrics/schema.ts'
 
 export { OFFER_LIMITS }
 
@@ -117,10 +118,31 @@ export const SuccessCriteria = z
   })
   .openapi('SuccessCriteria')
 
+/** Catalogue metrics an experiment reports beside the built-in ones: at most this many. */
+export const MAX_CATALOGUE_METRICS = 10
+
+/**
+ * A metric of the catalogue reported as a secondary metric, by key and version. The version is pinned when the
+ * experiment is created or updated (the latest, when omitted), so a later version of the definition leaves this
+ * experiment's results as they were.
+ */
+export const CatalogueMetricRef = z
+  .object({
+    key: CatalogueKey.refine((k) => !(MetricKey.options as string[]).includes(k), 'is a built-in metric: every report shows it already'),
+    version: z.number().int().min(1).max(1_000_000).optional().describe('the definition version to use; defaults to the latest when saved'),
+  })
+  .openapi('CatalogueMetricRef')
+export type CatalogueMetricRef = z.infer<typeof CatalogueMetricRef>
+
 export const Analysis = z
   .object({
     primaryMetric: MetricKey.default('reactivation'),
     guardrails: z.array(MetricKey).default(['unsubscribe']),
+    catalogueMetrics: z
+      .array(CatalogueMetricRef)
+      .max(MAX_CATALOGUE_METRICS, `at most ${MAX_CATALOGUE_METRICS} catalogue metrics`)
+      .default([])
+      .describe('secondary metrics from the catalogue (GET /v1/metrics), adjusted with the built-in secondary metrics'),
     attributionDays: z.number().int().min(1).max(365).default(30),
     ltvDays: z.number().int().min(1).max(730).default(90),
     alpha: z.number().gt(0).max(0.2).default(0.05),
@@ -152,6 +174,10 @@ export const Analysis = z
     }
     if (a.guardrails.includes(a.primaryMetric))
       ctx.addIssue({ code: 'custom', path: ['guardrails'], message: `the primary metric ${a.primaryMetric} cannot also be a guardrail` })
+    a.catalogueMetrics.forEach((m, i) => {
+      if (a.catalogueMetrics.findIndex((x) => x.key === m.key) < i)
+        ctx.addIssue({ code: 'custom', path: ['catalogueMetrics', i, 'key'], message: `'${m.key}' is listed twice` })
+    })
   })
   .openapi('Analysis')
 

@@ -3,6 +3,7 @@ import type { Database, ExperimentTable, NoteTable } from '../stores/schema.ts'
 import { DomainError, notFound } from '../domain-errors.ts'
 import { recordAudit } from '../audit/log.ts'
 import { checkPlannedEnd, checkUpdate, nextStatus, type Transition } from './lifecycle.ts'
+import { pinCatalogueMetrics } from './catalogue-refs.ts'
 import { Analysis, type Experiment, type ExperimentCreate, type ExperimentStatus, type ExperimentUpdate, type Note } from './schema.ts'
 
 type Db = Kysely<Database>
@@ -121,6 +122,7 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
   checkPlannedEnd(input.analysis, now, 'today')
   return db.transaction().execute(async (trx) => {
     await checkTrigger(trx, input.trigger, input.arms)
+    const analysis = { ...input.analysis, catalogueMetrics: await pinCatalogueMetrics(trx, input.analysis.catalogueMetrics) }
     await checkNameFree(trx, input.name)
     let id = input.id
     if (id) {
@@ -145,7 +147,7 @@ export async function createExperiment(db: Db, input: ExperimentCreate, actor: s
         coverage: input.coverage,
         targeting: JSON.stringify(input.targeting),
         namespace: JSON.stringify(input.namespace),
-        analysis: JSON.stringify(input.analysis),
+        analysis: JSON.stringify(analysis),
         tags: JSON.stringify(input.tags),
         created_at: now,
         updated_at: now,
@@ -202,7 +204,11 @@ export async function updateExperiment(db: Db, id: string, update: ExperimentUpd
     if (update.targeting !== undefined) values.targeting = JSON.stringify(update.targeting)
     if (update.namespace !== undefined) values.namespace = JSON.stringify(update.namespace)
     if (update.seed !== undefined) values.seed = update.seed
-    if (update.analysis !== undefined) values.analysis = JSON.stringify(update.analysis)
+    if (update.analysis !== undefined)
+      values.analysis = JSON.stringify({
+        ...update.analysis,
+        catalogueMetrics: await pinCatalogueMetrics(trx, update.analysis.catalogueMetrics, before.analysis.catalogueMetrics),
+      })
     if (update.tags !== undefined) values.tags = JSON.stringify(update.tags)
     if (update.trigger !== undefined) values.trigger_key = update.trigger
     if (update.priority !== undefined) values.priority = update.priority

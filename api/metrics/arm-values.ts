@@ -3,7 +3,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import type { MetricComparison } from '../contract/comparisons.ts'
 import { enrollmentCutoff } from '../reports/sql/customer-window.ts'
-import { customerSlices, querySliced, singlePass, type SliceOptions } from '../reports/customer-slices.ts'
+import { customerSlices, querySliced, singlePass, type Slice, type SliceOptions } from '../reports/customer-slices.ts'
 import { armValue, compareMetric, rowOrEmpty, survivalRows, type ComparisonSettings } from '../reports/arm-comparisons.ts'
 import type { ArmStatsRow } from '../reports/sql/arm-stats.ts'
 import type { MetricDefinition as ReportMetric } from '../reports/metric-definitions.ts'
@@ -62,7 +62,7 @@ const num = (row: Row | undefined, col: string) => Number(row?.[col] ?? 0)
  */
 function asReport(m: CompiledMetric, arm: string, raw: Row | undefined): { def: ReportMetric; row: ArmStatsRow } {
   const row: ArmStatsRow = { ...rowOrEmpty(new Map(), arm), n: num(raw, `${m.id}_n`) }
-  const base = { label: m.def.name, format: 'number' as const, higherIsBetter: m.def.direction !== 'lower', description: m.def.description }
+  const base = { label: m.def.name, format: m.def.format, higherIsBetter: m.def.direction !== 'lower', description: m.def.description }
   const kind = m.def.kind
   if (kind === 'proportion' || kind === 'retention') {
     row.reactivation = num(raw, `${m.id}_sum`)
@@ -129,10 +129,22 @@ function statsOf(m: CompiledMetric, row: ArmStatsRow): MetricArmStats {
   return { n: row.n, events: survival.reduce((s, r) => s + r.events, 0), survival }
 }
 
-/** Each arm's counted customers, value and statistics of one metric, and each variant against control. */
-function metricValues(m: CompiledMetric, rows: Map<string, Row>, arms: MetricValuesResult['arms'], settings: ComparisonSettings): MetricArmValues {
+/**
+ * One catalogue metric in the report's terms: the report-shaped definition and each arm's row that the report's
+ * comparison code reads (a proportion reads like reactivation …), and each arm's counted customers and value.
+ */
+export interface CatalogueArmRows {
+  metric: CompiledMetric
+  def: ReportMetric
+  rows: Map<string, ArmStatsRow>
+  values: MetricArmValue[]
+  /** The comparison settings of this metric: the experiment's, with its own window as a time to event's horizon. */
+  settings: ComparisonSettings
+}
+
+function armRows(m: CompiledMetric, raw: Map<string, Row>, arms: MetricValuesResult['arms'], settings: ComparisonSettings): CatalogueArmRows {
   const windowDays = m.def.kind === 'ratio' ? undefined : m.def.window.endDays
-  const byArm = new Map(arms.map((a) => [a.key, asReport(m, a.key, rows.get(a.key))]))
+  const byArm = new Map(arms.map((a) => [a.key, asReport(m, a.key, raw.get(a.key))]))
   const values = arms.map(({ key }) => {
     const { def, row } = byArm.get(key)!
     const value =
@@ -143,15 +155,71 @@ function metricValues(m: CompiledMetric, rows: Map<string, Row>, arms: MetricVal
         : armValue(def, row)
     return { arm: key, n: row.n, value, stats: statsOf(m, row) }
   })
+  const def = byArm.get(arms.find((a) => a.isControl)!.key)!.def
+  return { metric: m, def, rows: new Map([...byArm].map(([k, x]) => [k, x.row])), values, settings: { ...settings, windowDays } }
+}
+
+/** Each arm's counted customers, value and statistics of one metric, and each variant against control. */
+function metricValues(m: CatalogueArmRows, arms: MetricValuesResult['arms']): MetricArmValues {
   const control = arms.find((a) => a.isControl)!
-  const baseline = byArm.get(control.key)!
   const comparisons = arms
     .filter((a) => !a.isControl && !a.isHoldout)
     .flatMap((a) => {
-      const c = compareMetric(baseline.def, baseline.row, byArm.get(a.key)!.row, 'control', { ...settings, windowDays })
-      return c ? [{ ...c, metric: m.def.key }] : []
+      const c = compareMetric(m.def, m.rows.get(control.key)!, m.rows.get(a.key)!, 'control', m.settings)
+      return c ? [{ ...c, metric: m.metric.def.key }] : []
     })
-  return { key: m.def.key, kind: m.def.kind, values, comparisons }
+  return { key: m.metric.def.key, kind: m.metric.def.kind, values: m.values, comparisons }
+}
+
+export interface CatalogueArmOptions extends SliceOptions {
+  /** The report's customer slices, when it has them already (a percentile cap reads all customers at once anyway). */
+  slices?: Slice[]
+}
+
+/**
+ * Catalogue metrics' sufficient statistics per arm over an experiment's customers (one query, compile.ts), in the
+ * report's shape: what `metricArmValues` compares with control, and what the experiment report adds to its test
+ * families (vs control and vs the experiment holdout).
+ *
+ * @example
+ * const { metrics } = await catalogueArmRows(ch, exp, [ticketsPerCustomer], { asOf })
+ * compareMetric(metrics[0].def, metrics[0].rows.get('holdout')!, metrics[0].rows.get('offer')!, 'holdout', metrics[0].settings)
+ */
+export async function catalogueArmRows(
+  ch: ClickHouse,
+  exp: Experiment,
+  defs: CompilableMetric[],
+  q: MetricValuesQuery = {},
+  now = Date.now(),
+  opts: CatalogueArmOptions = {},
+): Promise<{ asOf: number; arms: MetricValuesResult['arms']; metrics: CatalogueArmRows[] }> {
+  const a = exp.analysis
+  const asOf = q.asOf ?? now
+  const compiled = compileMetrics(defs, { cuped: a.cuped.enabled })
+  const params = {
+    ...metricQueryParams({
+      experimentId: exp.id,
+      asOfMs: asOf,
+      enrolledUntilMs: enrollmentCutoff(exp, asOf),
+      includeImmature: q.include === 'immature',
+      lookbackMs: a.cuped.lookbackDays * DAY,
+      marginRate: a.defaultMarginRate,
+    }),
+    ...compiled.params,
+  }
+  const slices = compiled.singlePass ? singlePass : (opts.slices ?? (await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)))
+  const raw = await querySliced(ch, slices, compiled.sql, params, ['arm'])
+  const rows = new Map(raw.map((r) => [String(r.arm), r]))
+  const arms = [
+    ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true }] : []),
+    ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false })),
+  ]
+  const settings: ComparisonSettings = {
+    alpha: a.alpha,
+    sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
+    cuped: a.cuped.enabled,
+  }
+  return { asOf, arms, metrics: compiled.metrics.map((m) => armRows(m, rows, arms, settings)) }
 }
 
 /**
@@ -172,36 +240,11 @@ export async function metricArmValues(
   now = Date.now(),
   opts: SliceOptions = {},
 ): Promise<MetricValuesResult> {
-  const a = exp.analysis
-  const asOf = q.asOf ?? now
-  const compiled = compileMetrics(defs, { cuped: a.cuped.enabled })
-  const params = {
-    ...metricQueryParams({
-      experimentId: exp.id,
-      asOfMs: asOf,
-      enrolledUntilMs: enrollmentCutoff(exp, asOf),
-      includeImmature: q.include === 'immature',
-      lookbackMs: a.cuped.lookbackDays * DAY,
-      marginRate: a.defaultMarginRate,
-    }),
-    ...compiled.params,
-  }
-  const slices = compiled.singlePass ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
-  const raw = await querySliced(ch, slices, compiled.sql, params, ['arm'])
-  const rows = new Map(raw.map((r) => [String(r.arm), r]))
-  const arms = [
-    ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true }] : []),
-    ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false })),
-  ]
-  const settings: ComparisonSettings = {
-    alpha: a.alpha,
-    sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
-    cuped: a.cuped.enabled,
-  }
+  const { asOf, arms, metrics } = await catalogueArmRows(ch, exp, defs, q, now, opts)
   return {
     experimentId: exp.id,
     asOf: new Date(asOf).toISOString(),
     arms,
-    metrics: compiled.metrics.map((m) => metricValues(m, rows, arms, settings)),
+    metrics: metrics.map((m) => metricValues(m, arms)),
   }
 }

@@ -1,8 +1,8 @@
 import { kaplanMeier, meanOf, purchaseProbabilityBy, restrictedMeanSurvival, sampleVariance, srmTest, type PlanningBaseline } from '../../stats/index.ts'
 import { armShares } from '../assignment/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import type { Experiment, MetricKey } from '../experiments/schema.ts'
-import type { Family, FamilyComparison, MetricComparison } from '../contract/comparisons.ts'
+import type { Experiment } from '../experiments/schema.ts'
+import type { FamilyComparison } from '../contract/comparisons.ts'
 import type { ArmSurvival, LiftReport, MetricResult, ReportArm, SegmentResult } from '../contract/report.ts'
 import { customerWindowParams, enrolmentSql, enrollmentCutoff } from './sql/customer-window.ts'
 import { testHealth } from './health.ts'
@@ -10,8 +10,9 @@ import { recommend } from './recommendation.ts'
 import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
-import { armValue, meanStats, metricN, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
-import { adjustFamily, familyMember, familyMethodKey, familyOf, guardrailResults } from './families.ts'
+import { meanStats, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
+import { builtInSlots, comparePairs, metricResults } from './families.ts'
+import { catalogueMetricResult, catalogueSlots, type ReportCatalogueMetric } from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -20,7 +21,8 @@ const DAY = 86_400_000
 export interface ReportQuery {
   /** Outcome window in days; defaults to the experiment's attributionDays. */
   window?: number
-  metrics?: MetricKey[]
+  /** Built-in and catalogue metric keys to report (default: all of the experiment's). */
+  metrics?: string[]
   /** Attribute captured at first exposure to break the report down by. */
   dimension?: string
   /** Report as of this instant (ms); defaults to now. */
@@ -29,48 +31,12 @@ export interface ReportQuery {
   include?: 'immature'
 }
 
-/** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
-function comparePairs(arms: ReportArm[]): Array<[string, string, 'control' | 'holdout']> {
-  const control = arms.find((a) => a.isControl)!
-  const pairs: Array<[string, string, 'control' | 'holdout']> = []
-  for (const a of arms) if (!a.isControl && !a.isHoldout) pairs.push([control.key, a.key, 'control'])
-  if (arms.some((a) => a.isHoldout)) for (const a of arms) if (!a.isHoldout) pairs.push(['holdout', a.key, 'holdout'])
-  return pairs
-}
-
-interface Computed {
-  def: MetricDefinition
-  values: Array<{ arm: string; n: number; value: number | null }>
-  comparisons: FamilyComparison[]
-}
-
-/**
- * Every comparison of the given metrics, adjusted family by family (families.ts): the decision, guardrail,
- * secondary and holdout families each get their own method, and each comparison's interval its family's level.
- */
-function metricResults(
-  defs: MetricDefinition[],
-  rows: Map<string, ArmStatsRow>,
-  arms: ReportArm[],
-  settings: ComparisonSettings,
-  analysis: Experiment['analysis'],
-): Computed[] {
-  const pairs = comparePairs(arms)
-  const slots = defs.map((def) => ({
-    def,
-    values: arms.map((a) => ({ arm: a.key, n: metricN(def, rowOrEmpty(rows, a.key)), value: armValue(def, rowOrEmpty(rows, a.key)) })),
-    members: pairs.flatMap(([b, v, against]) => familyMember(def, rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, settings) ?? []),
-  }))
-  const adjusted = new Map<MetricComparison, FamilyComparison>()
-  for (const family of ['decision', 'guardrail', 'secondary', 'holdout'] as Family[]) {
-    const members = slots.flatMap((s) => s.members.filter((m) => familyOf(s.def.key, m.comparison.against, analysis) === family))
-    if (!members.length) continue
-    const method = analysis.families[familyMethodKey[family]]
-    const out = adjustFamily(members, family, method, settings.alpha)
-    const guardrails = family === 'guardrail' ? guardrailResults(members, analysis.guardrailMargins, method, settings.alpha) : null
-    members.forEach((m, i) => adjusted.set(m.comparison, guardrails?.[i] ? { ...out[i], guardrail: guardrails[i]! } : out[i]))
-  }
-  return slots.map((s) => ({ def: s.def, values: s.values, comparisons: s.members.map((m) => adjusted.get(m.comparison)!) }))
+export interface ReportOptions extends SliceOptions {
+  /**
+   * The experiment's catalogue metrics at their pinned versions (resolveCatalogueMetrics): reported as secondary
+   * metrics. Without them the report has the built-in metrics only.
+   */
+  catalogue?: ReportCatalogueMetric[]
 }
 
 /**
@@ -79,7 +45,7 @@ function metricResults(
  * p-values adjusted across the report, CUPED and sequential intervals as configured, the SRM check against
  * the configured split, offer economics, Kaplan–Meier curves and an optional segment breakdown.
  */
-export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now(), opts: SliceOptions = {}): Promise<LiftReport> {
+export async function experimentReport(ch: ClickHouse, exp: Experiment, q: ReportQuery = {}, now = Date.now(), opts: ReportOptions = {}): Promise<LiftReport> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
   const attributionDays = q.window ?? a.attributionDays
@@ -98,8 +64,9 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     winsorP: a.winsorize.percentile,
   }
   const winsorize = a.winsorize.enabled
-  const wanted = new Set<MetricKey>(q.metrics?.length ? q.metrics : metricDefinitions.map((m) => m.key))
+  const wanted = new Set<string>(q.metrics?.length ? q.metrics : [...metricDefinitions.map((m) => m.key), ...(opts.catalogue ?? []).map((m) => m.ref.key)])
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
+  const catalogue = (opts.catalogue ?? []).filter((m) => wanted.has(m.ref.key))
   const settings: ComparisonSettings = {
     alpha: a.alpha,
     sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
@@ -154,10 +121,27 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
         }
       : null
 
-  const computed = metricResults(defs, rows, armList, settings, a)
+  // Catalogue metrics: their own query over the same slices, then the same families as the built-in ones.
+  const extra = await catalogueSlots(ch, exp, catalogue, { asOf, include: q.include }, now, { ...opts, slices })
+  const everything = metricResults([...builtInSlots(defs, rows, armList, settings), ...extra], armList, a)
+  const computed = everything.slice(0, defs.length).map(({ slot, comparisons }) => ({ def: slot.def, values: slot.values, comparisons }))
 
   const armNames = new Map(armList.map((x) => [x.key, x.name]))
-  const metrics: MetricResult[] = computed.map(({ def, values, comparisons }) => {
+  const catalogueResults = everything.slice(defs.length).map(({ comparisons }, i) => {
+    const slot = extra[i]
+    const windowDays = slot.settings.windowDays
+    const curves =
+      slot.def.kind === 'survival' && windowDays
+        ? survival(
+            [...slot.rows.values()].filter((r) => r.n > 0),
+            a.alpha,
+            windowDays,
+            'survival',
+          )
+        : null
+    return catalogueMetricResult(slot, comparisons, armNames, curves ? armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) : null)
+  })
+  const builtInResults: MetricResult[] = computed.map(({ def, values, comparisons }) => {
     const curves = def.kind === 'survival' ? survival([...rows.values()], a.alpha, attributionDays, def.survivalColumn ?? 'survival') : null
     return {
       key: def.key,
@@ -173,14 +157,20 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
       summary: curves ? survivalSummary(def, armList, curves, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
     }
   })
+  const metrics = [...builtInResults, ...catalogueResults]
 
   const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
 
   // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
   const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
+  // Catalogue metrics are secondary: they join neither family the recommendation reads.
   const decisionComputed = decisionDefs.every((d) => wanted.has(d.key))
     ? computed.filter((m) => decisionDefs.includes(m.def))
-    : metricResults(decisionDefs, rows, armList, settings, a)
+    : metricResults(builtInSlots(decisionDefs, rows, armList, settings), armList, a).map(({ slot, comparisons }) => ({
+        def: slot.def,
+        values: slot.values,
+        comparisons,
+      }))
   const primaryComputed = decisionComputed.find((m) => m.def.key === a.primaryMetric)
   const decided = recommend({
     exp,
@@ -322,11 +312,11 @@ function segments(
   // Segments are exploratory: each segment's comparisons are adjusted as a report of their own, and the
   // breakdown says so; the decision is taken on the whole population.
   const results = [...bySegment].map(([value, segRows]) => {
-    const computed = metricResults(defs, segRows, arms, settings, analysis)
+    const computed = metricResults(builtInSlots(defs, segRows, arms, settings), arms, analysis)
     return {
       value: value === '' ? '(not set)' : value,
       arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })),
-      metrics: computed.map((c) => ({ key: c.def.key, values: c.values, comparisons: c.comparisons })),
+      metrics: computed.map((c) => ({ key: c.slot.key, values: c.slot.values, comparisons: c.comparisons })),
     }
   })
   return results.sort((x, y) => y.arms.reduce((s, a) => s + a.n, 0) - x.arms.reduce((s, a) => s + a.n, 0))

@@ -10,14 +10,16 @@
 import { familyLevels, guardrailTest } from '../../stats/index.ts'
 import type { Analysis, FamilyMethod, MetricKey } from '../experiments/schema.ts'
 import type { Family, FamilyComparison, GuardrailResult, MetricComparison } from '../contract/comparisons.ts'
-import { compareMetric, type ComparisonSettings } from './arm-comparisons.ts'
+import type { ReportArm } from '../contract/report.ts'
+import { armValue, compareMetric, metricN, rowOrEmpty, type ComparisonSettings } from './arm-comparisons.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
 
-export function familyOf(metric: MetricKey, against: 'control' | 'holdout', analysis: Pick<Analysis, 'primaryMetric' | 'guardrails'>): Family {
+/** A metric's family by its key: a catalogue metric (never the primary metric or a guardrail) is secondary. */
+export function familyOf(metric: string, against: 'control' | 'holdout', analysis: Pick<Analysis, 'primaryMetric' | 'guardrails'>): Family {
   if (against === 'holdout') return 'holdout'
   if (metric === analysis.primaryMetric) return 'decision'
-  if (analysis.guardrails.includes(metric)) return 'guardrail'
+  if (analysis.guardrails.includes(metric as MetricKey)) return 'guardrail'
   return 'secondary'
 }
 
@@ -38,6 +40,7 @@ export interface Member {
 /**
  * One comparison as a family member: computed at the experiment's α, and recomputable at a family's level
  * (a confidence sequence keeps its mixing parameter tuned at α). Null when the metric has no comparison.
+ * `metric` names the comparison when it is not `def.key` (a catalogue metric read through a built-in's shape).
  */
 export function familyMember(
   def: MetricDefinition,
@@ -45,8 +48,12 @@ export function familyMember(
   variant: ArmStatsRow,
   against: 'control' | 'holdout',
   settings: ComparisonSettings,
+  metric: string = def.key,
 ): Member | null {
-  const compare = (alpha: number) => compareMetric(def, baseline, variant, against, { ...settings, alpha, designAlpha: settings.alpha })
+  const compare = (alpha: number) => {
+    const c = compareMetric(def, baseline, variant, against, { ...settings, alpha, designAlpha: settings.alpha })
+    return c && { ...c, metric }
+  }
   const comparison = compare(settings.alpha)
   return comparison ? { comparison, def, at: (level) => compare(level)! } : null
 }
@@ -117,4 +124,66 @@ export function guardrailResults(
       level,
     }
   })
+}
+
+/** The report's comparisons: each variant vs control, and every arm (control included) vs the experiment holdout. */
+export function comparePairs(arms: ReportArm[]): Array<[string, string, 'control' | 'holdout']> {
+  const control = arms.find((a) => a.isControl)!
+  const pairs: Array<[string, string, 'control' | 'holdout']> = []
+  for (const a of arms) if (!a.isControl && !a.isHoldout) pairs.push([control.key, a.key, 'control'])
+  if (arms.some((a) => a.isHoldout)) for (const a of arms) if (!a.isHoldout) pairs.push(['holdout', a.key, 'holdout'])
+  return pairs
+}
+
+/**
+ * One metric as the families take it: its key, the definition the comparison code reads (a catalogue metric is
+ * read through a built-in's shape, api/metrics/arm-values.ts), each arm's statistics row, settings and values.
+ */
+export interface MetricSlot {
+  key: string
+  def: MetricDefinition
+  rows: Map<string, ArmStatsRow>
+  settings: ComparisonSettings
+  values: Array<{ arm: string; n: number; value: number | null }>
+}
+
+/** Built-in metrics as slots over the report's arm rows. */
+export function builtInSlots(defs: MetricDefinition[], rows: Map<string, ArmStatsRow>, arms: ReportArm[], settings: ComparisonSettings): MetricSlot[] {
+  return defs.map((def) => ({
+    key: def.key,
+    def,
+    rows,
+    settings,
+    values: arms.map((a) => ({ arm: a.key, n: metricN(def, rowOrEmpty(rows, a.key)), value: armValue(def, rowOrEmpty(rows, a.key)) })),
+  }))
+}
+
+export interface Computed {
+  slot: MetricSlot
+  comparisons: FamilyComparison[]
+}
+
+/**
+ * Every comparison of the given metrics, adjusted family by family: the decision, guardrail, secondary and holdout
+ * families each get their own method over all their members (catalogue metrics join the secondary and holdout
+ * families with the built-in ones), and each comparison's interval its family's level.
+ */
+export function metricResults(slots: MetricSlot[], arms: ReportArm[], analysis: Analysis): Computed[] {
+  const pairs = comparePairs(arms)
+  const withMembers = slots.map((slot) => ({
+    slot,
+    members: pairs.flatMap(
+      ([b, v, against]) => familyMember(slot.def, rowOrEmpty(slot.rows, b), rowOrEmpty(slot.rows, v), against, slot.settings, slot.key) ?? [],
+    ),
+  }))
+  const adjusted = new Map<MetricComparison, FamilyComparison>()
+  for (const family of ['decision', 'guardrail', 'secondary', 'holdout'] as Family[]) {
+    const members = withMembers.flatMap((s) => s.members.filter((m) => familyOf(s.slot.key, m.comparison.against, analysis) === family))
+    if (!members.length) continue
+    const method = analysis.families[familyMethodKey[family]]
+    const out = adjustFamily(members, family, method, analysis.alpha)
+    const guardrails = family === 'guardrail' ? guardrailResults(members, analysis.guardrailMargins, method, analysis.alpha) : null
+    members.forEach((m, i) => adjusted.set(m.comparison, guardrails?.[i] ? { ...out[i], guardrail: guardrails[i]! } : out[i]))
+  }
+  return withMembers.map((s) => ({ slot: s.slot, comparisons: s.members.map((m) => adjusted.get(m.comparison)!) }))
 }

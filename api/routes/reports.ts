@@ -8,7 +8,9 @@ import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
 import { getExperiment } from '../experiments/store.ts'
 import { MetricKey } from '../experiments/schema.ts'
+import { MetricKey as CatalogueKey } from '../metrics/schema.ts'
 import { experimentReport } from '../reports/experiment-report.ts'
+import { resolveCatalogueMetrics } from '../reports/catalogue-metrics.ts'
 import { liftTimeseries } from '../reports/timeseries.ts'
 import { ReportCache } from '../reports/cache.ts'
 import { decisioningSummary } from '../reports/decisioning.ts'
@@ -35,13 +37,43 @@ const metricList = z
     return keys as MetricKey[]
   })
 
+/** The report also takes the keys of the experiment's catalogue metrics, checked against the experiment. */
+const reportMetricList = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (!s) return undefined
+    const keys = s
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+    const bad = keys.find((k) => !MetricKey.safeParse(k).success && !CatalogueKey.safeParse(k).success)
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `unknown metric '${bad}' (known: ${MetricKey.options.join(', ')} and the experiment's catalogue metrics)` })
+      return z.NEVER
+    }
+    return keys
+  })
+
+/** A key the experiment does not report is refused by name, as an unknown built-in is. */
+function checkReportMetrics(keys: string[] | undefined, catalogue: string[]) {
+  const bad = keys?.find((k) => !MetricKey.safeParse(k).success && !catalogue.includes(k))
+  if (bad !== undefined)
+    throw new ApiError(
+      400,
+      'invalid_input',
+      `unknown metric '${bad}' (known: ${[...MetricKey.options, ...catalogue].join(', ')}; catalogue metrics are reported when the experiment lists them in analysis.catalogueMetrics)`,
+      'metrics',
+    )
+}
+
 const asOfParam = instantParam
 /** By default only customers whose window has ended count; `include=immature` counts the others too. */
 export const includeParam = z.enum(['immature']).optional().describe("'immature': also count customers still inside their window (their outcomes so far)")
 
 const ReportQuery = z.object({
   window: z.coerce.number().int().min(1).max(365).optional().describe('outcome window in days (default: the experiment’s attributionDays)'),
-  metrics: metricList.describe('comma-separated metric keys (default: all)'),
+  metrics: reportMetricList.describe("comma-separated metric keys, built-in or of the experiment's catalogue metrics (default: all)"),
   dimension: z.string().min(1).max(128).optional().describe('attribute captured at assignment to break down by'),
   asOf: asOfParam.describe('report as of this time (ISO-8601 or epoch ms)'),
   include: includeParam,
@@ -70,9 +102,14 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
+      checkReportMetrics(
+        q.metrics,
+        exp.analysis.catalogueMetrics.map((m) => m.key),
+      )
       const at = now()
+      // Catalogue versions are pinned in the experiment, so its updatedAt still keys the cache.
       const report = await cache.get<ExperimentReport>(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () => ({
-        ...(await experimentReport(ch, exp, q, at)),
+        ...(await experimentReport(ch, exp, q, at, { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics) })),
         decisioning: await decisioningSummary(ch, db, exp, q.asOf ?? at),
       }))
       return c.json(report as unknown as Record<string, unknown>, 200)

@@ -1,0 +1,124 @@
+/**
+ * Catalogue metrics in the experiment report (issue 17, item 3): the versions an experiment pinned, resolved to
+ * definitions, computed by the catalogue's query (api/metrics/arm-values.ts) and handed to the report's families
+ * as secondary metrics, so their comparisons are adjusted together with the built-in secondary metrics.
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { Experiment } from '../experiments/schema.ts'
+import type { PinnedMetricRef } from '../experiments/catalogue-refs.ts'
+import type { FamilyComparison } from '../contract/comparisons.ts'
+import type { ArmSurvival, MetricResult } from '../contract/report.ts'
+import type { CatalogueMetric } from '../contract/metrics.ts'
+import { getMetric, listVersions } from '../metrics/store.ts'
+import type { MetricDefinitionInput } from '../metrics/schema.ts'
+import type { CompilableMetric, MeanMetric } from '../metrics/compile.ts'
+import { catalogueArmRows, type CatalogueArmOptions, type MetricValuesQuery } from '../metrics/arm-values.ts'
+import { DomainError } from '../domain-errors.ts'
+import type { MetricSlot } from './families.ts'
+import { summarizeMetric } from './summary.ts'
+
+/** A catalogue metric an experiment reports: the version it pinned and that version's definition, ready to compile. */
+export interface ReportCatalogueMetric {
+  ref: PinnedMetricRef
+  def: CompilableMetric
+}
+
+export type CatalogueSlot = MetricSlot & { ref: PinnedMetricRef; format: MetricResult['format']; label: string; higherIsBetter: boolean }
+
+/** The definition without the stored version's bookkeeping. */
+function definitionOf(m: CatalogueMetric): MetricDefinitionInput {
+  if (m.builtIn) throw new DomainError('invalid', 'invalid_input', `'${m.key}' is a built-in metric, not a catalogue definition`)
+  const { version: _v, builtIn: _b, archived: _a, createdAt: _c, createdBy: _by, ...def } = m
+  return def as MetricDefinitionInput
+}
+
+/** The version of a ratio's part that was current when the ratio's version was saved: a ratio version is immutable, parts included. */
+async function partAsOf(db: Kysely<Database>, key: string, savedAt: string): Promise<MeanMetric> {
+  const versions = await listVersions(db, key)
+  const part = versions.find((v) => v.createdAt <= savedAt) ?? versions[versions.length - 1]
+  return definitionOf(part) as MeanMetric
+}
+
+/**
+ * The definitions of an experiment's pinned catalogue metrics, each at its version. A ratio's numerator and
+ * denominator are read at the versions current when that ratio version was saved, so a new version of a part
+ * does not change the ratio's results either.
+ *
+ * @example
+ * const catalogue = await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics)
+ * await experimentReport(ch, exp, { asOf }, Date.now(), { catalogue })
+ */
+export async function resolveCatalogueMetrics(db: Kysely<Database>, refs: Experiment['analysis']['catalogueMetrics']): Promise<ReportCatalogueMetric[]> {
+  const out: ReportCatalogueMetric[] = []
+  for (const r of refs) {
+    const stored = await getMetric(db, r.key, r.version)
+    const ref = { key: r.key, version: stored.version }
+    const def = definitionOf(stored)
+    if (def.kind === 'quantile') throw new DomainError('invalid', 'invalid_input', `'${r.key}' is a quantile metric, which reports cannot compute yet`)
+    if (def.kind !== 'ratio') out.push({ ref, def })
+    else {
+      const [numerator, denominator] = await Promise.all([partAsOf(db, def.numerator, stored.createdAt), partAsOf(db, def.denominator, stored.createdAt)])
+      out.push({ ref, def: { ...def, parts: { numerator, denominator } } })
+    }
+  }
+  return out
+}
+
+/**
+ * The catalogue metrics' per-arm statistics as family slots, from one query over the report's customer slices.
+ * TODO(issue 17, item 4): fold the compiled columns into the report's own per-customer pass instead of a second query.
+ */
+export async function catalogueSlots(
+  ch: ClickHouse,
+  exp: Experiment,
+  metrics: ReportCatalogueMetric[],
+  q: MetricValuesQuery,
+  now: number,
+  opts: CatalogueArmOptions,
+): Promise<CatalogueSlot[]> {
+  if (!metrics.length) return []
+  const computed = await catalogueArmRows(
+    ch,
+    exp,
+    metrics.map((m) => m.def),
+    q,
+    now,
+    opts,
+  )
+  return computed.metrics.map((c, i) => ({
+    key: metrics[i].ref.key,
+    ref: metrics[i].ref,
+    def: c.def,
+    rows: c.rows,
+    settings: c.settings,
+    values: c.values.map(({ arm, n, value }) => ({ arm, n, value })),
+    label: metrics[i].def.name,
+    format: c.def.format,
+    higherIsBetter: c.def.higherIsBetter,
+  }))
+}
+
+/** A catalogue metric as the report shows it: a secondary metric that names the definition version it used. */
+export function catalogueMetricResult(
+  slot: CatalogueSlot,
+  comparisons: FamilyComparison[],
+  armNames: Map<string, string>,
+  survival: Array<{ arm: string } & ArmSurvival> | null,
+): MetricResult {
+  return {
+    key: slot.key,
+    label: slot.label,
+    kind: slot.def.kind,
+    format: slot.format,
+    higherIsBetter: slot.higherIsBetter,
+    isPrimary: false,
+    isGuardrail: false,
+    values: slot.values,
+    comparisons,
+    ...(survival ? { survival } : {}),
+    summary: summarizeMetric({ ...slot.def, label: slot.label }, comparisons, armNames),
+    catalogue: slot.ref,
+  }
+}

@@ -1,0 +1,437 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
+import { mulberry32 } from '../helpers/prng.ts'
+import { changedTables, openStoreCounter } from '../helpers/store-counts.ts'
+import { getExperiment } from '../../api/experiments/store.ts'
+import { MetricDefinitionInput } from '../../api/metrics/schema.ts'
+import type { CompilableMetric, MeanMetric } from '../../api/metrics/compile.ts'
+import { metricArmValues } from '../../api/metrics/arm-values.ts'
+import { experimentReport } from '../../api/reports/experiment-report.ts'
+import { resolveCatalogueMetrics } from '../../api/reports/catalogue-metrics.ts'
+
+/**
+ * Catalogue metrics in the experiment report (issue 17, item 3): an experiment pins catalogue metrics by key and
+ * version; its report shows them as secondary metrics with the numbers of metricArmValues (and of a brute force
+ * over the raw events), adjusted with the built-in secondary metrics; later versions leave the report as it was.
+ */
+
+const DAY = 86_400_000
+const T0 = Date.parse('2026-06-01T00:00:00Z')
+const AS_OF = T0 + 75 * DAY
+const EXP = 'cat-report'
+let clock = T0
+let h: Harness
+
+const draft = {
+  shoes: {
+    key: 'shoe_buyers_30',
+    name: 'Bought shoes within 30 days',
+    kind: 'proportion',
+    source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'eq', value: 'shoes' }] },
+    window: { endDays: 30 },
+  },
+  tickets: {
+    key: 'tickets_30',
+    name: 'Support tickets per customer',
+    kind: 'mean',
+    direction: 'lower',
+    source: { eventTypes: ['support_ticket'] },
+    value: { of: 'count' },
+    window: { endDays: 30 },
+  },
+  severity: {
+    key: 'severity_30',
+    name: 'Ticket severity per customer',
+    kind: 'mean',
+    source: { eventTypes: ['support_ticket'] },
+    value: { of: 'property', path: 'severity' },
+    window: { endDays: 30 },
+  },
+  perTicket: { key: 'severity_per_ticket', name: 'Severity per ticket', kind: 'ratio', numerator: 'severity_30', denominator: 'tickets_30' },
+}
+const parse = (x: object) => MetricDefinitionInput.parse(x)
+const shoesV2 = { ...draft.shoes, source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'in', values: ['bags', 'hats'] }] } }
+const severityV2 = { ...draft.severity, window: { endDays: 14 } }
+
+interface RawEvent {
+  eventId: string
+  customerId: string
+  type: string
+  ts: number
+  revenue?: number
+  cost?: number
+  experimentId?: string
+  properties?: Record<string, unknown>
+}
+const exposures = new Map<string, Map<string, { arm: string; t0: number }>>([[EXP, new Map()]])
+const events: RawEvent[] = []
+const ids = Array.from({ length: 2400 }, (_, i) => `cust-${i}`)
+
+async function assign(experimentId: string, customers: string[]) {
+  const res = await h.call('POST', '/v1/assign/batch', { experimentId, customers: customers.map((customerId) => ({ customerId })) })
+  expect(res.status).toBe(200)
+  const seen = exposures.get(experimentId) ?? new Map()
+  exposures.set(experimentId, seen)
+  for (const a of res.body.assignments) if (a.inExperiment && !seen.has(a.customerId)) seen.set(a.customerId, { arm: a.arm, t0: clock })
+}
+
+beforeAll(async () => {
+  h = await openHarness({ now: () => clock })
+  for (const d of [draft.shoes, draft.tickets, draft.severity, draft.perTicket]) expect((await h.call('POST', '/v1/metrics', d)).status).toBe(201)
+  const created = await h.call('POST', '/v1/experiments', {
+    id: EXP,
+    name: 'Catalogue in the report',
+    holdoutPct: 0.1,
+    arms: [
+      { key: 'control', name: 'Message only', weight: 0.5, isControl: true },
+      { key: 'offer', name: '20% off', weight: 0.5, offer: { type: 'percent_off', value: 20, unitCost: 5 } },
+    ],
+    analysis: {
+      catalogueMetrics: [{ key: 'shoe_buyers_30' }, { key: 'tickets_30' }, { key: 'severity_per_ticket' }],
+      cuped: { enabled: true, lookbackDays: 60 },
+    },
+  })
+  expect(created.status, JSON.stringify(created.body)).toBe(201)
+  await h.call('POST', `/v1/experiments/${EXP}/start`)
+
+  for (let day = 0; day < 30; day++) {
+    clock = T0 + day * DAY + 7_200_000
+    await assign(
+      EXP,
+      ids.filter((_, i) => i % 30 === day),
+    )
+  }
+  // Events around each customer's exposure; the offer arm buys more shoes and writes more tickets.
+  const rand = mulberry32(1701)
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]
+  let n = 0
+  for (const id of ids) {
+    const x = exposures.get(EXP)!.get(id)
+    const base = x?.t0 ?? T0 + 15 * DAY
+    const treated = x?.arm === 'offer'
+    const k = Math.floor(rand() * 9)
+    for (let j = 0; j < k; j++) {
+      const ts = base + Math.round((rand() * 110 - 40) * DAY)
+      const e: RawEvent = { eventId: `e${n++}`, customerId: id, type: 'purchase', ts }
+      const t = rand()
+      if (t < 0.45) {
+        e.revenue = Math.round(Math.exp(2.5 + rand()) * 100) / 100
+        if (rand() < 0.85) e.properties = { category: rand() < (treated ? 0.5 : 0.3) ? 'shoes' : pick(['bags', 'hats']) }
+      } else if (t < 0.8 + (treated ? 0.08 : 0)) {
+        e.type = 'support_ticket'
+        e.properties = { channel: pick(['email', 'chat']), ...(rand() < 0.9 ? { severity: 1 + Math.floor(rand() * 5) } : {}) }
+      } else if (t < 0.93) {
+        e.type = 'offer_redeemed'
+        e.cost = 5
+        e.experimentId = EXP
+      } else e.type = 'unsubscribe'
+      events.push(e)
+    }
+  }
+  for (let i = 0; i < events.length; i += 5000) expect((await h.call('POST', '/v1/events', events.slice(i, i + 5000))).status).toBe(200)
+  clock = AS_OF + DAY
+}, 180_000)
+afterAll(() => h?.close())
+
+// ——— Brute force over the raw events (docs/metrics.md) ———
+
+type Def = ReturnType<typeof parse>
+const inWindow = (dt: number, endDays: number) => dt >= 0 && dt < endDays * DAY
+
+function qualifying(def: Exclude<Def, { kind: 'ratio' | 'quantile' }>, e: RawEvent): boolean {
+  if (!def.source.eventTypes.includes(e.type)) return false
+  return def.source.filters.every((f) => {
+    const v = f.on === 'property' ? e.properties?.[f.path] : undefined
+    if (f.op === 'eq') return v === f.value
+    if (f.op === 'in') return f.values.includes(v as string)
+    throw new Error(`the brute force does not know ${f.op}`)
+  })
+}
+
+function perCustomer(def: MeanMetric, id: string, t0: number): number {
+  return events
+    .filter((e) => e.customerId === id && e.ts <= AS_OF && inWindow(e.ts - t0, def.window.endDays) && qualifying(def, e))
+    .reduce((s, e) => s + (def.value.of === 'count' ? 1 : def.value.of === 'property' ? Number(e.properties?.[def.value.path] ?? 0) : 0), 0)
+}
+
+/** Per arm: customers counted and the value, from the raw events. */
+function bruteForce(experimentId: string, def: Def, parts?: { numerator: MeanMetric; denominator: MeanMetric }): Map<string, { n: number; value: number }> {
+  const out = new Map<string, { n: number; num: number; den: number }>()
+  for (const [id, { arm, t0 }] of exposures.get(experimentId)!) {
+    const ends = def.kind === 'ratio' ? [parts!.numerator.window.endDays, parts!.denominator.window.endDays] : [(def as MeanMetric).window.endDays]
+    if (ends.some((d) => t0 + d * DAY > AS_OF)) continue
+    const a = out.get(arm) ?? { n: 0, num: 0, den: 0 }
+    a.n++
+    if (def.kind === 'proportion') {
+      const count = events.filter((e) => e.customerId === id && e.ts <= AS_OF && inWindow(e.ts - t0, def.window.endDays) && qualifying(def, e)).length
+      a.num += count >= def.minEvents ? 1 : 0
+    } else if (def.kind === 'mean') a.num += perCustomer(def, id, t0)
+    else if (def.kind === 'ratio') {
+      a.num += perCustomer(parts!.numerator, id, t0)
+      a.den += perCustomer(parts!.denominator, id, t0)
+    }
+    out.set(arm, a)
+  }
+  return new Map([...out].map(([arm, a]) => [arm, { n: a.n, value: def.kind === 'ratio' ? a.num / a.den : a.num / a.n }]))
+}
+
+/** Benjamini–Hochberg adjusted p-values, written out: p̃₍ᵢ₎ = min_{j ≥ i} min(1, m·p₍ⱼ₎/j). */
+function bh(ps: number[]): number[] {
+  const m = ps.length
+  const order = ps.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p)
+  const out = new Array<number>(m)
+  let running = 1
+  for (let r = m; r >= 1; r--) {
+    running = Math.min(running, Math.min(1, (m * order[r - 1].p) / r))
+    out[order[r - 1].i] = running
+  }
+  return out
+}
+
+/** Holm adjusted p-values: p̃₍ᵢ₎ = max_{j ≤ i} min(1, (m − j + 1)·p₍ⱼ₎). */
+function holm(ps: number[]): number[] {
+  const m = ps.length
+  const order = ps.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p)
+  const out = new Array<number>(m)
+  let running = 0
+  order.forEach(({ p, i }, j) => {
+    running = Math.max(running, Math.min(1, (m - j) * p))
+    out[i] = running
+  })
+  return out
+}
+
+const close = (a: number, b: number, tol = 1e-9) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b))
+const report = async (query = '') => {
+  const res = await h.call('GET', `/v1/experiments/${EXP}/report?asOf=${AS_OF}${query}`)
+  expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(200)
+  return res.body
+}
+const withoutTimes = ({ generatedAt: _g, ...rest }: Record<string, unknown>) => rest
+const catalogueOf = (body: any) => body.metrics.filter((m: any) => m.catalogue)
+
+describe('an experiment referencing catalogue metrics', () => {
+  it('pins each to the latest version when saved', async () => {
+    const exp = await getExperiment(h.db, EXP)
+    expect(exp.analysis.catalogueMetrics).toEqual([
+      { key: 'shoe_buyers_30', version: 1 },
+      { key: 'tickets_30', version: 1 },
+      { key: 'severity_per_ticket', version: 1 },
+    ])
+  })
+
+  it('shows them in the report as secondary metrics with the per-arm n and values of metricArmValues and of the raw events', async () => {
+    const body = await report()
+    const exp = await getExperiment(h.db, EXP)
+    const parts = { numerator: parse(draft.severity) as MeanMetric, denominator: parse(draft.tickets) as MeanMetric }
+    const defs = [parse(draft.shoes), parse(draft.tickets), { ...parse(draft.perTicket), parts }] as CompilableMetric[]
+    const direct = await metricArmValues(h.ch, exp, defs, { asOf: AS_OF }, clock)
+    const shown = catalogueOf(body)
+    expect(shown.map((m: any) => [m.key, m.catalogue, m.kind, m.format, m.higherIsBetter, m.isPrimary, m.isGuardrail])).toEqual([
+      ['shoe_buyers_30', { key: 'shoe_buyers_30', version: 1 }, 'proportion', 'percent', true, false, false],
+      ['tickets_30', { key: 'tickets_30', version: 1 }, 'mean', 'number', false, false, false],
+      ['severity_per_ticket', { key: 'severity_per_ticket', version: 1 }, 'ratio', 'number', true, false, false],
+    ])
+    // After the eleven built-in metrics (twelve keys), in the experiment's order.
+    expect(body.metrics.slice(0, 12).every((m: any) => !m.catalogue)).toBe(true)
+    shown.forEach((m: any, i: number) => {
+      const want = direct.metrics[i]
+      const brute = bruteForce(EXP, defs[i], i === 2 ? parts : undefined)
+      expect(m.values.map((v: any) => v.arm)).toEqual(['holdout', 'control', 'offer'])
+      for (const v of m.values) {
+        const d = want.values.find((x) => x.arm === v.arm)!
+        expect(v.n, `${m.key} ${v.arm}`).toBe(d.n)
+        expect(close(v.value, d.value!), `${m.key} ${v.arm}: ${v.value} vs ${d.value}`).toBe(true)
+        expect(v.n, `${m.key} ${v.arm} brute force`).toBe(brute.get(v.arm)!.n)
+        expect(close(v.value, brute.get(v.arm)!.value), `${m.key} ${v.arm}: ${v.value} vs brute ${brute.get(v.arm)!.value}`).toBe(true)
+      }
+      // The α-level test is the preview's; the family moves only the interval and the verdict.
+      const vsControl = m.comparisons.filter((c: any) => c.against === 'control')
+      expect(vsControl.map((c: any) => [c.variant, c.family])).toEqual([['offer', 'secondary']])
+      expect(close(vsControl[0].pValue, want.comparisons[0].pValue!, 1e-12)).toBe(true)
+      expect(close(vsControl[0].estimate, want.comparisons[0].estimate!, 1e-12)).toBe(true)
+      expect(vsControl[0].rawCi).toEqual(want.comparisons[0].ci)
+      expect(m.comparisons.filter((c: any) => c.against === 'holdout').map((c: any) => [c.variant, c.family])).toEqual([
+        ['control', 'holdout'],
+        ['offer', 'holdout'],
+      ])
+    })
+    // The planted effects are there, so the adjustment has something to decide.
+    expect(shown[0].comparisons[0].estimate).toBeGreaterThan(0)
+    expect(shown[1].comparisons[0].estimate).toBeGreaterThan(0)
+    expect(shown[1].comparisons[0].cuped).not.toBeNull()
+  })
+
+  it('adjusts their comparisons with the built-in secondary metrics (BH) and the holdout comparisons (Holm), verdicts following the intervals', async () => {
+    const body = await report()
+    const all = body.metrics.flatMap((m: any) => m.comparisons.map((c: any) => ({ ...c, key: m.key, catalogue: !!m.catalogue })))
+    for (const [family, adjust, method] of [
+      ['secondary', bh, 'bh'],
+      ['holdout', holm, 'holm'],
+    ] as const) {
+      const members = all.filter((c: any) => c.family === family && c.pValue !== null)
+      expect(members.some((c: any) => c.catalogue) && members.some((c: any) => !c.catalogue), family).toBe(true)
+      const expected = adjust(members.map((c: any) => c.pValue))
+      members.forEach((c: any, i: number) => {
+        expect(c.adjustment, `${c.key} ${c.variant}`).toBe(method)
+        expect(close(c.adjustedPValue, expected[i], 1e-12), `${c.key} ${c.variant} ${family}: ${c.adjustedPValue} vs ${expected[i]}`).toBe(true)
+        expect(c.significant).toBe(c.adjustedPValue < body.settings.alpha)
+      })
+    }
+    expect(all.filter((c: any) => c.family === 'secondary' && c.catalogue)).toHaveLength(3)
+    for (const c of all) if (c.ci) expect(c.significant, `${c.key} ${c.variant} vs ${c.against}`).toBe(c.ci[0] > 0 || c.ci[1] < 0)
+    // At least one catalogue comparison is significant and one is not, so both verdicts are exercised.
+    const verdicts = new Set(all.filter((c: any) => c.catalogue && c.ci).map((c: any) => c.significant))
+    expect(verdicts).toEqual(new Set([true, false]))
+  })
+
+  it("says in each catalogue metric's summary what its adjusted interval says", async () => {
+    const body = await report()
+    for (const m of catalogueOf(body)) {
+      const c = m.comparisons.find((x: any) => x.against === 'control')
+      const level = `${+((1 - c.level) * 100).toFixed(2)}% CI`
+      expect(m.summary, m.key).toContain(level)
+      expect(m.summary, m.key).toContain('Benjamini–Hochberg-adjusted')
+      expect(/, significant \(/.test(m.summary), `${m.key}: ${m.summary}`).toBe(c.significant)
+      expect(m.summary).toMatch(new RegExp(`^20% off (raised|lowered|shows no detectable change in) ${m.label.toLowerCase()}`))
+    }
+  })
+
+  it('leaves the recommendation and the decision and guardrail families as they are without catalogue metrics', async () => {
+    const exp = await getExperiment(h.db, EXP)
+    const catalogue = await resolveCatalogueMetrics(h.db, exp.analysis.catalogueMetrics)
+    const withCatalogue = await experimentReport(h.ch, exp, { asOf: AS_OF }, clock, { catalogue })
+    const builtInsOnly = await experimentReport(h.ch, exp, { asOf: AS_OF }, clock)
+    expect(withCatalogue.metrics).toHaveLength(builtInsOnly.metrics.length + 3)
+    expect(withCatalogue.recommendation).toEqual(builtInsOnly.recommendation)
+    expect(withCatalogue.criteria).toEqual(builtInsOnly.criteria)
+    expect(withCatalogue.testCriteria).toEqual(builtInsOnly.testCriteria)
+    const decisive = (r: typeof withCatalogue) => r.metrics.flatMap((m) => m.comparisons.filter((c) => c.family === 'decision' || c.family === 'guardrail'))
+    expect(decisive(withCatalogue)).toEqual(decisive(builtInsOnly))
+    // The secondary family grew: a built-in secondary metric's adjusted p-value reflects three more tests.
+    const secondary = (r: typeof withCatalogue) => r.metrics.flatMap((m) => m.comparisons.filter((c) => c.family === 'secondary' && c.pValue !== null))
+    expect(secondary(withCatalogue).length).toBe(secondary(builtInsOnly).length + 3)
+  })
+
+  it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
+    const body = await report('&metrics=reactivation,tickets_30')
+    expect(body.metrics.map((m: any) => m.key)).toEqual(['reactivation', 'tickets_30'])
+    const bad = await h.call('GET', `/v1/experiments/${EXP}/report?asOf=${AS_OF}&metrics=severity_30`)
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.field).toBe('metrics')
+  })
+})
+
+describe('a new version of a definition', () => {
+  it("leaves an experiment's report as it was; an experiment created after it uses the new version", async () => {
+    const exp = await getExperiment(h.db, EXP)
+    const now = clock
+    const before = await experimentReport(h.ch, exp, { asOf: AS_OF }, now, { catalogue: await resolveCatalogueMetrics(h.db, exp.analysis.catalogueMetrics) })
+    const shownBefore = catalogueOf(await report('&include=immature'))
+
+    clock = AS_OF + 2 * DAY
+    expect((await h.call('POST', '/v1/metrics/shoe_buyers_30/versions', shoesV2)).body.version).toBe(2)
+    expect((await h.call('POST', '/v1/metrics/severity_30/versions', severityV2)).body.version).toBe(2)
+    // Edits that resend the analysis without versions keep the pinned ones.
+    const edited = await h.call('PATCH', `/v1/experiments/${EXP}`, {
+      tags: ['catalogue'],
+      analysis: { ...exp.analysis, catalogueMetrics: exp.analysis.catalogueMetrics.map(({ key }) => ({ key })) },
+    })
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200)
+    expect(edited.body.analysis.catalogueMetrics).toEqual(exp.analysis.catalogueMetrics)
+
+    const again = await getExperiment(h.db, EXP)
+    const after = await experimentReport(h.ch, again, { asOf: AS_OF }, now, { catalogue: await resolveCatalogueMetrics(h.db, again.analysis.catalogueMetrics) })
+    expect(withoutTimes(after as never)).toEqual(withoutTimes(before as never))
+    // Over HTTP too, with a query the cache has not seen (the experiment's edit also changed its cache key).
+    expect(catalogueOf(await report('&include=immature'))).toEqual(shownBefore)
+
+    // A new experiment over the same customers pins version 2 and reports it.
+    const second = await h.call('POST', '/v1/experiments', {
+      ...twoArmExperiment('cat-report-2'),
+      analysis: { catalogueMetrics: [{ key: 'shoe_buyers_30' }, { key: 'severity_per_ticket' }] },
+    })
+    expect(second.body.analysis.catalogueMetrics).toEqual([
+      { key: 'shoe_buyers_30', version: 2 },
+      { key: 'severity_per_ticket', version: 1 },
+    ])
+    await h.call('POST', '/v1/experiments/cat-report-2/start')
+    clock = T0 + 5 * DAY
+    await assign(
+      'cat-report-2',
+      ids.filter((_, i) => i % 3 === 0),
+    )
+    clock = AS_OF + 3 * DAY
+    const res = await h.call('GET', `/v1/experiments/cat-report-2/report?asOf=${AS_OF}`)
+    expect(res.status).toBe(200)
+    const [shoes, ratio] = catalogueOf(res.body)
+    expect(shoes.catalogue).toEqual({ key: 'shoe_buyers_30', version: 2 })
+    // The ratio's version 1 divides the parts as they were when it was saved: severity_30's version 1.
+    const parts = { numerator: parse(draft.severity) as MeanMetric, denominator: parse(draft.tickets) as MeanMetric }
+    for (const [m, def, p] of [
+      [shoes, parse(shoesV2), undefined],
+      [ratio, parse(draft.perTicket), parts],
+    ] as const) {
+      const brute = bruteForce('cat-report-2', def, p)
+      for (const v of m.values) {
+        expect(v.n, `${m.key} ${v.arm}`).toBe(brute.get(v.arm)!.n)
+        expect(close(v.value, brute.get(v.arm)!.value), `${m.key} ${v.arm}`).toBe(true)
+      }
+    }
+  })
+
+  it('stays readable after its metric is archived, and the experiment stays editable', async () => {
+    clock = AS_OF + 4 * DAY
+    const bodyBefore = catalogueOf(await report('&window=30'))
+    expect((await h.call('POST', '/v1/metrics/shoe_buyers_30/archive')).status).toBe(200)
+    const exp = await getExperiment(h.db, EXP)
+    const edited = await h.call('PATCH', `/v1/experiments/${EXP}`, { analysis: exp.analysis, tags: ['catalogue', 'archived'] })
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200)
+    expect(catalogueOf(await report('&window=30'))).toEqual(bodyBefore)
+  })
+})
+
+describe('bad references', () => {
+  it('are refused with a 400 naming the field, and nothing is saved', async () => {
+    clock = AS_OF + 5 * DAY
+    expect((await h.call('POST', '/v1/metrics', { ...draft.tickets, key: 'old_tickets' })).status).toBe(201)
+    expect((await h.call('POST', '/v1/metrics/old_tickets/archive')).status).toBe(200)
+    const quantile = {
+      key: 'median_order',
+      name: 'Median order',
+      kind: 'quantile',
+      source: { eventTypes: ['purchase'] },
+      value: { of: 'revenue' },
+      quantile: 0.5,
+      window: { endDays: 30 },
+    }
+    expect((await h.call('POST', '/v1/metrics', quantile)).status).toBe(201)
+    const overBuiltIns = { key: 'aov_builtin', name: 'AOV', kind: 'ratio', numerator: 'revenue', denominator: 'orders' }
+    expect((await h.call('POST', '/v1/metrics', overBuiltIns)).status).toBe(201)
+
+    const cases: Array<[unknown[], string]> = [
+      [[{ key: 'nothing_here' }], 'analysis.catalogueMetrics.0.key'],
+      [[{ key: 'tickets_30' }, { key: 'revenue' }], 'analysis.catalogueMetrics.1.key'],
+      [[{ key: 'old_tickets' }], 'analysis.catalogueMetrics.0.key'],
+      [[{ key: 'tickets_30', version: 7 }], 'analysis.catalogueMetrics.0.version'],
+      [[{ key: 'tickets_30' }, { key: 'tickets_30' }], 'analysis.catalogueMetrics.1.key'],
+      [[{ key: `tickets'); DROP TABLE experiments; --` }], 'analysis.catalogueMetrics.0.key'],
+      [[{ key: 'median_order' }], 'analysis.catalogueMetrics.0.key'],
+      [[{ key: 'aov_builtin' }], 'analysis.catalogueMetrics.0.key'],
+      [[{ key: 'tickets_30', version: 0 }], 'analysis.catalogueMetrics.0.version'],
+      [Array.from({ length: 11 }, (_, i) => ({ key: `m_${i}` })), 'analysis.catalogueMetrics'],
+    ]
+    const counter = await openStoreCounter(h.db, h.ch)
+    const snapshot = await counter.snapshot()
+    for (const [refs, field] of cases) {
+      const created = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('refused'), analysis: { catalogueMetrics: refs } })
+      expect(created.status, JSON.stringify(refs)).toBe(400)
+      expect(created.body.error.field, JSON.stringify(created.body)).toBe(field)
+      const exp = await getExperiment(h.db, EXP)
+      const updated = await h.call('PATCH', `/v1/experiments/${EXP}`, { analysis: { ...exp.analysis, catalogueMetrics: refs } })
+      expect(updated.status, JSON.stringify(refs)).toBe(400)
+      expect(updated.body.error.field).toBe(field)
+    }
+    expect(changedTables(snapshot, await counter.snapshot())).toEqual([])
+  })
+})
