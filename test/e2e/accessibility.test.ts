@@ -21,6 +21,9 @@ interface Visit {
   ready(p: Page): Promise<void>
 }
 
+/** A catalogue metric of the analysts' own, whose page offers a preview on an experiment. */
+const A11Y_METRIC = 'orders_30d'
+
 const VISITS: Visit[] = [
   { name: 'overview', url: '/', ready: (p) => p.getByTestId('kpis').waitFor() },
   { name: 'experiments', url: '/experiments', ready: (p) => p.locator('tr[data-experiment]').first().waitFor() },
@@ -39,6 +42,17 @@ const VISITS: Visit[] = [
   { name: 'draft', url: `/experiments/${DRAFT}`, ready: (p) => p.getByText('The report appears once the experiment is started').waitFor() },
   { name: 'new-experiment', url: '/experiments/new', ready: (p) => p.locator('#field-name').waitFor() },
   { name: 'library', url: '/library', ready: (p) => p.getByTestId('library-table').waitFor() },
+  { name: 'metrics', url: '/metrics', ready: (p) => p.locator('tr[data-metric]').first().waitFor() },
+  { name: 'new-metric', url: '/metrics/new', ready: (p) => p.locator('#field-name').waitFor() },
+  {
+    name: 'metric',
+    url: `/metrics/${A11Y_METRIC}`,
+    async ready(p) {
+      await p.locator('#preview-experiment').selectOption(WINBACK)
+      await p.getByRole('button', { name: 'Preview', exact: true }).click()
+      await p.getByTestId('preview-table').waitFor()
+    },
+  },
   { name: 'triggers', url: '/triggers', ready: (p) => p.getByTestId('triggers-table').waitFor() },
   { name: 'settings', url: '/settings', ready: (p) => p.locator('#audit-title').waitFor() },
   { name: 'not-found', url: '/no/such/page', ready: (p) => p.getByText('Page not found').waitFor() },
@@ -51,6 +65,15 @@ const pages: Record<'laptop' | 'phone', Page> = {} as never
 beforeAll(async () => {
   d = await openDashboard({ now: () => fixed ?? Date.now() })
   await buildWorld(d.call, { set: (ms) => (fixed = ms) }, { ch: d.h.ch, winbackCustomers: 8_000 })
+  const metric = {
+    key: A11Y_METRIC,
+    name: 'Orders in 30 days',
+    kind: 'mean',
+    source: { eventTypes: ['purchase'] },
+    value: { of: 'count' },
+    window: { endDays: 30 },
+  }
+  expect((await d.call('POST', '/v1/metrics', { ...metric, tags: ['orders'], owner: 'crm-analytics' })).status).toBe(201)
   pages.laptop = await d.signedInPage({ viewport: LAPTOP })
   pages.phone = await d.signedInPage({ viewport: PHONE, isMobile: true, hasTouch: true })
 })

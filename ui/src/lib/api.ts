@@ -23,6 +23,7 @@ import type {
   TriggerInput,
   TriggerRecord,
 } from '../../../api/contract/index.ts'
+import type { CatalogueMetric, MetricDraft, MetricPreview, MetricPreviewRequest } from './metricCatalogue.ts'
 import { session, signOut } from './session.svelte.ts'
 
 export type {
@@ -161,3 +162,16 @@ export const listPolicies = () => request<{ policies: Policy[] }>('GET', '/polic
 export const createPolicy = (input: PolicyInput) => request<Policy>('POST', '/policies', input)
 export const updatePolicy = (id: string, update: PolicyChange) => request<Policy>('PATCH', `/policies/${path(id)}`, update)
 export const deletePolicy = (id: string) => request<null>('DELETE', `/policies/${path(id)}`)
+
+/** The metric catalogue: the latest version of each metric, built-ins first; archived ones only when asked. */
+export const listMetrics = (q: { search?: string; tag?: string; archived?: boolean } = {}) =>
+  request<{ metrics: CatalogueMetric[] }>('GET', `/metrics${query({ search: q.search, tag: q.tag, archived: q.archived ? 'include' : undefined })}`).then(
+    (r) => r.metrics,
+  )
+export const getMetric = (key: string, version?: number) => request<CatalogueMetric>('GET', `/metrics/${path(key)}${query({ version })}`)
+export const listMetricVersions = (key: string) => request<{ versions: CatalogueMetric[] }>('GET', `/metrics/${path(key)}/versions`).then((r) => r.versions)
+export const createMetric = (draft: MetricDraft) => request<CatalogueMetric>('POST', '/metrics', draft)
+export const newMetricVersion = (key: string, draft: MetricDraft) => request<CatalogueMetric>('POST', `/metrics/${path(key)}/versions`, draft)
+export const archiveMetric = (key: string) => request<CatalogueMetric>('POST', `/metrics/${path(key)}/archive`)
+/** A draft's per-arm values and comparisons with control on a started experiment, before it is saved. */
+export const previewMetric = (body: MetricPreviewRequest) => request<MetricPreview>('POST', '/metrics/preview', body)

@@ -10,6 +10,9 @@ export type Route =
   | { name: 'new-experiment' }
   | { name: 'experiment'; id: string }
   | { name: 'library' }
+  | { name: 'metrics' }
+  | { name: 'new-metric' }
+  | { name: 'metric'; key: string }
   | { name: 'triggers' }
   | { name: 'settings' }
   | { name: 'not-found'; path: string }
@@ -21,10 +24,14 @@ export function matchRoute(pathname: string): Route {
   if (clean === '/experiments') return { name: 'experiments' }
   if (clean === '/experiments/new') return { name: 'new-experiment' }
   if (clean === '/library') return { name: 'library' }
+  if (clean === '/metrics') return { name: 'metrics' }
+  if (clean === '/metrics/new') return { name: 'new-metric' }
   if (clean === '/triggers') return { name: 'triggers' }
   if (clean === '/settings') return { name: 'settings' }
   const m = /^\/experiments\/([^/]+)$/.exec(clean)
   if (m) return { name: 'experiment', id: decodeURIComponent(m[1]) }
+  const metric = /^\/metrics\/([^/]+)$/.exec(clean)
+  if (metric) return { name: 'metric', key: decodeURIComponent(metric[1]) }
   return { name: 'not-found', path: pathname }
 }
 
