@@ -296,6 +296,55 @@ describe('the Metrics page', () => {
     await phone.context().close()
   })
 
+  it('attaches the metric to a new experiment in its form, and the report shows it as a secondary metric with the API’s numbers', async () => {
+    const DAY = 86_400_000
+    const now = Date.now()
+    // The server's clock: the experiment is designed and started 40 days ago, its customers arrive 35 days ago.
+    fixed = now - 40 * DAY
+    await page.goto(`${d.base}/experiments/new`)
+    await page.locator('#field-name').fill('Catalogue metric on a new test')
+    await page.getByTestId('catalogue-metrics').getByLabel(NAME).check()
+    const created = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/experiments' && r.request().method() === 'POST')
+    await page.getByRole('button', { name: 'Create draft' }).click()
+    const experiment = await (await created).json()
+    expect(experiment.analysis.catalogueMetrics).toEqual([{ key: KEY, version: 1 }])
+    await page.waitForURL(`${d.base}/experiments/${experiment.id}`)
+    expect((await d.call('POST', `/v1/experiments/${experiment.id}/start`)).status).toBe(200)
+
+    fixed = now - 35 * DAY
+    const customers = Array.from({ length: 600 }, (_, i) => ({ customerId: `catalogue-${i}`, attributes: {} }))
+    const { assignments } = (await d.call('POST', '/v1/assign/batch', { experimentId: experiment.id, customers })).body
+    fixed = null
+    const t0 = now - 35 * DAY
+    const events = (assignments as Array<{ customerId: string; arm: string | null }>).flatMap((a, i) =>
+      a.arm && i % (a.arm === 'control' ? 4 : 2) === 0
+        ? [
+            { eventId: `cat-e${i}`, customerId: a.customerId, type: 'purchase', ts: t0 + 2 * DAY, revenue: 60 },
+            { eventId: `cat-s${i}`, customerId: a.customerId, type: 'purchase', ts: t0 + 3 * DAY, revenue: 20 },
+          ]
+        : [],
+    )
+    expect((await d.call('POST', '/v1/events', events)).status).toBe(200)
+
+    const report = (await d.api('GET', `/v1/experiments/${experiment.id}/report`)).body
+    const metric = report.metrics.find((m: any) => m.catalogue?.key === KEY)
+    expect(metric).toMatchObject({ catalogue: { key: KEY, version: 1 }, isPrimary: false, isGuardrail: false })
+    await page.goto(`${d.base}/experiments/${experiment.id}`)
+    await page.getByTestId('design-catalogue-metrics').getByRole('link', { name: KEY }).waitFor()
+    await page.getByTestId('secondary-metrics').locator('summary').click()
+    const group = page.getByTestId('secondary-metrics').locator(`tbody[data-metric="${metric.key}"]`)
+    await group.waitFor()
+    expect(await group.locator('.metric-name').textContent()).toBe(NAME)
+    for (const v of metric.values) {
+      expect(v.n).toBeGreaterThan(0)
+      expect(await group.locator(`tr[data-arm="${v.arm}"] td.n`).textContent()).toBe(integer(v.n))
+    }
+    const variant = metric.comparisons.find((c: any) => c.against === 'control')
+    expect(await group.locator(`tr[data-arm="${variant.variant}"] [data-testid="verdict"]`).textContent()).toContain(expectedVerdict(variant, true))
+    await shot(page, 'metrics-in-report-1280')
+    expect(d.pageErrors).toEqual([])
+  })
+
   it('saves a new version and archives the metric: it leaves the list and comes back with archived metrics shown', async () => {
     await page.goto(`${d.base}/metrics/${KEY}`)
     await page.getByRole('button', { name: 'New version' }).click()

@@ -3,7 +3,16 @@ import { MetricDefinitionInput } from '../../../api/metrics/schema.ts'
 import { fromZodError } from '../../../api/http/errors.ts'
 import { problemsFromApi } from '../../../ui/src/lib/formErrors.ts'
 import { checkMetric, percentileMessage } from '../../../ui/src/lib/metricChecks.ts'
-import { describeFilter, describeSource, previewVerdict, type CustomMetric } from '../../../ui/src/lib/metricCatalogue.ts'
+import {
+  describeFilter,
+  describeSource,
+  previewVerdict,
+  reportableMetrics,
+  type CatalogueMetric,
+  type CustomMetric,
+} from '../../../ui/src/lib/metricCatalogue.ts'
+import { blankForm, errorTarget, formFields, toDraft } from '../../../ui/src/lib/experimentForm.ts'
+import { ExperimentCreate } from '../../../api/experiments/schema.ts'
 import {
   blankMetricForm,
   fitToKind,
@@ -152,5 +161,34 @@ describe('a preview verdict', () => {
 
   it('describes a filter in words', () => {
     expect(describeFilter({ on: 'property', path: 'severity', op: 'gte', value: 3 })).toBe('severity ≥ 3')
+  })
+})
+
+describe('catalogue metrics in the new-experiment form', () => {
+  const live = (key: string, extra: Record<string, unknown> = {}) =>
+    ({ ...MetricDefinitionInput.parse({ ...toMetricDraft(filled('mean')), key, ...extra }), ...stored }) as CatalogueMetric
+  const builtIn = { key: 'orders', name: 'Orders', kind: 'mean', builtIn: true, archived: false } as unknown as CatalogueMetric
+
+  it('offers the metrics a report can compute: live, own, no quantiles, no ratios over built-ins', () => {
+    const catalogue = [
+      builtIn,
+      live('tickets_30'),
+      live('old_one', {}),
+      live('median_order', { kind: 'quantile', value: { of: 'revenue' }, quantile: 0.5, format: 'currency' }),
+      { ...live('per_order'), kind: 'ratio', numerator: 'tickets_30', denominator: 'orders' } as CatalogueMetric,
+      { ...live('tickets_per_visit'), kind: 'ratio', numerator: 'tickets_30', denominator: 'old_one' } as CatalogueMetric,
+    ]
+    ;(catalogue[2] as { archived: boolean }).archived = true
+    expect(reportableMetrics(catalogue).map((m) => m.key)).toEqual(['tickets_30', 'tickets_per_visit'])
+  })
+
+  it('sends the chosen ones by key, none when none are chosen, and places a refusal on the picker', () => {
+    const form = { ...blankForm(), name: 'With catalogue metrics' }
+    expect(toDraft(form).analysis).not.toHaveProperty('catalogueMetrics')
+    form.catalogueMetrics = ['tickets_30', 'second_order']
+    const draft = toDraft(form)
+    expect(draft.analysis?.catalogueMetrics).toEqual([{ key: 'tickets_30' }, { key: 'second_order' }])
+    expect(ExperimentCreate.safeParse(draft).success).toBe(true)
+    expect(errorTarget('analysis.catalogueMetrics.1.key', formFields(form))).toBe('analysis.catalogueMetrics')
   })
 })

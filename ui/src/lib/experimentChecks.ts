@@ -151,6 +151,7 @@ const LABELS: Record<string, string> = {
   analysis: 'Analysis',
   'analysis.primaryMetric': 'Primary metric',
   'analysis.guardrails': 'Guardrails',
+  'analysis.catalogueMetrics': 'Catalogue metrics',
   'analysis.attributionDays': 'Attribution window',
   'analysis.ltvDays': 'LTV window',
   'analysis.alpha': 'Significance level α',

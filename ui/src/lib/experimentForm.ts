@@ -48,6 +48,8 @@ export interface ExperimentForm {
   namespaceEndPct: number | null
   primaryMetric: MetricKey
   guardrails: MetricKey[]
+  /** Keys of catalogue metrics reported as secondary metrics (pinned by the API to their latest version). */
+  catalogueMetrics: string[]
   attributionDays: number | null
   ltvDays: number | null
   alpha: number | null
@@ -113,6 +115,7 @@ export function blankForm(): ExperimentForm {
     namespaceEndPct: 100,
     primaryMetric: 'reactivation',
     guardrails: ['unsubscribe'],
+    catalogueMetrics: [],
     attributionDays: 30,
     ltvDays: 90,
     alpha: 0.05,
@@ -179,6 +182,7 @@ export function toDraft(form: ExperimentForm, tiers: string[] = []): ExperimentD
     analysis: {
       primaryMetric: form.primaryMetric,
       guardrails: form.guardrails.filter((g) => g !== form.primaryMetric),
+      ...(form.catalogueMetrics.length ? { catalogueMetrics: form.catalogueMetrics.map((key) => ({ key })) } : {}),
       attributionDays: num(form.attributionDays),
       ltvDays: num(form.ltvDays),
       alpha: num(form.alpha),
@@ -214,6 +218,7 @@ export function formFields(form: ExperimentForm): string[] {
   const analysis = [
     'primaryMetric',
     'guardrails',
+    'catalogueMetrics',
     'attributionDays',
     'ltvDays',
     'alpha',

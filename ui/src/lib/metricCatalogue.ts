@@ -147,6 +147,19 @@ export function definitionOf(m: CustomMetric): MetricDefinitionInput {
 /** Mean metrics a ratio may divide (the schema's rule), in catalogue order. */
 export const meanMetrics = (catalogue: CatalogueMetric[]) => catalogue.filter((m) => m.kind === 'mean' && !m.archived)
 
+/**
+ * The catalogue metrics an experiment can report beside the built-ins (the API's rule, api/experiments/
+ * catalogue-refs.ts): analysts' own live metrics, without quantiles or ratios over built-in metrics, which reports
+ * cannot compute yet.
+ */
+export function reportableMetrics(catalogue: CatalogueMetric[]): CustomMetric[] {
+  const builtIn = new Set(catalogue.filter((m) => m.builtIn).map((m) => m.key))
+  return catalogue.filter(
+    (m): m is CustomMetric =>
+      !m.builtIn && !m.archived && m.kind !== 'quantile' && !(m.kind === 'ratio' && (builtIn.has(m.numerator) || builtIn.has(m.denominator))),
+  )
+}
+
 /*
  * POST /v1/metrics/preview. The route declares its answer loosely (a record); these are the fields it sends
  * (api/metrics/arm-values.ts → MetricValuesResult), until the contract names them.
