@@ -20,6 +20,8 @@ export const METRIC_LIMITS = {
 export const MetricKey = z
   .string()
   .regex(/^[a-z][a-z0-9_]{1,63}$/, 'must be 2–64 characters: lowercase letters, digits and underscores, starting with a letter')
+  // The dashboard's create page is /metrics/new: a metric of that name could never be opened.
+  .refine((k) => k !== 'new', 'is reserved: choose another key')
 
 /** Built-in event types and the caller's own (the same rule as POST /v1/events). */
 export const EventTypeName = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a lowercase event type such as purchase or support_ticket')
@@ -44,7 +46,10 @@ const NUMERIC_FIELDS: readonly EventField[] = ['revenue', 'margin', 'cost']
 const Scalar = z.union([z.string().max(METRIC_LIMITS.stringValue), z.number().finite()])
 
 /** Where a filter looks: an event column, or a property of the event. */
-const FilterTarget = z.discriminatedUnion('on', [z.object({ on: z.literal('field'), field: EventField }), z.object({ on: z.literal('property'), path: PropertyPath })])
+const FilterTarget = z.discriminatedUnion('on', [
+  z.object({ on: z.literal('field'), field: EventField }),
+  z.object({ on: z.literal('property'), path: PropertyPath }),
+])
 
 export const MetricFilter = z
   .intersection(

@@ -279,6 +279,7 @@ describe('bad definitions: 400 naming the field, nothing saved', () => {
     ['a quantile of 1.5', { ...ticketsPerCustomer('bad_def'), kind: 'quantile', value: { of: 'revenue' }, quantile: 1.5 }, 'quantile'],
     ['an unknown kind', secondOrder('bad_def', { kind: 'median' }), 'kind'],
     ['a key with capitals', secondOrder('Bad-Def'), 'key'],
+    ['the key new, which the dashboard’s create page uses', secondOrder('new'), 'key'],
   ])('refuses %s', async (_, body, field) => {
     await expectRefused('/v1/metrics', body, 400, 'invalid_input', field)
     // The same refusal for a new version of an existing metric.
