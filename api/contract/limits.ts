@@ -1,9 +1,9 @@
 /**
- * The numeric bounds of an experiment as the API enforces them (experiments/schema.ts), as plain values the
- * dashboard imports at run time to check a form beside each field before it is sent. This is the contract's one
- * runtime module: data only and no imports, so importing it brings no server code into the dashboard
- * (test/unit/ui/wire-contract.test.ts). Shares are fractions as on the wire (0.5 = 50%); test/unit/ui/form-limits.test.ts
- * holds the zod schemas to exactly these numbers.
+ * The numeric bounds of an experiment and of a catalogue metric as the API enforces them (experiments/schema.ts,
+ * metrics/schema.ts), as plain values the dashboard imports at run time to check a form beside each field before it
+ * is sent. This is the contract's one runtime module: data only and no imports, so importing it brings no server
+ * code into the dashboard (test/unit/ui/wire-contract.test.ts). Shares are fractions as on the wire (0.5 = 50%);
+ * test/unit/ui/form-checks.test.ts holds the zod schemas to exactly these numbers.
  */
 
 /** A closed range unless an end is marked exclusive; `max` absent means no upper bound. */
@@ -49,3 +49,35 @@ export const TEXT_LIMITS = { name: 200, hypothesis: 5000, 'arms.*.key': 64, 'arm
 
 /** An experiment has 2 to 10 arms, the control included. */
 export const ARM_COUNT = { min: 2, max: 10 } as const
+
+/** How many of each part a catalogue metric may have, and how long its texts (metrics/schema.ts). */
+export const METRIC_LIMITS = {
+  eventTypes: 10,
+  filters: 10,
+  /** Values of one `in` / `not_in` filter. */
+  inValues: 100,
+  /** Characters of one text value a filter compares with. */
+  stringValue: 256,
+  /** Property paths such as `category` or `item.category`: at most this many dot-separated keys. */
+  pathDepth: 3,
+  tags: 10,
+  /** Characters of one tag. */
+  tagLength: 40,
+  name: 120,
+  description: 2000,
+  owner: 120,
+} as const
+
+/** The API's words for a property path it refuses (too deep, or not letters, digits and underscores). */
+export const PROPERTY_PATH_WORDS = `must be a property name of letters, digits and underscores, or a path of at most ${METRIC_LIMITS.pathDepth} such names joined by dots (item.category)`
+
+/** Numbers of a metric definition by dot path; percentiles and quantiles are fractions as on the wire. */
+export const METRIC_NUMBER_LIMITS = {
+  minEvents: { min: 1, max: 1000, integer: true },
+  'window.startDays': { min: 0, max: 730 },
+  /** And after `window.startDays`. */
+  'window.endDays': { min: 0, minExclusive: true, max: 730 },
+  'capping.value': { min: 0, minExclusive: true },
+  'capping.percentile': { min: 0.5, minExclusive: true, max: 1, maxExclusive: true },
+  quantile: { min: 0, minExclusive: true, max: 1, maxExclusive: true },
+} as const satisfies Record<string, Bound>

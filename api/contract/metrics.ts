@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod'
 import type { MetricDefinition, MetricDefinitionInput, MetricKind } from '../metrics/schema.ts'
+import type { MeanStats, ProportionStats, RatioStats, SurvivalRow } from '../../stats/index.ts'
+import type { MetricComparison } from './comparisons.ts'
 
 export type { MetricCapping, MetricDefinition, MetricDefinitionInput, MetricFilter, MetricSource, MetricValue, MetricWindow } from '../metrics/schema.ts'
 /** The catalogue's kinds (report.ts's `MetricKind` is the reports' own: its `survival` is `time_to_event` here). */
@@ -46,4 +48,48 @@ export interface MetricCatalogue {
 export interface MetricVersionHistory {
   key: string
   versions: CatalogueMetric[]
+}
+
+/** An arm's sufficient statistics of one metric, as the stats module takes them. */
+export type MetricArmStats =
+  | ProportionStats
+  | (MeanStats & { pre?: { sum: number; sumSquares: number; crossSum: number } })
+  | RatioStats
+  | { n: number; events: number; survival: SurvivalRow[] }
+
+export interface MetricArmValue {
+  arm: string
+  /** Customers counted: those whose window for this metric has ended by asOf (all of them with include=immature). */
+  n: number
+  /**
+   * Proportion and retention: the share meeting it; mean: per customer; ratio: Σnum/Σden; time to event: the
+   * restricted mean days without the event up to the window's end. Null without customers.
+   */
+  value: number | null
+  stats: MetricArmStats
+}
+
+/** One catalogue metric on an experiment: each arm's value, and each variant against control. */
+export interface MetricArmValues {
+  key: string
+  /** Quantiles are not computed per arm yet. */
+  kind: Exclude<CatalogueMetricKind, 'quantile'>
+  values: MetricArmValue[]
+  /** Each variant vs control (unadjusted: a preview is not a report's test family). */
+  comparisons: MetricComparison[]
+}
+
+export interface MetricPreviewArm {
+  key: string
+  name: string
+  isControl: boolean
+  isHoldout: boolean
+}
+
+/** POST /v1/metrics/preview: a draft metric's per-arm values and comparisons with control on one experiment. */
+export interface MetricPreview {
+  experimentId: string
+  asOf: string
+  arms: MetricPreviewArm[]
+  metric: MetricArmValues
 }

@@ -1,7 +1,7 @@
-import { restrictedMeanSurvival, type MeanStats, type ProportionStats, type RatioStats, type SurvivalRow } from '../../stats/index.ts'
+import { restrictedMeanSurvival } from '../../stats/index.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
-import type { MetricComparison } from '../contract/comparisons.ts'
+import type { MetricArmStats, MetricArmValue, MetricArmValues, MetricPreview, MetricPreviewArm } from '../contract/metrics.ts'
 import { enrollmentCutoff } from '../reports/sql/customer-window.ts'
 import { customerSlices, querySliced, singlePass, type Slice, type SliceOptions } from '../reports/customer-slices.ts'
 import { armValue, compareMetric, rowOrEmpty, survivalRows, type ComparisonSettings } from '../reports/arm-comparisons.ts'
@@ -11,32 +11,7 @@ import { compileMetrics, metricQueryParams, SURVIVAL_KEY_STRIDE, type Compilable
 
 const DAY = 86_400_000
 
-/** An arm's sufficient statistics of one metric, as the stats module takes them. */
-export type MetricArmStats =
-  | ProportionStats
-  | (MeanStats & { pre?: { sum: number; sumSquares: number; crossSum: number } })
-  | RatioStats
-  | { n: number; events: number; survival: SurvivalRow[] }
-
-export interface MetricArmValue {
-  arm: string
-  /** Customers counted: those whose window for this metric has ended by asOf (all of them with include=immature). */
-  n: number
-  /**
-   * Proportion and retention: the share meeting it; mean: per customer; ratio: Σnum/Σden; time to event: the
-   * restricted mean days without the event up to the window's end. Null without customers.
-   */
-  value: number | null
-  stats: MetricArmStats
-}
-
-export interface MetricArmValues {
-  key: string
-  kind: CompilableMetric['kind']
-  values: MetricArmValue[]
-  /** Each variant vs control (unadjusted: a preview is not a report's test family). */
-  comparisons: MetricComparison[]
-}
+export type { MetricArmStats, MetricArmValue, MetricArmValues }
 
 export interface MetricValuesQuery {
   /** As of this instant (ms); defaults to now. */
@@ -47,7 +22,7 @@ export interface MetricValuesQuery {
 export interface MetricValuesResult {
   experimentId: string
   asOf: string
-  arms: Array<{ key: string; name: string; isControl: boolean; isHoldout: boolean }>
+  arms: MetricPreviewArm[]
   metrics: MetricArmValues[]
 }
 
@@ -247,4 +222,23 @@ export async function metricArmValues(
     arms,
     metrics: metrics.map((m) => metricValues(m, arms)),
   }
+}
+
+/**
+ * POST /v1/metrics/preview's answer: one draft definition's per-arm values and comparisons with control, as
+ * `metricArmValues` computes them.
+ *
+ * @example
+ * const preview = await metricPreview(ch, exp, ticketsPerCustomer, { include: 'immature' })
+ * preview.metric.comparisons // [{ arm: 'offer', vs: 'control', estimate: -0.04, ci: [-0.07, -0.01], … }]
+ */
+export async function metricPreview(
+  ch: ClickHouse,
+  exp: Experiment,
+  def: CompilableMetric,
+  q: MetricValuesQuery = {},
+  now = Date.now(),
+): Promise<MetricPreview> {
+  const { metrics, ...rest } = await metricArmValues(ch, exp, [def], q, now)
+  return { ...rest, metric: metrics[0] }
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { METRIC_LIMITS, METRIC_NUMBER_LIMITS, PROPERTY_PATH_WORDS, type Bound } from '../contract/limits.ts'
 
 /**
  * A catalogue metric: what analysts define for themselves ("second order within 60 days", "still buying in days
@@ -6,16 +7,13 @@ import { z } from '@hono/zod-openapi'
  * definition is versioned; an experiment's report records the version it used. docs/metrics.md explains each part.
  */
 
-export const METRIC_LIMITS = {
-  eventTypes: 10,
-  filters: 10,
-  inValues: 100,
-  stringValue: 256,
-  /** Property paths such as `category` or `item.category`: at most this many dot-separated keys. */
-  pathDepth: 3,
-  windowDays: 730,
-  tags: 10,
-} as const
+/** A number within one of the contract's bounds, so the dashboard's form checks the very same range. */
+function within(bound: Bound) {
+  let n = bound.integer ? z.number().int() : z.number()
+  n = bound.minExclusive ? n.gt(bound.min) : n.min(bound.min)
+  if (bound.max !== undefined) n = bound.maxExclusive ? n.lt(bound.max) : n.max(bound.max)
+  return n
+}
 
 export const MetricKey = z
   .string()
@@ -33,10 +31,7 @@ export const EventTypeName = z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must 
 export const PropertyPath = z
   .string()
   .max(200)
-  .regex(
-    new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,63}(\\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,${METRIC_LIMITS.pathDepth - 1}}$`),
-    `must be a property name of letters, digits and underscores, or a path of at most ${METRIC_LIMITS.pathDepth} such names joined by dots (item.category)`,
-  )
+  .regex(new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,63}(\\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,${METRIC_LIMITS.pathDepth - 1}}$`), PROPERTY_PATH_WORDS)
 
 /** Event columns a filter or a value may read besides `properties`. */
 export const EventField = z.enum(['revenue', 'margin', 'cost', 'order_id', 'experiment_id', 'arm'])
@@ -87,8 +82,8 @@ export type MetricValue = z.infer<typeof MetricValue>
 /** Days after the customer's first exposure: events with start ≤ (ts − exposure) < end count. */
 export const MetricWindow = z
   .object({
-    startDays: z.number().min(0).max(METRIC_LIMITS.windowDays).default(0),
-    endDays: z.number().gt(0).max(METRIC_LIMITS.windowDays),
+    startDays: within(METRIC_NUMBER_LIMITS['window.startDays']).default(0),
+    endDays: within(METRIC_NUMBER_LIMITS['window.endDays']),
   })
   .refine((w) => w.endDays > w.startDays, { path: ['endDays'], message: 'must be after startDays' })
 export type MetricWindow = z.infer<typeof MetricWindow>
@@ -96,17 +91,17 @@ export type MetricWindow = z.infer<typeof MetricWindow>
 /** Per-customer values above the cap count as the cap: a fixed amount, or a percentile of all customers' values. */
 export const MetricCapping = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }),
-  z.object({ type: z.literal('absolute'), value: z.number().finite().gt(0) }),
-  z.object({ type: z.literal('percentile'), percentile: z.number().gt(0.5).lt(1) }),
+  z.object({ type: z.literal('absolute'), value: within(METRIC_NUMBER_LIMITS['capping.value']) }),
+  z.object({ type: z.literal('percentile'), percentile: within(METRIC_NUMBER_LIMITS['capping.percentile']) }),
 ])
 export type MetricCapping = z.infer<typeof MetricCapping>
 
 const common = {
   key: MetricKey,
-  name: z.string().trim().min(1).max(120),
-  description: z.string().max(2000).default(''),
-  owner: z.string().max(120).default(''),
-  tags: z.array(z.string().trim().min(1).max(40)).max(METRIC_LIMITS.tags).default([]),
+  name: z.string().trim().min(1).max(METRIC_LIMITS.name),
+  description: z.string().max(METRIC_LIMITS.description).default(''),
+  owner: z.string().max(METRIC_LIMITS.owner).default(''),
+  tags: z.array(z.string().trim().min(1).max(METRIC_LIMITS.tagLength)).max(METRIC_LIMITS.tags).default([]),
   direction: z.enum(['higher', 'lower']).default('higher').describe('which change is good'),
 }
 
@@ -116,7 +111,7 @@ export const MetricDefinitionInput = z
       ...common,
       kind: z.literal('proportion').describe('share of customers with at least `minEvents` qualifying events in the window'),
       source: MetricSource,
-      minEvents: z.number().int().min(1).max(1000).default(1),
+      minEvents: within(METRIC_NUMBER_LIMITS.minEvents).default(1),
       window: MetricWindow,
       format: z.literal('percent').default('percent'),
     }),
@@ -149,7 +144,7 @@ export const MetricDefinitionInput = z
       kind: z.literal('quantile').describe('a quantile of the value over qualifying events (e.g. median order value)'),
       source: MetricSource,
       value: MetricValue.refine((v) => v.of !== 'count', 'a quantile needs a value per event, not a count'),
-      quantile: z.number().gt(0).lt(1),
+      quantile: within(METRIC_NUMBER_LIMITS.quantile),
       window: MetricWindow,
       format: z.enum(['currency', 'number', 'days']).default('currency'),
     }),

@@ -9,7 +9,7 @@ import { ApiError } from '../http/errors.ts'
 import { getExperiment } from '../experiments/store.ts'
 import { MetricDefinitionInput } from '../metrics/schema.ts'
 import type { CompilableMetric, MeanMetric } from '../metrics/compile.ts'
-import { metricArmValues } from '../metrics/arm-values.ts'
+import { metricPreview } from '../metrics/arm-values.ts'
 import { includeParam } from './reports.ts'
 
 /** A JSON instant: ISO-8601 text or integer epoch ms, read like the reports' `asOf` (http/params.ts). */
@@ -84,9 +84,9 @@ export function metricPreviewRoutes(deps: { db: Kysely<Database>; ch: ClickHouse
       const def = compilable(body)
       const exp = await getExperiment(db, body.experimentId)
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a preview`)
-      const result = await metricArmValues(ch, exp, [def], { asOf: body.asOf, include: body.include }, now())
-      const { metrics, ...rest } = result
-      return c.json({ ...rest, metric: metrics[0] } as unknown as Record<string, unknown>, 200)
+      const preview = await metricPreview(ch, exp, def, { asOf: body.asOf, include: body.include }, now())
+      // The OpenAPI document declares the answer loosely; its type is the contract's MetricPreview.
+      return c.json(preview as unknown as Record<string, unknown>, 200)
     },
   )
   return app

@@ -1,8 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { ARM_COUNT, NUMBER_LIMITS, OFFER_LIMITS, TEXT_LIMITS, type Bound } from '../../../api/contract/limits.ts'
+import { ARM_COUNT, METRIC_LIMITS, METRIC_NUMBER_LIMITS, NUMBER_LIMITS, OFFER_LIMITS, TEXT_LIMITS, type Bound } from '../../../api/contract/limits.ts'
 import type { ErrorBody } from '../../../api/contract/index.ts'
 import { ExperimentCreate, OFFER_LIMITS as SCHEMA_OFFER_LIMITS } from '../../../api/experiments/schema.ts'
 import { errorBody } from '../../../api/http/errors.ts'
+import { MetricDefinitionInput } from '../../../api/metrics/schema.ts'
 import { checkExperiment, fieldLabel, numberProblem } from '../../../ui/src/lib/experimentChecks.ts'
 import { blankForm, errorTarget, formFields, newArm, setTierOffer } from '../../../ui/src/lib/experimentForm.ts'
 import { invalid, messageFor, problemsFromApi } from '../../../ui/src/lib/formErrors.ts'
@@ -43,24 +44,90 @@ function refused(pattern: string, value: unknown): boolean {
   return !result.success && result.error.issues.some((i) => i.path.join('.') === path)
 }
 
+/** That `refuses` takes exactly the numbers within `bound`, checked at and just beside each end. */
+function expectBound(refuses: (value: number) => boolean, bound: Bound) {
+  const step = 1e-6
+  expect(refuses(bound.min), 'at the minimum').toBe(!!bound.minExclusive)
+  expect(refuses(bound.min - (bound.integer ? 1 : step)), 'below the minimum').toBe(true)
+  expect(refuses(bound.min + (bound.integer ? 1 : step)), 'above the minimum').toBe(false)
+  if (bound.integer) expect(refuses(bound.min + 0.5), 'a fraction').toBe(true)
+  if (bound.max === undefined) {
+    expect(refuses(1e12), 'a large number').toBe(false)
+  } else {
+    expect(refuses(bound.max), 'at the maximum').toBe(!!bound.maxExclusive)
+    expect(refuses(bound.max + (bound.integer ? 1 : step)), 'above the maximum').toBe(true)
+    expect(refuses(bound.max - (bound.integer ? 1 : step)), 'below the maximum').toBe(false)
+  }
+}
+
+/** A mean metric the schema accepts, with `extra` over it. */
+const meanMetric = (extra: Record<string, unknown> = {}): Record<string, any> => ({
+  key: 'limits',
+  name: 'Limits',
+  kind: 'mean',
+  source: { eventTypes: ['purchase'] },
+  value: { of: 'revenue' },
+  window: { startDays: 0, endDays: 30 },
+  ...extra,
+})
+
+/** A metric of a kind with the number at `path` (a proportion for minEvents …), the schema refusing `value` there. */
+function metricRefused(path: string, value: number): boolean {
+  const body =
+    path === 'minEvents'
+      ? meanMetric({ kind: 'proportion', value: undefined })
+      : path === 'quantile'
+        ? meanMetric({ kind: 'quantile', quantile: 0.5 })
+        : meanMetric({ capping: path === 'capping.value' ? { type: 'absolute', value: 1 } : { type: 'percentile', percentile: 0.99 } })
+  set(body, path, value)
+  const result = MetricDefinitionInput.safeParse(body)
+  return !result.success && result.error.issues.some((i) => i.path.join('.') === path)
+}
+
+const times = <T>(n: number, of: (i: number) => T) => Array.from({ length: n }, (_, i) => of(i))
+const withFilter = (filter: Record<string, unknown>) => meanMetric({ source: { eventTypes: ['purchase'], filters: [filter] } })
+
+/** What METRIC_LIMITS bounds: its name, the bound, a metric with `n` of it, and where the schema refuses one too many. */
+const METRIC_COUNTS: Array<[string, number, (n: number) => Record<string, unknown>, string]> = [
+  ['event types', METRIC_LIMITS.eventTypes, (n) => meanMetric({ source: { eventTypes: times(n, (i) => `e${i}`) } }), 'source.eventTypes'],
+  [
+    'filters',
+    METRIC_LIMITS.filters,
+    (n) => meanMetric({ source: { eventTypes: ['purchase'], filters: times(n, () => ({ on: 'field', field: 'arm', op: 'eq', value: 'a' })) } }),
+    'source.filters',
+  ],
+  [
+    'values of one filter',
+    METRIC_LIMITS.inValues,
+    (n) => withFilter({ on: 'field', field: 'arm', op: 'in', values: times(n, (i) => `a${i}`) }),
+    'source.filters.0.values',
+  ],
+  [
+    'characters of a filter value',
+    METRIC_LIMITS.stringValue,
+    (n) => withFilter({ on: 'field', field: 'arm', op: 'eq', value: 'a'.repeat(n) }),
+    'source.filters.0.value',
+  ],
+  [
+    'keys of a property path',
+    METRIC_LIMITS.pathDepth,
+    (n) => withFilter({ on: 'property', path: times(n, () => 'a').join('.'), op: 'exists' }),
+    'source.filters.0.path',
+  ],
+  ['tags', METRIC_LIMITS.tags, (n) => meanMetric({ tags: times(n, (i) => `t${i}`) }), 'tags'],
+  ['characters of a tag', METRIC_LIMITS.tagLength, (n) => meanMetric({ tags: ['a'.repeat(n)] }), 'tags.0'],
+  ['characters of the name', METRIC_LIMITS.name, (n) => meanMetric({ name: 'a'.repeat(n) }), 'name'],
+  ['characters of the description', METRIC_LIMITS.description, (n) => meanMetric({ description: 'a'.repeat(n) }), 'description'],
+  ['characters of the owner', METRIC_LIMITS.owner, (n) => meanMetric({ owner: 'a'.repeat(n) }), 'owner'],
+]
+
 describe('the limits the form checks against', () => {
   it('are the limits the API enforces on offers', () => {
     expect(OFFER_LIMITS).toEqual(SCHEMA_OFFER_LIMITS)
   })
 
   it.each(Object.entries(NUMBER_LIMITS) as Array<[string, Bound]>)('match the schema at %s', (path, bound) => {
-    const step = 1e-6
-    expect(refused(path, bound.min), 'at the minimum').toBe(!!bound.minExclusive)
-    expect(refused(path, bound.min - (bound.integer ? 1 : step)), 'below the minimum').toBe(true)
-    expect(refused(path, bound.min + (bound.integer ? 1 : step)), 'above the minimum').toBe(false)
-    if (bound.integer) expect(refused(path, bound.min + 0.5), 'a fraction').toBe(true)
-    if (bound.max === undefined) {
-      expect(refused(path, 1e12), 'a large number').toBe(false)
-    } else {
-      expect(refused(path, bound.max), 'at the maximum').toBe(!!bound.maxExclusive)
-      expect(refused(path, bound.max + (bound.integer ? 1 : step)), 'above the maximum').toBe(true)
-      expect(refused(path, bound.max - (bound.integer ? 1 : step)), 'below the maximum').toBe(false)
-    }
+    expectBound((value) => refused(path, value), bound)
   })
 
   it.each(Object.entries(TEXT_LIMITS))('match the schema on the length of %s', (path, max) => {
@@ -76,6 +143,16 @@ describe('the limits the form checks against', () => {
     expect(ExperimentCreate.safeParse(body).error?.issues.map((i) => i.path.join('.'))).toContain('arms')
     body.arms = [arm(0)]
     expect(ExperimentCreate.safeParse(body).error?.issues.map((i) => i.path.join('.'))).toContain('arms')
+  })
+
+  it.each(Object.entries(METRIC_NUMBER_LIMITS) as Array<[string, Bound]>)('match the metric schema at %s', (path, bound) => {
+    expectBound((value) => metricRefused(path, value), bound)
+  })
+
+  it.each(METRIC_COUNTS)('match the metric schema on the number of %s', (_, max, metric, path) => {
+    const refusedAt = (n: number) => MetricDefinitionInput.safeParse(metric(n)).error?.issues.map((i) => i.path.join('.')) ?? []
+    expect(refusedAt(max)).toEqual([])
+    expect(refusedAt(max + 1)).toContain(path)
   })
 
   it('describe the error body the server sends', () => {

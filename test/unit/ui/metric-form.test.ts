@@ -114,6 +114,57 @@ describe('the metric form', () => {
     expect(checkMetric(ratio)).toEqual({ denominator: 'must differ from the numerator' })
   })
 
+  it("checks the schema's bounds before sending, each beside its field in the API's own words", () => {
+    const form = filled('mean')
+    form.tags = Array.from({ length: 11 }, (_, i) => `t${i}`).join(', ')
+    form.eventTypes = Array.from({ length: 11 }, (_, i) => `e${i}`)
+    form.filters = [
+      { target: 'property', path: 'a.b.c.d', op: 'exists', value: '' },
+      { target: 'arm', path: '', op: 'in', value: Array.from({ length: 101 }, (_, i) => `a${i}`).join(', ') },
+      { target: 'property', path: 'channel', op: 'eq', value: `"${'x'.repeat(257)}"` },
+    ]
+    form.endDays = 731
+    form.capping = 'percentile'
+    form.capPercentile = 40
+    const own = checkMetric(form)
+    const parsed = MetricDefinitionInput.safeParse(toMetricDraft(form))
+    const answered = problemsFromApi(fromZodError(parsed.error!), (f) => metricErrorTarget(f, metricFormFields(form))).fields
+    answered['capping.percentile'] = percentileMessage(answered['capping.percentile'])
+    expect(own).toEqual({
+      tags: 'must have at most 10 items',
+      'source.eventTypes': 'must have at most 10 items',
+      'source.filters.0.path': 'must be a property name of letters, digits and underscores, or a path of at most 3 such names joined by dots (item.category)',
+      'source.filters.1.value': 'must have at most 100 items',
+      'source.filters.2.value': 'must be at most 256 characters',
+      'window.endDays': 'must be at most 730',
+      'capping.percentile': 'must be more than the 50th percentile',
+    })
+    expect(own).toEqual(answered)
+  })
+
+  it('checks the smaller bounds of each kind: filters, tag length, minEvents, quantile, a 0-day window', () => {
+    const mean = filled('mean')
+    mean.filters = Array.from({ length: 11 }, () => ({ target: 'arm' as const, path: '', op: 'eq' as const, value: 'a' }))
+    mean.tags = `support, ${'x'.repeat(41)}`
+    mean.valueOf = 'property'
+    mean.valuePath = 'a.b.c.d'
+    mean.endDays = 0
+    expect(checkMetric(mean)).toMatchObject({
+      'source.filters': 'must have at most 10 items',
+      tags: 'must be at most 40 characters',
+      'value.path': expect.stringContaining('at most 3 such names'),
+      'window.endDays': 'must be more than 0',
+    })
+    const proportion = filled('proportion')
+    proportion.minEvents = 1001
+    expect(checkMetric(proportion)).toEqual({ minEvents: 'must be at most 1,000' })
+    const quantile = filled('quantile')
+    quantile.quantilePct = 100
+    expect(checkMetric(quantile)).toEqual({ quantile: 'must be less than the 100th percentile' })
+    quantile.quantilePct = 99.5
+    expect(checkMetric(quantile)).toEqual({})
+  })
+
   it("puts each of the API's problems beside its input, in the API's words", () => {
     const form = filled('mean')
     form.key = 'Bad Key'

@@ -13,6 +13,7 @@ import type {
   MetricDefinitionInput,
   MetricDraft,
   MetricFilter,
+  MetricPreview,
   MetricSource,
   MetricValue,
   MetricWindow,
@@ -28,6 +29,7 @@ export type {
   MetricDefinitionInput,
   MetricDraft,
   MetricFilter,
+  MetricPreview,
   MetricSource,
   MetricValue,
   MetricWindow,
@@ -160,10 +162,7 @@ export function reportableMetrics(catalogue: CatalogueMetric[]): CustomMetric[] 
   )
 }
 
-/*
- * POST /v1/metrics/preview. The route declares its answer loosely (a record); these are the fields it sends
- * (api/metrics/arm-values.ts → MetricValuesResult), until the contract names them.
- */
+/** POST /v1/metrics/preview's body (the answer is the contract's MetricPreview). */
 export interface MetricPreviewRequest {
   experimentId: string
   definition: MetricDraft
@@ -171,24 +170,6 @@ export interface MetricPreviewRequest {
   denominator?: MetricDraft
   asOf?: string
   include?: 'immature'
-}
-
-export interface MetricPreviewArmValue {
-  arm: string
-  n: number
-  value: number | null
-}
-
-export interface MetricPreview {
-  experimentId: string
-  asOf: string
-  arms: Array<{ key: string; name: string; isControl: boolean; isHoldout: boolean }>
-  metric: {
-    key: string
-    kind: CatalogueMetricKind
-    values: MetricPreviewArmValue[]
-    comparisons: MetricComparison[]
-  }
 }
 
 /** A preview as the page shows it: the answer, and how the definition it was made of reads (name, format, direction). */
