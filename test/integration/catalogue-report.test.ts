@@ -8,6 +8,7 @@ import type { CompilableMetric, MeanMetric } from '../../api/metrics/compile.ts'
 import { metricArmValues } from '../../api/metrics/arm-values.ts'
 import { experimentReport } from '../../api/reports/experiment-report.ts'
 import { resolveCatalogueMetrics } from '../../api/reports/catalogue-metrics.ts'
+import type { RawEvent } from '../helpers/raw-event.ts'
 
 /**
  * Catalogue metrics in the experiment report (issue 17, item 3): an experiment pins catalogue metrics by key and
@@ -53,16 +54,6 @@ const parse = (x: object) => MetricDefinitionInput.parse(x)
 const shoesV2 = { ...draft.shoes, source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'in', values: ['bags', 'hats'] }] } }
 const severityV2 = { ...draft.severity, window: { endDays: 14 } }
 
-interface RawEvent {
-  eventId: string
-  customerId: string
-  type: string
-  ts: number
-  revenue?: number
-  cost?: number
-  experimentId?: string
-  properties?: Record<string, unknown>
-}
 const exposures = new Map<string, Map<string, { arm: string; t0: number }>>([[EXP, new Map()]])
 const events: RawEvent[] = []
 const ids = Array.from({ length: 2400 }, (_, i) => `cust-${i}`)

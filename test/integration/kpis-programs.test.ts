@@ -3,6 +3,7 @@ import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.
 import { mulberry32 } from '../helpers/prng.ts'
 import { fixedHorizonTest, welchSatterthwaiteDf } from '../../stats/frequentist.ts'
 import type { KpiGroup, KpiReport } from '../../api/contract/kpis.ts'
+import type { RawEvent } from '../helpers/raw-event.ts'
 
 /*
  * Program KPIs (docs/kpis.md) over five experiments (ids a–e) whose customers overlap, recomputed by brute force
@@ -30,16 +31,6 @@ interface Exposure {
   /** The answer: an arm key, 'holdout' (the experiment's own) or 'global_holdout'. */
   arm: string
   ts: number
-}
-interface RawEvent {
-  eventId: string
-  customerId: string
-  type: string
-  ts: number
-  revenue?: number
-  margin?: number
-  cost?: number
-  experimentId?: string
 }
 const exposures: Exposure[] = []
 const events: RawEvent[] = []

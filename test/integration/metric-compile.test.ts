@@ -17,6 +17,7 @@ import {
   type Comparison,
   type SurvivalRow,
 } from '../../stats/index.ts'
+import type { RawEvent } from '../helpers/raw-event.ts'
 
 /**
  * Catalogue metrics against a brute force: a random world of custom events with properties is written through the
@@ -40,19 +41,6 @@ const NASTY_VALUE = `') OR 1=1 --`
 const QUOTED_VALUE = `a'b"c\\d`
 
 type Props = Record<string, unknown>
-interface RawEvent {
-  eventId: string
-  customerId: string
-  type: string
-  ts: number
-  revenue?: number
-  margin?: number
-  cost?: number
-  orderId?: string
-  experimentId?: string
-  arm?: string
-  properties?: Props
-}
 const exposures = new Map<string, { arm: string; t0: number }>()
 const events: RawEvent[] = []
 

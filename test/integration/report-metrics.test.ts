@@ -6,6 +6,7 @@ import { experimentReport } from '../../api/reports/experiment-report.ts'
 import { liftTimeseries } from '../../api/reports/timeseries.ts'
 import { offerLibrary } from '../../api/reports/library.ts'
 import { customerSlices } from '../../api/reports/customer-slices.ts'
+import type { RawEvent } from '../helpers/raw-event.ts'
 
 /** Deep equality with numbers compared to 9 significant digits (slices add float sums in another order). */
 function expectSameNumbers(actual: unknown, expected: unknown, path = '$'): void {
@@ -28,16 +29,6 @@ let clock = T0
 let h: Harness
 
 const globalHeld = new Map<string, number>()
-interface RawEvent {
-  eventId: string
-  customerId: string
-  type: string
-  ts: number
-  revenue?: number
-  margin?: number
-  cost?: number
-  experimentId?: string
-}
 const exposures = new Map<string, { arm: string; t0: number }>()
 const events: RawEvent[] = []
 
