@@ -9,12 +9,16 @@ import { ExperimentCreate } from '../api/experiments/schema.ts'
 import { experimentReport } from '../api/reports/experiment-report.ts'
 import { liftTimeseries } from '../api/reports/timeseries.ts'
 import { median, writeResult } from './machine.ts'
+import { MetricDefinitionInput } from '../api/metrics/schema.ts'
+import type { CompilableMetric, MeanMetric } from '../api/metrics/compile.ts'
+import type { ReportCatalogueMetric } from '../api/reports/catalogue-metrics.ts'
 import { EVENT_COLUMNS } from '../api/stores/events-table.ts'
 import { EXPOSURE_COLUMNS } from '../api/stores/exposures-table.ts'
 
 // Report time (all metrics, 3 arms + holdout, CUPED on) at a given scale, next to a plain full scan of the same
 // tables in the same run as the floor. Data are generated inside ClickHouse (INSERT … SELECT from numbers()).
 // Usage: BENCH_SCALES=1000000:10000000,10000000:100000000 npx tsx bench/report.ts
+// BENCH_CAT=3,4 keeps only those of the five catalogue metrics below (0–2 read properties, 3–4 do not).
 const scales = (process.env.BENCH_SCALES ?? '1000000:10000000').split(',').map((s) => s.split(':').map(Number) as [number, number])
 const reps = Number(process.env.BENCH_REPS ?? 3)
 const DAY = 86_400_000
@@ -60,12 +64,59 @@ async function seed(customers: number, events: number, id: string) {
       fromUnixTimestamp64Milli(toInt64({t0:Int64} - 90 * 86400000 + cityHash64(number, 3) % (180 * 86400000)), 'UTC'),
       if(k >= 78 AND k < 92, {id:String}, ''), '',
       if(k < 78, round(exp(3 + (cityHash64(number, 5) % 1000) / 1000 * 1.5), 2), 0), NULL,
-      if(k >= 78 AND k < 90, 5 + cityHash64(number, 9) % 10, 0), '', ''
+      if(k >= 78 AND k < 90, 5 + cityHash64(number, 9) % 10, 0), '',
+      if(k < 70, concat('{"category":"', ['shoes', 'bags', 'hats'][1 + cityHash64(number, 11) % 3], '","items":', toString(1 + cityHash64(number, 13) % 4), '}'), '')
     FROM (SELECT number, cityHash64(number, 1) % 100 AS k FROM numbers({m:UInt64}))`,
     { id, t0: T0, n: customers, m: events },
   )
   return (performance.now() - t) / 1000
 }
+
+// Five catalogue metrics of different kinds, two of them reading properties (issue 17's benchmark): computed in
+// the report's own pass, next to the same report with the built-in metrics alone.
+const define = (x: object) => MetricDefinitionInput.parse(x) as CompilableMetric
+const items = define({
+  key: 'items',
+  name: 'Items bought',
+  kind: 'mean',
+  source: { eventTypes: ['purchase'] },
+  value: { of: 'property', path: 'items' },
+  window: { endDays: 30 },
+})
+const purchases = define({
+  key: 'purchases',
+  name: 'Purchases',
+  kind: 'mean',
+  source: { eventTypes: ['purchase'] },
+  value: { of: 'count' },
+  window: { endDays: 30 },
+})
+const catalogue: ReportCatalogueMetric[] = [
+  define({
+    key: 'shoe_buyers',
+    name: 'Bought shoes',
+    kind: 'proportion',
+    source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'eq', value: 'shoes' }] },
+    window: { endDays: 30 },
+  }),
+  define({
+    key: 'bags_hats_revenue',
+    name: 'Bags and hats revenue',
+    kind: 'mean',
+    source: { eventTypes: ['purchase'], filters: [{ on: 'property', path: 'category', op: 'in', values: ['bags', 'hats'] }] },
+    value: { of: 'revenue' },
+    window: { endDays: 30 },
+    capping: { type: 'absolute', value: 500 },
+  }),
+  {
+    ...define({ key: 'items_per_order', name: 'Items per order', kind: 'ratio', numerator: 'items', denominator: 'purchases' }),
+    parts: { numerator: items as MeanMetric, denominator: purchases as MeanMetric },
+  } as CompilableMetric,
+  define({ key: 'back_31_60', name: 'Bought in days 31–60', kind: 'retention', source: { eventTypes: ['purchase'] }, window: { startDays: 31, endDays: 60 } }),
+  define({ key: 'days_to_redeem', name: 'Days to redemption', kind: 'time_to_event', source: { eventTypes: ['offer_redeemed'] }, window: { endDays: 30 } }),
+]
+  .map((def) => ({ ref: { key: def.key, version: 1 }, def }))
+  .filter((_, i) => !process.env.BENCH_CAT || process.env.BENCH_CAT.split(',').includes(String(i)))
 
 const results = []
 for (const [customers, events] of scales) {
@@ -78,6 +129,7 @@ for (const [customers, events] of scales) {
   const asOf = T0 + 60 * DAY
   const scanTimes: number[] = []
   const reportTimes: number[] = []
+  const catalogueTimes: number[] = []
   for (let r = 0; r < reps; r++) {
     let t = performance.now()
     // The floor: read every column the report reads, once, with no join or grouping by customer.
@@ -97,6 +149,10 @@ for (const [customers, events] of scales) {
     reportTimes.push((performance.now() - t) / 1000)
     if (r === 0)
       console.log(`  report: ${report.totalCustomers.toLocaleString()} customers, ${report.metrics.length} metrics, SRM p = ${report.srm?.pValue?.toFixed(3)}`)
+    t = performance.now()
+    const withCatalogue = await experimentReport(ch, exp, { asOf }, asOf, { catalogue })
+    catalogueTimes.push((performance.now() - t) / 1000)
+    if (r === 0) console.log(`  with ${catalogue.length} catalogue metrics: ${withCatalogue.metrics.length} metrics`)
   }
   // The breakdown and the 30-point timeseries are measured once (BENCH_EXTRAS=0 skips them at large scale).
   let timeseriesSeconds = NaN
@@ -116,11 +172,13 @@ for (const [customers, events] of scales) {
     fullScanSeconds: +median(scanTimes).toFixed(3),
     reportSeconds: +median(reportTimes).toFixed(3),
     ratioToScan: +(median(reportTimes) / median(scanTimes)).toFixed(2),
+    reportWithCatalogueSeconds: +median(catalogueTimes).toFixed(3),
+    catalogueRatio: +(median(catalogueTimes) / median(reportTimes)).toFixed(2),
     reportWithBreakdownSeconds: Number.isNaN(breakdownSeconds) ? null : +breakdownSeconds.toFixed(3),
     timeseries30PointsSeconds: Number.isNaN(timeseriesSeconds) ? null : +timeseriesSeconds.toFixed(3),
   }
   console.log(
-    `  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan · with a breakdown ${row.reportWithBreakdownSeconds} s · 30-point timeseries ${row.timeseries30PointsSeconds} s`,
+    `  full scan ${row.fullScanSeconds} s · report ${row.reportSeconds} s (median of ${reps}) · ${row.ratioToScan}× the scan · with ${catalogue.length} catalogue metrics ${row.reportWithCatalogueSeconds} s (${row.catalogueRatio}×) · with a breakdown ${row.reportWithBreakdownSeconds} s · 30-point timeseries ${row.timeseries30PointsSeconds} s`,
   )
   results.push(row)
 }

@@ -7,7 +7,7 @@ import { customerSlices, querySliced, singlePass, type Slice, type SliceOptions 
 import { armValue, compareMetric, rowOrEmpty, survivalRows, type ComparisonSettings } from '../reports/arm-comparisons.ts'
 import type { ArmStatsRow } from '../reports/sql/arm-stats.ts'
 import type { MetricDefinition as ReportMetric } from '../reports/metric-definitions.ts'
-import { compileMetrics, metricQueryParams, SURVIVAL_KEY_STRIDE, type CompilableMetric, type CompiledMetric } from './compile.ts'
+import { compileMetrics, metricQueryParams, METRIC_SURVIVAL, SURVIVAL_KEY_STRIDE, type CompilableMetric, type CompiledMetric } from './compile.ts'
 
 const DAY = 86_400_000
 
@@ -67,9 +67,13 @@ function asReport(m: CompiledMetric, arm: string, raw: Row | undefined): { def: 
   return { def: { ...base, key: 'time_to_purchase', kind: 'survival', survivalColumn: 'survival' }, row }
 }
 
-/** The day counts of the metric at `index` out of the shared `survival` map (keys index × stride + day). */
+/** The day counts of the metric at `index` out of the shared `metric_survival` map (keys index × stride + day). */
 function survivalOf(raw: Row | undefined, index: number): NonNullable<ArmStatsRow['survival']> {
-  const [keys, events, censored] = (raw?.survival as [Array<number | string>, Array<number | string>, Array<number | string>] | undefined) ?? [[], [], []]
+  const [keys, events, censored] = (raw?.[METRIC_SURVIVAL] as [Array<number | string>, Array<number | string>, Array<number | string>] | undefined) ?? [
+    [],
+    [],
+    [],
+  ]
   const out: NonNullable<ArmStatsRow['survival']> = [[], [], []]
   keys.forEach((k, i) => {
     const day = Number(k) - index * SURVIVAL_KEY_STRIDE
@@ -117,7 +121,8 @@ export interface CatalogueArmRows {
   settings: ComparisonSettings
 }
 
-function armRows(m: CompiledMetric, raw: Map<string, Row>, arms: MetricValuesResult['arms'], settings: ComparisonSettings): CatalogueArmRows {
+/** One compiled metric's report-shaped rows and values from per-arm rows holding its columns (its own query's or the report's). */
+export function armRows(m: CompiledMetric, raw: Map<string, Row>, arms: MetricValuesResult['arms'], settings: ComparisonSettings): CatalogueArmRows {
   const windowDays = m.def.kind === 'ratio' ? undefined : m.def.window.endDays
   const byArm = new Map(arms.map((a) => [a.key, asReport(m, a.key, raw.get(a.key))]))
   const values = arms.map(({ key }) => {
@@ -185,17 +190,23 @@ export async function catalogueArmRows(
   const slices = compiled.singlePass ? singlePass : (opts.slices ?? (await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)))
   const raw = await querySliced(ch, slices, compiled.sql, params, ['arm'])
   const rows = new Map(raw.map((r) => [String(r.arm), r]))
-  const arms = [
-    ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true }] : []),
-    ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false })),
-  ]
-  const settings: ComparisonSettings = {
-    alpha: a.alpha,
-    sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
-    cuped: a.cuped.enabled,
-  }
+  const arms = reportArms(exp)
+  const settings = comparisonSettings(exp)
   return { asOf, arms, metrics: compiled.metrics.map((m) => armRows(m, rows, arms, settings)) }
 }
+
+/** The arms a catalogue metric is reported on: the experiment holdout (when there is one) and the experiment's arms. */
+export const reportArms = (exp: Experiment): MetricValuesResult['arms'] => [
+  ...(exp.holdoutPct > 0 ? [{ key: 'holdout', name: 'Holdout (no message)', isControl: false, isHoldout: true }] : []),
+  ...exp.arms.map((arm) => ({ key: arm.key, name: arm.name, isControl: arm.isControl, isHoldout: false })),
+]
+
+/** The experiment's α, sequential tuning and CUPED switch (each metric adds its own window). */
+export const comparisonSettings = (exp: Experiment): ComparisonSettings => ({
+  alpha: exp.analysis.alpha,
+  sequentialTuning: exp.analysis.sequential.enabled ? exp.analysis.sequential.tuning : null,
+  cuped: exp.analysis.cuped.enabled,
+})
 
 /**
  * Per arm and metric, the sufficient statistics of catalogue metrics over an experiment's customers (one query,

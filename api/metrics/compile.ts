@@ -8,7 +8,7 @@ import type { EventField, MetricDefinitionInput, MetricFilter, MetricSource, Met
  * statistics the stats module takes. docs/metrics.md states the semantics.
  *
  * Nothing a definition holds reaches the SQL text: event types, property paths, filter values, windows and caps
- * are bound parameters named `{m0_f1_k0:String}` …; only code-made identifiers and parameter names are spliced.
+ * are bound parameters named `{m0_f1_v:String}`, `{prop_0_k0:String}` …; only code-made identifiers and parameter names are spliced.
  */
 
 export type MeanMetric = Extract<MetricDefinitionInput, { kind: 'mean' }>
@@ -19,7 +19,7 @@ export type ResolvedRatio = Extract<MetricDefinitionInput, { kind: 'ratio' }> & 
 export type CompilableMetric = SourceMetric | ResolvedRatio
 
 const DAY_MS = 86_400_000
-/** Time-to-event day indexes of metric j travel in one `survival` map as j × SURVIVAL_KEY_STRIDE + day. */
+/** Time-to-event day indexes of metric j travel in one `metric_survival` map as j × SURVIVAL_KEY_STRIDE + day. */
 export const SURVIVAL_KEY_STRIDE = 1000
 
 export interface CompileOptions {
@@ -32,7 +32,7 @@ export interface CompiledMetric {
   def: CompilableMetric
   /** Prefix of its columns and parameters: `m0`, `m1` … */
   id: string
-  /** Its position in the definitions (and in the `survival` map's keys). */
+  /** Its position in the definitions (and in the `metric_survival` map's keys). */
   index: number
   /** Means: whether `${id}_pre_sum`, `${id}_pre_ss` and `${id}_cross` are there. */
   cuped: boolean
@@ -50,10 +50,39 @@ export interface CompiledQuery {
 
 type ParamType = 'String' | 'Float64' | 'Int64' | 'UInt32' | 'Array(String)'
 
+/**
+ * The property paths the definitions read, each extracted once per event as its raw JSON text (`prop_0` …): a
+ * filter or value then reads that short text instead of parsing the whole properties document again, and events
+ * of other types skip the extraction.
+ */
+class PropertyColumns {
+  readonly params: Record<string, unknown> = {}
+  private readonly byPath = new Map<string, string>()
+  column(path: string): string {
+    let col = this.byPath.get(path)
+    if (!col) {
+      col = `prop_${this.byPath.size}`
+      path.split('.').forEach((key, i) => (this.params[`${col}_k${i}`] = key))
+      this.byPath.set(path, col)
+    }
+    return col
+  }
+  /** The event-level extractions (only for the event types a definition reads). */
+  eventColumns(): string[] {
+    return [...this.byPath].map(([path, col]) => {
+      const keys = path.split('.').map((_, i) => `{${col}_k${i}:String}`)
+      return `if(has({metricTypes:Array(String)}, type), JSONExtractRaw(properties, ${keys.join(', ')}), '') AS ${col}`
+    })
+  }
+}
+
 /** Collects a metric's bound parameters; `bind` returns the placeholder to put in the SQL. */
 class Binder {
   readonly params: Record<string, unknown> = {}
-  constructor(readonly prefix: string) {}
+  constructor(
+    readonly prefix: string,
+    readonly props: PropertyColumns,
+  ) {}
   bind(name: string, type: ParamType, value: unknown): string {
     const key = `${this.prefix}_${name}`
     this.params[key] = value
@@ -73,31 +102,31 @@ class Binder {
 
 const isNumber = (v: string | number): v is number => typeof v === 'number'
 
-/** A property as typed values: number and string readers, each false when the value has another JSON type. */
-function property(b: Binder, name: string, path: string) {
-  const args = `properties, ${path
-    .split('.')
-    .map((key, i) => b.bind(`${name}_k${i}`, 'String', key))
-    .join(', ')}`
+/**
+ * A property as typed values: number and string readers, each false when the value has another JSON type. A
+ * missing key extracts as '' and a JSON null as 'null', both of JSONType 'Null': both are missing.
+ */
+function property(b: Binder, path: string) {
+  const raw = b.props.column(path)
   return {
-    isNumber: `JSONType(${args}) IN ('Int64', 'UInt64', 'Double')`,
-    isString: `JSONType(${args}) = 'String'`,
-    number: `JSONExtractFloat(${args})`,
-    string: `JSONExtractString(${args})`,
-    // JSONType is 'Null' for a missing key as well as for a null value: both are missing.
-    exists: `JSONType(${args}) != 'Null'`,
+    isNumber: `JSONType(${raw}) IN ('Int64', 'UInt64', 'Double')`,
+    isString: `JSONType(${raw}) = 'String'`,
+    number: `JSONExtractFloat(${raw})`,
+    string: `JSONExtractString(${raw})`,
+    exists: `JSONType(${raw}) != 'Null'`,
   }
 }
 
 const numericFields: Partial<Record<EventField, string>> = { revenue: 'revenue', cost: 'cost', margin: 'margin' }
-const textFields: Partial<Record<EventField, string>> = { order_id: 'order_id', experiment_id: 'event_experiment', arm: 'event_arm' }
+// Filters and values are evaluated on the events table's own rows, before the join (see `Columns.event`).
+const textFields: Partial<Record<EventField, string>> = { order_id: 'order_id', experiment_id: 'experiment_id', arm: 'arm' }
 
 /**
  * The readers of a filter's target, the same shape for event columns and properties: `number` and `string` read
  * the value when it is of that type (null: the target never is), `isNumber` and `isString` say whether it is.
  */
 function target(b: Binder, name: string, f: MetricFilter) {
-  if (f.on === 'property') return property(b, name, f.path)
+  if (f.on === 'property') return property(b, f.path)
   const numeric = numericFields[f.field]
   // margin is Nullable (not sent): it is then missing, like an absent property.
   if (numeric === 'margin')
@@ -167,7 +196,7 @@ function sourceSql(b: Binder, source: MetricSource): string {
  */
 function valueSql(b: Binder, value: MetricValue): string {
   if (value.of === 'property') {
-    const p = property(b, 'val', value.path)
+    const p = property(b, value.path)
     return `if(${p.isNumber}, ${p.number}, 0)`
   }
   if (value.of === 'count') return 'toFloat64(1)'
@@ -182,7 +211,13 @@ function windowOf(b: Binder, window: { startDays: number; endDays: number }) {
   return { inWindow: `dt >= ${start} AND dt < ${end}`, end, counted: `({includeImmature:UInt8} OR exposed_ms + ${end} <= {asOf:Int64})` }
 }
 
+/**
+ * Which events qualify and what they are worth is decided on the events' own rows, before the join with the
+ * exposures (`event`: `mN_q`, and a mean's `mN_v`): the join and the GROUP BY then carry one flag and one number
+ * per metric instead of the properties and text columns they were computed from.
+ */
 interface Columns {
+  event: string[]
   customer: string[]
   capped: string[]
   arm: string[]
@@ -191,11 +226,10 @@ interface Columns {
 
 /** Per customer: the capped sum of the value (and its pre-exposure sum); per arm: n, Σx, Σx² (and CUPED's sums). */
 function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, withArmColumns = true): Columns {
-  const selected = sourceSql(b, def.source)
-  const value = valueSql(b, def.value)
+  const event = [`(${sourceSql(b, def.source)}) AS ${id}_q`, `if(${id}_q, toFloat64(${valueSql(b, def.value)}), 0) AS ${id}_v`]
   const w = windowOf(b, def.window)
-  const customer = [`sumIf(${value}, ${selected} AND ${w.inWindow}) AS ${id}_value`, `${w.counted} AS ${id}_counted`]
-  if (cuped) customer.push(`sumIf(${value}, ${selected} AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS ${id}_pre`)
+  const customer = [`sumIf(${id}_v, ${id}_q AND ${w.inWindow}) AS ${id}_value`, `${w.counted} AS ${id}_counted`]
+  if (cuped) customer.push(`sumIf(${id}_v, ${id}_q AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS ${id}_pre`)
   const cap = (col: string) => {
     const c = def.capping
     if (c.type === 'absolute') return `least(${col}, ${b.float('cap', c.value)})`
@@ -218,15 +252,21 @@ function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, wit
           : []),
       ]
     : []
-  return { customer, capped, arm }
+  return { event, customer, capped, arm }
 }
 
-function columnsOf(def: CompilableMetric, id: string, index: number, cuped: boolean): { columns: Columns; params: Record<string, unknown> } {
-  const b = new Binder(id)
+function columnsOf(
+  def: CompilableMetric,
+  id: string,
+  index: number,
+  cuped: boolean,
+  props: PropertyColumns,
+): { columns: Columns; params: Record<string, unknown> } {
+  const b = new Binder(id, props)
   if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped), params: b.params }
   if (def.kind === 'ratio') {
-    const bn = new Binder(`${id}n`)
-    const bd = new Binder(`${id}d`)
+    const bn = new Binder(`${id}n`, props)
+    const bd = new Binder(`${id}d`, props)
     const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, false)
     const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, false)
     // Σnum/Σden over the customers counted for both windows (the delta method pairs each customer's two values).
@@ -239,22 +279,26 @@ function columnsOf(def: CompilableMetric, id: string, index: number, cuped: bool
       `sumIf(${id}d_x * ${id}d_x, ${c}) AS ${id}_den_ss`,
       `sumIf(${id}n_x * ${id}d_x, ${c}) AS ${id}_cross`,
     ]
-    return { columns: { customer: [...num.customer, ...den.customer], capped: [...num.capped, ...den.capped], arm }, params: { ...bn.params, ...bd.params } }
+    return {
+      columns: { event: [...num.event, ...den.event], customer: [...num.customer, ...den.customer], capped: [...num.capped, ...den.capped], arm },
+      params: { ...bn.params, ...bd.params },
+    }
   }
   const w = windowOf(b, def.window)
-  const qualifying = `${sourceSql(b, def.source)} AND ${w.inWindow}`
+  const event = [`(${sourceSql(b, def.source)}) AS ${id}_q`]
+  const qualifying = `${id}_q AND ${w.inWindow}`
   const customer = [`countIf(${qualifying}) AS ${id}_hits`, `${w.counted} AS ${id}_counted`]
   const c = `${id}_counted`
   if (def.kind === 'proportion') {
     const atLeast = b.bind('min', 'UInt32', def.minEvents)
     return {
-      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits >= ${atLeast}) AS ${id}_sum`] },
+      columns: { event, customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits >= ${atLeast}) AS ${id}_sum`] },
       params: b.params,
     }
   }
   if (def.kind === 'retention')
     return {
-      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_sum`] },
+      columns: { event, customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_sum`] },
       params: b.params,
     }
   // Time to event, as the report's time to purchase: the first qualifying event's day index, or the (rounded-up)
@@ -263,6 +307,7 @@ function columnsOf(def: CompilableMetric, id: string, index: number, cuped: bool
   const day = `if(${id}_hits > 0, intDiv(${id}_first, ${DAY_MS}), intDiv(greatest(${id}_observed, 0) + ${DAY_MS - 1}, ${DAY_MS}))`
   return {
     columns: {
+      event,
       customer,
       capped: [c, `${id}_hits`, `${id}_first`, `${id}_observed`],
       arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_events`],
@@ -276,44 +321,79 @@ function columnsOf(def: CompilableMetric, id: string, index: number, cuped: bool
   }
 }
 
-/** Event columns the definitions read besides cust, ts and type (properties only when a definition reads one). */
-function eventColumns(defs: CompilableMetric[]): string[] {
-  const sources = defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
-  const needsProperties = sources.some((d) => d.source.filters.some((f) => f.on === 'property') || ('value' in d && d.value.of === 'property'))
-  return ['revenue', 'margin', 'cost', 'order_id', 'experiment_id AS event_experiment', 'arm AS event_arm', ...(needsProperties ? ['properties'] : [])]
+const sourcesOf = (defs: CompilableMetric[]) => defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
+
+/**
+ * Catalogue metrics as columns of a per-customer pass: what the customer GROUP BY adds (`customer`), what the
+ * capping step carries (`capped`), the per-arm sums (`arm`, and `survival` — one `metric_survival` map for every
+ * time to event) and the per-event columns (`eventColumns`, of which the join carries `carried`). The experiment
+ * report adds them to its own pass (reports/sql/arm-stats.ts); `compileMetrics` wraps them in a query of their own.
+ */
+export interface CompiledColumns {
+  metrics: CompiledMetric[]
+  params: Record<string, unknown>
+  customer: string[]
+  capped: string[]
+  arm: string[]
+  /** `sumMap(…) AS metric_survival`, or '' without a time to event. */
+  survival: string
+  /** Expressions over the events table's columns for the events subquery (each property path extracted once, then `mN_q` …). */
+  eventColumns: string[]
+  /** The aliases among them that the join carries to the customer GROUP BY. */
+  carried: string[]
+  /** Every event type a definition reads. */
+  types: string[]
+  /** A percentile cap needs every customer in one pass. */
+  singlePass: boolean
+}
+
+/** The catalogue's day counts column (the report's own time to purchase is `survival`). */
+export const METRIC_SURVIVAL = 'metric_survival'
+
+export function compileColumns(defs: CompilableMetric[], opts: CompileOptions): CompiledColumns {
+  const metrics: CompiledMetric[] = []
+  const props = new PropertyColumns()
+  const parts = defs.map((def, i) => {
+    const id = `m${i}`
+    const cuped = def.kind === 'mean' && opts.cuped && def.cuped
+    metrics.push({ def, id, index: i, cuped })
+    return columnsOf(def, id, i, cuped, props)
+  })
+  const survival = parts.flatMap((p) => (p.columns.survival ? [p.columns.survival] : []))
+  const types = [...new Set(sourcesOf(defs).flatMap((d) => d.source.eventTypes))]
+  return {
+    metrics,
+    params: Object.assign({ metricTypes: types }, props.params, ...parts.map((p) => p.params)),
+    customer: parts.flatMap((p) => p.columns.customer),
+    capped: parts.flatMap((p) => p.columns.capped),
+    arm: parts.flatMap((p) => p.columns.arm),
+    survival: survival.length
+      ? `sumMap([${survival.map((s) => s.key).join(', ')}], [${survival.map((s) => s.events).join(', ')}], [${survival.map((s) => s.censored).join(', ')}]) AS ${METRIC_SURVIVAL}`
+      : '',
+    eventColumns: [...props.eventColumns(), ...parts.flatMap((p) => p.columns.event)],
+    carried: parts.flatMap((p) => p.columns.event).map((c) => c.split(' AS ').at(-1)!),
+    types,
+    singlePass: defs.some((d) => [d, ...(d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [])].some(hasPercentileCap)),
+  }
 }
 
 /**
- * Compiles catalogue metrics into one per-arm statistics query. Columns per metric `mN`: `mN_n` and, by kind,
- * `mN_sum` (proportion, retention: customers meeting it); `mN_sum`, `mN_ss` [+ `mN_pre_sum`, `mN_pre_ss`,
- * `mN_cross`] (mean); `mN_num_sum`, `mN_num_ss`, `mN_den_sum`, `mN_den_ss`, `mN_cross` (ratio); `mN_events` and
- * the day counts in `survival` (time to event).
+ * Compiles catalogue metrics into one per-arm statistics query of their own (the metric preview's). Columns per
+ * metric `mN`: `mN_n` and, by kind, `mN_sum` (proportion, retention: customers meeting it); `mN_sum`, `mN_ss`
+ * [+ `mN_pre_sum`, `mN_pre_ss`, `mN_cross`] (mean); `mN_num_sum`, `mN_num_ss`, `mN_den_sum`, `mN_den_ss`,
+ * `mN_cross` (ratio); `mN_events` and the day counts in `metric_survival` (time to event).
  *
  * @example
  * const q = compileMetrics([def], { cuped: true })
  * await ch.client.query({ query: q.sql(), query_params: { ...metricQueryParams(p), ...q.params }, format: 'JSONEachRow' })
  */
 export function compileMetrics(defs: CompilableMetric[], opts: CompileOptions): CompiledQuery {
-  const metrics: CompiledMetric[] = []
-  const parts = defs.map((def, i) => {
-    const id = `m${i}`
-    const cuped = def.kind === 'mean' && opts.cuped && def.cuped
-    metrics.push({ def, id, index: i, cuped })
-    return columnsOf(def, id, i, cuped)
-  })
-  const types = [...new Set(defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d])).flatMap((d) => d.source.eventTypes))]
-  const params: Record<string, unknown> = Object.assign({ metricTypes: types }, ...parts.map((p) => p.params))
-  const survival = parts.flatMap((p) => (p.columns.survival ? [p.columns.survival] : []))
-  const survivalColumn = survival.length
-    ? `,\n  sumMap([${survival.map((s) => s.key).join(', ')}], [${survival.map((s) => s.events).join(', ')}], [${survival.map((s) => s.censored).join(', ')}]) AS survival`
-    : ''
-  const eventCols = eventColumns(defs)
-  const carried = eventCols.map((c) => c.split(' AS ').at(-1)!)
+  const c = compileColumns(defs, opts)
   const sql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)},
 metric_events AS (
-  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, ${carried.map((c) => `e.${c} AS ${c}`).join(', ')}
+  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, ${c.carried.map((col) => `e.${col} AS ${col}`).join(', ')}
   FROM (
-    SELECT cityHash64(customer_id) AS cust, ts, type, ${eventCols.join(', ')}
+    SELECT cityHash64(customer_id) AS cust, ts, ${c.eventColumns.join(', ')}
     FROM events FINAL
     WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND has({metricTypes:Array(String)}, type)${inSlice(slice)}
   ) AS e
@@ -321,25 +401,20 @@ metric_events AS (
 ),
 metric_customers AS (
   SELECT cust, any(arm) AS arm, any(t0) AS exposed_ms,
-    ${parts.flatMap((p) => p.columns.customer).join(',\n    ')}
+    ${c.customer.join(',\n    ')}
   FROM metric_events
   GROUP BY cust
 ),
 metric_capped AS (
-  SELECT arm, ${parts.flatMap((p) => p.columns.capped).join(', ')}
+  SELECT arm, ${c.capped.join(', ')}
   FROM metric_customers
 )
 SELECT arm,
-  ${parts.flatMap((p) => p.columns.arm).join(',\n  ')}${survivalColumn}
+  ${[...c.arm, ...(c.survival ? [c.survival] : [])].join(',\n  ')}
 FROM metric_capped
 GROUP BY arm
 ORDER BY arm`
-  return {
-    metrics,
-    sql,
-    params,
-    singlePass: defs.some((d) => [d, ...(d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [])].some(hasPercentileCap)),
-  }
+  return { metrics: c.metrics, sql, params: c.params, singlePass: c.singlePass }
 }
 
 const hasPercentileCap = (d: CompilableMetric | MeanMetric) => d.kind === 'mean' && d.capping.type === 'percentile'

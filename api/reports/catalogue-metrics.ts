@@ -1,11 +1,11 @@
 /**
  * Catalogue metrics in the experiment report (issue 17, item 3): the versions an experiment pinned, resolved to
- * definitions, computed by the catalogue's query (api/metrics/arm-values.ts) and handed to the report's families
- * as secondary metrics, so their comparisons are adjusted together with the built-in secondary metrics.
+ * definitions, compiled into columns of the report's own pass (metrics/compile.ts), valued and compared by the
+ * catalogue's code (metrics/arm-values.ts) and handed to the report's families, so their comparisons are adjusted
+ * together with the built-in metrics of the same family.
  */
 import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
-import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import type { PinnedMetricRef } from '../experiments/catalogue-refs.ts'
 import type { FamilyComparison } from '../contract/comparisons.ts'
@@ -13,8 +13,8 @@ import type { ArmSurvival, MetricResult } from '../contract/report.ts'
 import type { CatalogueMetric } from '../contract/metrics.ts'
 import { getMetric, listVersions } from '../metrics/store.ts'
 import type { MetricDefinitionInput } from '../metrics/schema.ts'
-import type { CompilableMetric, MeanMetric } from '../metrics/compile.ts'
-import { catalogueArmRows, type CatalogueArmOptions, type MetricValuesQuery } from '../metrics/arm-values.ts'
+import { compileColumns, type CompilableMetric, type CompiledColumns, type MeanMetric } from '../metrics/compile.ts'
+import { armRows, comparisonSettings, reportArms } from '../metrics/arm-values.ts'
 import { DomainError } from '../domain-errors.ts'
 import type { MetricSlot } from './families.ts'
 import { summarizeMetric } from './summary.ts'
@@ -67,37 +67,42 @@ export async function resolveCatalogueMetrics(db: Kysely<Database>, refs: Experi
 }
 
 /**
- * The catalogue metrics' per-arm statistics as family slots, from one query over the report's customer slices.
- * TODO(issue 17, item 4): fold the compiled columns into the report's own per-customer pass instead of a second query.
+ * The catalogue metrics' columns for the report's own pass over the customers (reports/sql/arm-stats.ts), or
+ * null without catalogue metrics.
  */
-export async function catalogueSlots(
-  ch: ClickHouse,
+export function catalogueColumns(exp: Experiment, metrics: ReportCatalogueMetric[]): CompiledColumns | null {
+  return metrics.length
+    ? compileColumns(
+        metrics.map((m) => m.def),
+        { cuped: exp.analysis.cuped.enabled },
+      )
+    : null
+}
+
+/** The catalogue metrics' per-arm statistics as family slots, out of the rows of the pass that computed their columns. */
+export function catalogueSlots(
   exp: Experiment,
   metrics: ReportCatalogueMetric[],
-  q: MetricValuesQuery,
-  now: number,
-  opts: CatalogueArmOptions,
-): Promise<CatalogueSlot[]> {
-  if (!metrics.length) return []
-  const computed = await catalogueArmRows(
-    ch,
-    exp,
-    metrics.map((m) => m.def),
-    q,
-    now,
-    opts,
-  )
-  return computed.metrics.map((c, i) => ({
-    key: metrics[i].ref.key,
-    ref: metrics[i].ref,
-    def: c.def,
-    rows: c.rows,
-    settings: c.settings,
-    values: c.values.map(({ arm, n, value }) => ({ arm, n, value })),
-    label: metrics[i].def.name,
-    format: c.def.format,
-    higherIsBetter: c.def.higherIsBetter,
-  }))
+  compiled: CompiledColumns | null,
+  rows: Map<string, Record<string, unknown>>,
+): CatalogueSlot[] {
+  if (!compiled) return []
+  const arms = reportArms(exp)
+  const settings = comparisonSettings(exp)
+  return compiled.metrics.map((m, i) => {
+    const c = armRows(m, rows, arms, settings)
+    return {
+      key: metrics[i].ref.key,
+      ref: metrics[i].ref,
+      def: c.def,
+      rows: c.rows,
+      settings: c.settings,
+      values: c.values.map(({ arm, n, value }) => ({ arm, n, value })),
+      label: metrics[i].def.name,
+      format: c.def.format,
+      higherIsBetter: c.def.higherIsBetter,
+    }
+  })
 }
 
 /** A catalogue metric as the report shows it: a secondary metric that names the definition version it used. */

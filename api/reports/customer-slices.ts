@@ -66,7 +66,7 @@ function mergeSurvival(a: Survival, b: Survival): Survival {
 
 /**
  * Adds up per-group rows of sufficient statistics from several slices: rows with the same `keys` values are one
- * group; every other column is a sum (ClickHouse sends 64-bit sums as strings) except `survival`, whose
+ * group; every other column is a sum (ClickHouse sends 64-bit sums as strings) except `survival`, `repurchase` and `metric_survival`, whose
  * per-day counts are merged by day. Rows come back ordered by the keys as text.
  */
 export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
@@ -82,7 +82,10 @@ export function mergeSliceRows(parts: Row[][], keys: string[]): Row[] {
       }
       for (const [col, v] of Object.entries(row)) {
         if (keys.includes(col)) continue
-        acc[col] = col === 'survival' || col === 'repurchase' ? mergeSurvival(acc[col] as Survival, v as Survival) : Number(acc[col]) + Number(v)
+        acc[col] =
+          col === 'survival' || col === 'repurchase' || col === 'metric_survival'
+            ? mergeSurvival(acc[col] as Survival, v as Survival)
+            : Number(acc[col]) + Number(v)
       }
     }
   }

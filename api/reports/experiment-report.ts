@@ -12,7 +12,7 @@ import { customerSlices, querySliced, singlePass, type SliceOptions } from './cu
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { meanStats, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
 import { builtInSlots, comparePairs, metricResults } from './families.ts'
-import { catalogueMetricResult, catalogueSlots, type ReportCatalogueMetric } from './catalogue-metrics.ts'
+import { catalogueColumns, catalogueMetricResult, catalogueSlots, type ReportCatalogueMetric } from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -74,11 +74,18 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     windowDays: attributionDays,
   }
 
-  // Winsorization caps at a percentile over all customers, so it needs them in one pass.
-  const slices = winsorize ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
-  const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ segmented: false, winsorize }, shape), params, ['arm'])
+  // Catalogue metrics are columns of the same pass over the customers.
+  const compiled = catalogueColumns(exp, catalogue)
+  const queryParams = { ...params, ...compiled?.params }
+  // Winsorization (and a catalogue percentile cap) caps at a percentile over all customers, so it needs them in one pass.
+  const slices = winsorize || compiled?.singlePass ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
+  const statOpts = { winsorize, catalogue: compiled ?? undefined }
+  const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ ...statOpts, segmented: false }, shape), queryParams, ['arm'])
   const segmentRows = q.dimension
-    ? await querySliced(ch, slices, (shape) => armStatsSql({ segmented: true, winsorize }, shape), { ...params, dimension: q.dimension }, ['arm', 'segment'])
+    ? await querySliced(ch, slices, (shape) => armStatsSql({ ...statOpts, segmented: true }, shape), { ...queryParams, dimension: q.dimension }, [
+        'arm',
+        'segment',
+      ])
     : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
   const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({
@@ -121,8 +128,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
         }
       : null
 
-  // Catalogue metrics: their own query over the same slices, then the same families as the built-in ones.
-  const extra = await catalogueSlots(ch, exp, catalogue, { asOf, include: q.include }, now, { ...opts, slices })
+  const extra = catalogueSlots(exp, catalogue, compiled, rows as unknown as Map<string, Record<string, unknown>>)
   const everything = metricResults([...builtInSlots(defs, rows, armList, settings), ...extra], armList, a)
   const computed = everything.slice(0, defs.length).map(({ slot, comparisons }) => ({ def: slot.def, values: slot.values, comparisons }))
 

@@ -304,6 +304,62 @@ describe('an experiment referencing catalogue metrics', () => {
     expect(secondary(withCatalogue).length).toBe(secondary(builtInsOnly).length + 3)
   })
 
+  it('computes every built-in metric to the same numbers when catalogue metrics share its pass, with winsorization and windows shorter and longer than the outcome window', async () => {
+    const stored = await getExperiment(h.db, EXP)
+    const exp = { ...stored, analysis: { ...stored.analysis, winsorize: { enabled: true, percentile: 0.95 } } }
+    // Halfway through: customers exposed after day 15 are inside the 30-day outcome window, not the 7-day one.
+    const mid = T0 + 45 * DAY
+    const defs = [
+      parse({ ...draft.tickets, key: 'tickets_7', window: { endDays: 7 } }),
+      parse({
+        key: 'back_31_40',
+        name: 'Bought in days 31–40',
+        kind: 'retention',
+        source: { eventTypes: ['purchase'] },
+        window: { startDays: 31, endDays: 40 },
+      }),
+      parse({ ...draft.severity, key: 'severity_p90', capping: { type: 'percentile', percentile: 0.9 } }),
+      parse({ key: 'first_ticket', name: 'Days to first ticket', kind: 'time_to_event', source: { eventTypes: ['support_ticket'] }, window: { endDays: 21 } }),
+    ] as CompilableMetric[]
+    const catalogue = defs.map((def) => ({ ref: { key: def.key, version: 1 }, def }))
+    const withCatalogue = await experimentReport(h.ch, exp, { asOf: mid }, clock, { catalogue })
+    const builtInsOnly = await experimentReport(h.ch, exp, { asOf: mid }, clock)
+    expect(withCatalogue.metrics.length).toBe(builtInsOnly.metrics.length + defs.length)
+    builtInsOnly.metrics.forEach((m, i) => {
+      const w = withCatalogue.metrics[i]
+      expect(w.key).toBe(m.key)
+      m.values.forEach((v, j) => {
+        expect(w.values[j].n, `${m.key} ${v.arm}`).toBe(v.n)
+        if (v.value === null) expect(w.values[j].value).toBeNull()
+        else expect(close(w.values[j].value!, v.value), `${m.key} ${v.arm}: ${w.values[j].value} vs ${v.value}`).toBe(true)
+      })
+      m.comparisons.forEach((c, j) => {
+        const x = w.comparisons[j]
+        expect([x.variant, x.against, x.family]).toEqual([c.variant, c.against, c.family])
+        if (c.estimate !== null) expect(close(x.estimate!, c.estimate, 1e-9), `${m.key} ${c.variant} vs ${c.against}`).toBe(true)
+        if (c.pValue !== null) expect(close(x.pValue!, c.pValue, 1e-9)).toBe(true)
+      })
+      if (m.survival) expect(w.survival!.map((s) => [s.arm, s.n, s.events, s.median])).toEqual(m.survival.map((s) => [s.arm, s.n, s.events, s.median]))
+    })
+    expect(withCatalogue.economics).toEqual(builtInsOnly.economics)
+    // The catalogue columns of the shared pass equal those of the catalogue's own query, each window with its own maturity.
+    const direct = await metricArmValues(h.ch, exp, defs, { asOf: mid }, clock)
+    const shown = withCatalogue.metrics.slice(builtInsOnly.metrics.length)
+    shown.forEach((m, i) => {
+      m.values.forEach((v) => {
+        const d = direct.metrics[i].values.find((x) => x.arm === v.arm)!
+        expect(v.n, `${m.key} ${v.arm}`).toBe(d.n)
+        expect(close(v.value!, d.value!), `${m.key} ${v.arm}: ${v.value} vs ${d.value}`).toBe(true)
+      })
+    })
+    const ns = (k: number) => shown[k].values.find((v) => v.arm === 'control')!.n
+    const outcomeN = builtInsOnly.metrics[0].values.find((v) => v.arm === 'control')!.n
+    // Customers followed for days 31–40 are fewer than those followed for the 30-day outcome window; for 7 days, more.
+    expect(ns(1)).toBeLessThan(outcomeN)
+    expect(ns(0)).toBeGreaterThan(outcomeN)
+    expect(shown[3].survival?.length).toBe(3)
+  })
+
   it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
     const body = await report('&metrics=reactivation,tickets_30')
     expect(body.metrics.map((m: any) => m.key)).toEqual(['reactivation', 'tickets_30'])

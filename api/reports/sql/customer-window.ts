@@ -76,9 +76,21 @@ first_exposures AS (
   HAVING arm != 'global_holdout' AND t0 <= {enrolledUntil:Int64}
 )`
 
-/** Deduplicated events up to asOf (in the slice), keyed like first_exposures. */
-export const eventsUpToAsOfSql = (slice: CustomerSlice = wholeRange) =>
-  `(SELECT cityHash64(customer_id) AS cust, ts, type, revenue, margin, cost, experiment_id FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')${inSlice(slice)})`
+/** Deduplicated events up to asOf (in the slice), keyed like first_exposures; `extra` columns besides the usual ones. */
+export const eventsUpToAsOfSql = (slice: CustomerSlice = wholeRange, extra: string[] = []) =>
+  `(SELECT cityHash64(customer_id) AS cust, ts, type, revenue, margin, cost, experiment_id${extra.map((c) => `, ${c}`).join('')} FROM events FINAL WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')${inSlice(slice)})`
+
+/**
+ * More per-customer columns for the same pass: catalogue metrics (metrics/compile.ts `compileColumns`), with the
+ * per-event columns they compute before the join.
+ */
+export interface ExtraCustomerColumns {
+  /** Expressions over the events table's columns, computed before the join. */
+  eventColumns: string[]
+  /** Their aliases the join carries to the customer GROUP BY. */
+  carried: string[]
+  customer: string[]
+}
 
 const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
 const inLookback = `dt < 0 AND dt >= -{lookbackMs:Int64}`
@@ -91,19 +103,21 @@ export type AttributeMode = 'none' | 'dimension' | 'map'
  * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
  * table, and customers without events come through with empty event columns — then one GROUP BY customer.
  */
-export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange): string {
+export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange, extra?: ExtraCustomerColumns): string {
   const carried = attributes === 'map' ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : ''
   const kept = attributes === 'map' ? ', any(attrs) AS attrs' : attributes === 'dimension' ? ', any(segment) AS segment' : ''
+  const extraEvents = extra?.carried ?? []
+  const extraCustomer = (extra?.customer ?? []).map((c) => `\n    ${c},`).join('')
   return `${firstExposuresSql(slice)},
 customer_events AS (
   SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},
     toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, e.revenue AS revenue, e.margin AS margin, e.cost AS cost,
-    e.experiment_id AS event_experiment
-  FROM ${eventsUpToAsOfSql(slice)} AS e
+    e.experiment_id AS event_experiment${extraEvents.map((c) => `, e.${c} AS ${c}`).join('')}
+  FROM ${eventsUpToAsOfSql(slice, extra?.eventColumns)} AS e
   RIGHT JOIN first_exposures AS f ON f.cust = e.cust
 ),
 customers AS (
-  SELECT cust, any(arm) AS arm, any(t0) AS exposed_ms${kept},
+  SELECT cust, any(arm) AS arm, any(t0) AS exposed_ms${kept},${extraCustomer}
     countIf(type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS orders,
     sumIf(revenue, type = 'purchase' AND ${inWindow('{attrMs:Int64}')}) AS gross,
     gross - sumIf(revenue, type = 'refund' AND ${inWindow('{attrMs:Int64}')}) AS revenue_net,
