@@ -45,6 +45,7 @@ export {
   type TimeToEventOptions,
 } from './survival.ts'
 export { compareRestrictedMeans, restrictedMeanSurvival, restrictedMeanTimeToPurchase, type RestrictedMean, type RestrictedMeanComparison } from './rmst.ts'
+export { compareQuantiles, quantileRankBounds, quantileStandardError, sampleQuantile, type QuantileArm, type QuantileRankStats } from './quantile.ts'
 export {
   chiSquareSf,
   normalCdf,
