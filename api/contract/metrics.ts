@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod'
 import type { MetricDefinition, MetricDefinitionInput, MetricKind } from '../metrics/schema.ts'
-import type { MeanStats, ProportionStats, RatioStats, SurvivalRow } from '../../stats/index.ts'
+import type { MeanStats, ProportionStats, QuantileRankStats, RatioStats, SurvivalRow } from '../../stats/index.ts'
 import type { MetricComparison } from './comparisons.ts'
 
 export type { MetricCapping, MetricDefinition, MetricDefinitionInput, MetricFilter, MetricSource, MetricValue, MetricWindow } from '../metrics/schema.ts'
@@ -56,6 +56,8 @@ export type MetricArmStats =
   | (MeanStats & { pre?: { sum: number; sumSquares: number; crossSum: number } })
   | RatioStats
   | { n: number; events: number; survival: SurvivalRow[] }
+  /** Quantile: the qualifying events, the interval of the quantile and the per-customer sums it came from (stats/quantile.ts). */
+  | { n: number; events: number; ci: [number, number] | null; rank: QuantileRankStats | null }
 
 export interface MetricArmValue {
   arm: string
@@ -63,7 +65,8 @@ export interface MetricArmValue {
   n: number
   /**
    * Proportion and retention: the share meeting it; mean: per customer; ratio: Σnum/Σden; time to event: the
-   * restricted mean days without the event up to the window's end. Null without customers.
+   * restricted mean days without the event up to the window's end; quantile: the quantile of the value over the
+   * qualifying events. Null without customers (or, for a quantile, without events).
    */
   value: number | null
   stats: MetricArmStats
@@ -72,8 +75,7 @@ export interface MetricArmValue {
 /** One catalogue metric on an experiment: each arm's value, and each variant against control. */
 export interface MetricArmValues {
   key: string
-  /** Quantiles are not computed per arm yet. */
-  kind: Exclude<CatalogueMetricKind, 'quantile'>
+  kind: CatalogueMetricKind
   values: MetricArmValue[]
   /** Each variant vs control (unadjusted: a preview is not a report's test family). */
   comparisons: MetricComparison[]

@@ -7,7 +7,16 @@ import { customerSlices, querySliced, singlePass, type Slice, type SliceOptions 
 import { armValue, compareMetric, rowOrEmpty, survivalRows, type ComparisonSettings } from '../reports/arm-comparisons.ts'
 import type { ArmStatsRow } from '../reports/sql/arm-stats.ts'
 import type { MetricDefinition as ReportMetric } from '../reports/metric-definitions.ts'
-import { compileMetrics, metricQueryParams, METRIC_SURVIVAL, SURVIVAL_KEY_STRIDE, type CompilableMetric, type CompiledMetric } from './compile.ts'
+import {
+  compileMetrics,
+  metricQueryParams,
+  METRIC_SURVIVAL,
+  SURVIVAL_KEY_STRIDE,
+  type CompilableMetric,
+  type CompiledMetric,
+  type QuantileMetric,
+} from './compile.ts'
+import { quantileArms, quantileComparison, type QuantileArmResult } from './quantile-values.ts'
 
 const DAY = 86_400_000
 
@@ -187,11 +196,12 @@ export async function catalogueArmRows(
     }),
     ...compiled.params,
   }
+  const arms = reportArms(exp)
+  const settings = comparisonSettings(exp)
+  if (!defs.length) return { asOf, arms, metrics: [] }
   const slices = compiled.singlePass ? singlePass : (opts.slices ?? (await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)))
   const raw = await querySliced(ch, slices, compiled.sql, params, ['arm'])
   const rows = new Map(raw.map((r) => [String(r.arm), r]))
-  const arms = reportArms(exp)
-  const settings = comparisonSettings(exp)
   return { asOf, arms, metrics: compiled.metrics.map((m) => armRows(m, rows, arms, settings)) }
 }
 
@@ -221,17 +231,60 @@ export const comparisonSettings = (exp: Experiment): ComparisonSettings => ({
 export async function metricArmValues(
   ch: ClickHouse,
   exp: Experiment,
-  defs: CompilableMetric[],
+  defs: Array<CompilableMetric | QuantileMetric>,
   q: MetricValuesQuery = {},
   now = Date.now(),
   opts: SliceOptions = {},
 ): Promise<MetricValuesResult> {
-  const { asOf, arms, metrics } = await catalogueArmRows(ch, exp, defs, q, now, opts)
+  const compilable = defs.filter((d): d is CompilableMetric => d.kind !== 'quantile')
+  const quantiles = defs.filter((d): d is QuantileMetric => d.kind === 'quantile')
+  const { asOf, arms, metrics } = await catalogueArmRows(ch, exp, compilable, q, now, opts)
+  const computed = new Map<CompilableMetric | QuantileMetric, MetricArmValues>(metrics.map((m) => [m.metric.def, metricValues(m, arms)]))
+  for (const def of quantiles)
+    computed.set(
+      def,
+      quantileValues(
+        def,
+        await quantileArms(
+          ch,
+          def,
+          arms.map((a) => a.key),
+          quantileParams(exp, asOf, q),
+          exp.analysis.alpha,
+        ),
+        arms,
+        exp.analysis.alpha,
+      ),
+    )
   return {
     experimentId: exp.id,
     asOf: new Date(asOf).toISOString(),
     arms,
-    metrics: metrics.map((m) => metricValues(m, arms)),
+    metrics: defs.map((d) => computed.get(d)!),
+  }
+}
+
+/** The query-wide parameters of a quantile's queries (those of the compiled query). */
+export function quantileParams(exp: Experiment, asOf: number, q: MetricValuesQuery) {
+  return metricQueryParams({
+    experimentId: exp.id,
+    asOfMs: asOf,
+    enrolledUntilMs: enrollmentCutoff(exp, asOf),
+    includeImmature: q.include === 'immature',
+    lookbackMs: exp.analysis.cuped.lookbackDays * DAY,
+    marginRate: exp.analysis.defaultMarginRate,
+  })
+}
+
+/** A quantile's arms and each variant vs control, unadjusted. */
+function quantileValues(def: QuantileMetric, results: QuantileArmResult[], arms: MetricValuesResult['arms'], alpha: number): MetricArmValues {
+  const byArm = new Map(results.map((r) => [r.arm, r]))
+  const control = byArm.get(arms.find((a) => a.isControl)!.key)!
+  return {
+    key: def.key,
+    kind: 'quantile',
+    values: results.map((r) => ({ arm: r.arm, n: r.n, value: r.estimate, stats: { n: r.n, events: r.events, ci: r.ci, rank: r.rank } })),
+    comparisons: arms.filter((a) => !a.isControl && !a.isHoldout).map((a) => quantileComparison(def.key, control, byArm.get(a.key)!, 'control', alpha)),
   }
 }
 
@@ -246,7 +299,7 @@ export async function metricArmValues(
 export async function metricPreview(
   ch: ClickHouse,
   exp: Experiment,
-  def: CompilableMetric,
+  def: CompilableMetric | QuantileMetric,
   q: MetricValuesQuery = {},
   now = Date.now(),
 ): Promise<MetricPreview> {

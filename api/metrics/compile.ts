@@ -321,6 +321,25 @@ function columnsOf(
   }
 }
 
+export type QuantileMetric = Extract<MetricDefinitionInput, { kind: 'quantile' }>
+
+/**
+ * A quantile's qualifying events, for the queries of metrics/quantile-values.ts: the per-event flag `q_q` and value
+ * `q_v` (as a mean's), the window test on `dt` and the customer's maturity for it (on `exposed_ms`), all bound.
+ */
+export function quantileEventColumns(def: QuantileMetric): { eventColumns: string[]; params: Record<string, unknown>; inWindow: string; counted: string } {
+  const props = new PropertyColumns()
+  const b = new Binder('q', props)
+  const event = [`(${sourceSql(b, def.source)}) AS q_q`, `if(q_q, toFloat64(${valueSql(b, def.value)}), 0) AS q_v`]
+  const w = windowOf(b, def.window)
+  return {
+    eventColumns: [...props.eventColumns(), ...event],
+    params: { metricTypes: def.source.eventTypes, ...props.params, ...b.params },
+    inWindow: w.inWindow,
+    counted: w.counted,
+  }
+}
+
 const sourcesOf = (defs: CompilableMetric[]) => defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
 
 /**

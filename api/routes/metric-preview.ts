@@ -8,7 +8,7 @@ import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/opena
 import { ApiError } from '../http/errors.ts'
 import { getExperiment } from '../experiments/store.ts'
 import { MetricDefinitionInput } from '../metrics/schema.ts'
-import type { CompilableMetric, MeanMetric } from '../metrics/compile.ts'
+import type { CompilableMetric, MeanMetric, QuantileMetric } from '../metrics/compile.ts'
 import { metricPreview } from '../metrics/arm-values.ts'
 import { includeParam } from './reports.ts'
 
@@ -53,11 +53,9 @@ const PreviewRequest = z
   })
   .openapi('MetricPreviewRequest')
 
-/** The draft as the compiler takes it: a ratio with its parts resolved; quantiles are not compiled yet. */
-function compilable(body: z.infer<typeof PreviewRequest>): CompilableMetric {
+/** The draft as the compiler takes it: a ratio with its parts resolved. */
+function compilable(body: z.infer<typeof PreviewRequest>): CompilableMetric | QuantileMetric {
   const d = body.definition
-  if (d.kind === 'quantile')
-    throw new ApiError(422, 'not_supported', 'quantile metrics cannot be previewed yet: their interval is not implemented', 'definition.kind')
   if (d.kind === 'ratio') return { ...d, parts: { numerator: body.numerator as MeanMetric, denominator: body.denominator as MeanMetric } }
   return d
 }

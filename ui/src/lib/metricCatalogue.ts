@@ -54,7 +54,8 @@ export const KIND_HINTS: Record<CatalogueMetricKind, string> = {
   retention: 'Share of customers with any qualifying event in a later window, such as days 31–90.',
   mean: 'Per-customer sum (or count) of a value over qualifying events, averaged over customers.',
   ratio: 'Sum of one mean metric over the sum of another, across customers (delta method).',
-  quantile: 'A quantile of the value over qualifying events, such as the median order value. Not previewable yet.',
+  quantile:
+    'A quantile of the value over qualifying events, such as the median order value, with an interval that counts customers, not orders, as independent.',
   time_to_event: 'Days from first exposure to the first qualifying event (Kaplan–Meier).',
 }
 
