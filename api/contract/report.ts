@@ -6,7 +6,8 @@ import type { DecisioningSummary } from './decisioning.ts'
 import type { Health } from './health.ts'
 import type { ArmCriteria, CriterionResult, Recommendation } from './recommendation.ts'
 
-export type MetricKind = 'proportion' | 'mean' | 'ratio' | 'survival'
+/** `quantile`: a catalogue quantile (median order value), its interval from stats/quantile.ts. */
+export type MetricKind = 'proportion' | 'mean' | 'ratio' | 'survival' | 'quantile'
 export type MetricFormat = 'percent' | 'currency' | 'number' | 'days'
 
 export interface ReportArm {

@@ -13,7 +13,7 @@ export type PinnedMetricRef = Required<CatalogueMetricRef>
  * keeps the version the experiment already used (`current`), or takes the latest. Unknown, built-in and archived
  * metrics are refused naming `analysis.catalogueMetrics.<i>.key` — except a version the experiment already used,
  * which stays readable after its metric is archived, so that the rest of the analysis can still be edited.
- * Quantile metrics, and ratios over built-in metrics, are refused until reports can compute them.
+ * Ratios over built-in metrics are refused until reports can compute them.
  *
  * @example
  * await pinCatalogueMetrics(db, [{ key: 'tickets_30' }]) // [{ key: 'tickets_30', version: 3 }]
@@ -47,7 +47,6 @@ export async function pinCatalogueMetrics(db: Db, refs: CatalogueMetricRef[], cu
     const row = versions.find((r) => r.version === version)
     if (!row) throw invalid(`metric '${ref.key}' has no version ${version} (its latest is ${versions[0].version})`, 'version')
     if (row.archived && version !== kept) throw invalid(`metric '${ref.key}' is archived: choose a live metric`)
-    if (row.definition.kind === 'quantile') throw invalid(`'${ref.key}' is a quantile metric, which reports cannot compute yet`)
     const fromBuiltIn = [row.definition.numerator, row.definition.denominator].filter((k) => builtIn.has(String(k)))
     if (row.definition.kind === 'ratio' && fromBuiltIn.length)
       throw invalid(`'${ref.key}' divides the built-in ${fromBuiltIn.join(' and ')}, which reports cannot compute in a ratio yet`)

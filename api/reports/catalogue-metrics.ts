@@ -13,8 +13,11 @@ import type { ArmSurvival, MetricResult } from '../contract/report.ts'
 import type { CatalogueMetric } from '../contract/metrics.ts'
 import { getMetric, listVersions } from '../metrics/store.ts'
 import type { MetricDefinitionInput } from '../metrics/schema.ts'
-import { compileColumns, type CompilableMetric, type CompiledColumns, type MeanMetric } from '../metrics/compile.ts'
-import { armRows, comparisonSettings, reportArms } from '../metrics/arm-values.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import { compileColumns, type CompilableMetric, type CompiledColumns, type MeanMetric, type QuantileMetric } from '../metrics/compile.ts'
+import { armRows, comparisonSettings, quantileParams, reportArms } from '../metrics/arm-values.ts'
+import { quantileArms, quantileComparison, type QuantileArmResult } from '../metrics/quantile-values.ts'
+import type { MetricDefinition as ReportMetric } from './metric-definitions.ts'
 import { DomainError } from '../domain-errors.ts'
 import type { MetricSlot } from './families.ts'
 import { summarizeMetric } from './summary.ts'
@@ -22,7 +25,7 @@ import { summarizeMetric } from './summary.ts'
 /** A catalogue metric an experiment reports: the version it pinned and that version's definition, ready to compile. */
 export interface ReportCatalogueMetric {
   ref: PinnedMetricRef
-  def: CompilableMetric
+  def: CompilableMetric | QuantileMetric
 }
 
 export type CatalogueSlot = MetricSlot & { ref: PinnedMetricRef; format: MetricResult['format']; label: string; higherIsBetter: boolean }
@@ -56,7 +59,6 @@ export async function resolveCatalogueMetrics(db: Kysely<Database>, refs: Experi
     const stored = await getMetric(db, r.key, r.version)
     const ref = { key: r.key, version: stored.version }
     const def = definitionOf(stored)
-    if (def.kind === 'quantile') throw new DomainError('invalid', 'invalid_input', `'${r.key}' is a quantile metric, which reports cannot compute yet`)
     if (def.kind !== 'ratio') out.push({ ref, def })
     else {
       const [numerator, denominator] = await Promise.all([partAsOf(db, def.numerator, stored.createdAt), partAsOf(db, def.denominator, stored.createdAt)])
@@ -71,34 +73,85 @@ export async function resolveCatalogueMetrics(db: Kysely<Database>, refs: Experi
  * null without catalogue metrics.
  */
 export function catalogueColumns(exp: Experiment, metrics: ReportCatalogueMetric[]): CompiledColumns | null {
-  return metrics.length
-    ? compileColumns(
-        metrics.map((m) => m.def),
-        { cuped: exp.analysis.cuped.enabled },
-      )
-    : null
+  const compilable = metrics.flatMap((m) => (m.def.kind === 'quantile' ? [] : [m.def]))
+  return compilable.length ? compileColumns(compilable, { cuped: exp.analysis.cuped.enabled }) : null
 }
 
-/** The catalogue metrics' per-arm statistics as family slots, out of the rows of the pass that computed their columns. */
+/**
+ * The arms of each quantile metric (their own passes, metrics/quantile-values.ts), by key; the report's other
+ * catalogue metrics are columns of its own pass.
+ */
+export async function quantileResults(
+  ch: ClickHouse,
+  exp: Experiment,
+  metrics: ReportCatalogueMetric[],
+  asOf: number,
+  include: 'immature' | undefined,
+): Promise<Map<string, QuantileArmResult[]>> {
+  const out = new Map<string, QuantileArmResult[]>()
+  const arms = reportArms(exp).map((a) => a.key)
+  for (const m of metrics)
+    if (m.def.kind === 'quantile') out.set(m.ref.key, await quantileArms(ch, m.def, arms, quantileParams(exp, asOf, { include }), exp.analysis.alpha))
+  return out
+}
+
+/** A quantile as a family slot: its arms' values, and members compared by stats/quantile.ts at any family level. */
+function quantileSlot(exp: Experiment, m: ReportCatalogueMetric & { def: QuantileMetric }, arms: QuantileArmResult[]): CatalogueSlot {
+  const byArm = new Map(arms.map((a) => [a.arm, a]))
+  const def: ReportMetric = {
+    key: m.ref.key as ReportMetric['key'],
+    label: m.def.name,
+    kind: 'quantile',
+    format: m.def.format,
+    higherIsBetter: m.def.direction !== 'lower',
+    description: m.def.description,
+  }
+  const alpha = exp.analysis.alpha
+  return {
+    key: m.ref.key,
+    ref: m.ref,
+    def,
+    rows: new Map(),
+    settings: comparisonSettings(exp),
+    values: arms.map((a) => ({ arm: a.arm, n: a.n, value: a.estimate })),
+    label: m.def.name,
+    format: m.def.format,
+    higherIsBetter: def.higherIsBetter,
+    member: (b, v, against) => {
+      const baseline = byArm.get(b)
+      const variant = byArm.get(v)
+      if (!baseline || !variant) return null
+      const comparison = quantileComparison(m.ref.key, baseline, variant, against, alpha)
+      return { comparison, def, at: (level) => quantileComparison(m.ref.key, baseline, variant, against, level, alpha) }
+    },
+  }
+}
+
+/**
+ * The catalogue metrics as family slots, in the experiment's order: the compiled ones out of the rows of the pass
+ * that computed their columns, the quantiles out of their own passes.
+ */
 export function catalogueSlots(
   exp: Experiment,
   metrics: ReportCatalogueMetric[],
   compiled: CompiledColumns | null,
   rows: Map<string, Record<string, unknown>>,
+  quantiles: Map<string, QuantileArmResult[]> = new Map(),
 ): CatalogueSlot[] {
-  if (!compiled) return []
   const arms = reportArms(exp)
   const settings = comparisonSettings(exp)
-  return compiled.metrics.map((m, i) => {
-    const c = armRows(m, rows, arms, settings)
+  let next = 0
+  return metrics.map((m) => {
+    if (m.def.kind === 'quantile') return quantileSlot(exp, m as ReportCatalogueMetric & { def: QuantileMetric }, quantiles.get(m.ref.key) ?? [])
+    const c = armRows(compiled!.metrics[next++], rows, arms, settings)
     return {
-      key: metrics[i].ref.key,
-      ref: metrics[i].ref,
+      key: m.ref.key,
+      ref: m.ref,
       def: c.def,
       rows: c.rows,
       settings: c.settings,
       values: c.values.map(({ arm, n, value }) => ({ arm, n, value })),
-      label: metrics[i].def.name,
+      label: m.def.name,
       format: c.def.format,
       higherIsBetter: c.def.higherIsBetter,
     }

@@ -12,7 +12,7 @@ import { customerSlices, querySliced, singlePass, type SliceOptions } from './cu
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { meanStats, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
 import { builtInSlots, comparePairs, metricResults } from './families.ts'
-import { catalogueColumns, catalogueMetricResult, catalogueSlots, type ReportCatalogueMetric } from './catalogue-metrics.ts'
+import { catalogueColumns, catalogueMetricResult, catalogueSlots, quantileResults, type ReportCatalogueMetric } from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -128,7 +128,8 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
         }
       : null
 
-  const extra = catalogueSlots(exp, catalogue, compiled, rows as unknown as Map<string, Record<string, unknown>>)
+  const quantiles = await quantileResults(ch, exp, catalogue, asOf, q.include)
+  const extra = catalogueSlots(exp, catalogue, compiled, rows as unknown as Map<string, Record<string, unknown>>, quantiles)
   const everything = metricResults([...builtInSlots(defs, rows, armList, settings), ...extra], armList, a)
   const computed = everything.slice(0, defs.length).map(({ slot, comparisons }) => ({ def: slot.def, values: slot.values, comparisons }))
 

@@ -145,6 +145,8 @@ export interface MetricSlot {
   rows: Map<string, ArmStatsRow>
   settings: ComparisonSettings
   values: Array<{ arm: string; n: number; value: number | null }>
+  /** A metric the comparison code cannot read from rows (a quantile) brings its own family members. */
+  member?: (baseline: string, variant: string, against: 'control' | 'holdout') => Member | null
 }
 
 /** Built-in metrics as slots over the report's arm rows. */
@@ -173,7 +175,10 @@ export function metricResults(slots: MetricSlot[], arms: ReportArm[], analysis: 
   const withMembers = slots.map((slot) => ({
     slot,
     members: pairs.flatMap(
-      ([b, v, against]) => familyMember(slot.def, rowOrEmpty(slot.rows, b), rowOrEmpty(slot.rows, v), against, slot.settings, slot.key) ?? [],
+      ([b, v, against]) =>
+        (slot.member
+          ? slot.member(b, v, against)
+          : familyMember(slot.def, rowOrEmpty(slot.rows, b), rowOrEmpty(slot.rows, v), against, slot.settings, slot.key)) ?? [],
     ),
   }))
   const adjusted = new Map<MetricComparison, FamilyComparison>()

@@ -152,14 +152,13 @@ export const meanMetrics = (catalogue: CatalogueMetric[]) => catalogue.filter((m
 
 /**
  * The catalogue metrics an experiment can report beside the built-ins (the API's rule, api/experiments/
- * catalogue-refs.ts): analysts' own live metrics, without quantiles or ratios over built-in metrics, which reports
+ * catalogue-refs.ts): analysts' own live metrics, without ratios over built-in metrics, which reports
  * cannot compute yet.
  */
 export function reportableMetrics(catalogue: CatalogueMetric[]): CustomMetric[] {
   const builtIn = new Set(catalogue.filter((m) => m.builtIn).map((m) => m.key))
   return catalogue.filter(
-    (m): m is CustomMetric =>
-      !m.builtIn && !m.archived && m.kind !== 'quantile' && !(m.kind === 'ratio' && (builtIn.has(m.numerator) || builtIn.has(m.denominator))),
+    (m): m is CustomMetric => !m.builtIn && !m.archived && !(m.kind === 'ratio' && (builtIn.has(m.numerator) || builtIn.has(m.denominator))),
   )
 }
 
