@@ -119,7 +119,8 @@ beforeAll(async () => {
         e.type = 'page_view'
         const p: Props = { page: pick(['home', 'product', 'cart']) }
         const item: Props = {}
-        if (rand() < 0.8) item.category = pick(['shoes', 'bags', 'hats'])
+        // A slash, non-ASCII letters and an emoji: text the raw-JSON readers must compare unescaped.
+        if (rand() < 0.8) item.category = pick(['shoes', 'bags', 'hats', 'sacs/à main 😀'])
         item.price = rand() < 0.1 ? '19.99' : Math.round(rand() * 12000) / 100
         if (rand() < 0.85) p.item = item
         else if (rand() < 0.5) p.item = 'shoes'
@@ -209,7 +210,7 @@ const definitions: CompilableMetric[] = [
   define({
     key: 'item_price',
     kind: 'mean',
-    source: src(['page_view'], [prop('item.category', { op: 'not_in', values: ['bags'] }), prop('duration', { op: 'lt', value: 30 })]),
+    source: src(['page_view'], [prop('item.category', { op: 'not_in', values: ['bags', 'sacs/à main 😀'] }), prop('duration', { op: 'lt', value: 30 })]),
     value: { of: 'property', path: 'item.price' },
     window: { startDays: 7, endDays: 40 },
     capping: { type: 'percentile', percentile: 0.95 },
