@@ -11,7 +11,7 @@ import { armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts
 import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { meanStats, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
-import { builtInSlots, comparePairs, metricResults } from './families.ts'
+import { builtInSlots, comparePairs, metricResults, type MetricSlot } from './families.ts'
 import { catalogueColumns, catalogueMetricResult, catalogueSlots, quantileResults, type ReportCatalogueMetric } from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
@@ -230,6 +230,11 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
             defs.filter((d) => d.kind !== 'survival'),
             settings,
             a,
+            // Catalogue metrics from the same segmented pass; times to event and quantiles, like the built-in times, are not broken down.
+            (segRows) =>
+              catalogueSlots(exp, catalogue, compiled, segRows as unknown as Map<string, Record<string, unknown>>, quantiles).filter(
+                (x) => x.def.kind !== 'survival' && x.def.kind !== 'quantile',
+              ),
           ),
         }
       : null,
@@ -308,6 +313,7 @@ function segments(
   defs: MetricDefinition[],
   settings: ComparisonSettings,
   analysis: Experiment['analysis'],
+  extraSlots: (rows: Map<string, ArmStatsRow>) => MetricSlot[] = () => [],
 ): SegmentResult[] {
   const bySegment = new Map<string, Map<string, ArmStatsRow>>()
   for (const r of rows) {
@@ -319,7 +325,7 @@ function segments(
   // Segments are exploratory: each segment's comparisons are adjusted as a report of their own, and the
   // breakdown says so; the decision is taken on the whole population.
   const results = [...bySegment].map(([value, segRows]) => {
-    const computed = metricResults(builtInSlots(defs, segRows, arms, settings), arms, analysis)
+    const computed = metricResults([...builtInSlots(defs, segRows, arms, settings), ...extraSlots(segRows)], arms, analysis)
     return {
       value: value === '' ? '(not set)' : value,
       arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })),

@@ -58,8 +58,14 @@ const exposures = new Map<string, Map<string, { arm: string; t0: number }>>([[EX
 const events: RawEvent[] = []
 const ids = Array.from({ length: 2400 }, (_, i) => `cust-${i}`)
 
+/** An attribute captured at assignment, for the breakdown. */
+const tierOf = (id: string) => (Number(id.split('-')[1]) % 3 === 0 ? 'gold' : 'silver')
+
 async function assign(experimentId: string, customers: string[]) {
-  const res = await h.call('POST', '/v1/assign/batch', { experimentId, customers: customers.map((customerId) => ({ customerId })) })
+  const res = await h.call('POST', '/v1/assign/batch', {
+    experimentId,
+    customers: customers.map((customerId) => ({ customerId, attributes: { tier: tierOf(customerId) } })),
+  })
   expect(res.status).toBe(200)
   const seen = exposures.get(experimentId) ?? new Map()
   exposures.set(experimentId, seen)
@@ -146,9 +152,15 @@ function perCustomer(def: MeanMetric, id: string, t0: number): number {
 }
 
 /** Per arm: customers counted and the value, from the raw events. */
-function bruteForce(experimentId: string, def: Def, parts?: { numerator: MeanMetric; denominator: MeanMetric }): Map<string, { n: number; value: number }> {
+function bruteForce(
+  experimentId: string,
+  def: Def,
+  parts?: { numerator: MeanMetric; denominator: MeanMetric },
+  only: (id: string) => boolean = () => true,
+): Map<string, { n: number; value: number }> {
   const out = new Map<string, { n: number; num: number; den: number }>()
   for (const [id, { arm, t0 }] of exposures.get(experimentId)!) {
+    if (!only(id)) continue
     const ends = def.kind === 'ratio' ? [parts!.numerator.window.endDays, parts!.denominator.window.endDays] : [(def as MeanMetric).window.endDays]
     if (ends.some((d) => t0 + d * DAY > AS_OF)) continue
     const a = out.get(arm) ?? { n: 0, num: 0, den: 0 }
@@ -395,6 +407,26 @@ describe('an experiment referencing catalogue metrics', () => {
     const empty = await h.call('GET', '/v1/experiments/with-median/report')
     expect(empty.status).toBe(200)
     expect(empty.body.metrics.find((m: any) => m.key === def.key).values.every((v: any) => v.n === 0 && v.value === null)).toBe(true)
+  })
+
+  it('breaks catalogue metrics down by an attribute captured at assignment, each segment matching the raw events', async () => {
+    const body = await report('&dimension=tier')
+    const parts = { numerator: parse(draft.severity) as MeanMetric, denominator: parse(draft.tickets) as MeanMetric }
+    const defs = [parse(draft.shoes), parse(draft.tickets), { ...parse(draft.perTicket), parts }] as CompilableMetric[]
+    expect(body.breakdown.segments.map((x: any) => x.value).sort()).toEqual(['gold', 'silver'])
+    for (const segment of body.breakdown.segments) {
+      const keys = segment.metrics.map((m: any) => m.key)
+      defs.forEach((def, i) => {
+        const m = segment.metrics[keys.indexOf(def.key)]
+        expect(m, `${def.key} in ${segment.value}`).toBeDefined()
+        const brute = bruteForce(EXP, def, i === 2 ? parts : undefined, (id) => tierOf(id) === segment.value)
+        for (const v of m.values) {
+          expect(v.n, `${def.key} ${segment.value} ${v.arm}`).toBe(brute.get(v.arm)!.n)
+          expect(close(v.value, brute.get(v.arm)!.value), `${def.key} ${segment.value} ${v.arm}: ${v.value} vs ${brute.get(v.arm)!.value}`).toBe(true)
+        }
+        for (const c of m.comparisons) expect(c.significant).toBe(c.ci[0] > 0 || c.ci[1] < 0)
+      })
+    }
   })
 
   it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
