@@ -137,7 +137,11 @@ export type CatalogueMetricRef = z.infer<typeof CatalogueMetricRef>
 export const Analysis = z
   .object({
     primaryMetric: MetricKey.default('reactivation'),
-    guardrails: z.array(MetricKey).default(['unsubscribe']),
+    guardrails: z
+      .array(CatalogueKey)
+      .max(20)
+      .default(['unsubscribe'])
+      .describe('built-in metrics, or catalogue metrics this experiment lists in catalogueMetrics, tested one-sided for harm'),
     catalogueMetrics: z
       .array(CatalogueMetricRef)
       .max(MAX_CATALOGUE_METRICS, `at most ${MAX_CATALOGUE_METRICS} catalogue metrics`)
@@ -156,7 +160,7 @@ export const Analysis = z
     multipleTesting: z.enum(['holm', 'bh', 'none']).default('holm').describe('deprecated: see families'),
     families: TestFamilies.default(TestFamilies.parse({})),
     guardrailMargins: z
-      .partialRecord(MetricKey, z.number().finite().min(0, 'must not be negative: the harm allowed, in the metric’s units'))
+      .record(CatalogueKey, z.number().finite().min(0, 'must not be negative: the harm allowed, in the metric’s units'))
       .default({})
       .describe('harm each guardrail may show before it counts as harmed, in the metric’s units (0.003 = 0.3 pp for a rate); default 0'),
     successCriteria: SuccessCriteria.nullable().default(null),
@@ -165,13 +169,23 @@ export const Analysis = z
   })
   .superRefine((a, ctx) => {
     for (const key of Object.keys(a.guardrailMargins)) {
-      if (!a.guardrails.includes(key as MetricKey))
+      if (!a.guardrails.includes(key))
         ctx.addIssue({
           code: 'custom',
           path: ['guardrailMargins', key],
           message: `is set on ${key}, which is not a guardrail of this experiment (guardrails: ${a.guardrails.join(', ') || 'none'})`,
         })
     }
+    const builtIn = MetricKey.options as string[]
+    a.guardrails.forEach((key, i) => {
+      if (!builtIn.includes(key) && !a.catalogueMetrics.some((m) => m.key === key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guardrails', i],
+          message: `'${key}' is neither a built-in metric nor one of this experiment's catalogue metrics: add it to catalogueMetrics first`,
+        })
+      if (a.guardrails.indexOf(key) < i) ctx.addIssue({ code: 'custom', path: ['guardrails', i], message: `'${key}' is listed twice` })
+    })
     if (a.guardrails.includes(a.primaryMetric))
       ctx.addIssue({ code: 'custom', path: ['guardrails'], message: `the primary metric ${a.primaryMetric} cannot also be a guardrail` })
     a.catalogueMetrics.forEach((m, i) => {

@@ -158,12 +158,13 @@ export function catalogueSlots(
   })
 }
 
-/** A catalogue metric as the report shows it: a secondary metric that names the definition version it used. */
+/** A catalogue metric as the report shows it: a secondary metric or a guardrail that names the definition version it used. */
 export function catalogueMetricResult(
   slot: CatalogueSlot,
   comparisons: FamilyComparison[],
   armNames: Map<string, string>,
   survival: Array<{ arm: string } & ArmSurvival> | null,
+  isGuardrail = false,
 ): MetricResult {
   return {
     key: slot.key,
@@ -172,7 +173,7 @@ export function catalogueMetricResult(
     format: slot.format,
     higherIsBetter: slot.higherIsBetter,
     isPrimary: false,
-    isGuardrail: false,
+    isGuardrail,
     values: slot.values,
     comparisons,
     ...(survival ? { survival } : {}),

@@ -12,7 +12,14 @@ import { customerSlices, querySliced, singlePass, type SliceOptions } from './cu
 import { metricDefinitions, type MetricDefinition } from './metric-definitions.ts'
 import { meanStats, rowOrEmpty, survivalRows, type ComparisonSettings } from './arm-comparisons.ts'
 import { builtInSlots, comparePairs, metricResults, type MetricSlot } from './families.ts'
-import { catalogueColumns, catalogueMetricResult, catalogueSlots, quantileResults, type ReportCatalogueMetric } from './catalogue-metrics.ts'
+import {
+  catalogueColumns,
+  catalogueMetricResult,
+  catalogueSlots,
+  quantileResults,
+  type CatalogueSlot,
+  type ReportCatalogueMetric,
+} from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 
@@ -66,7 +73,8 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const winsorize = a.winsorize.enabled
   const wanted = new Set<string>(q.metrics?.length ? q.metrics : [...metricDefinitions.map((m) => m.key), ...(opts.catalogue ?? []).map((m) => m.ref.key)])
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
-  const catalogue = (opts.catalogue ?? []).filter((m) => wanted.has(m.ref.key))
+  // A catalogue guardrail is computed even when not asked for: the recommendation reads every guardrail.
+  const catalogue = (opts.catalogue ?? []).filter((m) => wanted.has(m.ref.key) || a.guardrails.includes(m.ref.key))
   const settings: ComparisonSettings = {
     alpha: a.alpha,
     sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
@@ -146,7 +154,13 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
             'survival',
           )
         : null
-    return catalogueMetricResult(slot, comparisons, armNames, curves ? armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) : null)
+    return catalogueMetricResult(
+      slot,
+      comparisons,
+      armNames,
+      curves ? armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) : null,
+      a.guardrails.includes(slot.key),
+    )
   })
   const builtInResults: MetricResult[] = computed.map(({ def, values, comparisons }) => {
     const curves = def.kind === 'survival' ? survival([...rows.values()], a.alpha, attributionDays, def.survivalColumn ?? 'survival') : null
@@ -164,20 +178,30 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
       summary: curves ? survivalSummary(def, armList, curves, comparisons, attributionDays) : summarizeMetric(def, comparisons, armNames),
     }
   })
-  const metrics = [...builtInResults, ...catalogueResults]
+  const metrics = [...builtInResults, ...catalogueResults.filter((m) => wanted.has(m.key))]
 
   const economics = comparePairs(armList).map(([b, v, against]) => armEconomics(rowOrEmpty(rows, b), rowOrEmpty(rows, v), against, a.alpha))
 
   // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
   const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
-  // Catalogue metrics are secondary: they join neither family the recommendation reads.
+  // Catalogue guardrails join the guardrail family (read under their own key and name); the built-in decision and
+  // guardrail metrics are recomputed when the caller asked for others, with every guardrail in their family.
+  const catalogueGuardrails = extra.filter((x) => a.guardrails.includes(x.key))
+  const asDecision = (slot: MetricSlot, comparisons: FamilyComparison[]) => ({
+    def: catalogueGuardrails.includes(slot as CatalogueSlot)
+      ? { ...slot.def, key: slot.key as MetricDefinition['key'], label: (slot as CatalogueSlot).label }
+      : slot.def,
+    values: slot.values,
+    comparisons,
+  })
   const decisionComputed = decisionDefs.every((d) => wanted.has(d.key))
-    ? computed.filter((m) => decisionDefs.includes(m.def))
-    : metricResults(builtInSlots(decisionDefs, rows, armList, settings), armList, a).map(({ slot, comparisons }) => ({
-        def: slot.def,
-        values: slot.values,
-        comparisons,
-      }))
+    ? [
+        ...computed.filter((m) => decisionDefs.includes(m.def)),
+        ...everything.filter((x) => catalogueGuardrails.includes(x.slot as CatalogueSlot)).map((x) => asDecision(x.slot, x.comparisons)),
+      ]
+    : metricResults([...builtInSlots(decisionDefs, rows, armList, settings), ...catalogueGuardrails], armList, a).map(({ slot, comparisons }) =>
+        asDecision(slot, comparisons),
+      )
   const primaryComputed = decisionComputed.find((m) => m.def.key === a.primaryMetric)
   const decided = recommend({
     exp,

@@ -8,18 +8,18 @@
  * gives it, so "significant" holds exactly when that interval excludes 0. The raw interval is kept beside it.
  */
 import { familyLevels, guardrailTest } from '../../stats/index.ts'
-import type { Analysis, FamilyMethod, MetricKey } from '../experiments/schema.ts'
+import type { Analysis, FamilyMethod } from '../experiments/schema.ts'
 import type { Family, FamilyComparison, GuardrailResult, MetricComparison } from '../contract/comparisons.ts'
 import type { ReportArm } from '../contract/report.ts'
 import { armValue, compareMetric, metricN, rowOrEmpty, type ComparisonSettings } from './arm-comparisons.ts'
 import type { ArmStatsRow } from './sql/arm-stats.ts'
 import type { MetricDefinition } from './metric-definitions.ts'
 
-/** A metric's family by its key: a catalogue metric (never the primary metric or a guardrail) is secondary. */
+/** A metric's family by its key: a catalogue metric is a guardrail when listed as one, else secondary. */
 export function familyOf(metric: string, against: 'control' | 'holdout', analysis: Pick<Analysis, 'primaryMetric' | 'guardrails'>): Family {
   if (against === 'holdout') return 'holdout'
   if (metric === analysis.primaryMetric) return 'decision'
-  if (analysis.guardrails.includes(metric as MetricKey)) return 'guardrail'
+  if (analysis.guardrails.includes(metric)) return 'guardrail'
   return 'secondary'
 }
 
@@ -92,14 +92,15 @@ export function adjustFamily(members: Member[], family: Family, method: FamilyMe
  */
 export function guardrailResults(
   members: Member[],
-  margins: Partial<Record<MetricKey, number>>,
+  margins: Partial<Record<string, number>>,
   method: FamilyMethod,
   alpha: number,
 ): Array<GuardrailResult | null> {
   const inputs = members.map((m) => {
     const abs = m.comparison.absolute
     if (abs.estimate === null || abs.standardError === null || !(abs.standardError > 0)) return null
-    const margin = margins[m.def.key] ?? 0
+    // By the comparison's metric: a catalogue metric is read through a built-in's shape (def.key is that built-in's).
+    const margin = margins[m.comparison.metric] ?? 0
     const harmDirection = m.def.higherIsBetter ? ('decrease' as const) : ('increase' as const)
     return { input: { estimate: abs.estimate, standardError: abs.standardError, df: abs.df }, margin, harmDirection }
   })

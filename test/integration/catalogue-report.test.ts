@@ -429,6 +429,38 @@ describe('an experiment referencing catalogue metrics', () => {
     }
   })
 
+  it('makes a catalogue metric a guardrail: tested one-sided for harm against its margin, read by the recommendation even when not asked for', async () => {
+    const stored = await getExperiment(h.db, EXP)
+    const exp = { ...stored, analysis: { ...stored.analysis, guardrails: ['unsubscribe', 'tickets_30'], guardrailMargins: { tickets_30: 0 } } }
+    const catalogue = await resolveCatalogueMetrics(h.db, stored.analysis.catalogueMetrics)
+    const full = await experimentReport(h.ch, exp, { asOf: AS_OF }, clock, { catalogue })
+    const tickets = full.metrics.find((m) => m.key === 'tickets_30')!
+    expect([tickets.isGuardrail, tickets.isPrimary]).toEqual([true, false])
+    const vsControl = tickets.comparisons.find((c) => c.against === 'control')!
+    expect(vsControl.family).toBe('guardrail')
+    // Tickets are better lower, so an increase harms; its margin is the catalogue key's.
+    expect(vsControl.guardrail).toMatchObject({ margin: 0, harmDirection: 'increase' })
+    expect(vsControl.guardrail!.estimate).toBeCloseTo(vsControl.absolute.estimate!, 12)
+    // The offer arm writes more tickets: harmed, and the recommendation says so by the metric's name.
+    expect(vsControl.guardrail!.status).toBe('harmed')
+    expect(JSON.stringify(full.recommendation)).toContain('support tickets per customer')
+    // Asking for the primary metric alone gives the same recommendation, the guardrail computed without being shown.
+    const partial = await experimentReport(h.ch, exp, { asOf: AS_OF, metrics: [exp.analysis.primaryMetric] }, clock, { catalogue })
+    expect(partial.metrics.map((m) => m.key)).toEqual([exp.analysis.primaryMetric])
+    expect(partial.recommendation).toEqual(full.recommendation)
+    expect(full.recommendation).not.toEqual((await experimentReport(h.ch, stored, { asOf: AS_OF }, clock, { catalogue })).recommendation)
+
+    // Through the API: a guardrail the experiment does not list among its catalogue metrics is refused by position.
+    const refused = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('bad-guardrail'), analysis: { guardrails: ['unsubscribe', 'tickets_30'] } })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.field).toBe('analysis.guardrails.1')
+    const accepted = await h.call('POST', '/v1/experiments', {
+      ...twoArmExperiment('good-guardrail'),
+      analysis: { catalogueMetrics: [{ key: 'tickets_30' }], guardrails: ['tickets_30'], guardrailMargins: { tickets_30: 0.05 } },
+    })
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(201)
+  })
+
   it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
     const body = await report('&metrics=reactivation,tickets_30')
     expect(body.metrics.map((m: any) => m.key)).toEqual(['reactivation', 'tickets_30'])

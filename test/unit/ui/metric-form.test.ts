@@ -220,7 +220,7 @@ describe('catalogue metrics in the new-experiment form', () => {
     ({ ...MetricDefinitionInput.parse({ ...toMetricDraft(filled('mean')), key, ...extra }), ...stored }) as CatalogueMetric
   const builtIn = { key: 'orders', name: 'Orders', kind: 'mean', builtIn: true, archived: false } as unknown as CatalogueMetric
 
-  it('offers the metrics a report can compute: live, own, no quantiles, no ratios over built-ins', () => {
+  it('offers the metrics a report can compute: live, own (quantiles too), no ratios over built-ins', () => {
     const catalogue = [
       builtIn,
       live('tickets_30'),
@@ -230,7 +230,7 @@ describe('catalogue metrics in the new-experiment form', () => {
       { ...live('tickets_per_visit'), kind: 'ratio', numerator: 'tickets_30', denominator: 'old_one' } as CatalogueMetric,
     ]
     ;(catalogue[2] as { archived: boolean }).archived = true
-    expect(reportableMetrics(catalogue).map((m) => m.key)).toEqual(['tickets_30', 'tickets_per_visit'])
+    expect(reportableMetrics(catalogue).map((m) => m.key)).toEqual(['tickets_30', 'median_order', 'tickets_per_visit'])
   })
 
   it('sends the chosen ones by key, none when none are chosen, and places a refusal on the picker', () => {
