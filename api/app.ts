@@ -31,6 +31,9 @@ import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
+import { Notifications } from './notifications/service.ts'
+import type { NotificationOptions } from './notifications/options.ts'
+import { notificationRoutes } from './routes/notifications.ts'
 
 export interface AppDeps {
   db: Kysely<Database>
@@ -44,6 +47,8 @@ export interface AppDeps {
   /** Load shedding and auth throttles (bin/server.ts passes the configured ones; without them, none). */
   admission?: AdmissionLimits
   auth?: AuthLimits
+  /** Destinations' secret key, SMTP, retries, private addresses (bin/server.ts passes the configured ones). */
+  notifications?: NotificationOptions
 }
 
 const MB = 1024 * 1024
@@ -114,6 +119,7 @@ export async function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes({ db, ch }))
   const reports = new ReportCache(ch)
+  const notifications = new Notifications({ db, ch, reports, now: deps.now }, deps.notifications)
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
@@ -122,6 +128,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1/metrics', metricRoutes({ db, keys, now: deps.now }))
+  app.route('/v1', notificationRoutes({ db, keys, notifications }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', description: 'An API key created with POST /v1/keys' })
@@ -148,9 +155,10 @@ export async function createApp(deps: AppDeps) {
     events,
     decider,
     keys,
+    notifications,
     async close() {
       cache.stop()
-      await Promise.all([exposures.close(), events.close(), decider.close()])
+      await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close()])
     },
   }
 }

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type { NotificationOptions } from './notifications/options.ts'
 
 /** Runtime configuration, read once from the environment with embedded defaults. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   adminApiKey: string | null
   /** Seed the demo world when the stores are empty at start. */
   seedDemo: boolean
+  /** Alerts, digests and their delivery (api/notifications/); secretKey null: the data directory's notifications.key. */
+  notifications: Omit<NotificationOptions, 'secretKey'> & { secretKey: string | null }
   /** Load shedding before a body is read (api/http/admission.ts). */
   admission: {
     maxConcurrentRequests: number
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
+    notifications: notificationSettings(env),
     ...limits(env),
   }
 }
@@ -85,6 +89,31 @@ function numberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, o
   const max = opts.max ?? Number.MAX_SAFE_INTEGER
   if (value > max) throw new ConfigError(`${name} is "${raw}"; it must be at most ${max} (default ${fallback})`)
   return value
+}
+
+/** NOTIFICATIONS_* and SMTP_* (README → Notifications). */
+function notificationSettings(env: NodeJS.ProcessEnv): Config['notifications'] {
+  const secretKey = env.NOTIFICATIONS_SECRET_KEY || null
+  if (secretKey !== null && secretKey.length < 32)
+    throw new ConfigError(`NOTIFICATIONS_SECRET_KEY is ${secretKey.length} characters; it must be at least 32 (for example: $(openssl rand -base64 32))`)
+  const publicUrl = env.PUBLIC_URL || undefined
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL is "${publicUrl}"; it must be an http(s) URL such as https://lab.example.com`)
+  return {
+    secretKey,
+    allowPrivateAddresses: env.NOTIFICATIONS_ALLOW_PRIVATE === '1',
+    publicUrl: publicUrl ?? `http://localhost:${env.PORT || 3000}`,
+    maxAttempts: numberSetting(env, 'NOTIFICATIONS_MAX_ATTEMPTS', 8, { min: 1, max: 50 }),
+    backoffBaseMs: numberSetting(env, 'NOTIFICATIONS_BACKOFF_MS', 30_000, { min: 0 }),
+    intervalMs: numberSetting(env, 'NOTIFICATIONS_INTERVAL_MS', 60_000, { min: 100 }),
+    smtp: {
+      host: env.SMTP_HOST || undefined,
+      port: env.SMTP_PORT ? numberSetting(env, 'SMTP_PORT', 587, { min: 1, max: 65_535 }) : undefined,
+      secure: env.SMTP_SECURE === '1',
+      user: env.SMTP_USER || undefined,
+      password: env.SMTP_PASSWORD || undefined,
+      from: env.SMTP_FROM || undefined,
+    },
+  }
 }
 
 function limits(env: NodeJS.ProcessEnv): Pick<Config, 'admission' | 'auth' | 'http'> {

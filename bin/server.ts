@@ -1,3 +1,6 @@
+import fs from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
 import { serve } from '@hono/node-server'
 import { ConfigError, loadConfig, type Config } from '../api/config.ts'
 import { openStores } from '../api/stores/open.ts'
@@ -18,7 +21,13 @@ if (warning) console.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
 const seeded = await seedDemoOnFirstStart({ db, ch }, config)
 
-const retention = await createApp({ db, ch, admission: config.admission, auth: config.auth })
+const retention = await createApp({
+  db,
+  ch,
+  admission: config.admission,
+  auth: config.auth,
+  notifications: { ...config.notifications, secretKey: notificationsKey(config) },
+})
 if (seeded) {
   // The demo's decision layer goes through the real decider and ingestion path, so it needs the app.
   const d = await seedDecisioningDemo(db, retention)
@@ -28,6 +37,7 @@ if (seeded) {
 }
 retention.cache.start()
 retention.decider.start()
+retention.notifications.start()
 
 // Bounds the memory a burst of large bodies takes (api/memory.ts).
 keepHeapTight()
@@ -82,4 +92,16 @@ function readConfig(): Config {
     console.error(`Cannot start: ${error.message}`)
     process.exit(1)
   }
+}
+
+/**
+ * The key that encrypts destination secrets: NOTIFICATIONS_SECRET_KEY, else a random one kept in the data directory
+ * (owner-only) so that a restart can still read them. Several processes on one database need the same key: set the
+ * variable, or share the data directory.
+ */
+function notificationsKey(c: Config): string {
+  if (c.notifications.secretKey) return c.notifications.secretKey
+  const file = path.join(c.dataDir, 'notifications.key')
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' })
+  return fs.readFileSync(file, 'utf8').trim()
 }

@@ -24,6 +24,47 @@ export function periodLabel(from: number, to: number, endsNow: boolean): string 
   return `${day(from)} to ${day(to - 1)}`
 }
 
+export interface KpiRequest {
+  from?: number
+  days?: number
+  to?: number
+  window: number
+  include?: 'immature'
+}
+
+/**
+ * GET /v1/kpis's answer for a query at instant `at`; the weekly digest (api/notifications/digest.ts) calls it too,
+ * so its numbers are the API's for the same period.
+ */
+export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHouse; cache: ReportCache }, q: KpiRequest, at: number): Promise<KpiReport> {
+  const { db, ch, cache } = deps
+  // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
+  const asOf = Math.floor(at / 60_000) * 60_000
+  const to = q.to ?? asOf
+  const from = q.from ?? to - (q.days ?? 90) * DAY
+  if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
+  const [experiments, settings] = await Promise.all([listExperiments(db), getSettings(db)])
+  const version =
+    experiments
+      .map((e) => e.updatedAt)
+      .sort()
+      .at(-1) ?? ''
+  const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}`
+  return cache.get<KpiReport>(key, () =>
+    programKpis(ch, experiments, {
+      from,
+      to,
+      windowDays: q.window,
+      asOf,
+      marginRate: 0.3,
+      alpha: 0.05,
+      includeImmature: q.include === 'immature',
+      globalHoldoutPct: settings.globalHoldoutPct,
+      periodLabel: periodLabel(from, to, q.to === undefined),
+    }),
+  )
+}
+
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */
 export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
   const { db, ch, keys, cache } = deps
@@ -59,32 +100,7 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
     async (c) => {
       const q = c.req.valid('query')
       if (q.days !== undefined && q.from !== undefined) throw new ApiError(400, 'invalid_input', 'give either `from` or `days`, not both', 'days')
-      const at = now()
-      // "Now" is rounded to the minute so that repeated dashboard loads share a cache entry.
-      const asOf = Math.floor(at / 60_000) * 60_000
-      const to = q.to ?? asOf
-      const from = q.from ?? to - (q.days ?? 90) * DAY
-      if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
-      const [experiments, settings] = await Promise.all([listExperiments(db), getSettings(db)])
-      const version =
-        experiments
-          .map((e) => e.updatedAt)
-          .sort()
-          .at(-1) ?? ''
-      const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}`
-      const kpis = await cache.get<KpiReport>(key, () =>
-        programKpis(ch, experiments, {
-          from,
-          to,
-          windowDays: q.window,
-          asOf,
-          marginRate: 0.3,
-          alpha: 0.05,
-          includeImmature: q.include === 'immature',
-          globalHoldoutPct: settings.globalHoldoutPct,
-          periodLabel: periodLabel(from, to, q.to === undefined),
-        }),
-      )
+      const kpis = await programKpiReport({ db, ch, cache }, q, now())
       return c.json(kpis as unknown as Record<string, unknown>, 200)
     },
   )

@@ -12,6 +12,13 @@ export interface Database {
   incentives: IncentiveTable
   redemptions: RedemptionTable
   metric_definitions: MetricDefinitionTable
+  notification_destinations: NotificationDestinationTable
+  alert_rules: AlertRuleTable
+  alert_states: AlertStateTable
+  alerts: AlertTable
+  notification_outbox: NotificationOutboxTable
+  notification_attempts: NotificationAttemptTable
+  digest_schedule: DigestScheduleTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -130,4 +137,85 @@ export interface MetricDefinitionTable {
   archived: boolean
   created_at: Timestamp
   created_by: string
+}
+
+/** Where notifications go (api/notifications/destinations.ts); `secret` is ciphertext, never returned. */
+export interface NotificationDestinationTable {
+  id: string
+  name: string
+  kind: string
+  target: JSONColumnType<Record<string, unknown>>
+  secret: string
+  created_at: Timestamp
+  created_by: string
+}
+
+export interface AlertRuleTable {
+  id: string
+  kind: string
+  experiment_id: string | null
+  destination_ids: JSONColumnType<string[]>
+  params: JSONColumnType<Record<string, unknown>>
+  enabled: boolean
+  created_at: Timestamp
+  created_by: string
+}
+
+export interface AlertStateTable {
+  rule_id: string
+  subject: string
+  state: string
+  changed_at: Timestamp
+  evaluated_at: Timestamp
+}
+
+export interface AlertTable {
+  id: Generated<number>
+  rule_id: string
+  kind: string
+  subject: string
+  state: string
+  previous_state: string | null
+  title: string
+  text: string
+  link: string
+  fired_at: Timestamp
+}
+
+export interface NotificationOutboxTable {
+  id: Generated<number>
+  idempotency_key: string
+  destination_id: string
+  source: string
+  message: JSONColumnType<Record<string, unknown>>
+  status: string
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Timestamp
+  locked_until: Timestamp | null
+  last_status_code: number | null
+  last_error: string | null
+  created_at: Timestamp
+  delivered_at: Timestamp | null
+}
+
+export interface NotificationAttemptTable {
+  id: Generated<number>
+  outbox_id: number
+  attempt: number
+  at: Timestamp
+  outcome: string
+  status_code: number | null
+  error: string | null
+  duration_ms: number
+}
+
+export interface DigestScheduleTable {
+  id: string
+  enabled: boolean
+  day_of_week: number
+  hour_utc: number
+  period_days: number
+  destination_ids: JSONColumnType<string[]>
+  last_sent_for: Timestamp | null
+  updated_at: Timestamp
 }

@@ -3,6 +3,7 @@ import type { ClickHouse } from './clickhouse.ts'
 import { isEmbeddedPostgres } from './postgres.ts'
 import type { Database } from './schema.ts'
 import { corruptedTableMessage, corruptionDetail, recogniseCorruption } from './clickhouse-corruption.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 /** Why a table cannot serve: its bytes are damaged, it does not exist, or its store did not answer. */
 export type TableProblem = 'corrupted' | 'missing' | 'unavailable'
@@ -27,6 +28,13 @@ const postgresTables = Object.keys({
   incentives: true,
   redemptions: true,
   metric_definitions: true,
+  notification_destinations: true,
+  alert_rules: true,
+  alert_states: true,
+  alerts: true,
+  notification_outbox: true,
+  notification_attempts: true,
+  digest_schedule: true,
 } satisfies Record<keyof Database, true>) as Array<keyof Database>
 
 /** The ClickHouse tables the reports and writers use (migrations/clickhouse). */
@@ -236,7 +244,7 @@ export class TableReadiness {
     const finding = { store, table, problem, message: message ?? describe(store, table, problem, error) }
     if (!this.logged.has(findingKey(finding))) {
       this.logged.add(findingKey(finding))
-      console.error(`readiness: ${store} table ${table} is ${problem}: ${error instanceof Error ? error.message : String(error)}`)
+      log.error({ store, table, problem, ...errorFields(error, 2000) }, `readiness: ${store} table ${table} is ${problem}`)
     }
     return finding
   }

@@ -1,0 +1,144 @@
+import type { Kysely } from 'kysely'
+import type { Database } from '../stores/schema.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import type { ReportCache } from '../reports/cache.ts'
+import type { Experiment } from '../experiments/schema.ts'
+import { listExperiments } from '../experiments/store.ts'
+import { currentReport } from './experiment-reports.ts'
+import { fires, observe, type ExperimentFacts, type Observation } from './observe.ts'
+import { enqueue } from './outbox.ts'
+import type { NotificationMessage } from './message.ts'
+
+export interface AlertDeps {
+  db: Kysely<Database>
+  ch: ClickHouse
+  reports: ReportCache
+  publicUrl: string
+}
+
+/**
+ * One round of every enabled rule over the running experiments it watches. A rule's state per experiment is stored;
+ * an alert fires only when the state changes into one worth telling (observe.ts → fires), is recorded in `alerts`
+ * and queued for each of the rule's destinations in the same transaction. Returns the alerts fired.
+ */
+export async function evaluateRules(deps: AlertDeps, at: number): Promise<number> {
+  const { db } = deps
+  const rules = await db.selectFrom('alert_rules').selectAll().where('enabled', '=', true).orderBy('id').execute()
+  if (!rules.length) return 0
+  const running = (await listExperiments(db)).filter((e) => e.status === 'running')
+  const stored = new Map(
+    (await db.selectFrom('alert_states').select(['rule_id', 'subject', 'state']).execute()).map((s) => [`${s.rule_id}|${s.subject}`, s.state]),
+  )
+  const facts = new Map<string, ExperimentFacts>()
+  const factsFor = (exp: Experiment) => facts.get(exp.id) ?? facts.set(exp.id, experimentFacts(deps, exp, at)).get(exp.id)!
+  let fired = 0
+  for (const rule of rules) {
+    const observeRule = observe[rule.kind]
+    if (!observeRule) continue
+    for (const exp of running.filter((e) => !rule.experiment_id || e.id === rule.experiment_id)) {
+      let seen: Observation
+      try {
+        seen = await observeRule(factsFor(exp), rule.params)
+      } catch (error) {
+        // One experiment's failing report must not silence the others' alerts; the next round tries again.
+        console.error(`alert rule ${rule.id} on ${exp.id}:`, error instanceof Error ? error.message : error)
+        continue
+      }
+      const previous = stored.get(`${rule.id}|${exp.id}`)
+      if (previous === seen.state) continue
+      const link = `${deps.publicUrl}/experiments/${encodeURIComponent(exp.id)}`
+      const didFire = await recordChange(
+        db,
+        { ruleId: rule.id, kind: rule.kind, subject: exp.id, previous, seen, link, destinations: rule.destination_ids },
+        new Date(at),
+      )
+      if (didFire) fired++
+    }
+  }
+  return fired
+}
+
+/**
+ * Stores the new state — only if the stored one is still `previous`, so two evaluators racing past the leader lock
+ * cannot both fire — and, when the change fires, records the alert and queues it.
+ */
+async function recordChange(
+  db: Kysely<Database>,
+  c: { ruleId: string; kind: string; subject: string; previous: string | undefined; seen: Observation; link: string; destinations: string[] },
+  at: Date,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const changed =
+      c.previous === undefined
+        ? await trx
+            .insertInto('alert_states')
+            .values({ rule_id: c.ruleId, subject: c.subject, state: c.seen.state, changed_at: at, evaluated_at: at })
+            .onConflict((oc) => oc.columns(['rule_id', 'subject']).doNothing())
+            .executeTakeFirst()
+            .then((r) => Number(r.numInsertedOrUpdatedRows ?? 0))
+        : await trx
+            .updateTable('alert_states')
+            .set({ state: c.seen.state, changed_at: at, evaluated_at: at })
+            .where('rule_id', '=', c.ruleId)
+            .where('subject', '=', c.subject)
+            .where('state', '=', c.previous)
+            .executeTakeFirst()
+            .then((r) => Number(r.numUpdatedRows))
+    if (!changed || !fires(c.kind, c.previous, c.seen)) return false
+    const alert = await trx
+      .insertInto('alerts')
+      .values({
+        rule_id: c.ruleId,
+        kind: c.kind,
+        subject: c.subject,
+        state: c.seen.state,
+        previous_state: c.previous ?? null,
+        title: c.seen.title,
+        text: c.seen.text,
+        link: c.link,
+        fired_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const message: NotificationMessage = {
+      type: 'alert',
+      title: c.seen.title,
+      text: c.seen.text,
+      link: c.link,
+      facts: c.seen.facts,
+      data: { alertId: alert.id, ruleId: c.ruleId, kind: c.kind, experimentId: c.subject, state: c.seen.state, previousState: c.previous ?? null },
+    }
+    for (const destinationId of c.destinations)
+      await enqueue(trx, { idempotencyKey: `alert:${alert.id}:${destinationId}`, destinationId, source: 'alert', message }, at)
+    return true
+  })
+}
+
+function experimentFacts(deps: AlertDeps, exp: Experiment, now: number): ExperimentFacts {
+  const once = <T>(load: () => Promise<T>) => {
+    let value: Promise<T> | null = null
+    return () => (value ??= load())
+  }
+  return {
+    exp,
+    now,
+    report: once(() => currentReport({ db: deps.db, ch: deps.ch, cache: deps.reports }, exp, now)),
+    spent: once(async () => {
+      const r = await deps.db
+        .selectFrom('redemptions')
+        .select((eb) => eb.fn.sum<number>('cost').as('spent'))
+        .where('experiment_id', '=', exp.id)
+        .executeTakeFirst()
+      return Number(r?.spent ?? 0)
+    }),
+    lastExposure: once(async () => {
+      const r = await deps.ch.client.query({
+        query: 'SELECT toUnixTimestamp64Milli(max(ts)) AS last, count() AS n FROM exposures WHERE experiment_id = {id:String}',
+        query_params: { id: exp.id },
+        format: 'JSONEachRow',
+      })
+      const [row] = await r.json<{ last: string; n: string }>()
+      return row && Number(row.n) > 0 ? Number(row.last) : null
+    }),
+  }
+}
