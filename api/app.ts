@@ -34,6 +34,9 @@ import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 import { Notifications } from './notifications/service.ts'
 import type { NotificationOptions } from './notifications/options.ts'
 import { notificationRoutes } from './routes/notifications.ts'
+import { createMetrics, type Metrics } from './observability/metrics.ts'
+import { observeRequests, requestLog } from './observability/requests.ts'
+import { prometheusRoutes } from './routes/prometheus.ts'
 
 export interface AppDeps {
   db: Kysely<Database>
@@ -49,6 +52,12 @@ export interface AppDeps {
   auth?: AuthLimits
   /** Destinations' secret key, SMTP, retries, private addresses (bin/server.ts passes the configured ones). */
   notifications?: NotificationOptions
+  /** Prometheus metrics (bin/server.ts passes one with process metrics); without it the app makes its own. */
+  metrics?: Metrics
+  /** The bearer key of GET /metrics; without it the endpoint is off. */
+  metricsScrapeKey?: string | null
+  /** One JSON log line per request (the server's; in-process tests leave it off). */
+  accessLog?: boolean
 }
 
 const MB = 1024 * 1024
@@ -72,8 +81,21 @@ export async function createApp(deps: AppDeps) {
   await cache.refresh()
   const exposures = exposureWriter(ch)
   const events = new EventWriter(ch, deps.events)
-  const decider = new Decider(db, ch, cache, exposures)
-  await decider.init(deps.now?.())
+  const decider = new Decider(db, ch, cache, exposures, deps.now)
+  await decider.init()
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false })
+  metrics.watchWriter('exposures', exposures)
+  metrics.watchWriter('events', events.batcher)
+  metrics.watchWriter('suppressions', decider.suppressions)
+  decider.onDecision = (decision) => metrics.decision(decision.reason)
+  // Spend as this process counts it; reservations are not exported yet (issue 19, item 2).
+  metrics.watchBudgets(() =>
+    cache
+      .all()
+      .flatMap(({ experiment: e }) =>
+        e.budget ? [{ experiment: e.id, currency: e.budget.currency, amount: e.budget.amount, spent: decider.budgets.spent(e.id) }] : [],
+      ),
+  )
 
   const app = newRouter()
   app.onError((error, c) => {
@@ -86,11 +108,12 @@ export async function createApp(deps: AppDeps) {
     if (err instanceof HTTPException && err.status === 415)
       return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)
     if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message), err.status)
-    console.error(err)
+    requestLog(c).error({ err: { type: err.name, message: err.message, stack: err.stack } }, 'internal error')
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
   })
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404))
 
+  app.use('*', observeRequests({ metrics, accessLog: deps.accessLog ?? false }))
   app.use('*', securityHeaders())
   app.use('*', closeAfterEarlyReject())
   if (deps.admission) app.use('*', admissionControl(deps.admission))
@@ -118,12 +141,13 @@ export async function createApp(deps: AppDeps) {
   })
 
   app.route('/', healthRoutes({ db, ch }))
+  app.route('/', prometheusRoutes({ metrics, scrapeKey: deps.metricsScrapeKey ?? null }))
   const reports = new ReportCache(ch)
   const notifications = new Notifications({ db, ch, reports, now: deps.now }, deps.notifications)
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
-  app.route('/v1/events', eventRoutes({ keys, events, onStored: (rows) => decider.onEvents(rows) }))
+  app.route('/v1/events', eventRoutes({ keys, events, onStored: (rows) => decider.onEvents(rows), onIngested: (outcome) => metrics.ingested(outcome) }))
   app.route('/v1', decisioningRoutes({ db, keys, decider, now: deps.now }))
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
@@ -156,6 +180,7 @@ export async function createApp(deps: AppDeps) {
     decider,
     keys,
     notifications,
+    metrics,
     async close() {
       cache.stop()
       await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close()])

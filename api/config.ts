@@ -1,5 +1,6 @@
 import path from 'node:path'
 import type { NotificationOptions } from './notifications/options.ts'
+import { LOG_LEVELS, type LogLevel } from './observability/log.ts'
 
 /** Runtime configuration, read once from the environment with embedded defaults. */
 export interface Config {
@@ -17,6 +18,10 @@ export interface Config {
   adminApiKey: string | null
   /** Seed the demo world when the stores are empty at start. */
   seedDemo: boolean
+  /** JSON log lines at this level and above (api/observability/log.ts). */
+  logLevel: LogLevel
+  /** Bearer key of GET /metrics; null turns the endpoint off. */
+  metricsScrapeKey: string | null
   /** Alerts, digests and their delivery (api/notifications/); secretKey null: the data directory's notifications.key. */
   notifications: Omit<NotificationOptions, 'secretKey'> & { secretKey: string | null }
   /** Load shedding before a body is read (api/http/admission.ts). */
@@ -68,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
+    ...observability(env),
     notifications: notificationSettings(env),
     ...limits(env),
   }
@@ -91,13 +97,27 @@ function numberSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, o
   return value
 }
 
+function observability(env: NodeJS.ProcessEnv): Pick<Config, 'logLevel' | 'metricsScrapeKey'> {
+  const logLevel = env.LOG_LEVEL || 'info'
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL is "${logLevel}"; it must be one of ${LOG_LEVELS.join(', ')} (default info)`)
+  const metricsScrapeKey = env.METRICS_SCRAPE_KEY || null
+  // A scraper's credential, like ADMIN_API_KEY: long enough not to be guessed.
+  if (metricsScrapeKey !== null && metricsScrapeKey.length < MIN_ADMIN_KEY_LENGTH)
+    throw new ConfigError(
+      `METRICS_SCRAPE_KEY is ${metricsScrapeKey.length} characters; it must be at least ${MIN_ADMIN_KEY_LENGTH} (for example: METRICS_SCRAPE_KEY=$(openssl rand -base64 32)), or leave it unset to turn /metrics off`,
+    )
+  return { logLevel: logLevel as LogLevel, metricsScrapeKey }
+}
+
 /** NOTIFICATIONS_* and SMTP_* (README → Notifications). */
 function notificationSettings(env: NodeJS.ProcessEnv): Config['notifications'] {
   const secretKey = env.NOTIFICATIONS_SECRET_KEY || null
   if (secretKey !== null && secretKey.length < 32)
     throw new ConfigError(`NOTIFICATIONS_SECRET_KEY is ${secretKey.length} characters; it must be at least 32 (for example: $(openssl rand -base64 32))`)
   const publicUrl = env.PUBLIC_URL || undefined
-  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL is "${publicUrl}"; it must be an http(s) URL such as https://lab.example.com`)
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(publicUrl))
+    throw new ConfigError(`PUBLIC_URL is "${publicUrl}"; it must be an http(s) URL such as https://lab.example.com`)
   return {
     secretKey,
     allowPrivateAddresses: env.NOTIFICATIONS_ALLOW_PRIVATE === '1',

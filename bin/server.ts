@@ -9,15 +9,18 @@ import { createApp } from '../api/app.ts'
 import { collectWhenIdle, keepHeapTight } from '../api/memory.ts'
 import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
+import { createLogger, errorFields, log } from '../api/observability/log.ts'
+import { createMetrics } from '../api/observability/metrics.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 // Owner-only files: the stores hold API key hashes, customer ids and revenue. Set before anything creates a file
 // (DATA_DIR, PGlite's initdb child process, chDB's parts); the worker thread and child processes share it.
 process.umask(0o077)
 const config = readConfig()
+log.level = config.logLevel
 const { db, ch } = await openStores(config)
 const { generatedKey: firstKey, warning } = await bootstrapAdminKey(db, config.adminApiKey)
-if (warning) console.warn(`Warning: ${warning}`)
+if (warning) log.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
 const seeded = await seedDemoOnFirstStart({ db, ch }, config)
 
@@ -26,13 +29,17 @@ const retention = await createApp({
   ch,
   admission: config.admission,
   auth: config.auth,
+  metrics: createMetrics(),
+  metricsScrapeKey: config.metricsScrapeKey,
+  accessLog: true,
   notifications: { ...config.notifications, secretKey: notificationsKey(config) },
 })
 if (seeded) {
   // The demo's decision layer goes through the real decider and ingestion path, so it needs the app.
   const d = await seedDecisioningDemo(db, retention)
-  console.log(
-    `  cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`,
+  log.info(
+    { firings: d.firings, events: d.events },
+    `cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`,
   )
 }
 retention.cache.start()
@@ -55,13 +62,12 @@ const serverOptions = {
 }
 const server = serve({ fetch: retention.app.fetch, port: config.port, serverOptions }, (info) => {
   const url = `http://localhost:${info.port}`
-  console.log(`Retention Lab is serving on ${url}`)
-  console.log(
-    `  dashboard: ${url}/   API docs: ${url}/docs   stores: ${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'} (${config.dataDir})`,
+  const stores = `${config.databaseUrl ? 'Postgres server' : 'PGlite'} + ${ch.embedded ? 'chDB' : 'ClickHouse server'}`
+  log.info(
+    { port: info.port, stores, dataDir: config.dataDir, metrics: config.metricsScrapeKey ? '/metrics' : 'off' },
+    `Retention Lab is serving on ${url} (dashboard ${url}/, API docs ${url}/docs)`,
   )
-  if (firstKey) {
-    console.log(`\n  First admin API key (shown once, store it now):\n\n    ${firstKey}\n`)
-  }
+  if (firstKey) showFirstKey(firstKey)
 })
 
 // Past the cap Node closes a new socket at once: each open one costs a descriptor and parser memory.
@@ -73,11 +79,12 @@ let stopping = false
 async function shutdown(signal: string) {
   if (stopping) return
   stopping = true
-  console.log(`${signal}: flushing pending writes…`)
+  log.info({ signal }, `${signal}: flushing pending writes`)
   server.close()
   await retention.close()
   await ch.close()
   await db.destroy()
+  log.info({ signal }, 'stopped: pending writes flushed, stores closed')
   process.exit(0)
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
@@ -89,9 +96,27 @@ function readConfig(): Config {
     return loadConfig()
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    console.error(`Cannot start: ${error.message}`)
+    // stderr, as before the logger existed: a start that fails is read by a person or a supervisor.
+    createLogger({ destination: 2 }).fatal(`Cannot start: ${error.message}`)
     process.exit(1)
   }
+}
+
+/**
+ * The generated first admin key is a secret, so it never goes into the log stream: it is written to an
+ * owner-only file in DATA_DIR (umask 077), whose path is logged, and shown on the terminal when a person is
+ * watching one.
+ */
+function showFirstKey(key: string) {
+  const file = path.join(config.dataDir, 'first-admin-key')
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true })
+    fs.writeFileSync(file, `${key}\n`, { mode: 0o600 })
+    log.warn({ file }, `First admin API key generated and written to ${file} (owner-only): store it, then delete the file`)
+  } catch (error) {
+    log.error({ file, ...errorFields(error) }, 'could not write the first admin API key; revoke it and set ADMIN_API_KEY')
+  }
+  if (process.stdout.isTTY) process.stdout.write(`\n  First admin API key (shown once, store it now):\n\n    ${key}\n\n`)
 }
 
 /**

@@ -12,8 +12,11 @@ import { openStores as openStoresAnd } from '../api/stores/open.ts'
 
 export class DataDirError extends SeedError {}
 
-/** What a Retention Lab data directory holds: PGlite in pg/, chDB in ch/, and the planted truth of a demo. */
-const OURS = new Set(['pg', 'ch', 'truth.json'])
+/**
+ * What a Retention Lab data directory holds: PGlite in pg/, chDB in ch/, the planted truth of a demo, and the
+ * first admin key the server wrote when it generated one (bin/server.ts).
+ */
+const OURS = new Set(['pg', 'ch', 'truth.json', 'first-admin-key'])
 
 /**
  * Throws unless `dir` is missing, empty, or looks like a Retention Lab data directory (only pg/, ch/ and

@@ -9,6 +9,7 @@ import type { Config } from '../api/config.ts'
 import type { Database } from '../api/stores/schema.ts'
 import type { ClickHouse } from '../api/stores/clickhouse.ts'
 import { progressBar } from '../api/progress.ts'
+import { log } from '../api/observability/log.ts'
 import { DEMO_CUSTOMERS } from './experiments.ts'
 import { seedDirect } from './writer-direct.ts'
 import type { SeedSummary } from './generate.ts'
@@ -64,17 +65,19 @@ export async function seedDemoOnFirstStart(stores: { db: Kysely<Database>; ch: C
   if (!(await storesAreEmpty(stores.db, stores.ch))) return null
   const external = Boolean(config.databaseUrl || config.clickhouse.url)
   if (external && env.SEED_DEMO !== '1') {
-    console.log('Stores are empty; not seeding the demo world into external databases (set SEED_DEMO=1 to do so).')
+    log.info('Stores are empty; not seeding the demo world into external databases (set SEED_DEMO=1 to do so).')
     return null
   }
   const customers = Number(env.SEED_DEMO_CUSTOMERS ?? DEMO_CUSTOMERS)
-  console.log(`Empty data directory: seeding the demo world (${fmt(customers)} customers, a year of history, four experiments)…`)
+  log.info({ customers }, `Empty data directory: seeding the demo world (${fmt(customers)} customers, a year of history, four experiments)`)
   const bar = progressBar('Seeding demo', customers)
-  const { summary, truth } = await seedDirect(stores, { customers, onProgress: (done, events) => bar.update(done, events), onWarning: (m) => console.warn(m) })
+  const { summary, truth } = await seedDirect(stores, { customers, onProgress: (done, events) => bar.update(done, events), onWarning: (m) => log.warn(m) })
   bar.finish(summary.events)
   const truthFile = path.join(config.dataDir, 'truth.json')
   writeTruth(truthFile, truth)
-  console.log(`Seeded the demo world in ${summary.seconds.toFixed(1)} s:`)
-  for (const line of describeSeed(summary, truth, truthFile)) console.log(line)
+  log.info(
+    { seconds: summary.seconds, lines: describeSeed(summary, truth, truthFile).map((l) => l.trim()) },
+    `Seeded the demo world in ${summary.seconds.toFixed(1)} s`,
+  )
   return { summary, truth }
 }

@@ -4,6 +4,7 @@ import { compileExperiment, type GlobalHoldout } from '../assignment/index.ts'
 import { getSettings } from '../settings/store.ts'
 import { experimentsVersion, listExperiments } from './store.ts'
 import type { Experiment } from './schema.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 export type CompiledExperiment = ReturnType<typeof compileExperiment>
 
@@ -62,7 +63,7 @@ export class ExperimentCache {
   }
 
   start(pollMs = 2000) {
-    this.timer = setInterval(() => this.poll().catch((e) => console.error('experiment cache refresh failed:', e)), pollMs)
+    this.timer = setInterval(() => this.poll().catch((e) => log.error(errorFields(e), 'experiment cache refresh failed')), pollMs)
     this.timer.unref()
   }
 

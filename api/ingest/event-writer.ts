@@ -3,6 +3,7 @@ import { InsertBatcher } from '../stores/batcher.ts'
 import { StoreError } from '../stores/errors.ts'
 import { countEvents, insertEvents, storedEventIds, storedEventsById, type EventRow } from '../stores/events-table.ts'
 import { SeenIds } from './seen-ids.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 export interface EventWriterOptions {
   /** Rows buffered (queued + in flight) before requests are refused with 503 + Retry-After. */
@@ -97,10 +98,7 @@ export class EventWriter {
       this.loaded = true
     } catch (error) {
       // Every id keeps being looked up in storage: slower, still exact.
-      if (!this.closing)
-        console.error(
-          `loading stored event ids failed; each new event will be looked up: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`,
-        )
+      if (!this.closing) log.error(errorFields(error, 300), 'loading stored event ids failed; each new event will be looked up')
     }
   }
 
@@ -165,7 +163,7 @@ export class EventWriter {
         await written.catch(() => {})
         this.forget(claimed, durable)
         settle.reject(error)
-        console.error(`event id lookup failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
+        log.error(errorFields(error, 300), 'event id lookup failed')
         throw new StoreError('unavailable', 'the data store did not answer; retry shortly')
       }
       for (const i of lookup) {

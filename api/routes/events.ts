@@ -26,13 +26,26 @@ const IngestResult = z
   })
   .openapi('IngestResult')
 
-export function eventRoutes(deps: { keys: KeyResolver; events: EventWriter; onStored?: (rows: EventRow[]) => Promise<void> }) {
+export interface IngestOutcome {
+  accepted: number
+  duplicates: number
+  rejected: Array<{ code?: 'invalid' | 'event_id_reused' }>
+}
+
+/** `onIngested` is told of each answered batch (the Prometheus counters of accepted, duplicate and rejected rows). */
+export function eventRoutes(deps: {
+  keys: KeyResolver
+  events: EventWriter
+  onStored?: (rows: EventRow[]) => Promise<void>
+  onIngested?: (outcome: IngestOutcome) => void
+}) {
   const app = newRouter()
   const ingest = requirePermission(deps.keys, 'ingest')
 
   app.post('/', ingest, async (c) => {
     const body = await readBody(c, 5 * 1024 * 1024)
     const result = await ingestEvents(body, c.req.header('content-type'), deps.events, deps.onStored)
+    deps.onIngested?.(result)
     if (result.accepted + result.duplicates === 0 && result.rejected.length) {
       const first = result.rejected[0]
       return c.json(

@@ -1,4 +1,5 @@
 import { StoreError } from './errors.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 // The store's own error text may quote other clients' rows: it is logged, never sent.
 const storeUnavailable = () => new StoreError('unavailable', 'the data store did not accept the write; retry shortly')
@@ -8,7 +9,15 @@ const rowsRefused = () =>
     'the data store refused the rows of this request while it accepted others; they were not stored and a retry will fail the same way — check them for unusual values',
   )
 function logStoreError(error: unknown) {
-  console.error(`store write failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`)
+  log.error(errorFields(error), 'store write failed')
+}
+
+/** What a batcher tells the metrics (api/observability/metrics.ts); every call is cheap and synchronous. */
+export interface BatcherObserver {
+  /** One insert ended: its rows, its duration, and whether the store took them. */
+  insert(rows: number, seconds: number, ok: boolean): void
+  /** Rows answered with an error: bad rows (422), the store down, the buffer full, or the server stopping (503). */
+  rejected(rows: number, code: 'rows_refused' | 'unavailable' | 'overloaded' | 'shutting_down'): void
 }
 
 export interface BatcherOptions<T> {
@@ -43,6 +52,8 @@ export class InsertBatcher<T> {
   private closed = false
   batches = 0
   rowsWritten = 0
+  /** Set by the app to feed the metrics; none in tests that build a batcher alone. */
+  observer?: BatcherObserver
 
   constructor(private readonly opts: BatcherOptions<T>) {}
 
@@ -52,9 +63,13 @@ export class InsertBatcher<T> {
 
   /** Queues rows for the next insert; resolves when they are durable. Rejects with a StoreError ('overloaded') when full. */
   add(rows: T[]): Promise<void> {
-    if (this.closed) return Promise.reject(new StoreError('shutting_down', 'the server is shutting down; retry against another instance'))
+    if (this.closed) {
+      this.observer?.rejected(rows.length, 'shutting_down')
+      return Promise.reject(new StoreError('shutting_down', 'the server is shutting down; retry against another instance'))
+    }
     if (!rows.length) return Promise.resolve()
     if (this.pendingRows > 0 && this.pendingRows + rows.length > this.opts.maxPendingRows) {
+      this.observer?.rejected(rows.length, 'overloaded')
       return Promise.reject(new StoreError('overloaded', 'the write buffer is full; retry shortly'))
     }
     return new Promise<void>((resolve, reject) => {
@@ -105,7 +120,7 @@ export class InsertBatcher<T> {
   private async commit(batch: Waiting<T>[], size: number) {
     const rows = batch.length === 1 ? batch[0].rows : batch.flatMap((w) => w.rows)
     try {
-      await this.opts.write(rows)
+      await this.write(rows)
       this.batches++
       this.rowsWritten += size
       for (const w of batch) w.resolve()
@@ -113,6 +128,7 @@ export class InsertBatcher<T> {
     } catch (error) {
       if (batch.length === 1) {
         logStoreError(error)
+        this.observer?.rejected(size, 'unavailable')
         batch[0].reject(storeUnavailable())
         return
       }
@@ -126,7 +142,7 @@ export class InsertBatcher<T> {
         continue
       }
       try {
-        await this.opts.write(w.rows)
+        await this.write(w.rows)
         this.batches++
         this.rowsWritten += w.rows.length
         written++
@@ -138,7 +154,20 @@ export class InsertBatcher<T> {
     const outage = written === 0
     for (const [w, error] of failed) {
       logStoreError(error)
+      this.observer?.rejected(w.rows.length, outage ? 'unavailable' : 'rows_refused')
       w.reject(outage ? storeUnavailable() : rowsRefused())
+    }
+  }
+
+  private async write(rows: T[]) {
+    if (!this.observer) return this.opts.write(rows)
+    const started = performance.now()
+    let ok = false
+    try {
+      await this.opts.write(rows)
+      ok = true
+    } finally {
+      this.observer?.insert(rows.length, (performance.now() - started) / 1000, ok)
     }
   }
 

@@ -1,5 +1,6 @@
 import type { ClickHouse } from './clickhouse.ts'
 import { StoreError } from './errors.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 /**
  * ClickHouse error codes (src/Common/ErrorCodes.cpp) raised when a part's bytes on disk are not what was written:
@@ -74,7 +75,7 @@ export async function corruptionAsStoreError(ch: ClickHouse, error: unknown): Pr
   const found = recogniseCorruption(error)
   if (!found) return null
   const table = found.table ?? (found.path ? await tableOfPath(ch, found.path).catch(() => undefined) : undefined)
-  console.error(`ClickHouse data is corrupted (${corruptionDetail(found)}${table ? ` of table ${table}` : ''}): ${(error as Error).message}`)
+  log.error({ table, ...errorFields(error, 2000) }, `ClickHouse data is corrupted (${corruptionDetail(found)}${table ? ` of table ${table}` : ''})`)
   return new StoreError('corrupted', corruptedTableMessage(table, corruptionDetail(found)), table)
 }
 

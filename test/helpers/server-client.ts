@@ -63,10 +63,10 @@ export function jsonClient(request: (url: string, init: RequestInit) => Response
  * beforeAll(async () => (s = await openServer('audit')))
  * afterAll(() => s?.close())
  */
-export async function openServer(name: string) {
+export async function openServer(name: string, opts: { env?: Record<string, string> } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `rl-${name}-`))
   const adminKey = `rl_admin_${randomBytes(24).toString('base64url')}`
-  const server = await startServer({ dataDir, port: await freePort(), adminKey }).catch((error: unknown) => {
+  const server = await startServer({ dataDir, port: await freePort(), adminKey, env: opts.env }).catch((error: unknown) => {
     fs.rmSync(dataDir, { recursive: true, force: true })
     throw error
   })
@@ -81,6 +81,7 @@ export async function openServer(name: string) {
     base: server.base,
     dataDir,
     output: server.output,
+    stdout: server.stdout,
     stop,
     async readClickHouse<T = Record<string, unknown>>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
       const code = await stop()

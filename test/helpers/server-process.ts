@@ -36,7 +36,12 @@ export async function startServer(opts: { dataDir: string; port: number; adminKe
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout!.on('data', (d) => (output += d))
+  // stdout alone is the JSON log stream (one object per line); `output` interleaves stderr too.
+  let stdout = ''
+  child.stdout!.on('data', (d) => {
+    output += d
+    stdout += d
+  })
   child.stderr!.on('data', (d) => (output += d))
   const base = `http://127.0.0.1:${opts.port}`
   const deadline = Date.now() + 60_000
@@ -56,6 +61,7 @@ export async function startServer(opts: { dataDir: string; port: number; adminKe
     base,
     child,
     output: () => output,
+    stdout: () => stdout,
     kill: async (signal: NodeJS.Signals) => {
       child.kill(signal)
       return exited
