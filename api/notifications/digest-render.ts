@@ -12,9 +12,8 @@ export function digestFigures(d: Digest) {
   }
   const lift = (c: { estimate: number | null; ci: [number, number] | null }) =>
     `${signedPercent(c.estimate)}${c.ci ? ` (95% CI ${signedPercent(c.ci[0])} to ${signedPercent(c.ci[1])})` : ''}`
-  const roi = isNumber(k.roi)
-    ? `${k.roi.toFixed(2).replace('-', MINUS)}× ${k.roiCi ? `(95% CI ${k.roiCi[0].toFixed(2)}× to ${k.roiCi[1].toFixed(2)}×)` : ''}`.trim()
-    : DASH
+  const times = (x: number) => `${x.toFixed(2).replace('-', MINUS)}×`
+  const roi = isNumber(k.roi) ? `${times(k.roi)}${k.roiCi ? ` (95% CI ${times(k.roiCi[0])} to ${times(k.roiCi[1])})` : ''}` : DASH
   return [
     { label: 'Incremental net value', value: money(k.incrementalNetValue) },
     { label: 'Incremental revenue', value: money(k.incrementalRevenue) },
