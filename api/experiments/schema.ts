@@ -32,6 +32,13 @@ export const Offer = z
     unitCost: z.number().finite().min(0, 'must not be negative').max(MAX_UNIT_COST).optional().describe('expected incentive cost per redemption (≤ 1,000,000)'),
     channel: z.string().max(32).optional(),
     description: z.string().max(500).optional(),
+    validityDays: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 day')
+      .max(365, 'must be at most 365 days')
+      .optional()
+      .describe('days the offer can be redeemed after it is issued (default 14): its budget reservation is released then'),
   })
   .superRefine((o, ctx) => {
     const limit = OFFER_LIMITS[o.type as keyof typeof OFFER_LIMITS]
@@ -136,7 +143,7 @@ export type CatalogueMetricRef = z.infer<typeof CatalogueMetricRef>
 
 export const Analysis = z
   .object({
-    primaryMetric: MetricKey.default('reactivation'),
+    primaryMetric: CatalogueKey.default('reactivation').describe('a built-in metric, or a catalogue metric this experiment lists in catalogueMetrics'),
     guardrails: z
       .array(CatalogueKey)
       .max(20)
@@ -177,6 +184,12 @@ export const Analysis = z
         })
     }
     const builtIn = MetricKey.options as string[]
+    if (!builtIn.includes(a.primaryMetric) && !a.catalogueMetrics.some((m) => m.key === a.primaryMetric))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['primaryMetric'],
+        message: `'${a.primaryMetric}' is neither a built-in metric nor one of this experiment's catalogue metrics: add it to catalogueMetrics first`,
+      })
     a.guardrails.forEach((key, i) => {
       if (!builtIn.includes(key) && !a.catalogueMetrics.some((m) => m.key === key))
         ctx.addIssue({
@@ -212,8 +225,16 @@ export const Budget = z
       .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
       .default('USD'),
     maxCostPerIncrementalConversion: z.number().finite().min(0, 'must not be negative').nullable().default(null),
+    reservation: z
+      .enum(['expected_cost', 'max_cost'])
+      .default('expected_cost')
+      .describe(
+        "what each issued incentive reserves until it is redeemed or expires: its unit cost × the arm's redemption rate (a conservative upper estimate), or its whole unit cost",
+      ),
   })
-  .openapi('Budget', { description: 'incentive budget: when redemption costs reach `amount`, incentive arms stop receiving new customers' })
+  .openapi('Budget', {
+    description: 'incentive budget: when redemption costs plus the reservations of open offers reach `amount`, incentive arms stop receiving new customers',
+  })
 
 const experimentFields = {
   name: z.string().min(1).max(200),

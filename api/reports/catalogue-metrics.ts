@@ -158,13 +158,13 @@ export function catalogueSlots(
   })
 }
 
-/** A catalogue metric as the report shows it: a secondary metric or a guardrail that names the definition version it used. */
+/** A catalogue metric as the report shows it (primary, guardrail or secondary), naming the definition version it used. */
 export function catalogueMetricResult(
   slot: CatalogueSlot,
   comparisons: FamilyComparison[],
   armNames: Map<string, string>,
   survival: Array<{ arm: string } & ArmSurvival> | null,
-  isGuardrail = false,
+  role: { isPrimary: boolean; isGuardrail: boolean } = { isPrimary: false, isGuardrail: false },
 ): MetricResult {
   return {
     key: slot.key,
@@ -172,8 +172,7 @@ export function catalogueMetricResult(
     kind: slot.def.kind,
     format: slot.format,
     higherIsBetter: slot.higherIsBetter,
-    isPrimary: false,
-    isGuardrail,
+    ...role,
     values: slot.values,
     comparisons,
     ...(survival ? { survival } : {}),

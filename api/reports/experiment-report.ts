@@ -73,8 +73,9 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const winsorize = a.winsorize.enabled
   const wanted = new Set<string>(q.metrics?.length ? q.metrics : [...metricDefinitions.map((m) => m.key), ...(opts.catalogue ?? []).map((m) => m.ref.key)])
   const defs = metricDefinitions.filter((m) => wanted.has(m.key))
-  // A catalogue guardrail is computed even when not asked for: the recommendation reads every guardrail.
-  const catalogue = (opts.catalogue ?? []).filter((m) => wanted.has(m.ref.key) || a.guardrails.includes(m.ref.key))
+  // A catalogue primary metric or guardrail is computed even when not asked for: the recommendation reads them.
+  const decides = (key: string) => key === a.primaryMetric || a.guardrails.includes(key)
+  const catalogue = (opts.catalogue ?? []).filter((m) => wanted.has(m.ref.key) || decides(m.ref.key))
   const settings: ComparisonSettings = {
     alpha: a.alpha,
     sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null,
@@ -110,7 +111,16 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   ].map((arm) => ({ ...arm, n: rowOrEmpty(rows, arm.key).n, expectedShare: shares[arm.key] ?? 0, observedShare: null as number | null }))
   const total = armList.reduce((s, arm) => s + arm.n, 0)
   for (const arm of armList) arm.observedShare = total > 0 ? arm.n / total : null
-  const primaryDef = metricDefinitions.find((m) => m.key === a.primaryMetric)!
+  const quantiles = await quantileResults(ch, exp, catalogue, asOf, q.include)
+  const extra = catalogueSlots(exp, catalogue, compiled, rows as unknown as Map<string, Record<string, unknown>>, quantiles)
+  const catalogueDecision = extra.filter((x) => decides(x.key))
+  // A catalogue metric decides under its own key and name (its def is read through a built-in's shape).
+  const ownDef = (slot: MetricSlot): MetricDefinition =>
+    catalogueDecision.includes(slot as CatalogueSlot)
+      ? { ...slot.def, key: slot.key as MetricDefinition['key'], label: (slot as CatalogueSlot).label }
+      : slot.def
+  const primarySlot = catalogueDecision.find((x) => x.key === a.primaryMetric)
+  const primaryDef = primarySlot ? ownDef(primarySlot) : (metricDefinitions.find((m) => m.key === a.primaryMetric) ?? metricDefinitions[1])
   const controlKey = exp.arms.find((x) => x.isControl)!.key
   const health = testHealth({
     exp,
@@ -120,7 +130,9 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     enrolledUntil: enrollmentCutoff(exp, asOf),
     windowDays: attributionDays,
     includeImmature,
-    baseline: planningBaseline(primaryDef, rowOrEmpty(rows, controlKey)),
+    baseline: primarySlot
+      ? planningBaseline(primarySlot.def, rowOrEmpty(primarySlot.rows, controlKey))
+      : planningBaseline(primaryDef, rowOrEmpty(rows, controlKey)),
   })
   // The split is checked on every enrolled customer, whether or not their window has ended.
   const enrolled = health.maturity.byArm.map((x) => x.enrolled)
@@ -136,8 +148,6 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
         }
       : null
 
-  const quantiles = await quantileResults(ch, exp, catalogue, asOf, q.include)
-  const extra = catalogueSlots(exp, catalogue, compiled, rows as unknown as Map<string, Record<string, unknown>>, quantiles)
   const everything = metricResults([...builtInSlots(defs, rows, armList, settings), ...extra], armList, a)
   const computed = everything.slice(0, defs.length).map(({ slot, comparisons }) => ({ def: slot.def, values: slot.values, comparisons }))
 
@@ -154,13 +164,10 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
             'survival',
           )
         : null
-    return catalogueMetricResult(
-      slot,
-      comparisons,
-      armNames,
-      curves ? armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) : null,
-      a.guardrails.includes(slot.key),
-    )
+    return catalogueMetricResult(slot, comparisons, armNames, curves ? armList.map((x) => ({ arm: x.key, ...(curves.get(x.key) ?? emptySurvival) })) : null, {
+      isPrimary: slot.key === a.primaryMetric,
+      isGuardrail: a.guardrails.includes(slot.key),
+    })
   })
   const builtInResults: MetricResult[] = computed.map(({ def, values, comparisons }) => {
     const curves = def.kind === 'survival' ? survival([...rows.values()], a.alpha, attributionDays, def.survivalColumn ?? 'survival') : null
@@ -184,22 +191,15 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
 
   // The recommendation reads the primary metric and guardrails even when the caller asked for other metrics.
   const decisionDefs = metricDefinitions.filter((m) => m.key === a.primaryMetric || a.guardrails.includes(m.key))
-  // Catalogue guardrails join the guardrail family (read under their own key and name); the built-in decision and
-  // guardrail metrics are recomputed when the caller asked for others, with every guardrail in their family.
-  const catalogueGuardrails = extra.filter((x) => a.guardrails.includes(x.key))
-  const asDecision = (slot: MetricSlot, comparisons: FamilyComparison[]) => ({
-    def: catalogueGuardrails.includes(slot as CatalogueSlot)
-      ? { ...slot.def, key: slot.key as MetricDefinition['key'], label: (slot as CatalogueSlot).label }
-      : slot.def,
-    values: slot.values,
-    comparisons,
-  })
+  // Catalogue decision metrics join their families under their own key and name; the built-in decision and
+  // guardrail metrics are recomputed when the caller asked for others, with every member in their families.
+  const asDecision = (slot: MetricSlot, comparisons: FamilyComparison[]) => ({ def: ownDef(slot), values: slot.values, comparisons })
   const decisionComputed = decisionDefs.every((d) => wanted.has(d.key))
     ? [
         ...computed.filter((m) => decisionDefs.includes(m.def)),
-        ...everything.filter((x) => catalogueGuardrails.includes(x.slot as CatalogueSlot)).map((x) => asDecision(x.slot, x.comparisons)),
+        ...everything.filter((x) => catalogueDecision.includes(x.slot as CatalogueSlot)).map((x) => asDecision(x.slot, x.comparisons)),
       ]
-    : metricResults([...builtInSlots(decisionDefs, rows, armList, settings), ...catalogueGuardrails], armList, a).map(({ slot, comparisons }) =>
+    : metricResults([...builtInSlots(decisionDefs, rows, armList, settings), ...catalogueDecision], armList, a).map(({ slot, comparisons }) =>
         asDecision(slot, comparisons),
       )
   const primaryComputed = decisionComputed.find((m) => m.def.key === a.primaryMetric)

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import type { Experiment } from '../experiments/schema.ts'
+import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import type { MetricComparison } from '../contract/comparisons.ts'
 import type { LibraryReport, LibraryRow } from '../contract/library.ts'
 import { customerWindowParams, enrollmentCutoff, type CustomerSlice } from './sql/customer-window.ts'
@@ -23,8 +23,9 @@ export async function offerLibrary(ch: ClickHouse, experiments: Experiment[], op
   const rows: LibraryRow[] = []
   for (const exp of experiments.filter((e) => e.status === 'stopped' && e.decision)) {
     const a = exp.analysis
-    const def = metricByKey.get(a.primaryMetric)!
-    if (def.kind === 'survival') continue
+    // A catalogue primary metric is not in the library yet (docs/metrics.md → Not yet).
+    const def = metricByKey.get(a.primaryMetric as MetricKey)
+    if (!def || def.kind === 'survival') continue
     const asOfMs = exp.stoppedAt ? Date.parse(exp.stoppedAt) + a.attributionDays * DAY : Date.now()
     const params = customerWindowParams({
       experimentId: exp.id,

@@ -66,7 +66,10 @@ export async function liftTimeseries(
   }
   const control = exp.arms.find((x) => x.isControl)!.key
   const variants = exp.arms.filter((x) => !x.isControl).map((x) => x.key)
-  const metrics = (q.metrics?.length ? q.metrics : [a.primaryMetric]).filter((m) => metricByKey.get(m)!.kind !== 'survival')
+  // Built-in metrics only: a catalogue primary metric has no lift over time yet (docs/metrics.md → Not yet).
+  const metrics = (q.metrics?.length ? q.metrics : [a.primaryMetric]).filter(
+    (m): m is MetricKey => metricByKey.has(m as MetricKey) && metricByKey.get(m as MetricKey)!.kind !== 'survival',
+  )
   const settings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
   return {
     experimentId: exp.id,

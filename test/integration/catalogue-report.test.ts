@@ -461,6 +461,47 @@ describe('an experiment referencing catalogue metrics', () => {
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(201)
   })
 
+  it('makes a catalogue metric the primary metric: the decision family, the sample size and the recommendation read it', async () => {
+    const stored = await getExperiment(h.db, EXP)
+    const exp = { ...stored, analysis: { ...stored.analysis, primaryMetric: 'shoe_buyers_30' } }
+    const catalogue = await resolveCatalogueMetrics(h.db, stored.analysis.catalogueMetrics)
+    const full = await experimentReport(h.ch, exp, { asOf: AS_OF }, clock, { catalogue })
+    const shoes = full.metrics.find((m) => m.key === 'shoe_buyers_30')!
+    const reactivation = full.metrics.find((m) => m.key === 'reactivation')!
+    expect([shoes.isPrimary, reactivation.isPrimary]).toEqual([true, false])
+    expect(shoes.comparisons.find((c) => c.against === 'control')!.family).toBe('decision')
+    expect(reactivation.comparisons.find((c) => c.against === 'control')!.family).toBe('secondary')
+    // The power calculation plans on the control's observed share of shoe buyers.
+    expect(full.health.power.metric).toBe('shoe_buyers_30')
+    expect(full.health.power.nPerArmNeeded).not.toBeNull()
+    expect(full.recommendation).not.toEqual((await experimentReport(h.ch, stored, { asOf: AS_OF }, clock, { catalogue })).recommendation)
+    expect(JSON.stringify(full.recommendation)).toContain('Bought shoes within 30 days'.toLowerCase())
+    // The planted effect decides, with the verdict its interval shows.
+    const decision = shoes.comparisons.find((c) => c.against === 'control')!
+    expect(decision.significant).toBe(decision.ci![0] > 0 || decision.ci![1] < 0)
+    const partial = await experimentReport(h.ch, exp, { asOf: AS_OF, metrics: ['unsubscribe'] }, clock, { catalogue })
+    expect(partial.metrics.map((m) => m.key)).toEqual(['unsubscribe'])
+    expect(partial.recommendation).toEqual(full.recommendation)
+
+    // Through the API: a primary metric the experiment does not list is refused; a listed one is saved and reported.
+    const refused = await h.call('POST', '/v1/experiments', { ...twoArmExperiment('bad-primary'), analysis: { primaryMetric: 'tickets_30' } })
+    expect(refused.status).toBe(400)
+    expect(refused.body.error.field).toBe('analysis.primaryMetric')
+    const accepted = await h.call('POST', '/v1/experiments', {
+      ...twoArmExperiment('catalogue-primary'),
+      analysis: { catalogueMetrics: [{ key: 'tickets_30' }], primaryMetric: 'tickets_30' },
+    })
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(201)
+    expect((await h.call('POST', '/v1/experiments/catalogue-primary/start')).status).toBe(200)
+    const answered = await h.call('GET', '/v1/experiments/catalogue-primary/report')
+    expect(answered.status).toBe(200)
+    expect(answered.body.metrics.find((m: any) => m.key === 'tickets_30').isPrimary).toBe(true)
+    // No lift over time for a catalogue primary metric yet: the timeseries answers, without a series.
+    const series = await h.call('GET', '/v1/experiments/catalogue-primary/timeseries')
+    expect(series.status).toBe(200)
+    expect(series.body.series).toEqual([])
+  })
+
   it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
     const body = await report('&metrics=reactivation,tickets_30')
     expect(body.metrics.map((m: any) => m.key)).toEqual(['reactivation', 'tickets_30'])

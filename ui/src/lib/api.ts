@@ -64,7 +64,8 @@ export class ApiError extends Error {
 
 const BASE = '/v1'
 
-async function request<T>(method: string, path: string, body?: unknown, key = session.key): Promise<T> {
+/** One API call with the signed-in key; an error answer becomes an ApiError (lib/notifications.ts builds on it too). */
+export async function request<T>(method: string, path: string, body?: unknown, key = session.key): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (key) headers.authorization = `Bearer ${key}`
   if (body !== undefined) headers['content-type'] = 'application/json'
@@ -124,7 +125,8 @@ export const revokeKey = (id: string) => request<null>('DELETE', `/keys/${path(i
 export const listAudit = (limit = 50) => request<{ entries: AuditEntry[] }>('GET', `/audit?limit=${limit}`).then((r) => r.entries)
 
 export interface ReportQuery {
-  metrics?: MetricKey[]
+  /** Built-in metric keys, or catalogue keys the experiment lists. */
+  metrics?: string[]
   dimension?: string
   window?: number
   /** 'immature': also count customers still inside their outcome window (their rates read low). */
