@@ -3,6 +3,7 @@ import type { ClickHouse } from './clickhouse.ts'
 import { isEmbeddedPostgres } from './postgres.ts'
 import type { Database } from './schema.ts'
 import { corruptedTableMessage, corruptionDetail, recogniseCorruption } from './clickhouse-corruption.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 /** Why a table cannot serve: its bytes are damaged, it does not exist, or its store did not answer. */
 export type TableProblem = 'corrupted' | 'missing' | 'unavailable'
@@ -243,7 +244,7 @@ export class TableReadiness {
     const finding = { store, table, problem, message: message ?? describe(store, table, problem, error) }
     if (!this.logged.has(findingKey(finding))) {
       this.logged.add(findingKey(finding))
-      console.error(`readiness: ${store} table ${table} is ${problem}: ${error instanceof Error ? error.message : String(error)}`)
+      log.error({ store, table, problem, ...errorFields(error, 2000) }, `readiness: ${store} table ${table} is ${problem}`)
     }
     return finding
   }
