@@ -2,44 +2,15 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { ReportCache } from '../reports/cache.ts'
-import type { KpiEstimate, KpiGroup, KpiHeadline } from '../contract/kpis.ts'
 import type { Comparison } from '../../stats/types.ts'
+import type { Digest } from '../contract/notifications.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { programKpiReport } from '../routes/program.ts'
 import { currentReport } from './experiment-reports.ts'
 
 const DAY = 86_400_000
 
-/**
- * The weekly executive digest: the program's KPIs against the global holdout over a period (the numbers of
- * GET /v1/kpis?from=&to= for the same period, from the same code), the decisions recorded in the last seven days,
- * every running experiment with its report's recommendation, and the budgets.
- */
-export interface Digest {
-  title: string
-  periodLabel: string
-  from: string
-  to: string
-  generatedAt: string
-  /** The digest page in the dashboard. */
-  link: string
-  kpis: {
-    headline: KpiHeadline
-    treated: KpiGroup
-    globalHoldout: KpiGroup
-    reactivationLift: Pick<Comparison, 'estimate' | 'ci' | 'significant'>
-    revenueLift: Pick<Comparison, 'estimate' | 'ci' | 'significant'>
-    incrementalRevenue: KpiEstimate
-    incrementalNetValue: KpiEstimate
-    incentiveSpend: number
-    roi: number | null
-    roiCi: [number, number] | null
-    windowDays: number
-  }
-  decisions: Array<{ experimentId: string; name: string; chosenArm: string | null; rationale: string; decidedAt: string; link: string }>
-  running: Array<{ experimentId: string; name: string; action: string | null; arm: string | null; headline: string; link: string }>
-  budgets: Array<{ experimentId: string; name: string; amount: number; currency: string; spent: number; share: number }>
-}
+export type { Digest }
 
 export interface DigestDeps {
   db: Kysely<Database>

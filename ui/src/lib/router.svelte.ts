@@ -15,6 +15,8 @@ export type Route =
   | { name: 'metric'; key: string }
   | { name: 'triggers' }
   | { name: 'settings' }
+  | { name: 'notifications' }
+  | { name: 'digest' }
   | { name: 'not-found'; path: string }
 
 /** The route a pathname names: `matchRoute('/experiments/win-back')` → `{ name: 'experiment', id: 'win-back' }`. */
@@ -28,6 +30,8 @@ export function matchRoute(pathname: string): Route {
   if (clean === '/metrics/new') return { name: 'new-metric' }
   if (clean === '/triggers') return { name: 'triggers' }
   if (clean === '/settings') return { name: 'settings' }
+  if (clean === '/settings/notifications') return { name: 'notifications' }
+  if (clean === '/digest') return { name: 'digest' }
   const m = /^\/experiments\/([^/]+)$/.exec(clean)
   if (m) return { name: 'experiment', id: decodeURIComponent(m[1]) }
   const metric = /^\/metrics\/([^/]+)$/.exec(clean)
