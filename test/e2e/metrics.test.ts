@@ -353,6 +353,29 @@ describe('the Metrics page', () => {
     expect(d.pageErrors).toEqual([])
   })
 
+  it('offers a ticked catalogue metric as the primary metric and as a guardrail, and falls back when it is unticked', async () => {
+    await page.goto(`${d.base}/experiments/new`)
+    await page.locator('#field-name').fill('Catalogue metric decides')
+    const primary = page.locator('#field-analysis-primaryMetric')
+    // Not offered before it is ticked.
+    expect(await primary.locator('option', { hasText: NAME }).count()).toBe(0)
+    await page.getByTestId('catalogue-metrics').getByLabel(NAME).check()
+    await primary.selectOption({ label: NAME })
+    expect(await primary.inputValue()).toBe(KEY)
+    // Deciding, it is not offered as a guardrail; unticked, the default primary metric comes back.
+    expect(await page.locator('#field-analysis-guardrails').getByLabel(NAME).count()).toBe(0)
+    await page.getByTestId('catalogue-metrics').getByLabel(NAME).uncheck()
+    expect(await primary.inputValue()).toBe('reactivation')
+    await page.getByTestId('catalogue-metrics').getByLabel(NAME).check()
+    await page.locator('#field-analysis-guardrails').getByLabel(NAME).check()
+    const created = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/experiments' && r.request().method() === 'POST')
+    await page.getByRole('button', { name: 'Create draft' }).click()
+    const experiment = await (await created).json()
+    expect(experiment.analysis).toMatchObject({ primaryMetric: 'reactivation', catalogueMetrics: [{ key: KEY, version: 1 }] })
+    expect(experiment.analysis.guardrails).toContain(KEY)
+    expect(d.pageErrors).toEqual([])
+  })
+
   it('saves a new version and archives the metric: it leaves the list and comes back with archived metrics shown', async () => {
     await page.goto(`${d.base}/metrics/${KEY}`)
     await page.getByRole('button', { name: 'New version' }).click()

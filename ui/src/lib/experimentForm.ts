@@ -1,6 +1,6 @@
 import { ARM_COUNT } from '../../../api/contract/limits.ts'
 import type { ExperimentDraft } from './api.ts'
-import type { MetricKey } from './metrics.ts'
+import { isBuiltInMetric } from './metrics.ts'
 import type { OfferType } from './offers.ts'
 import { rowForErrorField, rowsToCondition, type TargetingRow } from './targeting.ts'
 
@@ -46,8 +46,9 @@ export interface ExperimentForm {
   namespaceName: string
   namespaceStartPct: number | null
   namespaceEndPct: number | null
-  primaryMetric: MetricKey
-  guardrails: MetricKey[]
+  /** A built-in metric key, or the key of a catalogue metric chosen in `catalogueMetrics`. */
+  primaryMetric: string
+  guardrails: string[]
   /** Keys of catalogue metrics reported as secondary metrics (pinned by the API to their latest version). */
   catalogueMetrics: string[]
   attributionDays: number | null
@@ -181,7 +182,8 @@ export function toDraft(form: ExperimentForm, tiers: string[] = []): ExperimentD
     namespace: form.namespaceEnabled ? { name: form.namespaceName.trim(), range: [share(form.namespaceStartPct), share(form.namespaceEndPct)] } : null,
     analysis: {
       primaryMetric: form.primaryMetric,
-      guardrails: form.guardrails.filter((g) => g !== form.primaryMetric),
+      // A catalogue guardrail whose metric was unticked below is dropped with it.
+      guardrails: form.guardrails.filter((g) => g !== form.primaryMetric && (isBuiltInMetric(g) || form.catalogueMetrics.includes(g))),
       ...(form.catalogueMetrics.length ? { catalogueMetrics: form.catalogueMetrics.map((key) => ({ key })) } : {}),
       attributionDays: num(form.attributionDays),
       ltvDays: num(form.ltvDays),

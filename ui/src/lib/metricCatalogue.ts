@@ -19,6 +19,7 @@ import type {
   MetricWindow,
 } from '../../../api/contract/index.ts'
 import { verdict, type Verdict } from './significance.ts'
+import { isBuiltInMetric, METRICS, type MetricInfo } from './metrics.ts'
 
 export type {
   BuiltInMetric,
@@ -145,6 +146,19 @@ export const directionWords = (d: 'higher' | 'lower') => (d === 'lower' ? 'Lower
 export function definitionOf(m: CustomMetric): MetricDefinitionInput {
   const { version: _v, builtIn: _b, archived: _a, createdAt: _c, createdBy: _by, ...definition } = m
   return definition as MetricDefinitionInput
+}
+
+/**
+ * What the experiment form needs to know of a metric chosen as primary or guardrail: a built-in's facts, or a
+ * catalogue metric's, read the way reports read them (a retention is a rate, a time to event a survival curve).
+ */
+export function metricInfo(key: string, catalogue: CatalogueMetric[] = []): MetricInfo {
+  if (isBuiltInMetric(key)) return METRICS[key]
+  const m = catalogue.find((x) => x.key === key)
+  if (!m) return { label: key, kind: 'mean', unit: 'count', description: 'a metric of the catalogue' }
+  const kind: MetricInfo['kind'] = m.kind === 'proportion' || m.kind === 'retention' ? 'proportion' : m.kind === 'time_to_event' ? 'survival' : m.kind
+  const unit: MetricInfo['unit'] = m.format === 'percent' ? 'rate' : m.format === 'currency' ? 'currency' : m.format === 'days' ? 'days' : 'count'
+  return { label: m.name, kind, unit, description: m.description || `${KIND_LABELS[m.kind].toLowerCase()} from the catalogue` }
 }
 
 /** Mean metrics a ratio may divide (the schema's rule), in catalogue order. */

@@ -34,3 +34,5 @@ export const METRICS: Record<MetricKey, MetricInfo> = {
 export const METRIC_KEYS = Object.keys(METRICS) as MetricKey[]
 
 export const metricLabel = (key: string): string => METRICS[key as MetricKey]?.label ?? key
+
+export const isBuiltInMetric = (key: string): key is MetricKey => Object.hasOwn(METRICS, key)
