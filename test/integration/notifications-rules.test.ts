@@ -196,6 +196,31 @@ describe('alert rules', () => {
     expect(receivedFor(recommendation)).toHaveLength(1)
   })
 
+  it('guardrail harmed: fires once when the offer arm raises unsubscribes beyond the margin', async () => {
+    await expectOk(h.call('POST', '/v1/experiments', twoArmExperiment('guard', { analysis: { attributionDays: 1 } })), 201)
+    await expectOk(h.call('POST', '/v1/experiments/guard/start'))
+    const assignments = await assign(
+      'guard',
+      Array.from({ length: 400 }, (_, i) => `guard-c${i}`),
+    )
+    const id = await rule('guardrail_harmed', 'guard')
+    await round()
+    expect(await alertsOf(id)).toHaveLength(0)
+    const unsubscribes = assignments
+      .filter((a, i) => a.arm === 'pct15' || (a.arm === 'control' && i % 10 === 0))
+      .map((a, i) => ({ eventId: `guard-u${i}`, customerId: a.customerId, type: 'unsubscribe', ts: clock + HOUR }))
+    await expectOk(h.call('POST', '/v1/events', unsubscribes))
+    clock += 2 * DAY
+    await round()
+    await round()
+    const alerts = await alertsOf(id)
+    expect(alerts.map((a) => a.state)).toEqual(['unsubscribe:pct15'])
+    const report = await expectOk(h.call('GET', '/v1/experiments/guard/report'))
+    const guardrail = report.metrics.find((m: { key: string }) => m.key === 'unsubscribe')
+    expect(guardrail.comparisons.find((c: { variant: string }) => c.variant === 'pct15').guardrail.status).toBe('harmed')
+    expect(receivedFor(id)).toHaveLength(1)
+  })
+
   it('runs the scheduled work in one holder of the advisory lock at a time', async () => {
     const { withAdvisoryLock, SCHEDULER_LOCK } = await import('../../api/notifications/leader.ts')
     const { sql } = await import('kysely')
