@@ -2,7 +2,8 @@
  * The decision layer of the demo world: a "cart abandoned" trigger with intent tiers, pacing and cooldown
  * policies, and a budgeted cart-recovery experiment whose offer depends on intent. Three weeks of trigger
  * firings run through the real decider (backdated), and the offers' outcomes through the real ingestion path,
- * so the report shows suppressions by reason, per-tier lift and the budget running out.
+ * so the report shows suppressions by reason, per-tier lift and the budget being reached: each offer reserves its
+ * expected cost when issued, so redemptions that arrive days later never take spend past the budget.
  */
 import type { Kysely } from 'kysely'
 import type { RetentionApp } from '../api/app.ts'
@@ -75,13 +76,13 @@ export async function seedDecisioningDemo(
       budget: { amount: 2500, currency: 'USD', maxCostPerIncrementalConversion: 25 },
       arms: [
         { key: 'reminder', name: 'Reminder only', weight: 1 / 3, isControl: true, offer: { type: 'none', value: 0, channel: 'push' } },
-        { key: 'flat15', name: '15% off for everyone', weight: 1 / 3, offer: { type: 'percent_off', value: 15, unitCost: 9 } },
+        { key: 'flat15', name: '15% off for everyone', weight: 1 / 3, offer: { type: 'percent_off', value: 15, unitCost: 9, validityDays: 7 } },
         {
           key: 'by-intent',
           name: 'Offer by intent',
           weight: 1 / 3,
-          offer: { type: 'percent_off', value: 15, unitCost: 9 },
-          tierOffers: { high: { type: 'none', value: 0 }, medium: { type: 'free_shipping', value: 0, unitCost: 6.95 } },
+          offer: { type: 'percent_off', value: 15, unitCost: 9, validityDays: 7 },
+          tierOffers: { high: { type: 'none', value: 0 }, medium: { type: 'free_shipping', value: 0, unitCost: 6.95, validityDays: 7 } },
         },
       ],
       analysis: { primaryMetric: 'net_value', guardrails: ['unsubscribe'], attributionDays: 7, ltvDays: 30 },
@@ -112,18 +113,29 @@ export async function seedDecisioningDemo(
     await events.write(due)
     await decider.onEvents(due)
   }
+  // The scheduled work at simulated time: offers past their validity release their reservations.
+  const expireUntil = (t: number) => decider.runScheduled(t)
   for (let i = 0; i < firings.length; i += 50) {
     const batch = firings.slice(i, i + 50)
     await ingestUntil(batch[0].ts)
-    for (const f of batch) {
+    await expireUntil(batch[0].ts)
+    // One batch of firings is decided together (one control-plane transaction, in firing order), then its outcomes drawn.
+    const asked = batch.map((f) => {
       const r = rng()
-      const tier = r < 0.4 ? 'low' : r < 0.75 ? 'medium' : 'high'
-      const d = await decider.decide({ customerId: f.customer, trigger: 'cart_abandoned', tier, attributes: { channel: rng() < 0.6 ? 'push' : 'email' } }, f.ts)
+      const tier: keyof typeof buyChance = r < 0.4 ? 'low' : r < 0.75 ? 'medium' : 'high'
+      return { f, tier, channel: rng() < 0.6 ? 'push' : 'email' }
+    })
+    const answers = await Promise.all(
+      asked.map(({ f, tier, channel }) => decider.decide({ customerId: f.customer, trigger: 'cart_abandoned', tier, attributes: { channel } }, f.ts)),
+    )
+    for (const [k, d] of answers.entries()) {
+      const { f, tier } = asked[k]
       if (d.reason && d.reason !== 'holdout') continue
       const offer = d.offer
       const incentive = offer && offer.type !== 'none'
       const chance = Math.min(0.95, buyChance[tier] * (offer ? (offerLift[offer.type] ?? 1) : 1))
       if (rng() >= chance) continue
+      // Within the offers' 7-day validity.
       const ts = f.ts + Math.floor(rng() * 5 * DAY) + HOUR
       const revenue = Math.round(logNormal(rng, 4, 0.6) * 100) / 100
       const base = { customer_id: f.customer, experiment_id: 'cart-recovery', arm: d.arm ?? '', order_id: '', properties: '', margin: null }
@@ -135,5 +147,6 @@ export async function seedDecisioningDemo(
     }
   }
   await ingestUntil(Number.MAX_SAFE_INTEGER)
+  await expireUntil(now)
   return { firings: firings.length, events: eventId }
 }

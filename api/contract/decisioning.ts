@@ -10,13 +10,24 @@ export type PolicyChange = z.input<typeof PolicyUpdate>
 
 /**
  * The decision layer's side of an experiment report: customers suppressed by reason (pacing, cooldown,
- * budget) up to asOf, and incentive spend against the budget (Σ redemption costs, each event once).
+ * budget) up to asOf, and the budget: spend (Σ redemption costs, each event once) and what the offers still open
+ * hold reserved against it (docs/decisioning.md); `remaining` is what neither takes.
  */
 export interface DecisioningSummary {
   trigger: string | null
   priority: number
   /** Customers suppressed, by reason. */
   suppressions: Record<string, number>
-  budget: (NonNullable<Experiment['budget']> & { spent: number; remaining: number; exhaustedAt: string | null }) | null
+  budget:
+    | (NonNullable<Experiment['budget']> & {
+        spent: number
+        /** Σ reservations of offers issued and neither redeemed nor expired. */
+        reserved: number
+        /** How many offers are open (each holds a reservation). */
+        openOffers: number
+        remaining: number
+        exhaustedAt: string | null
+      })
+    | null
   spent: number
 }

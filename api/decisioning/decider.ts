@@ -1,22 +1,31 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { InsertBatcher } from '../stores/batcher.ts'
+import { StoreError } from '../stores/errors.ts'
+import { isEmbeddedPostgres } from '../stores/postgres.ts'
+import { insertIncentives, type IssuedIncentive } from '../stores/ledger-tables.ts'
 import { insertSuppressions, type SuppressionRow } from '../stores/suppressions-table.ts'
 import { DomainError } from '../domain-errors.ts'
 import { assignCompiled } from '../assignment/index.ts'
 import type { CachedExperiment, ExperimentCache } from '../experiments/cache.ts'
 import type { Arm } from '../experiments/schema.ts'
-import { flattenAttributes, type ExposureWriter } from '../exposures/writer.ts'
+import { flattenAttributes, type ExposureRow, type ExposureWriter } from '../exposures/writer.ts'
 import type { EventRow } from '../ingest/event-schema.ts'
 import { IncentiveLedger } from './ledger.ts'
-import { BudgetTracker } from './budget.ts'
-import { policyVerdict } from './policy.ts'
+import { BudgetBook, totalOf, type BudgetCounters, type CounterDelta } from './budget.ts'
+import { BatchQueue } from './decision-queue.ts'
+import { expireOffers } from './expiry.ts'
+import { lockAll, lockKey } from './locks.ts'
+import { policyVerdict, type CustomerLedger } from './policy.ts'
+import { recordRedemptions, type RedemptionEvent } from './redemptions.ts'
+import { emptyCounters, offerExpiry, reservationFor, unitCostOf } from './reservation.ts'
 import { listPolicies, listTriggers } from './store.ts'
 import type { Decision, DecisionReason, Policy } from './schema.ts'
 import { errorFields, log } from '../observability/log.ts'
 
 type Offer = Arm['offer']
+type Assignment = ReturnType<typeof assignCompiled>
 const isIncentive = (offer: Offer | null | undefined): offer is Offer => !!offer && offer.type !== 'none'
 const offerFor = (arm: Arm, tier: string | null): Offer => (tier && arm.tierOffers?.[tier]) || arm.offer
 
@@ -35,57 +44,85 @@ function incentiveTypes(entry: CachedExperiment): Set<string> {
   return types
 }
 
+/** A decision that needs the customer's ledger: the experiments still in play, with the customer's assignment in each. */
+interface Pending {
+  customerId: string
+  trigger: string
+  tier: string | null
+  attributes: Record<string, unknown>
+  now: number
+  candidates: Array<{ entry: CachedExperiment; a: Assignment }>
+}
+
+export type DecideInput = { customerId: string; trigger: string; tier?: string; attributes?: Record<string, unknown> }
+
 /**
  * `/v1/decide`: which offer, if any, a customer gets when a trigger fires. Running experiments bound to the
  * trigger are tried in priority order; for each, eligibility (targeting, namespace) and the global holdout come
  * first, then pacing and fatigue policies — the same verdict whatever arm the hash would give, so suppression
- * never biases a comparison — then the budget for incentive arms, then the arm. The exposure (and the issued
- * incentive) are durable before the answer.
+ * never biases a comparison — then the budget for incentive arms, then the arm.
+ *
+ * The state behind the policies and budgets lives in Postgres and is shared by every API process: the decisions
+ * of one event-loop tick run in one transaction that locks their customers (and the budgets they may spend), reads
+ * the customers' ledger versions, decides, and inserts the incentives with their reservations. Any process can
+ * decide for any customer; two decisions for one customer, wherever they run, take turns. The exposure (and the
+ * issued incentive) are durable before the answer.
  */
 export class Decider {
   readonly ledger: IncentiveLedger
-  readonly budgets: BudgetTracker
+  readonly budgets: BudgetBook
   readonly suppressions: InsertBatcher<SuppressionRow>
+  private readonly batches: BatchQueue<Pending, Decision>
+  private readonly redemptions: InsertBatcher<RedemptionEvent & { fresh?: boolean }>
   private triggers = new Map<string, { key: string; tiers: string[] }>()
   private policies: Policy[] = []
+  /** Told of every decision made (the Prometheus counter of outcomes by reason, api/observability/metrics.ts). */
+  onDecision?: (decision: Decision) => void
 
   constructor(
     private readonly db: Kysely<Database>,
     ch: ClickHouse,
     private readonly experiments: ExperimentCache,
     private readonly exposures: ExposureWriter,
+    private readonly clock: () => number = Date.now,
   ) {
     this.ledger = new IncentiveLedger(db)
-    this.budgets = new BudgetTracker(db, experiments)
+    this.budgets = new BudgetBook(db)
     this.suppressions = new InsertBatcher<SuppressionRow>({
       write: (rows) => insertSuppressions(ch, rows),
       maxBatchRows: 50_000,
       maxPendingRows: 200_000,
       concurrency: ch.embedded ? 1 : 2,
     })
+    // PGlite is one connection: a second batch would only wait for it.
+    this.batches = new BatchQueue((items) => this.decideBatch(items), { maxBatch: 1000, concurrency: isEmbeddedPostgres(db) ? 1 : 2 })
+    this.redemptions = new InsertBatcher({
+      write: (rows) => this.redeemBatch(rows),
+      maxBatchRows: 20_000,
+      maxPendingRows: 200_000,
+      concurrency: 1,
+    })
   }
 
-  async init(now = Date.now()) {
-    await Promise.all([this.ledger.init(now), this.budgets.init(), this.refresh()])
+  async init() {
+    this.ledger.init()
+    await Promise.all([this.budgets.refreshTotals(), this.refresh()])
   }
 
-  /** Reloads triggers and policies (after a local write, or when polled). */
+  /** Reloads triggers and policies (after a local write, when told of a change, or when polled). */
   async refresh() {
     const [triggers, policies] = await Promise.all([listTriggers(this.db), listPolicies(this.db)])
     this.triggers = new Map(triggers.map((t) => [t.key, t]))
     this.policies = policies
   }
 
-  /** Told of every decision made (the Prometheus counter of outcomes by reason, api/observability/metrics.ts). */
-  onDecision?: (decision: Decision) => void
-
-  async decide(input: { customerId: string; trigger: string; tier?: string; attributes?: Record<string, unknown> }, now: number): Promise<Decision> {
+  async decide(input: DecideInput, now: number): Promise<Decision> {
     const decision = await this.choose(input, now)
     this.onDecision?.(decision)
     return decision
   }
 
-  private async choose(input: { customerId: string; trigger: string; tier?: string; attributes?: Record<string, unknown> }, now: number): Promise<Decision> {
+  private async choose(input: DecideInput, now: number): Promise<Decision> {
     const trigger = this.triggers.get(input.trigger)
     if (!trigger) throw new DomainError('invalid', 'invalid_input', `unknown trigger '${input.trigger}'`, 'trigger')
     if (input.tier !== undefined && !trigger.tiers.includes(input.tier)) {
@@ -97,102 +134,206 @@ export class Decider {
       )
     }
     const tier = input.tier ?? null
-    const candidates = this.experiments
+    const entries = this.experiments
       .all()
       .filter((e) => e.experiment.status === 'running' && e.experiment.trigger === trigger.key)
       .sort((a, b) => a.experiment.priority - b.experiment.priority || (a.experiment.startedAt ?? '').localeCompare(b.experiment.startedAt ?? ''))
-    const none = (reason: DecisionReason, experimentKey: string | null = null, arm: string | null = null): Decision => ({
-      offer: null,
-      experimentKey,
-      arm,
-      tier,
-      reason,
-    })
-    if (!candidates.length) return none('no_experiment')
+    if (!entries.length) return none('no_experiment', tier)
 
     // Tier is captured with the exposure so reports can show lift per intent tier.
     const attributes = tier ? { ...input.attributes, tier } : { ...input.attributes }
-    return this.ledger.withCustomer(input.customerId, async () => {
-      const ledger = await this.ledger.view(input.customerId, now)
-      let suppressed: Decision | null = null
-      for (const entry of candidates) {
-        const exp = entry.experiment
-        const a = assignCompiled(entry.compiled, input.customerId, attributes, this.experiments.globalHoldout)
-        if (a.reason === 'not_eligible' || a.reason === 'namespace' || a.reason === 'coverage' || a.reason === 'not_running') continue
-        if (a.reason === 'global_holdout') {
-          if (a.exposure)
-            await this.exposures.add([
-              {
-                experiment_id: exp.id,
-                customer_id: input.customerId,
-                arm: a.exposure.arm,
-                ts: now,
-                attributes: flattenAttributes(attributes),
-                source: 'decide',
-              },
-            ])
-          return none('holdout', exp.id, 'global_holdout')
-        }
-        const verdict = policyVerdict(this.policies, incentiveTypes(entry), ledger, now)
-        const arm = exp.arms.find((x) => x.key === a.arm) ?? null
-        const offer = arm ? offerFor(arm, tier) : null
-        const reason: DecisionReason | null = verdict ?? (isIncentive(offer) && this.budgets.exhausted(exp) ? 'budget' : null)
-        if (reason) {
-          await this.suppressions.add([{ experiment_id: exp.id, customer_id: input.customerId, reason, trigger_key: trigger.key, tier: tier ?? '', ts: now }])
-          suppressed ??= none(reason, exp.id)
-          continue
-        }
-        const writes: Promise<void>[] = [
-          this.exposures.add([
-            { experiment_id: exp.id, customer_id: input.customerId, arm: a.arm!, ts: now, attributes: flattenAttributes(attributes), source: 'decide' },
-          ]),
-        ]
-        if (arm && isIncentive(offer))
-          writes.push(
-            this.ledger.issue({ customerId: input.customerId, experimentId: exp.id, arm: arm.key, offerType: offer.type, trigger: trigger.key, tier, at: now }),
-          )
-        await Promise.all(writes)
-        return arm ? { offer, experimentKey: exp.id, arm: arm.key, tier, reason: null } : none('holdout', exp.id, 'holdout')
+    const candidates: Pending['candidates'] = []
+    for (const entry of entries) {
+      const a = assignCompiled(entry.compiled, input.customerId, attributes, this.experiments.globalHoldout)
+      if (a.reason === 'not_eligible' || a.reason === 'namespace' || a.reason === 'coverage' || a.reason === 'not_running') continue
+      candidates.push({ entry, a })
+    }
+    if (!candidates.length) return none('not_targeted', tier)
+    const first = candidates[0]
+    // A global-holdout customer gets nothing whatever their ledger says: no transaction needed.
+    if (first.a.reason === 'global_holdout') {
+      if (first.a.exposure) await this.exposures.add([exposureRow(first.entry.experiment.id, input.customerId, first.a.exposure.arm, attributes, now)])
+      return none('holdout', tier, first.entry.experiment.id, 'global_holdout')
+    }
+    return this.batches.add({ customerId: input.customerId, trigger: trigger.key, tier, attributes, now, candidates })
+  }
+
+  /** Decides a batch in one transaction, then writes its exposures and suppressions. */
+  private async decideBatch(items: Pending[]): Promise<Decision[]> {
+    const customers = [...new Set(items.map((i) => i.customerId))]
+    const budgeted = [...new Set(items.flatMap((i) => i.candidates.filter((c) => c.entry.experiment.budget).map((c) => c.entry.experiment.id)))]
+    const exposures: ExposureRow[] = []
+    const suppressions: SuppressionRow[] = []
+    const reached = new Set<string>()
+    let decisions: Decision[]
+    try {
+      decisions = await this.db.transaction().execute(async (trx) => {
+        await lockAll(trx, [...customers.map((c) => lockKey('customer', c)), ...budgeted.map((e) => lockKey('budget', e))])
+        const latest = Math.max(...items.map((i) => i.now))
+        const [ledgers, counters] = [await this.ledger.read(trx, customers, latest), await this.budgets.load(trx, budgeted)]
+        const issued: IssuedIncentive[] = []
+        const deltas: CounterDelta[] = []
+        const out = items.map((item) => this.decideOne(item, ledgers.get(item.customerId)!, counters, { issued, deltas, exposures, suppressions, reached }))
+        await insertIncentives(trx, issued)
+        this.ledger.bumped(issued.map((i) => i.customerId))
+        await this.budgets.apply(trx, deltas)
+        await this.markReached(trx, reached, counters, latest)
+        return out
+      })
+    } catch (error) {
+      // The transaction's changes to the cached ledgers did not happen: read them again next time.
+      this.ledger.forget(customers)
+      throw error instanceof StoreError || error instanceof DomainError ? error : storeUnavailable(error)
+    }
+    if (reached.size) await this.experiments.refresh()
+    await Promise.all([this.exposures.add(exposures), this.suppressions.add(suppressions)])
+    return decisions
+  }
+
+  private decideOne(
+    item: Pending,
+    ledger: CustomerLedger,
+    counters: Map<string, BudgetCounters>,
+    out: { issued: IssuedIncentive[]; deltas: CounterDelta[]; exposures: ExposureRow[]; suppressions: SuppressionRow[]; reached: Set<string> },
+  ): Decision {
+    const { customerId, tier, now } = item
+    let suppressed: Decision | null = null
+    for (const { entry, a } of item.candidates) {
+      const exp = entry.experiment
+      if (a.reason === 'global_holdout') {
+        if (a.exposure) out.exposures.push(exposureRow(exp.id, customerId, a.exposure.arm, item.attributes, now))
+        return none('holdout', tier, exp.id, 'global_holdout')
       }
-      return suppressed ?? none('not_targeted')
-    })
+      const verdict = policyVerdict(this.policies, incentiveTypes(entry), ledger, now)
+      const arm = exp.arms.find((x) => x.key === a.arm) ?? null
+      const offer = arm ? offerFor(arm, tier) : null
+      let reason: DecisionReason | null = verdict
+      let reservation = { reserved: 0, unitCost: offer?.unitCost ?? 0 }
+      if (!reason && arm && isIncentive(offer) && exp.budget) {
+        const arms = counters.get(exp.id)!
+        const before = totalOf(arms)
+        if (before.spent + before.reserved >= exp.budget.amount) {
+          reason = 'budget'
+          out.reached.add(exp.id)
+        } else {
+          const c = arms.get(arm.key) ?? emptyCounters()
+          const unitCost = unitCostOf(offer.unitCost, c)
+          reservation = { reserved: reservationFor(exp.budget.reservation, unitCost, c), unitCost }
+          arms.set(arm.key, { ...c, reserved: c.reserved + reservation.reserved })
+          out.deltas.push({ experimentId: exp.id, arm: arm.key, reserved: reservation.reserved })
+          if (before.spent + before.reserved + reservation.reserved >= exp.budget.amount) out.reached.add(exp.id)
+        }
+      }
+      if (reason) {
+        out.suppressions.push({ experiment_id: exp.id, customer_id: customerId, reason, trigger_key: item.trigger, tier: tier ?? '', ts: now })
+        suppressed ??= none(reason, tier, exp.id)
+        continue
+      }
+      out.exposures.push(exposureRow(exp.id, customerId, a.arm!, item.attributes, now))
+      if (arm && isIncentive(offer)) {
+        out.issued.push({
+          customerId,
+          experimentId: exp.id,
+          arm: arm.key,
+          offerType: offer.type,
+          trigger: item.trigger,
+          tier,
+          at: now,
+          ...reservation,
+          expiresAt: offerExpiry(now, offer.validityDays),
+        })
+        ledger.incentives.push({ offerType: offer.type, at: now, experimentId: exp.id })
+      }
+      return arm ? { offer, experimentKey: exp.id, arm: arm.key, tier, reason: null } : none('holdout', tier, exp.id, 'holdout')
+    }
+    return suppressed ?? none('not_targeted', tier)
+  }
+
+  /** Marks the budgets that spend plus reservations reached, unless this process already knows they are marked. */
+  private async markReached(trx: Transaction<Database>, reached: Set<string>, counters: Map<string, BudgetCounters>, at: number) {
+    for (const id of [...reached]) {
+      const known = this.experiments.get(id)?.experiment.budgetExhaustedAt
+      if (known || !(await this.budgets.markReached(trx, id, totalOf(counters.get(id)!), new Date(at)))) reached.delete(id)
+    }
   }
 
   /**
-   * Ingestion hook: offer_redeemed events start cooldowns and add to their experiment's spend (once per
-   * eventId); an experiment whose budget runs out is refreshed in the cache at once.
+   * Ingestion hook: offer_redeemed events redeem the incentive they answer (its reservation becomes spend),
+   * start cooldowns, and add to their experiment's spend, each event id once.
    */
   async onEvents(rows: EventRow[]) {
-    const redemptions = rows
+    const events: Array<RedemptionEvent & { fresh?: boolean }> = rows
       .filter((r) => r.type === 'offer_redeemed')
       .map((r) => {
-        const entry = r.experiment_id ? this.experiments.get(r.experiment_id) : undefined
-        const armOffer = entry?.experiment.arms.find((x) => x.key === r.arm)?.offer
-        const offerType = this.ledger.lastIssuedType(r.customer_id, r.experiment_id) ?? (isIncentive(armOffer) ? armOffer.type : 'unknown')
-        return { eventId: r.event_id, customerId: r.customer_id, experimentId: r.experiment_id, offerType, cost: r.cost, at: r.ts }
+        const armOffer = r.experiment_id ? this.experiments.get(r.experiment_id)?.experiment.arms.find((x) => x.key === r.arm)?.offer : undefined
+        return {
+          eventId: r.event_id,
+          customerId: r.customer_id,
+          experimentId: r.experiment_id,
+          arm: r.arm,
+          armOfferType: isIncentive(armOffer) ? armOffer.type : null,
+          cost: r.cost,
+          at: r.ts,
+        }
       })
-    if (!redemptions.length) return
-    const added = await this.ledger.redeem(redemptions)
-    // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
-    const latest = new Date(Math.max(...added.map((r) => r.at), 0))
-    const exhausted = added.length
-      ? await this.budgets.add(
-          added.filter((r) => r.experimentId).map((r) => ({ experimentId: r.experimentId, cost: r.cost })),
-          latest,
-        )
-      : []
-    if (exhausted.length) await this.experiments.refresh()
+    if (events.length) await this.redemptions.add(events)
   }
 
-  private timer: NodeJS.Timeout | null = null
-  /** Other API processes may change triggers and policies: poll them like experiment configs. */
-  start(pollMs = 5000) {
-    this.timer = setInterval(() => this.refresh().catch((e) => log.error(errorFields(e), 'trigger/policy refresh failed')), pollMs)
-    this.timer.unref()
+  private async redeemBatch(events: Array<RedemptionEvent & { fresh?: boolean }>) {
+    const reached = new Set<string>()
+    await this.db.transaction().execute(async (trx) => {
+      const added = await recordRedemptions(trx, { experiments: this.experiments, budgets: this.budgets, ledger: this.ledger }, events, reached)
+      // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
+      const latest = Math.max(...added.map((r) => r.at), 0)
+      for (const id of [...reached]) {
+        const known = this.experiments.get(id)?.experiment.budgetExhaustedAt
+        const totals = { spent: this.budgets.spent(id), reserved: this.budgets.reserved(id) }
+        if (known || !(await this.budgets.markReached(trx, id, totals, new Date(latest)))) reached.delete(id)
+      }
+    })
+    if (reached.size) await this.experiments.refresh()
+  }
+
+  /** Scheduled work, once across processes: expire offers past their validity, releasing their reservations. */
+  async runScheduled(now = this.clock()): Promise<number | null> {
+    const expired = await expireOffers(this.db, { experiments: this.experiments, budgets: this.budgets }, now)
+    await this.budgets.refreshTotals()
+    return expired
+  }
+
+  private timers: NodeJS.Timeout[] = []
+  /**
+   * Polls triggers and policies (the fallback when no change notice arrives) and runs the scheduled work.
+   * `scheduleMs` is how often each process offers to run it.
+   */
+  start(pollMs = 5000, scheduleMs = 60_000) {
+    const poll = setInterval(() => this.refresh().catch((e) => log.error(errorFields(e), 'trigger/policy refresh failed')), pollMs)
+    const work = setInterval(() => this.runScheduled().catch((e) => log.error(errorFields(e), 'offer expiry failed')), scheduleMs)
+    poll.unref()
+    work.unref()
+    this.timers.push(poll, work)
   }
 
   async close() {
-    if (this.timer) clearInterval(this.timer)
-    await Promise.all([this.ledger.close(), this.suppressions.close()])
+    for (const t of this.timers) clearInterval(t)
+    await this.batches.flush()
+    await Promise.all([this.redemptions.close(), this.suppressions.close()])
   }
+}
+
+const none = (reason: DecisionReason, tier: string | null, experimentKey: string | null = null, arm: string | null = null): Decision => ({
+  offer: null,
+  experimentKey,
+  arm,
+  tier,
+  reason,
+})
+
+function exposureRow(experimentId: string, customerId: string, arm: string, attributes: Record<string, unknown>, ts: number): ExposureRow {
+  return { experiment_id: experimentId, customer_id: customerId, arm, ts, attributes: flattenAttributes(attributes), source: 'decide' }
+}
+
+function storeUnavailable(error: unknown): StoreError {
+  log.error(errorFields(error), 'decision transaction failed')
+  return new StoreError('unavailable', 'the control-plane store did not complete the decision; retry shortly')
 }

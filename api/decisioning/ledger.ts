@@ -1,141 +1,97 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../stores/schema.ts'
-import { InsertBatcher } from '../stores/batcher.ts'
-import { insertIncentives, insertRedemptions, type IssuedIncentive, type RedemptionInput } from '../stores/ledger-tables.ts'
-import type { CustomerLedger, LedgerEntry } from './policy.ts'
-
-export type { IssuedIncentive, RedemptionInput }
+import type { CustomerLedger } from './policy.ts'
 
 const DAY = 86_400_000
 /** How far back the ledger reaches: covers any sensible pacing window or cooldown. */
 export const LEDGER_HORIZON_MS = 400 * DAY
 
+interface Cached {
+  version: number
+  ledger: CustomerLedger
+}
+
 /**
- * The incentive ledger behind pacing: every incentive issued and every redemption, durable in Postgres and
- * mirrored in memory for the customers this process has seen, so that a decision needs no database round
- * trip. Customers with no history at start are known to have an empty ledger; the others are loaded on first
- * touch. Decisions for one customer run one at a time (`withCustomer`), so concurrent calls cannot both pass
- * a cap. One process owns a customer's decisions: run several API processes behind a load balancer that
- * routes /v1/decide by customer id (README, limits).
+ * The incentive ledger behind pacing (`incentives` and `redemptions` in Postgres), with an in-process
+ * read-through cache. Invalidation: a trigger bumps the customer's row in `ledger_versions` on every statement
+ * that adds to their incentives or redemptions, whichever process (or tool) writes them. A decision reads the
+ * versions of its customers while holding their locks and reuses a cached ledger only when its version is the
+ * stored one; a customer with no version row has no history at all. So any process can decide for any
+ * customer, and a stale copy is never used.
  */
 export class IncentiveLedger {
-  private known = new Set<string>()
-  private cache = new Map<string, CustomerLedger>()
-  private locks = new Map<string, Promise<unknown>>()
-  readonly writes: InsertBatcher<IssuedIncentive>
-  /** Redemptions of concurrent requests go in one statement; `fresh` marks the copy that was new. */
-  private readonly redemptionWrites: InsertBatcher<RedemptionInput & { fresh?: boolean }>
+  private cache = new Map<string, Cached>()
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly maxCached = 500_000,
-  ) {
-    this.writes = new InsertBatcher<IssuedIncentive>({
-      write: (rows) => insertIncentives(db, rows),
-      maxBatchRows: 5_000,
-      maxPendingRows: 100_000,
-      concurrency: 1,
-    })
-    this.redemptionWrites = new InsertBatcher({
-      write: async (rows) => {
-        const fresh = await insertRedemptions(db, rows)
-        // Only the first copy of an id in the batch is marked, so a resend in the same batch is not spent twice.
-        for (const r of rows) if (fresh.delete(r.eventId)) r.fresh = true
-      },
-      maxBatchRows: 20_000,
-      maxPendingRows: 200_000,
-      concurrency: 1,
-    })
+  ) {}
+
+  /** Forgets every cached ledger (they are re-read on next use). */
+  init(): void {
+    this.cache.clear()
   }
 
-  /** Loads which customers have any recent history (ids only). */
-  async init(now = Date.now()): Promise<void> {
-    const since = new Date(now - LEDGER_HORIZON_MS)
-    const rows = await sql<{ customer_id: string }>`
-      select customer_id from incentives where issued_at > ${since}
-      union select customer_id from redemptions where redeemed_at > ${since}`.execute(this.db)
-    this.known = new Set(rows.rows.map((r) => r.customer_id))
-  }
-
-  /** Runs `fn` after every earlier call for the same customer has finished. */
-  withCustomer<T>(customerId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(customerId) ?? Promise.resolve()
-    const run = previous.then(fn, fn)
-    const tail = run.catch(() => undefined)
-    this.locks.set(customerId, tail)
-    void tail.then(() => {
-      if (this.locks.get(customerId) === tail) this.locks.delete(customerId)
-    })
-    return run
-  }
-
-  async view(customerId: string, now = Date.now()): Promise<CustomerLedger> {
-    const cached = this.cache.get(customerId)
-    if (cached) return cached
-    let ledger: CustomerLedger = { incentives: [], redemptions: [] }
-    if (this.known.has(customerId)) {
-      const since = new Date(now - LEDGER_HORIZON_MS)
-      const [incentives, redemptions] = await Promise.all([
-        this.db
-          .selectFrom('incentives')
-          .select(['offer_type', 'issued_at', 'experiment_id'])
-          .where('customer_id', '=', customerId)
-          .where('issued_at', '>', since)
-          .execute(),
-        this.db
-          .selectFrom('redemptions')
-          .select(['offer_type', 'redeemed_at'])
-          .where('customer_id', '=', customerId)
-          .where('redeemed_at', '>', since)
-          .execute(),
-      ])
-      ledger = {
-        incentives: incentives.map((r) => ({ offerType: r.offer_type, at: new Date(r.issued_at).getTime(), experimentId: r.experiment_id })),
-        redemptions: redemptions.map((r) => ({ offerType: r.offer_type, at: new Date(r.redeemed_at).getTime() })),
-      }
-    }
-    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!)
-    this.cache.set(customerId, ledger)
-    return ledger
-  }
-
-  /** Records an issued incentive; resolves when it is durable in Postgres. */
-  async issue(incentive: IssuedIncentive): Promise<void> {
-    const ledger = await this.view(incentive.customerId, incentive.at)
-    const entry: LedgerEntry = { offerType: incentive.offerType, at: incentive.at, experimentId: incentive.experimentId }
-    ledger.incentives.push(entry)
-    this.known.add(incentive.customerId)
-    try {
-      await this.writes.add([incentive])
-    } catch (error) {
-      ledger.incentives.splice(ledger.incentives.indexOf(entry), 1)
-      throw error
-    }
+  /** Drops these customers' cached ledgers: a transaction that changed them in memory did not commit. */
+  forget(customerIds: Iterable<string>): void {
+    for (const id of customerIds) this.cache.delete(id)
   }
 
   /**
-   * Records redemptions once per event id (durably) and returns the ones not seen before — each exactly once,
-   * even when the same event arrives twice in a request or in concurrent requests.
+   * The current ledgers of these customers: cached ones whose version is still the stored one, the others read
+   * in one query. Call holding the customers' locks; the copies returned are the cache's own, to be changed in
+   * place by the caller together with `bumped`.
    */
-  async redeem(rows: RedemptionInput[]): Promise<RedemptionInput[]> {
-    if (!rows.length) return []
-    const mine: Array<RedemptionInput & { fresh?: boolean }> = rows.map((r) => ({ ...r }))
-    await this.redemptionWrites.add(mine)
-    const added = mine.filter((r) => r.fresh).map(({ fresh: _fresh, ...r }) => r)
-    for (const r of added) {
-      this.known.add(r.customerId)
-      this.cache.get(r.customerId)?.redemptions.push({ offerType: r.offerType, at: r.at })
+  async read(trx: Transaction<Database>, customerIds: string[], now: number): Promise<Map<string, CustomerLedger>> {
+    const versions = new Map<string, number>()
+    const rows = await sql<{ customer_id: string; version: number }>`
+      select customer_id, version from ledger_versions where customer_id = any(${customerIds}::text[])`.execute(trx)
+    for (const r of rows.rows) versions.set(r.customer_id, Number(r.version))
+    const out = new Map<string, CustomerLedger>()
+    const stale: string[] = []
+    for (const id of customerIds) {
+      const version = versions.get(id) ?? 0
+      const cached = this.cache.get(id)
+      if (cached && cached.version === version) out.set(id, cached.ledger)
+      else if (version === 0) out.set(id, this.put(id, 0, { incentives: [], redemptions: [] }))
+      else stale.push(id)
     }
-    return added
+    if (stale.length) {
+      const since = new Date(now - LEDGER_HORIZON_MS)
+      const entries = await sql<{ customer_id: string; kind: 'i' | 'r'; offer_type: string; at: Date; experiment_id: string }>`
+        select customer_id, 'i' as kind, offer_type, issued_at as at, experiment_id from incentives
+          where customer_id = any(${stale}::text[]) and issued_at > ${since}
+        union all
+        select customer_id, 'r', offer_type, redeemed_at, experiment_id from redemptions
+          where customer_id = any(${stale}::text[]) and redeemed_at > ${since}
+        order by at`.execute(trx)
+      const fresh = new Map<string, CustomerLedger>(stale.map((id) => [id, { incentives: [], redemptions: [] }]))
+      for (const e of entries.rows) {
+        const ledger = fresh.get(e.customer_id)!
+        const at = new Date(e.at).getTime()
+        if (e.kind === 'i') ledger.incentives.push({ offerType: e.offer_type, at, experimentId: e.experiment_id })
+        else ledger.redemptions.push({ offerType: e.offer_type, at })
+      }
+      for (const [id, ledger] of fresh) out.set(id, this.put(id, versions.get(id)!, ledger))
+    }
+    return out
   }
 
-  /** The offer type of the customer's latest incentive from an experiment, to classify a redemption event. */
-  lastIssuedType(customerId: string, experimentId: string): string | null {
-    const issued = this.cache.get(customerId)?.incentives.filter((i) => i.experimentId === experimentId) ?? []
-    return issued.length ? issued[issued.length - 1].offerType : null
+  /**
+   * Records that one statement of the caller's transaction added to these customers' ledgers (the trigger
+   * bumped each version once), so their cached copies, changed in place, stay current after the commit.
+   */
+  bumped(customerIds: Iterable<string>): void {
+    for (const id of new Set(customerIds)) {
+      const cached = this.cache.get(id)
+      if (cached) cached.version++
+    }
   }
 
-  async close() {
-    await Promise.all([this.writes.close(), this.redemptionWrites.close()])
+  private put(id: string, version: number, ledger: CustomerLedger): CustomerLedger {
+    this.cache.delete(id)
+    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!)
+    this.cache.set(id, { version, ledger })
+    return ledger
   }
 }

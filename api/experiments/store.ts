@@ -44,7 +44,7 @@ function toExperiment(r: Selectable<ExperimentTable>, decision: Note | null): Ex
     decision,
     trigger: r.trigger_key,
     priority: r.priority,
-    budget: r.budget ? { maxCostPerIncrementalConversion: null, ...r.budget, currency: r.budget.currency ?? 'USD' } : null,
+    budget: r.budget ? { maxCostPerIncrementalConversion: null, reservation: 'expected_cost', ...r.budget, currency: r.budget.currency ?? 'USD' } : null,
     budgetExhaustedAt: iso(r.budget_exhausted_at),
   }
 }
@@ -216,6 +216,8 @@ export async function updateExperiment(db: Db, id: string, update: ExperimentUpd
       values.budget = JSON.stringify(update.budget)
       // A raised budget reopens the incentive arms; spend is re-checked on the next redemption.
       values.budget_exhausted_at = null
+      // Counters exist only while there is a budget: a budget set again later recounts from the ledger.
+      if (update.budget === null) await trx.deleteFrom('budget_arms').where('experiment_id', '=', id).execute()
     }
     await trx.updateTable('experiments').set(values).where('id', '=', id).execute()
     const after = await getExperiment(trx, id)

@@ -6,7 +6,8 @@ import type { DecisioningSummary } from '../contract/decisioning.ts'
 
 /**
  * The decision layer's side of an experiment report: customers suppressed by reason (pacing, cooldown,
- * budget) up to asOf, and incentive spend against the budget (Σ redemption costs, each event once).
+ * budget) up to asOf, incentive spend against the budget (Σ redemption costs, each event once) and the
+ * reservations of the offers still open.
  */
 export async function decisioningSummary(ch: ClickHouse, db: Kysely<Database>, exp: Experiment, asOf: number): Promise<DecisioningSummary> {
   const r = await ch.client.query({
@@ -21,11 +22,27 @@ export async function decisioningSummary(ch: ClickHouse, db: Kysely<Database>, e
     .where('experiment_id', '=', exp.id)
     .executeTakeFirst()
   const spent = Number(spend?.spent ?? 0)
+  const open = await db
+    .selectFrom('incentives')
+    .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('reserved'), eb.lit(0)).as('reserved'), eb.fn.countAll<number>().as('n')])
+    .where('experiment_id', '=', exp.id)
+    .where('status', '=', 'open')
+    .executeTakeFirst()
+  const reserved = Number(open?.reserved ?? 0)
   return {
     trigger: exp.trigger,
     priority: exp.priority,
     suppressions,
-    budget: exp.budget ? { ...exp.budget, spent, remaining: Math.max(0, exp.budget.amount - spent), exhaustedAt: exp.budgetExhaustedAt } : null,
+    budget: exp.budget
+      ? {
+          ...exp.budget,
+          spent,
+          reserved,
+          openOffers: Number(open?.n ?? 0),
+          remaining: Math.max(0, exp.budget.amount - spent - reserved),
+          exhaustedAt: exp.budgetExhaustedAt,
+        }
+      : null,
     spent,
   }
 }

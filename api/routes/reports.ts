@@ -108,10 +108,14 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       )
       const at = now()
       // Catalogue versions are pinned in the experiment, so its updatedAt still keys the cache.
-      const report = await cache.get<ExperimentReport>(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () => ({
-        ...(await experimentReport(ch, exp, q, at, { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics) })),
-        decisioning: await decisioningSummary(ch, db, exp, q.asOf ?? at),
-      }))
+      // The budget's spend and reservations change in Postgres, which the cache's ClickHouse data version does not see: read them fresh.
+      const [analysis, decisioning] = await Promise.all([
+        cache.get<Omit<ExperimentReport, 'decisioning'>>(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () =>
+          experimentReport(ch, exp, q, at, { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics) }),
+        ),
+        decisioningSummary(ch, db, exp, q.asOf ?? at),
+      ])
+      const report: ExperimentReport = { ...analysis, decisioning }
       return c.json(report as unknown as Record<string, unknown>, 200)
     },
   )

@@ -12,6 +12,8 @@ export interface Database {
   incentives: IncentiveTable
   redemptions: RedemptionTable
   metric_definitions: MetricDefinitionTable
+  budget_arms: BudgetArmTable
+  ledger_versions: LedgerVersionTable
   notification_destinations: NotificationDestinationTable
   alert_rules: AlertRuleTable
   alert_states: AlertStateTable
@@ -43,7 +45,12 @@ export interface ExperimentTable {
   created_by: string
   trigger_key: string | null
   priority: ColumnType<number, number | undefined, number>
-  budget: JSONColumnType<{ amount: number; currency: string; maxCostPerIncrementalConversion?: number | null } | null>
+  budget: JSONColumnType<{
+    amount: number
+    currency: string
+    maxCostPerIncrementalConversion?: number | null
+    reservation?: 'expected_cost' | 'max_cost'
+  } | null>
   budget_exhausted_at: Timestamp | null
 }
 
@@ -117,6 +124,12 @@ export interface IncentiveTable {
   trigger_key: string
   tier: string | null
   issued_at: Timestamp
+  /** Held against the budget while open (migration 004). */
+  reserved: ColumnType<number, number | undefined, number>
+  unit_cost: ColumnType<number, number | undefined, number>
+  status: ColumnType<'open' | 'redeemed' | 'expired', 'open' | 'redeemed' | 'expired' | undefined, 'open' | 'redeemed' | 'expired'>
+  expires_at: Timestamp | null
+  resolved_at: Timestamp | null
 }
 
 export interface RedemptionTable {
@@ -126,6 +139,27 @@ export interface RedemptionTable {
   offer_type: string
   cost: number
   redeemed_at: Timestamp
+  arm: ColumnType<string, string | undefined, string>
+}
+
+/** Budget counters per experiment and arm (api/decisioning/budget.ts); arm '' marks initialised counters. */
+export interface BudgetArmTable {
+  experiment_id: string
+  arm: string
+  /** Σ redemption cost and how many redemption events it comes from (the arm's mean cost). */
+  spent: number
+  redemptions: number
+  /** Σ reservations of open incentives. */
+  reserved: number
+  /** Incentives redeemed and expired: the arm's observed redemption rate. */
+  redeemed: number
+  expired: number
+}
+
+/** Bumped by a trigger on every insert into incentives or redemptions: the ledger cache's invalidation. */
+export interface LedgerVersionTable {
+  customer_id: string
+  version: ColumnType<number, number, number>
 }
 
 /** One version of a catalogue metric (api/metrics/store.ts); rows are never updated except to archive the key. */

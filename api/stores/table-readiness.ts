@@ -28,6 +28,8 @@ const postgresTables = Object.keys({
   incentives: true,
   redemptions: true,
   metric_definitions: true,
+  budget_arms: true,
+  ledger_versions: true,
   notification_destinations: true,
   alert_rules: true,
   alert_states: true,
