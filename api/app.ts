@@ -29,6 +29,7 @@ import { metricPreviewRoutes } from './routes/metric-preview.ts'
 import { metricRoutes } from './routes/metrics.ts'
 import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
+import { coalescedRefresh, listenForConfigChanges } from './stores/config-changes.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
 import { Notifications } from './notifications/service.ts'
@@ -83,6 +84,11 @@ export async function createApp(deps: AppDeps) {
   const events = new EventWriter(ch, deps.events)
   const decider = new Decider(db, ch, cache, exposures, deps.now)
   await decider.init()
+  // Another process's change to experiments, policies, triggers or settings reaches this one at once (the poll is the fallback).
+  const configChanges = await listenForConfigChanges(
+    db,
+    coalescedRefresh(() => Promise.all([cache.refresh(), decider.refresh()]).then(() => undefined)),
+  )
   const metrics = deps.metrics ?? createMetrics({ processMetrics: false })
   metrics.watchWriter('exposures', exposures)
   metrics.watchWriter('events', events.batcher)
@@ -183,7 +189,7 @@ export async function createApp(deps: AppDeps) {
     metrics,
     async close() {
       cache.stop()
-      await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close()])
+      await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close(), configChanges?.close()])
     },
   }
 }

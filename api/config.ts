@@ -18,6 +18,8 @@ export interface Config {
   adminApiKey: string | null
   /** Seed the demo world when the stores are empty at start. */
   seedDemo: boolean
+  /** How often config caches poll for other processes' changes: the fallback when a change notice is missed. */
+  configPollMs: number
   /** JSON log lines at this level and above (api/observability/log.ts). */
   logLevel: LogLevel
   /** Bearer key of GET /metrics; null turns the endpoint off. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
+    configPollMs: numberSetting(env, 'CONFIG_POLL_MS', 2000, { min: 100 }),
     ...observability(env),
     notifications: notificationSettings(env),
     ...limits(env),

@@ -42,8 +42,8 @@ if (seeded) {
     `cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`,
   )
 }
-retention.cache.start()
-retention.decider.start()
+retention.cache.start(config.configPollMs)
+retention.decider.start(config.configPollMs)
 retention.notifications.start()
 
 // Bounds the memory a burst of large bodies takes (api/memory.ts).

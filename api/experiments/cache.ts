@@ -24,6 +24,7 @@ export class ExperimentCache {
   private version = ''
   private timer: NodeJS.Timeout | null = null
   private loading: Promise<void> | null = null
+  private next: Promise<void> | null = null
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -39,10 +40,23 @@ export class ExperimentCache {
     return [...this.byId.values()]
   }
 
-  /** Reloads everything now (after a local write) — concurrent callers share one reload. */
+  /**
+   * Reloads everything (after a local write, or a change notice): resolves once a reload that started after this
+   * call has finished. A reload already running may have read before the change, so callers that arrive during it
+   * share one more that starts when it ends.
+   */
   refresh(): Promise<void> {
-    this.loading ??= this.load().finally(() => (this.loading = null))
-    return this.loading
+    if (!this.loading) {
+      this.loading = this.load().finally(() => (this.loading = null))
+      return this.loading
+    }
+    this.next ??= this.loading
+      .catch(() => undefined)
+      .then(() => {
+        this.next = null
+        return this.refresh()
+      })
+    return this.next
   }
 
   private async load() {

@@ -9,6 +9,12 @@ import { openPgliteWorker, pglitePool } from './pglite-dialect.ts'
 export type Db = Kysely<Database>
 
 const embedded = new WeakSet<Db>()
+const serverUrls = new WeakMap<Db, string>()
+
+/** The connection string of a Postgres server store (for a LISTEN connection of its own); null for PGlite. */
+export function databaseUrlOf(db: Db): string | null {
+  return serverUrls.get(db) ?? null
+}
 
 /** Whether `db` is the embedded PGlite, which takes `COPY … FROM '/dev/blob'` with the input as the one parameter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema: migrations call this with theirs
@@ -22,7 +28,9 @@ export async function openPostgres(opts: { databaseUrl: string | null; dataDir: 
     // int8/numeric come back as strings by default; our counters fit in a double.
     pg.types.setTypeParser(20, (v) => Number(v))
     pg.types.setTypeParser(1700, (v) => Number(v))
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) })
+    const server = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) })
+    serverUrls.set(server, opts.databaseUrl)
+    return server
   }
   const dir = path.join(opts.dataDir, 'pg')
   fs.mkdirSync(dir, { recursive: true })
