@@ -9,7 +9,7 @@ import type { Database } from './stores/schema.ts'
 import type { ClickHouse } from './stores/clickhouse.ts'
 import { ApiError, domainErrorToApi, errorBody } from './http/errors.ts'
 import { DomainError } from './domain-errors.ts'
-import { StoreError, storeErrorToApi } from './http/store-errors.ts'
+import { StoreError, clickhouseFailureToApi, storeErrorToApi } from './http/store-errors.ts'
 import { newRouter } from './http/openapi.ts'
 import { docsPage } from './http/docs-page.ts'
 import { closeAfterEarlyReject } from './http/early-close.ts'
@@ -114,6 +114,11 @@ export async function createApp(deps: AppDeps) {
     if (err instanceof HTTPException && err.status === 415)
       return c.json(errorBody('unsupported_media_type', 'send the body as JSON with Content-Type: application/json'), 415)
     if (err instanceof HTTPException) return c.json(errorBody('http_error', err.message), err.status)
+    const chFailure = clickhouseFailureToApi(err)
+    if (chFailure) {
+      requestLog(c).error({ err: { type: err.name, message: err.message.slice(0, 2000) } }, 'ClickHouse failed the request')
+      return c.json(errorBody(chFailure.code, chFailure.message), chFailure.status, chFailure.headers)
+    }
     requestLog(c).error({ err: { type: err.name, message: err.message, stack: err.stack } }, 'internal error')
     return c.json(errorBody('internal', 'internal error; the request may be retried'), 500)
   })

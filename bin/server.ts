@@ -4,6 +4,7 @@ import path from 'node:path'
 import { serve } from '@hono/node-server'
 import { ConfigError, loadConfig, type Config } from '../api/config.ts'
 import { openStores } from '../api/stores/open.ts'
+import { describeStoreStartupError } from '../api/stores/startup-errors.ts'
 import { bootstrapAdminKey } from '../api/auth/keys.ts'
 import { createApp } from '../api/app.ts'
 import { collectWhenIdle, keepHeapTight } from '../api/memory.ts'
@@ -18,7 +19,7 @@ import { createMetrics } from '../api/observability/metrics.ts'
 process.umask(0o077)
 const config = readConfig()
 log.level = config.logLevel
-const { db, ch } = await openStores(config)
+const { db, ch } = await openStores(config).catch(cannotOpenStores)
 const { generatedKey: firstKey, warning } = await bootstrapAdminKey(db, config.adminApiKey)
 if (warning) log.warn(`Warning: ${warning}`)
 // First start on empty stores: seed the demo world (seed/demo.ts; SEED_DEMO=0 turns it off).
@@ -89,6 +90,14 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))
+
+/** A store that cannot be opened for a known reason (a refused login, nothing listening): one line naming the setting, exit 1. */
+function cannotOpenStores(error: unknown): never {
+  const problem = describeStoreStartupError(error, config)
+  if (!problem) throw error
+  createLogger({ destination: 2 }).fatal(`Cannot start: ${problem}`)
+  process.exit(1)
+}
 
 /** The configuration, or a one-line error and exit 1 when a setting cannot be used (no stack trace). */
 function readConfig(): Config {

@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { Config } from '../config.ts'
+import { withRetries } from './clickhouse-retry.ts'
+import { ClickHouseClientLog } from '../observability/clickhouse-client-log.ts'
 
 export interface ClickHouse {
   client: ClickHouseClient
@@ -15,14 +17,18 @@ export interface ClickHouse {
 export async function openClickHouse(opts: { clickhouse: Config['clickhouse']; dataDir: string }): Promise<ClickHouse> {
   const ch = opts.clickhouse
   if (ch.url) {
-    const client = createClient({
-      url: ch.url,
-      username: ch.username,
-      password: ch.password,
-      database: ch.database,
-      request_timeout: 300_000,
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
-    })
+    // Reads and deduplicated inserts are retried on a dropped connection or a proxy's 503 (stores/clickhouse-retry.ts).
+    const client = withRetries(
+      createClient({
+        url: ch.url,
+        username: ch.username,
+        password: ch.password,
+        database: ch.database,
+        request_timeout: 300_000,
+        clickhouse_settings: { date_time_input_format: 'best_effort' },
+        log: { LoggerClass: ClickHouseClientLog, level: ClickHouseLogLevel.WARN },
+      }),
+    )
     return { client, cluster: ch.cluster, embedded: false, close: () => client.close() }
   }
   const dir = path.join(opts.dataDir, 'ch')

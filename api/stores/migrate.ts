@@ -46,6 +46,16 @@ export function clusterDdl(statement: string, cluster: string): string[] {
   return [localDdl, distributed]
 }
 
+/**
+ * Inserts over HTTP carry an insert_deduplication_token so that a retry after a dropped connection is stored once
+ * (stores/clickhouse-retry.ts). Replicated tables (cluster mode) remember recent tokens by default; a single
+ * server's MergeTree tables only with this setting. Re-applied at every start: cheap and idempotent.
+ */
+async function keepInsertTokens(ch: ClickHouse) {
+  for (const table of ['events', 'exposures', 'suppressions'])
+    await ch.client.command({ query: `ALTER TABLE ${table} MODIFY SETTING non_replicated_deduplication_window = 1000` })
+}
+
 /** Applies pending ClickHouse migrations (migrations/clickhouse/*.sql, in name order). Idempotent. */
 export async function migrateClickHouse(ch: ClickHouse): Promise<string[]> {
   const onCluster = ch.cluster ? ` ON CLUSTER '${ch.cluster.replace(/'/g, "''")}'` : ''
@@ -72,5 +82,6 @@ export async function migrateClickHouse(ch: ClickHouse): Promise<string[]> {
     done.push(file)
   }
   if (ch.embedded) await tuneEmbeddedTables(ch)
+  else if (!ch.cluster) await keepInsertTokens(ch)
   return done
 }
