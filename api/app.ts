@@ -94,14 +94,25 @@ export async function createApp(deps: AppDeps) {
   metrics.watchWriter('events', events.batcher)
   metrics.watchWriter('suppressions', decider.suppressions)
   decider.onDecision = (decision) => metrics.decision(decision.reason)
-  // Spend as this process counts it; reservations are not exported yet (issue 19, item 2).
-  metrics.watchBudgets(() =>
-    cache
+  // Spend and open reservations as Postgres holds them when scraped: every process reports the same totals.
+  metrics.watchBudgets(async () => {
+    await decider.budgets.refreshTotals()
+    return cache
       .all()
       .flatMap(({ experiment: e }) =>
-        e.budget ? [{ experiment: e.id, currency: e.budget.currency, amount: e.budget.amount, spent: decider.budgets.spent(e.id) }] : [],
-      ),
-  )
+        e.budget
+          ? [
+              {
+                experiment: e.id,
+                currency: e.budget.currency,
+                amount: e.budget.amount,
+                spent: decider.budgets.spent(e.id),
+                reserved: decider.budgets.reserved(e.id),
+              },
+            ]
+          : [],
+      )
+  })
 
   const app = newRouter()
   app.onError((error, c) => {

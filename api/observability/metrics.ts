@@ -94,22 +94,26 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     registers,
   })
 
-  let budgets: () => BudgetReading[] = () => []
-  const budgetGauge = (name: string, help: string, value: (b: BudgetReading) => number | undefined) =>
+  let budgets: () => Promise<BudgetReading[]> | BudgetReading[] = () => []
+  // The three budget gauges of one scrape share one reading (it may be a database query): the first one collected
+  // (prom-client collects in registration order) reads, the other two reuse it.
+  let reading: Promise<BudgetReading[]> = Promise.resolve([])
+  const budgetGauge = (name: string, help: string, value: (b: BudgetReading) => number | undefined, read = false) =>
     new Gauge({
       name,
       help,
       labelNames: ['experiment', 'currency'] as const,
       registers,
-      collect() {
+      async collect() {
         this.reset()
-        for (const b of budgets()) {
+        if (read) reading = Promise.resolve().then(budgets)
+        for (const b of await reading.catch(() => [])) {
           const v = value(b)
           if (v !== undefined) this.set({ experiment: b.experiment, currency: b.currency }, v)
         }
       },
     })
-  budgetGauge('retention_budget_amount', 'An experiment budget, in its currency', (b) => b.amount)
+  budgetGauge('retention_budget_amount', 'An experiment budget, in its currency', (b) => b.amount, true)
   budgetGauge('retention_budget_spent', 'Incentive spend counted against an experiment budget (redemption costs), read at scrape time', (b) => b.spent)
   budgetGauge('retention_budget_reserved', 'Expected cost of issued, unredeemed incentives held against an experiment budget', (b) => b.reserved)
 
@@ -144,8 +148,8 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     decision(reason: string | null) {
       decisions.inc({ reason: reason ?? 'offer' })
     },
-    /** Budgets are read when scraped, from whatever the decisioning code holds then. */
-    watchBudgets(read: () => BudgetReading[]) {
+    /** Budgets are read when scraped, from whatever the decisioning code holds then (a failed read leaves them out). */
+    watchBudgets(read: () => Promise<BudgetReading[]> | BudgetReading[]) {
       budgets = read
     },
   }

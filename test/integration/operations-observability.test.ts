@@ -74,10 +74,12 @@ describe('GET /metrics', () => {
     expect((await s.call('GET', '/v1/experiments/no-such-experiment')).status).toBe(404)
     for (let i = 0; i < 20; i++) expect((await s.call('POST', '/v1/assign', { experimentId: 'ops-exp', customerId: `ops-c${i}` })).status).toBe(200)
     const reasons = new Map<string, number>()
+    let incentives = 0
     for (let i = 0; i < 12; i++) {
       const d = await s.call('POST', '/v1/decide', { customerId: `ops-d${i}`, trigger: 'ops_trigger' })
       expect(d.status).toBe(200)
       const reason = d.body.reason ?? 'offer'
+      if (d.body.offer?.type === 'percent_off') incentives++
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
     }
     const events = [
@@ -126,6 +128,9 @@ describe('GET /metrics', () => {
     expect(after.value('retention_budget_amount', { experiment: 'ops-decide', currency: 'EUR' })).toBe(100)
     expect(after.value('retention_budget_spent', { experiment: 'ops-decide', currency: 'EUR' })).toBe(7.5)
     expect(after.samples('retention_budget_spent').map((x) => x.labels.experiment)).toEqual(['ops-decide'])
+    // Offers issued and not yet redeemed hold their expected cost against the budget.
+    expect(incentives).toBeGreaterThan(0)
+    expect(after.value('retention_budget_reserved', { experiment: 'ops-decide', currency: 'EUR' })).toBeGreaterThan(0)
 
     // Process metrics from prom-client's defaults.
     expect(after.families.get('nodejs_eventloop_lag_seconds')?.type).toBe('gauge')
