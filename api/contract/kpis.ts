@@ -55,6 +55,17 @@ export interface KpiWeek {
   incrementalNetValue: KpiEstimate
 }
 
+/** A running or paused experiment's budget: spend, and what its open offers hold reserved (docs/decisioning.md). */
+export interface KpiBudget {
+  experimentId: string
+  name: string
+  currency: string
+  amount: number
+  spent: number
+  reserved: number
+  openOffers: number
+}
+
 export interface KpiReport {
   from: string
   to: string
@@ -73,6 +84,8 @@ export interface KpiReport {
   incrementalRevenue: KpiEstimate
   incrementalNetValue: KpiEstimate
   incentiveSpend: number
+  /** Budgets now (not for the period): spent and reserved per running or paused experiment with one. */
+  budgets?: KpiBudget[]
   /** Incremental net value per unit of incentive spend; null without spend or without an estimate. */
   roi: number | null
   /** The interval of `roi`: the net value's interval over the observed spend (excludes zero exactly when it does). */

@@ -1,9 +1,9 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { recordAudit } from '../audit/log.ts'
 import { emptyCounters, type ArmCounters } from './reservation.ts'
 
-type Trx = Transaction<Database>
+type Trx = Kysely<Database>
 
 /** A change to one arm's counters. */
 export type CounterDelta = { experimentId: string; arm: string } & Partial<ArmCounters>

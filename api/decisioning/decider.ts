@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { InsertBatcher } from '../stores/batcher.ts'
@@ -72,7 +72,7 @@ export class Decider {
   readonly ledger: IncentiveLedger
   readonly budgets: BudgetBook
   readonly suppressions: InsertBatcher<SuppressionRow>
-  private readonly batches: BatchQueue<Pending, Decision>
+  private readonly batches: BatchQueue<Pending, { decision: Decision; written: Promise<unknown> }>
   private readonly redemptions: InsertBatcher<RedemptionEvent & { fresh?: boolean }>
   private triggers = new Map<string, { key: string; tiers: string[] }>()
   private policies: Policy[] = []
@@ -86,7 +86,7 @@ export class Decider {
     private readonly exposures: ExposureWriter,
     private readonly clock: () => number = Date.now,
   ) {
-    this.ledger = new IncentiveLedger(db)
+    this.ledger = new IncentiveLedger(db, isEmbeddedPostgres(db))
     this.budgets = new BudgetBook(db)
     this.suppressions = new InsertBatcher<SuppressionRow>({
       write: (rows) => insertSuppressions(ch, rows),
@@ -105,8 +105,7 @@ export class Decider {
   }
 
   async init() {
-    this.ledger.init()
-    await Promise.all([this.budgets.refreshTotals(), this.refresh()])
+    await Promise.all([this.ledger.init(), this.budgets.refreshTotals(), this.refresh()])
   }
 
   /** Reloads triggers and policies (after a local write, when told of a change, or when polled). */
@@ -155,25 +154,37 @@ export class Decider {
       if (first.a.exposure) await this.exposures.add([exposureRow(first.entry.experiment.id, input.customerId, first.a.exposure.arm, attributes, now)])
       return none('holdout', tier, first.entry.experiment.id, 'global_holdout')
     }
-    return this.batches.add({ customerId: input.customerId, trigger: trigger.key, tier, attributes, now, candidates })
+    const { decision, written } = await this.batches.add({ customerId: input.customerId, trigger: trigger.key, tier, attributes, now, candidates })
+    await written
+    return decision
   }
 
-  /** Decides a batch in one transaction, then writes its exposures and suppressions. */
-  private async decideBatch(items: Pending[]): Promise<Decision[]> {
+  /**
+   * Decides a batch in one transaction and starts writing its exposures and suppressions. The queue hands the next
+   * batch its turn at the commit, so that batch's transaction overlaps this one's ClickHouse insert; each answer
+   * still waits for its own batch's writes.
+   */
+  private async decideBatch(items: Pending[]): Promise<Array<{ decision: Decision; written: Promise<unknown> }>> {
     const customers = [...new Set(items.map((i) => i.customerId))]
     const budgeted = [...new Set(items.flatMap((i) => i.candidates.filter((c) => c.entry.experiment.budget).map((c) => c.entry.experiment.id)))]
     const exposures: ExposureRow[] = []
     const suppressions: SuppressionRow[] = []
     const reached = new Set<string>()
+    const latest = Math.max(...items.map((i) => i.now))
+    if (isEmbeddedPostgres(this.db) && !budgeted.length) return this.decideAlone(items, customers, latest)
+    let written: Promise<unknown> = Promise.resolve()
     let decisions: Decision[]
     try {
       decisions = await this.db.transaction().execute(async (trx) => {
-        await lockAll(trx, [...customers.map((c) => lockKey('customer', c)), ...budgeted.map((e) => lockKey('budget', e))])
-        const latest = Math.max(...items.map((i) => i.now))
+        await lockAll(this.db, trx, [...customers.map((c) => lockKey('customer', c)), ...budgeted.map((e) => lockKey('budget', e))])
         const [ledgers, counters] = [await this.ledger.read(trx, customers, latest), await this.budgets.load(trx, budgeted)]
         const issued: IssuedIncentive[] = []
         const deltas: CounterDelta[] = []
         const out = items.map((item) => this.decideOne(item, ledgers.get(item.customerId)!, counters, { issued, deltas, exposures, suppressions, reached }))
+        // The exposures go to ClickHouse while the incentives commit, as they did before the ledger moved to Postgres:
+        // an answer waits for both, and a failed commit answers 503 (the retry lands in the same arm).
+        written = Promise.all([this.exposures.add(exposures), this.suppressions.add(suppressions)])
+        written.catch(() => undefined)
         await insertIncentives(trx, issued)
         this.ledger.bumped(issued.map((i) => i.customerId))
         await this.budgets.apply(trx, deltas)
@@ -186,8 +197,36 @@ export class Decider {
       throw error instanceof StoreError || error instanceof DomainError ? error : storeUnavailable(error)
     }
     if (reached.size) await this.experiments.refresh()
-    await Promise.all([this.exposures.add(exposures), this.suppressions.add(suppressions)])
-    return decisions
+    return decisions.map((decision) => ({ decision, written }))
+  }
+
+  /**
+   * Embedded PGlite, no budget in play: this process is the only writer (PGlite holds its data directory), so its
+   * cached ledgers are the truth and the batch is decided on them at once; its incentives are one insert that the
+   * next batch need not wait for (it sees them in the cache). Answers wait for that insert and the exposures; an
+   * insert that fails drops the batch's customers from the cache, to be read again.
+   */
+  private async decideAlone(items: Pending[], customers: string[], latest: number): Promise<Array<{ decision: Decision; written: Promise<unknown> }>> {
+    let ledgers: Map<string, CustomerLedger>
+    try {
+      ledgers = await this.ledger.read(this.db, customers, latest)
+    } catch (error) {
+      throw storeUnavailable(error)
+    }
+    const issued: IssuedIncentive[] = []
+    const exposures: ExposureRow[] = []
+    const suppressions: SuppressionRow[] = []
+    const decisions = items.map((item) =>
+      this.decideOne(item, ledgers.get(item.customerId)!, new Map(), { issued, deltas: [], exposures, suppressions, reached: new Set() }),
+    )
+    this.ledger.bumped(issued.map((i) => i.customerId))
+    const stored = insertIncentives(this.db, issued).catch((error: unknown) => {
+      this.ledger.forget(customers)
+      throw storeUnavailable(error)
+    })
+    const written = Promise.all([stored, this.exposures.add(exposures), this.suppressions.add(suppressions)])
+    written.catch(() => undefined)
+    return decisions.map((decision) => ({ decision, written }))
   }
 
   private decideOne(
@@ -250,7 +289,7 @@ export class Decider {
   }
 
   /** Marks the budgets that spend plus reservations reached, unless this process already knows they are marked. */
-  private async markReached(trx: Transaction<Database>, reached: Set<string>, counters: Map<string, BudgetCounters>, at: number) {
+  private async markReached(trx: Kysely<Database>, reached: Set<string>, counters: Map<string, BudgetCounters>, at: number) {
     for (const id of [...reached]) {
       const known = this.experiments.get(id)?.experiment.budgetExhaustedAt
       if (known || !(await this.budgets.markReached(trx, id, totalOf(counters.get(id)!), new Date(at)))) reached.delete(id)
@@ -282,7 +321,7 @@ export class Decider {
   private async redeemBatch(events: Array<RedemptionEvent & { fresh?: boolean }>) {
     const reached = new Set<string>()
     await this.db.transaction().execute(async (trx) => {
-      const added = await recordRedemptions(trx, { experiments: this.experiments, budgets: this.budgets, ledger: this.ledger }, events, reached)
+      const added = await recordRedemptions(trx, { db: this.db, experiments: this.experiments, budgets: this.budgets, ledger: this.ledger }, events, reached)
       // The budget ran out when the redemption that crossed it happened (the latest of this batch), not when it was ingested.
       const latest = Math.max(...added.map((r) => r.at), 0)
       for (const id of [...reached]) {

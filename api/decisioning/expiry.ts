@@ -16,19 +16,25 @@ export async function expireOffers(db: Kysely<Database>, deps: { experiments: Ex
   let total = 0
   for (;;) {
     // One transaction per chunk: a transaction takes all its locks in one call (locks.ts), so it cannot lock more later.
-    const n = await asLeader(db, 'offer-expiry', (trx) => expireChunk(trx, deps, new Date(now)))
+    const n = await asLeader(db, 'offer-expiry', (trx) => expireChunk(db, trx, deps, new Date(now)))
     if (n === null) return total || null
     total += n
     if (n < CHUNK) return total
   }
 }
 
-async function expireChunk(trx: Transaction<Database>, deps: { experiments: ExperimentCache; budgets: BudgetBook }, at: Date): Promise<number> {
+async function expireChunk(
+  db: Kysely<Database>,
+  trx: Transaction<Database>,
+  deps: { experiments: ExperimentCache; budgets: BudgetBook },
+  at: Date,
+): Promise<number> {
   const due = await sql<{ experiment_id: string }>`
     select distinct experiment_id from (select experiment_id from incentives where status = 'open' and expires_at <= ${at} limit ${CHUNK}) d`.execute(trx)
   const experimentIds = due.rows.map((r) => r.experiment_id)
   if (!experimentIds.length) return 0
   await lockAll(
+    db,
     trx,
     experimentIds.map((e) => lockKey('budget', e)),
   )

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { CustomerLedger } from './policy.ts'
 
@@ -21,58 +21,96 @@ interface Cached {
  */
 export class IncentiveLedger {
   private cache = new Map<string, Cached>()
+  /** Embedded only: every customer with any history, so that the others need no read at all. */
+  private known: Set<string> | null = null
 
+  /**
+   * `soleWriter`: this process is the only one that can write the ledger (embedded PGlite, whose data directory one
+   * process holds), so its cache and the customers it knows to have history are authoritative and a decision reads
+   * only the customers it has not seen. With a Postgres server every decision checks the versions.
+   */
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly soleWriter: boolean,
     private readonly maxCached = 500_000,
   ) {}
 
-  /** Forgets every cached ledger (they are re-read on next use). */
-  init(): void {
+  /** Forgets every cached ledger (they are re-read on next use) and, as sole writer, learns who has history. */
+  async init(): Promise<void> {
     this.cache.clear()
+    if (!this.soleWriter) return
+    const rows = await this.db.selectFrom('ledger_versions').select('customer_id').execute()
+    this.known = new Set(rows.map((r) => r.customer_id))
   }
 
-  /** Drops these customers' cached ledgers: a transaction that changed them in memory did not commit. */
+  /** Drops these customers' cached ledgers: a transaction that changed them in memory did not commit, or they have new redemptions. */
   forget(customerIds: Iterable<string>): void {
-    for (const id of customerIds) this.cache.delete(id)
+    for (const id of customerIds) {
+      this.cache.delete(id)
+      this.known?.add(id)
+    }
   }
 
   /**
    * The current ledgers of these customers: cached ones whose version is still the stored one, the others read
-   * in one query. Call holding the customers' locks; the copies returned are the cache's own, to be changed in
-   * place by the caller together with `bumped`.
+   * in the same statement as the versions. Call holding the customers' locks; the copies returned are the cache's
+   * own, to be changed in place by the caller together with `bumped`.
    */
-  async read(trx: Transaction<Database>, customerIds: string[], now: number): Promise<Map<string, CustomerLedger>> {
+  async read(db: Kysely<Database>, customerIds: string[], now: number): Promise<Map<string, CustomerLedger>> {
+    if (this.known) {
+      const out = new Map<string, CustomerLedger>()
+      const unseen: string[] = []
+      for (const id of customerIds) {
+        const cached = this.cache.get(id)
+        if (cached) out.set(id, cached.ledger)
+        else if (!this.known.has(id)) out.set(id, this.put(id, 0, { incentives: [], redemptions: [] }))
+        else unseen.push(id)
+      }
+      if (unseen.length) for (const [id, ledger] of await this.readStored(db, unseen, now)) out.set(id, ledger)
+      return out
+    }
+    return this.readStored(db, customerIds, now)
+  }
+
+  private async readStored(db: Kysely<Database>, customerIds: string[], now: number): Promise<Map<string, CustomerLedger>> {
+    const since = new Date(now - LEDGER_HORIZON_MS)
+    // -1: not cached, so whatever the stored version (0 when there is no row), the ledger is read.
+    const cachedVersions = customerIds.map((id) => this.cache.get(id)?.version ?? -1)
+    const rows = await sql<{ customer_id: string; version: number | null; kind: 'i' | 'r' | null; offer_type: string; at: Date; experiment_id: string }>`
+      with asked as (select * from unnest(${customerIds}::text[], ${cachedVersions}::int8[]) as a(customer_id, cached)),
+        v as (select a.customer_id, coalesce(l.version, 0) as version, a.cached from asked a left join ledger_versions l using (customer_id))
+      select customer_id, version, null as kind, null as offer_type, null::timestamptz as at, null as experiment_id from v
+      union all
+      select i.customer_id, null, 'i', i.offer_type, i.issued_at, i.experiment_id from v join incentives i using (customer_id)
+        where v.version <> v.cached and v.version > 0 and i.issued_at > ${since}
+      union all
+      select r.customer_id, null, 'r', r.offer_type, r.redeemed_at, r.experiment_id from v join redemptions r using (customer_id)
+        where v.version <> v.cached and v.version > 0 and r.redeemed_at > ${since}`.execute(db)
     const versions = new Map<string, number>()
-    const rows = await sql<{ customer_id: string; version: number }>`
-      select customer_id, version from ledger_versions where customer_id = any(${customerIds}::text[])`.execute(trx)
-    for (const r of rows.rows) versions.set(r.customer_id, Number(r.version))
+    const fresh = new Map<string, CustomerLedger>()
+    for (const r of rows.rows) {
+      if (r.kind === null) {
+        versions.set(r.customer_id, Number(r.version))
+        continue
+      }
+      let ledger = fresh.get(r.customer_id)
+      if (!ledger) fresh.set(r.customer_id, (ledger = { incentives: [], redemptions: [] }))
+      const at = new Date(r.at).getTime()
+      if (r.kind === 'i') ledger.incentives.push({ offerType: r.offer_type, at, experimentId: r.experiment_id })
+      else ledger.redemptions.push({ offerType: r.offer_type, at })
+    }
     const out = new Map<string, CustomerLedger>()
-    const stale: string[] = []
     for (const id of customerIds) {
       const version = versions.get(id) ?? 0
       const cached = this.cache.get(id)
-      if (cached && cached.version === version) out.set(id, cached.ledger)
-      else if (version === 0) out.set(id, this.put(id, 0, { incentives: [], redemptions: [] }))
-      else stale.push(id)
-    }
-    if (stale.length) {
-      const since = new Date(now - LEDGER_HORIZON_MS)
-      const entries = await sql<{ customer_id: string; kind: 'i' | 'r'; offer_type: string; at: Date; experiment_id: string }>`
-        select customer_id, 'i' as kind, offer_type, issued_at as at, experiment_id from incentives
-          where customer_id = any(${stale}::text[]) and issued_at > ${since}
-        union all
-        select customer_id, 'r', offer_type, redeemed_at, experiment_id from redemptions
-          where customer_id = any(${stale}::text[]) and redeemed_at > ${since}
-        order by at`.execute(trx)
-      const fresh = new Map<string, CustomerLedger>(stale.map((id) => [id, { incentives: [], redemptions: [] }]))
-      for (const e of entries.rows) {
-        const ledger = fresh.get(e.customer_id)!
-        const at = new Date(e.at).getTime()
-        if (e.kind === 'i') ledger.incentives.push({ offerType: e.offer_type, at, experimentId: e.experiment_id })
-        else ledger.redemptions.push({ offerType: e.offer_type, at })
+      if (cached && cached.version === version) {
+        out.set(id, cached.ledger)
+        continue
       }
-      for (const [id, ledger] of fresh) out.set(id, this.put(id, versions.get(id)!, ledger))
+      const ledger = fresh.get(id) ?? { incentives: [], redemptions: [] }
+      ledger.incentives.sort((a, b) => a.at - b.at)
+      ledger.redemptions.sort((a, b) => a.at - b.at)
+      out.set(id, this.put(id, version, ledger))
     }
     return out
   }
@@ -85,6 +123,7 @@ export class IncentiveLedger {
     for (const id of new Set(customerIds)) {
       const cached = this.cache.get(id)
       if (cached) cached.version++
+      this.known?.add(id)
     }
   }
 

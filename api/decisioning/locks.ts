@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../stores/schema.ts'
+import { isEmbeddedPostgres } from '../stores/postgres.ts'
 
 /**
  * The advisory-lock key of a customer's decisioning state or of an experiment's budget: 64 bits of a SHA-1 of
@@ -15,9 +16,11 @@ export function lockKey(kind: 'customer' | 'budget' | 'leader', id: string): big
  * touches decisioning state takes all its locks in one such call, so two transactions always wait for each
  * other in the same order and cannot deadlock; the locks end with the transaction.
  *
- * @example await lockAll(trx, [lockKey('customer', 'c-1'), lockKey('budget', 'cart-recovery')])
+ * @example await lockAll(db, trx, [lockKey('customer', 'c-1'), lockKey('budget', 'cart-recovery')])
  */
-export async function lockAll(trx: Transaction<Database>, keys: bigint[]): Promise<void> {
+export async function lockAll(db: Kysely<Database>, trx: Kysely<Database>, keys: bigint[]): Promise<void> {
+  // Embedded PGlite (`db`) is one connection that a transaction holds alone, and only one process opens its data directory.
+  if (isEmbeddedPostgres(db)) return
   const sorted = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String)
   if (!sorted.length) return
   // unnest yields the array in order and the aggregate consumes rows in that order.

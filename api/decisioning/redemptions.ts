@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { insertRedemptions, type RedemptionInput } from '../stores/ledger-tables.ts'
 import type { ExperimentCache } from '../experiments/cache.ts'
@@ -28,13 +28,13 @@ interface OpenIncentive {
  */
 export async function recordRedemptions(
   trx: Transaction<Database>,
-  deps: { experiments: ExperimentCache; budgets: BudgetBook; ledger: IncentiveLedger },
+  deps: { db: Kysely<Database>; experiments: ExperimentCache; budgets: BudgetBook; ledger: IncentiveLedger },
   events: RedemptionEvent[],
   reached: Set<string>,
 ): Promise<RedemptionInput[]> {
   const customers = [...new Set(events.map((e) => e.customerId))]
   const experimentIds = [...new Set(events.map((e) => e.experimentId).filter(Boolean))]
-  await lockAll(trx, [...customers.map((c) => lockKey('customer', c)), ...experimentIds.map((e) => lockKey('budget', e))])
+  await lockAll(deps.db, trx, [...customers.map((c) => lockKey('customer', c)), ...experimentIds.map((e) => lockKey('budget', e))])
   const budgeted = experimentIds.filter((id) => deps.experiments.get(id)?.experiment.budget)
   const counters = await deps.budgets.load(trx, budgeted)
 

@@ -9,6 +9,7 @@ import { ApiError } from '../http/errors.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
+import { budgetStatus } from '../reports/budget-status.ts'
 import { offerLibrary } from '../reports/library.ts'
 import type { ReportCache } from '../reports/cache.ts'
 import type { KpiReport, LibraryReport } from '../contract/index.ts'
@@ -50,7 +51,7 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
       .sort()
       .at(-1) ?? ''
   const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}`
-  return cache.get<KpiReport>(key, () =>
+  const report = cache.get<KpiReport>(key, () =>
     programKpis(ch, experiments, {
       from,
       to,
@@ -63,6 +64,8 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
       periodLabel: periodLabel(from, to, q.to === undefined),
     }),
   )
+  const [kpis, budgets] = await Promise.all([report, budgetStatus(db, experiments)])
+  return { ...kpis, budgets }
 }
 
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from './schema.ts'
 
 /** One incentive issued by /v1/decide (the `incentives` table) with its budget reservation. */
@@ -29,7 +29,7 @@ export interface RedemptionInput {
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Inserts issued incentives in one statement (one array parameter per column). */
-export async function insertIncentives(trx: Transaction<Database>, rows: IssuedIncentive[]): Promise<void> {
+export async function insertIncentives(trx: Kysely<Database>, rows: IssuedIncentive[]): Promise<void> {
   if (!rows.length) return
   const col = <K extends keyof IssuedIncentive>(k: K) => rows.map((r) => r[k])
   await sql`

@@ -261,6 +261,14 @@ describe('lists and program pages', () => {
     expect(reactivation).toContain(`vs ${(kpis.globalHoldout.reactivationRate * 100).toFixed(1)}% in the global holdout`)
     expect(reactivation).toContain(signedPercent(kpis.lift.reactivation.estimate))
     expect(await page.locator('[data-kpi="spend"] .value').textContent()).toMatch(/^\$/)
+    // Each budgeted experiment's spend and open reservations as the API has them now.
+    expect(kpis.budgets.length).toBeGreaterThan(0)
+    for (const b of kpis.budgets) {
+      const money = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+      expect((await page.locator(`[data-testid="budget-status"][data-experiment="${b.experimentId}"]`).textContent())!.replace(/\s+/g, ' ')).toContain(
+        `${money(b.spent)} spent + ${money(b.reserved)} reserved of ${money(b.amount)}`,
+      )
+    }
     // The bottom line comes first among the cards; the trend is one series of differences against the holdout.
     expect(await page.locator('[data-kpi]').first().getAttribute('data-kpi')).toBe('incremental-net-value')
     expect(await page.locator('[data-kpi="roi"] .ci').textContent()).toMatch(/\[.+%, .+%\]/)

@@ -289,7 +289,7 @@ describe('POST /v1/decide', () => {
         )
         .execute()
     }
-    h.retention.decider.ledger.init()
+    await h.retention.decider.ledger.init()
     const reasons: Record<string, number> = {}
     const ids = Array.from({ length: 100_000 }, (_, i) => `sim-${i}`)
     for (let i = 0; i < ids.length; i += 500) {

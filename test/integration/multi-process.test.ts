@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, startServer } from '../helpers/server-process.ts'
 import { jsonClient, type Reply } from '../helpers/server-client.ts'
 import { startPostgresServer } from '../helpers/postgres-server.ts'
+import { openPostgres } from '../../api/stores/postgres.ts'
+import { asLeader } from '../../api/decisioning/locks.ts'
 
 // Two API processes on one real PostgreSQL server (Debian's, started in a temp directory), each with its own
 // embedded chDB. The config poll is ten minutes, so only a change notice can explain one process seeing the
@@ -174,5 +176,28 @@ describe('two API processes on one PostgreSQL server', () => {
     expect(Number(counters.spent) + Number(counters.reserved)).toBeLessThanOrEqual(BUDGET + UNIT_COST)
     const [open] = await rows<{ n: number }>(`select count(*)::int as n from incentives where experiment_id = 'hammer' and status = 'open'`)
     expect(open.n).toBe(0)
+  })
+
+  it('runs scheduled work in one process at a time: the others skip while the leader lock is held', async () => {
+    const [one, two] = await Promise.all(dirs.map((dataDir) => openPostgres({ databaseUrl: postgres.url, dataDir })))
+    try {
+      let release!: () => void
+      const held = new Promise<void>((r) => (release = r))
+      let entered!: () => void
+      const inside = new Promise<void>((r) => (entered = r))
+      const first = asLeader(one, 'test-job', async () => {
+        entered()
+        await held
+        return 'one'
+      })
+      await inside
+      expect(await asLeader(two, 'test-job', async () => 'two')).toBeNull()
+      release()
+      expect(await first).toBe('one')
+      // The lock ends with the leader's transaction: the next round may run anywhere.
+      expect(await asLeader(two, 'test-job', async () => 'two')).toBe('two')
+    } finally {
+      await Promise.all([one.destroy(), two.destroy()])
+    }
   })
 })
