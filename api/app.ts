@@ -97,21 +97,19 @@ export async function createApp(deps: AppDeps) {
   // Spend and open reservations as Postgres holds them when scraped: every process reports the same totals.
   metrics.watchBudgets(async () => {
     await decider.budgets.refreshTotals()
-    return cache
-      .all()
-      .flatMap(({ experiment: e }) =>
-        e.budget
-          ? [
-              {
-                experiment: e.id,
-                currency: e.budget.currency,
-                amount: e.budget.amount,
-                spent: decider.budgets.spent(e.id),
-                reserved: decider.budgets.reserved(e.id),
-              },
-            ]
-          : [],
-      )
+    return cache.all().flatMap(({ experiment: e }) =>
+      e.budget
+        ? [
+            {
+              experiment: e.id,
+              currency: e.budget.currency,
+              amount: e.budget.amount,
+              spent: decider.budgets.spent(e.id),
+              reserved: decider.budgets.reserved(e.id),
+            },
+          ]
+        : [],
+    )
   })
 
   const app = newRouter()
