@@ -198,8 +198,8 @@ function sourceSql(b: Binder, source: MetricSource): string {
  */
 function valueSql(b: Binder, value: MetricValue): string {
   if (value.of === 'property') {
-    const p = property(b, value.path)
-    return `if(${p.isNumber}, ${p.number}, 0)`
+    // A number, else 0: `number` is already 0 for any other JSON value (one parse of the raw text, not two).
+    return property(b, value.path).number
   }
   if (value.of === 'count') return 'toFloat64(1)'
   if (value.of === 'margin') return 'ifNull(margin, revenue * {marginRate:Float64})'
@@ -362,8 +362,6 @@ export interface CompiledColumns {
   eventColumns: string[]
   /** The aliases among them that the join carries to the customer GROUP BY. */
   carried: string[]
-  /** Every event type a definition reads. */
-  types: string[]
   /** A percentile cap needs every customer in one pass. */
   singlePass: boolean
 }
@@ -393,7 +391,6 @@ export function compileColumns(defs: CompilableMetric[], opts: CompileOptions): 
       : '',
     eventColumns: [...props.eventColumns(), ...parts.flatMap((p) => p.columns.event)],
     carried: parts.flatMap((p) => p.columns.event).map((c) => c.split(' AS ').at(-1)!),
-    types,
     singlePass: defs.some((d) => [d, ...(d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [])].some(hasPercentileCap)),
   }
 }
