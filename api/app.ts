@@ -23,6 +23,7 @@ import { experimentRoutes } from './routes/experiments.ts'
 import { assignRoutes } from './routes/assign.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { eventRoutes } from './routes/events.ts'
+import { countIngested } from './ingest/ingest-counts.ts'
 import { reportRoutes } from './routes/reports.ts'
 import { programRoutes } from './routes/program.ts'
 import { metricPreviewRoutes } from './routes/metric-preview.ts'
@@ -167,7 +168,16 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
-  app.route('/v1/events', eventRoutes({ keys, events, onStored: (rows) => decider.onEvents(rows), onIngested: (outcome) => metrics.ingested(outcome) }))
+  app.route(
+    '/v1/events',
+    eventRoutes({
+      keys,
+      events,
+      onStored: (rows) => decider.onEvents(rows),
+      onIngested: (outcome) => metrics.ingested(outcome),
+      countIngested: (counts) => countIngested(db, counts, new Date((deps.now ?? Date.now)())),
+    }),
+  )
   app.route('/v1', decisioningRoutes({ db, keys, decider, now: deps.now }))
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))

@@ -5,7 +5,9 @@ import type { ReportCache } from '../reports/cache.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { currentReport } from './experiment-reports.ts'
-import { fires, observe, type ExperimentFacts, type Observation } from './observe.ts'
+import { fires, observe, observeProgram, type ExperimentFacts, type Observation } from './observe.ts'
+import { budgetStatus } from '../reports/budget-status.ts'
+import { ingestedBetween } from '../ingest/ingest-counts.ts'
 import { enqueue } from './outbox.ts'
 import type { NotificationMessage } from './message.ts'
 
@@ -17,7 +19,8 @@ export interface AlertDeps {
 }
 
 /**
- * One round of every enabled rule over the running experiments it watches. A rule's state per experiment is stored;
+ * One round of every enabled rule over the running experiments it watches (or, for a program rule such as
+ * ingestion_rejections, over the program as a whole). A rule's state per subject is stored;
  * an alert fires only when the state changes into one worth telling (observe.ts → fires), is recorded in `alerts`
  * and queued for each of the rule's destinations in the same transaction. Returns the alerts fired.
  */
@@ -31,25 +34,45 @@ export async function evaluateRules(deps: AlertDeps, at: number): Promise<number
   )
   const facts = new Map<string, ExperimentFacts>()
   const factsFor = (exp: Experiment) => facts.get(exp.id) ?? facts.set(exp.id, experimentFacts(deps, exp, at)).get(exp.id)!
+  const program = { now: at, ingestedSince: (from: number) => ingestedBetween(db, new Date(from), new Date(at)) }
   let fired = 0
   for (const rule of rules) {
-    const observeRule = observe[rule.kind]
-    if (!observeRule) continue
-    for (const exp of running.filter((e) => !rule.experiment_id || e.id === rule.experiment_id)) {
+    // A program rule has one subject, 'program', and links to where its alerts and deliveries are listed.
+    const subjects: Array<{ id: string; experimentId: string | null; link: string; look: () => Promise<Observation> }> = observeProgram[rule.kind]
+      ? [{ id: 'program', experimentId: null, link: `${deps.publicUrl}/settings/notifications`, look: () => observeProgram[rule.kind](program, rule.params) }]
+      : observe[rule.kind]
+        ? running
+            .filter((e) => !rule.experiment_id || e.id === rule.experiment_id)
+            .map((exp) => ({
+              id: exp.id,
+              experimentId: exp.id,
+              link: `${deps.publicUrl}/experiments/${encodeURIComponent(exp.id)}`,
+              look: () => observe[rule.kind](factsFor(exp), rule.params),
+            }))
+        : []
+    for (const subject of subjects) {
       let seen: Observation
       try {
-        seen = await observeRule(factsFor(exp), rule.params)
+        seen = await subject.look()
       } catch (error) {
-        // One experiment's failing report must not silence the others' alerts; the next round tries again.
-        console.error(`alert rule ${rule.id} on ${exp.id}:`, error instanceof Error ? error.message : error)
+        // One subject's failing read must not silence the others' alerts; the next round tries again.
+        console.error(`alert rule ${rule.id} on ${subject.id}:`, error instanceof Error ? error.message : error)
         continue
       }
-      const previous = stored.get(`${rule.id}|${exp.id}`)
+      const previous = stored.get(`${rule.id}|${subject.id}`)
       if (previous === seen.state) continue
-      const link = `${deps.publicUrl}/experiments/${encodeURIComponent(exp.id)}`
       const didFire = await recordChange(
         db,
-        { ruleId: rule.id, kind: rule.kind, subject: exp.id, previous, seen, link, destinations: rule.destination_ids },
+        {
+          ruleId: rule.id,
+          kind: rule.kind,
+          subject: subject.id,
+          experimentId: subject.experimentId,
+          previous,
+          seen,
+          link: subject.link,
+          destinations: rule.destination_ids,
+        },
         new Date(at),
       )
       if (didFire) fired++
@@ -64,7 +87,16 @@ export async function evaluateRules(deps: AlertDeps, at: number): Promise<number
  */
 async function recordChange(
   db: Kysely<Database>,
-  c: { ruleId: string; kind: string; subject: string; previous: string | undefined; seen: Observation; link: string; destinations: string[] },
+  c: {
+    ruleId: string
+    kind: string
+    subject: string
+    experimentId: string | null
+    previous: string | undefined
+    seen: Observation
+    link: string
+    destinations: string[]
+  },
   at: Date,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
@@ -106,7 +138,7 @@ async function recordChange(
       text: c.seen.text,
       link: c.link,
       facts: c.seen.facts,
-      data: { alertId: alert.id, ruleId: c.ruleId, kind: c.kind, experimentId: c.subject, state: c.seen.state, previousState: c.previous ?? null },
+      data: { alertId: alert.id, ruleId: c.ruleId, kind: c.kind, experimentId: c.experimentId, state: c.seen.state, previousState: c.previous ?? null },
     }
     for (const destinationId of c.destinations)
       await enqueue(trx, { idempotencyKey: `alert:${alert.id}:${destinationId}`, destinationId, source: 'alert', message }, at)
@@ -123,13 +155,9 @@ function experimentFacts(deps: AlertDeps, exp: Experiment, now: number): Experim
     exp,
     now,
     report: once(() => currentReport({ db: deps.db, ch: deps.ch, cache: deps.reports }, exp, now)),
-    spent: once(async () => {
-      const r = await deps.db
-        .selectFrom('redemptions')
-        .select((eb) => eb.fn.sum<number>('cost').as('spent'))
-        .where('experiment_id', '=', exp.id)
-        .executeTakeFirst()
-      return Number(r?.spent ?? 0)
+    budget: once(async () => {
+      const [status] = await budgetStatus(deps.db, [exp])
+      return { spent: status?.spent ?? 0, reserved: status?.reserved ?? 0 }
     }),
     lastExposure: once(async () => {
       const r = await deps.ch.client.query({

@@ -1,6 +1,7 @@
 import type { Experiment } from '../experiments/schema.ts'
 import type { ExperimentReport } from '../contract/index.ts'
 import { currency } from '../contract/money.ts'
+import type { IngestCounts } from '../ingest/ingest-counts.ts'
 
 /**
  * What one rule sees in one experiment now: a state (compared with the last one stored, so an alert fires once
@@ -19,8 +20,8 @@ export interface ExperimentFacts {
   exp: Experiment
   now: number
   report(): Promise<ExperimentReport>
-  /** Incentive spend so far (Σ redemption costs). */
-  spent(): Promise<number>
+  /** Incentive spend so far (Σ redemption costs) and what open offers hold reserved against the budget. */
+  budget(): Promise<{ spent: number; reserved: number }>
   /** The latest exposure (ms), or null without any. */
   lastExposure(): Promise<number | null>
 }
@@ -84,16 +85,22 @@ export const observe: Record<string, (f: ExperimentFacts, params: Record<string,
   async budget(f) {
     const budget = f.exp.budget
     if (!budget || budget.amount <= 0) return { state: 'none', alerting: false, title: '', text: '', facts: [] }
-    const spent = await f.spent()
-    const share = spent / budget.amount
+    // Reservations count as the decider counts them: an offer issued holds its expected cost until it resolves.
+    const { spent, reserved } = await f.budget()
+    const share = (spent + reserved) / budget.amount
     const state = share >= 1 ? '100' : share >= 0.8 ? '80' : 'under'
+    const used =
+      reserved > 0
+        ? `${currency(spent, budget.currency)} spent and ${currency(reserved, budget.currency)} reserved by open offers, of ${currency(budget.amount, budget.currency)}`
+        : `${currency(spent, budget.currency)} of ${currency(budget.amount, budget.currency)} spent`
     return {
       state,
       alerting: state !== 'under',
-      title: state === '100' ? `${f.exp.name} has spent its incentive budget` : `${f.exp.name} has spent 80% of its incentive budget`,
-      text: `${currency(spent, budget.currency)} of ${currency(budget.amount, budget.currency)} spent (${pct(share)}).${state === '100' ? ' Incentive arms take no new customers; control and holdout go on.' : ''}`,
+      title: state === '100' ? `${f.exp.name} has used its incentive budget` : `${f.exp.name} has used 80% of its incentive budget`,
+      text: `${used} (${pct(share)}).${state === '100' ? ' Incentive arms take no new customers; control and holdout go on.' : ''}`,
       facts: [
         { label: 'Spent', value: currency(spent, budget.currency) },
+        { label: 'Reserved', value: currency(reserved, budget.currency) },
         { label: 'Budget', value: currency(budget.amount, budget.currency) },
       ],
     }
@@ -130,9 +137,48 @@ export const observe: Record<string, (f: ExperimentFacts, params: Record<string,
   },
 }
 
-/** Whether moving from `previous` to `next` fires: a new alerting state, or any change of recommendation after the first one seen. */
+/** Facts about the whole program, for the rules that watch no single experiment (subject 'program'). */
+export interface ProgramFacts {
+  now: number
+  /** Rows POST /v1/events answered since `from` (ms), across every API process. */
+  ingestedSince(from: number): Promise<IngestCounts>
+}
+
+export const observeProgram: Record<string, (f: ProgramFacts, params: Record<string, unknown>) => Promise<Observation>> = {
+  async ingestion_rejections(f, params) {
+    const threshold = typeof params.thresholdPct === 'number' ? params.thresholdPct : 5
+    const minRows = typeof params.minRows === 'number' ? params.minRows : 100
+    const c = await f.ingestedSince(f.now - HOUR)
+    const received = c.accepted + c.duplicates + c.rejected
+    const share = received ? c.rejected / received : 0
+    // Too few rows say nothing about a sender (one bad test request is 100%): below minRows the share is not judged.
+    const above = received >= minRows && share * 100 > threshold
+    const n = (x: number) => x.toLocaleString('en-US')
+    return {
+      state: above ? 'above' : 'below',
+      alerting: above,
+      title: `Ingestion is rejecting ${pct(share)} of events`,
+      text: `${n(c.rejected)} of the ${n(received)} event rows received in the last hour were rejected (the rule's threshold is ${threshold}%). Rejected rows are not stored and count in no report; each sender's answer names the row and field to fix.`,
+      facts: [
+        { label: 'Rejected', value: `${n(c.rejected)} (${pct(share)})` },
+        { label: 'Stored', value: n(c.accepted) },
+        { label: 'Duplicates', value: n(c.duplicates) },
+        { label: 'Threshold', value: `${threshold}%` },
+      ],
+    }
+  },
+}
+
+const budgetLevel: Record<string, number> = { '80': 1, '100': 2 }
+
+/**
+ * Whether moving from `previous` to `next` fires: a new alerting state, or any change of recommendation after the
+ * first one seen. A budget fires only on the way up: released reservations can take it from 100% back to 80%,
+ * which is no news, and that lower level is recorded so that reaching 100% again fires again.
+ */
 export function fires(kind: string, previous: string | undefined, next: Observation): boolean {
   if (previous === next.state) return false
   if (kind === 'recommendation_changed') return previous !== undefined
+  if (kind === 'budget') return (budgetLevel[next.state] ?? 0) > (budgetLevel[previous ?? ''] ?? 0)
   return next.alerting
 }

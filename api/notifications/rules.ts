@@ -27,6 +27,8 @@ export const toRuleView = (r: RuleRow): AlertRuleView => ({
   experimentId: r.experiment_id,
   destinationIds: r.destination_ids,
   hours: typeof r.params.hours === 'number' ? r.params.hours : null,
+  thresholdPct: typeof r.params.thresholdPct === 'number' ? r.params.thresholdPct : null,
+  minRows: typeof r.params.minRows === 'number' ? r.params.minRows : null,
   enabled: r.enabled,
   createdAt: new Date(r.created_at).toISOString(),
   createdBy: r.created_by,
@@ -45,9 +47,15 @@ export async function createRule(db: Kysely<Database>, input: Input, actor: stri
     if (!exp) problems.push({ field: 'experimentId', message: `no experiment '${input.experimentId}'` })
   }
   if (input.hours !== undefined && input.kind !== 'no_exposures') problems.push({ field: 'hours', message: 'applies to no_exposures rules only' })
+  const ingestion = input.kind === 'ingestion_rejections'
+  // Ingestion is counted for all events together: a rule for one experiment would watch nothing of its own.
+  if (ingestion && input.experimentId) problems.push({ field: 'experimentId', message: 'ingestion_rejections watches every event: omit experimentId' })
+  for (const field of ['thresholdPct', 'minRows'] as const)
+    if (input[field] !== undefined && !ingestion) problems.push({ field, message: 'applies to ingestion_rejections rules only' })
   if (problems.length) throw new FieldProblems(problems)
   const id = `rule_${randomBytes(6).toString('hex')}`
-  const params = input.kind === 'no_exposures' ? { hours: input.hours ?? 24 } : {}
+  const params =
+    input.kind === 'no_exposures' ? { hours: input.hours ?? 24 } : ingestion ? { thresholdPct: input.thresholdPct ?? 5, minRows: input.minRows ?? 100 } : {}
   const row = {
     id,
     kind: input.kind,

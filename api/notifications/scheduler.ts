@@ -4,8 +4,12 @@ import { withAdvisoryLock, SCHEDULER_LOCK } from './leader.ts'
 import { evaluateRules, type AlertDeps } from './alerts.ts'
 import { buildDigest, digestPeriod, latestSlot } from './digest.ts'
 import { enqueue } from './outbox.ts'
+import { pruneIngestCounts } from '../ingest/ingest-counts.ts'
 import type { NotificationMessage } from './message.ts'
 import type { Digest } from './digest.ts'
+
+/** Per-minute ingestion counts are read for the last hour only; a week leaves room to look back by hand. */
+const INGEST_COUNTS_KEPT_MS = 7 * 86_400_000
 
 export interface TickResult {
   /** False when another process held the scheduler lock (it ran this round instead). */
@@ -23,6 +27,7 @@ export async function schedulerTick(deps: AlertDeps, at: number): Promise<TickRe
   result.ran = await withAdvisoryLock(deps.db, SCHEDULER_LOCK, async () => {
     result.alerts = await evaluateRules(deps, at)
     result.digests = await scheduledDigest(deps, at)
+    await pruneIngestCounts(deps.db, new Date(at - INGEST_COUNTS_KEPT_MS))
   })
   return result
 }

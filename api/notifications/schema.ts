@@ -72,12 +72,18 @@ export const CreatedDestination = Destination.extend({
   signingSecret: z.string().optional().describe('webhook only: shown in this answer only; verify X-Retention-Signature with it'),
 }).openapi('CreatedDestination')
 
-export const RuleKind = z.enum(['srm', 'guardrail_harmed', 'recommendation_changed', 'budget', 'past_planned_end', 'no_exposures'])
+export const RuleKind = z.enum(['srm', 'guardrail_harmed', 'recommendation_changed', 'budget', 'past_planned_end', 'no_exposures', 'ingestion_rejections'])
 
 export const AlertRuleInput = z
   .object({
     kind: RuleKind,
-    experimentId: z.string().min(1).max(64).nullable().optional().describe('one experiment; omitted or null: every running experiment'),
+    experimentId: z
+      .string()
+      .min(1)
+      .max(64)
+      .nullable()
+      .optional()
+      .describe('one experiment; omitted or null: every running experiment (ingestion_rejections watches all events: omit it)'),
     destinationIds: z.array(z.string().min(1).max(64)).min(1).max(10),
     hours: z
       .number()
@@ -86,6 +92,19 @@ export const AlertRuleInput = z
       .max(24 * 30)
       .optional()
       .describe('no_exposures: hours without an exposure (default 24)'),
+    thresholdPct: z
+      .number()
+      .gt(0)
+      .max(100)
+      .optional()
+      .describe('ingestion_rejections: fires when more than this % of the rows received in the last hour were rejected (default 5)'),
+    minRows: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000_000)
+      .optional()
+      .describe('ingestion_rejections: rows the last hour must have received before the share is judged (default 100)'),
     enabled: z.boolean().optional(),
   })
   .strict()
@@ -98,6 +117,8 @@ export const AlertRule = z
     experimentId: z.string().nullable(),
     destinationIds: z.array(z.string()),
     hours: z.number().nullable(),
+    thresholdPct: z.number().nullable(),
+    minRows: z.number().nullable(),
     enabled: z.boolean(),
     createdAt: z.string(),
     createdBy: z.string(),

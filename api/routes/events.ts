@@ -6,6 +6,8 @@ import { readBody } from '../http/body.ts'
 import { EventInput, type EventRow } from '../ingest/event-schema.ts'
 import type { EventWriter } from '../ingest/event-writer.ts'
 import { ingestEvents } from '../ingest/ingest-events.ts'
+import type { IngestCounts } from '../ingest/ingest-counts.ts'
+import { requestLog } from '../observability/requests.ts'
 
 const IngestResult = z
   .object({
@@ -32,12 +34,16 @@ export interface IngestOutcome {
   rejected: Array<{ code?: 'invalid' | 'event_id_reused' }>
 }
 
-/** `onIngested` is told of each answered batch (the Prometheus counters of accepted, duplicate and rejected rows). */
+/**
+ * `onIngested` is told of each answered batch (the Prometheus counters of accepted, duplicate and rejected rows);
+ * `countIngested` adds it to the counters every process shares (the ingestion rejection alert).
+ */
 export function eventRoutes(deps: {
   keys: KeyResolver
   events: EventWriter
   onStored?: (rows: EventRow[]) => Promise<void>
   onIngested?: (outcome: IngestOutcome) => void
+  countIngested?: (counts: IngestCounts) => Promise<void>
 }) {
   const app = newRouter()
   const ingest = requirePermission(deps.keys, 'ingest')
@@ -46,6 +52,11 @@ export function eventRoutes(deps: {
     const body = await readBody(c, 5 * 1024 * 1024)
     const result = await ingestEvents(body, c.req.header('content-type'), deps.events, deps.onStored)
     deps.onIngested?.(result)
+    if (deps.countIngested)
+      await deps.countIngested({ accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected.length }).catch((error: unknown) => {
+        // The events are durable already: a failed count costs the alert one request's rows, not the client a retry.
+        requestLog(c).error({ err: { message: error instanceof Error ? error.message.slice(0, 300) : String(error) } }, 'counting ingested rows failed')
+      })
     if (result.accepted + result.duplicates === 0 && result.rejected.length) {
       const first = result.rejected[0]
       return c.json(

@@ -21,6 +21,7 @@ export interface Database {
   notification_outbox: NotificationOutboxTable
   notification_attempts: NotificationAttemptTable
   digest_schedule: DigestScheduleTable
+  ingest_minutes: IngestMinuteTable
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -252,4 +253,12 @@ export interface DigestScheduleTable {
   destination_ids: JSONColumnType<string[]>
   last_sent_for: Timestamp | null
   updated_at: Timestamp
+}
+
+/** Rows POST /v1/events received in one minute, across every process (bigint: read back as strings). */
+export interface IngestMinuteTable {
+  minute: Timestamp
+  accepted: ColumnType<string, number, number>
+  duplicates: ColumnType<string, number, number>
+  rejected: ColumnType<string, number, number>
 }

@@ -37,6 +37,7 @@ const postgresTables = Object.keys({
   notification_outbox: true,
   notification_attempts: true,
   digest_schedule: true,
+  ingest_minutes: true,
 } satisfies Record<keyof Database, true>) as Array<keyof Database>
 
 /** The ClickHouse tables the reports and writers use (migrations/clickhouse). */

@@ -161,6 +161,81 @@ describe('alert rules', () => {
     expect(receivedFor(id)).toHaveLength(2)
   })
 
+  it('budget: counts what open offers hold reserved with the spend, and fires only on the way up', async () => {
+    expect((await h.call('POST', '/v1/triggers', { key: 'reserve', name: 'reserve' })).status).toBe(201)
+    await expectOk(
+      h.call('POST', '/v1/experiments', {
+        id: 'reserve',
+        name: 'Reserve',
+        trigger: 'reserve',
+        budget: { amount: 100, currency: 'USD', reservation: 'max_cost' },
+        arms: [
+          { key: 'reminder', name: 'Reminder', weight: 0.5, isControl: true, offer: { type: 'none', value: 0 } },
+          { key: 'discount', name: 'Discount', weight: 0.5, offer: { type: 'amount_off', value: 10, unitCost: 10, validityDays: 7 } },
+        ],
+      }),
+      201,
+    )
+    await expectOk(h.call('POST', '/v1/experiments/reserve/start'))
+    const id = await rule('budget', 'reserve')
+    const offered: string[] = []
+    let n = 0
+    /** Decides for new customers until `count` more of them got the discount (each reserves its $10 unit cost). */
+    const offer = async (count: number) => {
+      for (const target = offered.length + count; offered.length < target;) {
+        const customerId = `reserve-c${n++}`
+        const d = await expectOk(h.call('POST', '/v1/decide', { customerId, trigger: 'reserve' }))
+        if (d.offer?.type === 'amount_off') offered.push(customerId)
+        if (n > 500) throw new Error('the discount arm stopped offering')
+      }
+    }
+    await offer(7)
+    await round()
+    expect(await alertsOf(id)).toHaveLength(0)
+    // Nothing is spent yet: $80 of open offers alone reach 80%.
+    await offer(1)
+    await round()
+    await round()
+    expect((await alertsOf(id)).map((a) => a.state)).toEqual(['80'])
+    expect((await alertsOf(id))[0].text).toContain('$0.00 spent and $80.00 reserved by open offers, of $100.00 (80%)')
+    // Redemptions turn reservations into spend: the total, and so the state, stays.
+    await expectOk(
+      h.call(
+        'POST',
+        '/v1/events',
+        offered.slice(0, 3).map((customerId) => ({
+          eventId: `${customerId}-r`,
+          customerId,
+          type: 'offer_redeemed',
+          ts: clock,
+          cost: 10,
+          experimentId: 'reserve',
+          arm: 'discount',
+        })),
+      ),
+    )
+    await round()
+    expect(await alertsOf(id)).toHaveLength(1)
+    await offer(2)
+    await round()
+    await round()
+    const alerts = await alertsOf(id)
+    expect(alerts.map((a) => [a.previousState, a.state])).toEqual([
+      ['under', '80'],
+      ['80', '100'],
+    ])
+    expect(alerts[1].text).toContain('$30.00 spent and $70.00 reserved by open offers, of $100.00 (100%)')
+    // The unredeemed offers expire and release their reservations: back under 80%, recorded without an alert.
+    clock += 8 * DAY
+    await h.retention.decider.runScheduled(clock)
+    await round()
+    await round()
+    expect(await alertsOf(id)).toHaveLength(2)
+    const { rows } = await (await import('kysely')).sql<{ state: string }>`select state from alert_states where rule_id = ${id}`.execute(h.db)
+    expect(rows).toEqual([{ state: 'under' }])
+    expect(receivedFor(id).map((b) => b.data.state)).toEqual(['80', '100'])
+  })
+
   it('SRM and the recommendation: each fires once when a broken exposure path skews the split', async () => {
     await startExperiment('skew', {}, 400)
     const srm = await rule('srm', 'skew')
@@ -219,6 +294,83 @@ describe('alert rules', () => {
     const guardrail = report.metrics.find((m: { key: string }) => m.key === 'unsubscribe')
     expect(guardrail.comparisons.find((c: { variant: string }) => c.variant === 'pct15').guardrail.status).toBe('harmed')
     expect(receivedFor(id)).toHaveLength(1)
+  })
+
+  it('ingestion rejections: fires once when more than X% of the last hour’s rows are rejected, counted across processes', async () => {
+    const ingestionRule = (extra: Record<string, unknown>) =>
+      h.call('POST', '/v1/alert-rules', { kind: 'ingestion_rejections', destinationIds: [destination], ...extra })
+    const wrongScope = await ingestionRule({ experimentId: 'late', thresholdPct: 0 })
+    expect(wrongScope.status).toBe(400)
+    expect(wrongScope.body.error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['thresholdPct'])
+    expect((await ingestionRule({ experimentId: 'late' })).body.error.field).toBe('experimentId')
+    expect((await h.call('POST', '/v1/alert-rules', { kind: 'srm', destinationIds: [destination], thresholdPct: 5 })).body.error.field).toBe('thresholdPct')
+    expect((await h.call('GET', '/v1/alert-rules')).body.rules.some((r: { kind: string }) => r.kind === 'ingestion_rejections')).toBe(false)
+    const id = (await expectOk(ingestionRule({ thresholdPct: 10, minRows: 20 }), 201)).id as string
+    const lenient = (await expectOk(ingestionRule({ thresholdPct: 50, minRows: 20 }), 201)).id as string
+    expect((await expectOk(h.call('GET', '/v1/alert-rules'))).rules.find((r: { id: string }) => r.id === id)).toMatchObject({
+      experimentId: null,
+      thresholdPct: 10,
+      minRows: 20,
+      hours: null,
+    })
+
+    // A second API process on the same stores: its rejected rows must count where the scheduler reads them.
+    const { createApp } = await import('../../api/app.ts')
+    const other = await createApp({ db: h.db, ch: h.ch, now, notifications: { secretKey: 'rules test key, at least thirty-two characters' } })
+    const { jsonClient } = await import('../helpers/server-client.ts')
+    const { ADMIN_KEY } = await import('../helpers/harness.ts')
+    const callOther = jsonClient((url, init) => other.app.request(url, init), ADMIN_KEY).call
+    let n = 0
+    const good = (count: number) =>
+      Array.from({ length: count }, () => ({ eventId: `ingest-${n}`, customerId: `ingest-c${n++}`, type: 'purchase', ts: clock, revenue: 20 }))
+    const bad = (count: number) => Array.from({ length: count }, (_, i) => ({ eventId: `ingest-bad-${n++}`, customerId: `ingest-c${i}`, type: 'purchase' }))
+    try {
+      await expectOk(h.call('POST', '/v1/events', good(45)))
+      await round()
+      expect(await alertsOf(id)).toHaveLength(0)
+      // 5 rows reuse stored eventIds with another amount (event_id_reused; sent to the process that stored them,
+      // docs/ingestion.md) and, through the other process, 5 rows without a time: 10 of 55 (18%) rejected.
+      const reused = Array.from({ length: 5 }, (_, i) => ({ eventId: `ingest-${i}`, customerId: `ingest-c${i}`, type: 'purchase', ts: clock, revenue: 99 }))
+      const refused = await h.call('POST', '/v1/events', reused)
+      expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(Array(5).fill('event_id_reused'))
+      expect((await callOther('POST', '/v1/events', bad(5))).status).toBe(422)
+      await round()
+      await round()
+      const alerts = await alertsOf(id)
+      expect(alerts).toHaveLength(1)
+      expect(alerts[0]).toMatchObject({
+        kind: 'ingestion_rejections',
+        subject: 'program',
+        state: 'above',
+        previousState: 'below',
+        link: 'https://lab.example.com/settings/notifications',
+      })
+      expect(alerts[0].text).toContain('10 of the 55 event rows received in the last hour were rejected')
+      expect(await alertsOf(lenient)).toHaveLength(0)
+
+      // An hour later the spell has left the window: the rule re-arms silently, and the next spell fires again.
+      clock += 61 * 60_000
+      await expectOk(callOther('POST', '/v1/events', good(30)))
+      await round()
+      expect(await alertsOf(id)).toHaveLength(1)
+      await expectOk(h.call('POST', '/v1/events', [...good(10), ...bad(10)]))
+      await round()
+      await round()
+      expect((await alertsOf(id)).map((a) => [a.previousState, a.state])).toEqual([
+        ['below', 'above'],
+        ['below', 'above'],
+      ])
+      expect(await alertsOf(lenient)).toHaveLength(0)
+      const received = receivedFor(id)
+      expect(received).toHaveLength(2)
+      expect(received[0]).toMatchObject({
+        type: 'alert',
+        link: 'https://lab.example.com/settings/notifications',
+        data: { kind: 'ingestion_rejections', experimentId: null, state: 'above' },
+      })
+    } finally {
+      await other.close()
+    }
   })
 
   it('runs the scheduled work in one holder of the advisory lock at a time', async () => {
