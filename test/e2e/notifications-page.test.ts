@@ -10,7 +10,7 @@ import { CHROMIUM, DESKTOP, SHOTS, UI_DIR, settled, shot } from './browser.ts'
 
 /**
  * Issue 21, the dashboard: Settings → Notifications adds destinations (a mistake shown beside its field, the
- * signing secret once), sends a test, adds a rule and shows the delivery log with status and response code; the
+ * signing secret once), sends a test, adds rules (one per experiment, one on ingestion) and shows the delivery log with status and response code; the
  * digest page shows GET /v1/digest's figures. Screenshots: notifications.png, digest-page.png.
  */
 const options = { secretKey: 'page test key, at least thirty-two characters!!', allowPrivateAddresses: true, publicUrl: 'https://lab.example.com' }
@@ -80,6 +80,26 @@ describe('Settings → Notifications', () => {
     await page.getByRole('cell', { name: 'Budget at 80% and 100%', exact: true }).waitFor()
     const rules = (await h.call('GET', '/v1/alert-rules')).body.rules
     expect(rules).toEqual([expect.objectContaining({ kind: 'budget', experimentId: 'winback' })])
+
+    // The ingestion rule watches all events: no experiment to pick, a threshold and a minimum volume instead.
+    await page.getByLabel('When').selectOption('ingestion_rejections')
+    expect(await page.getByLabel('Experiment').count()).toBe(0)
+    await page.getByLabel('More than (% rejected)').fill('0')
+    await page.locator('fieldset', { hasText: 'Send to' }).first().getByLabel('Ops hook').check()
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    const thresholdError = page.locator('#field-thresholdPct-error')
+    await thresholdError.waitFor()
+    expect(await thresholdError.textContent()).toBe('must be more than 0')
+    await page.getByLabel('More than (% rejected)').fill('10')
+    await page.getByLabel('Of at least (rows)').fill('50')
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    await page.getByRole('cell', { name: 'Ingestion rejects more than X% of rows in an hour (> 10% of at least 50 rows)', exact: true }).waitFor()
+    expect((await h.call('GET', '/v1/alert-rules')).body.rules[1]).toMatchObject({
+      kind: 'ingestion_rejections',
+      experimentId: null,
+      thresholdPct: 10,
+      minRows: 50,
+    })
 
     await page.getByRole('button', { name: 'Refresh' }).click()
     const row = page.locator('tr[data-status="delivered"]').first()

@@ -45,4 +45,5 @@ export const RULE_KINDS: Array<{ kind: AlertRuleView['kind']; label: string }> =
   { kind: 'budget', label: 'Budget at 80% and 100%' },
   { kind: 'past_planned_end', label: 'Past its planned end' },
   { kind: 'no_exposures', label: 'No exposures for N hours' },
+  { kind: 'ingestion_rejections', label: 'Ingestion rejects more than X% of rows in an hour' },
 ]
