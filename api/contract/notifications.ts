@@ -59,5 +59,6 @@ export interface Digest {
   }
   decisions: Array<{ experimentId: string; name: string; chosenArm: string | null; rationale: string; decidedAt: string; link: string }>
   running: Array<{ experimentId: string; name: string; action: string | null; arm: string | null; headline: string; link: string }>
-  budgets: Array<{ experimentId: string; name: string; amount: number; currency: string; spent: number; share: number }>
+  /** `share` is (spent + reserved) / amount: open offers hold their reservation against the budget until they resolve. */
+  budgets: Array<{ experimentId: string; name: string; amount: number; currency: string; spent: number; reserved: number; share: number }>
 }

@@ -35,6 +35,8 @@ const actionWords: Record<string, string> = { ship: 'Ship', keep_running: 'Keep 
 const action = (a: string | null, arm: string | null) => (a ? `${actionWords[a] ?? a}${arm ? ` ${arm}` : ''}` : DASH)
 const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })
 const share = (x: number) => `${Math.round(x * 100)}%`
+const used = (b: Digest['budgets'][number]) =>
+  `${currency(b.spent, b.currency)} spent${b.reserved > 0 ? ` + ${currency(b.reserved, b.currency)} reserved` : ''} of ${currency(b.amount, b.currency)} (${share(b.share)})`
 const mrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** The digest as a Slack Block Kit message. */
@@ -72,10 +74,7 @@ export function digestSlackBlocks(d: Digest): { text: string; blocks: unknown[] 
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Budgets*\n${d.budgets.map((b) => `• ${mrkdwn(b.name)}: ${currency(b.spent, b.currency)} of ${currency(b.amount, b.currency)} (${share(b.share)})`).join('\n')}`.slice(
-          0,
-          3000,
-        ),
+        text: `*Budgets*\n${d.budgets.map((b) => `• ${mrkdwn(b.name)}: ${used(b)}`).join('\n')}`.slice(0, 3000),
       },
     })
   blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the digest' }, url: d.link }] })
@@ -99,9 +98,7 @@ export function digestEmail(d: Digest): { subject: string; text: string; html: s
     '',
     'Running experiments:',
     ...(d.running.length ? d.running.map((x) => `- ${x.name}: ${action(x.action, x.arm)} ${x.link}`) : ['- none']),
-    ...(d.budgets.length
-      ? ['', 'Budgets:', ...d.budgets.map((b) => `- ${b.name}: ${currency(b.spent, b.currency)} of ${currency(b.amount, b.currency)} (${share(b.share)})`)]
-      : []),
+    ...(d.budgets.length ? ['', 'Budgets:', ...d.budgets.map((b) => `- ${b.name}: ${used(b)}`)] : []),
     '',
     `Open the digest: ${d.link}`,
   ].join('\n')
@@ -145,8 +142,14 @@ ${
 ${
   d.budgets.length
     ? `<h2 style="font-size:16px;margin:24px 0 8px">Budgets</h2>${table(
-        ['Experiment', 'Spent', 'Budget', 'Used'],
-        d.budgets.map((b) => [e(b.name), e(currency(b.spent, b.currency)), e(currency(b.amount, b.currency)), e(share(b.share))]),
+        ['Experiment', 'Spent', 'Reserved', 'Budget', 'Used'],
+        d.budgets.map((b) => [
+          e(b.name),
+          e(currency(b.spent, b.currency)),
+          e(currency(b.reserved, b.currency)),
+          e(currency(b.amount, b.currency)),
+          e(share(b.share)),
+        ]),
       )}`
     : ''
 }

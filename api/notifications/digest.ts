@@ -7,6 +7,7 @@ import type { Digest } from '../contract/notifications.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { programKpiReport } from '../routes/program.ts'
 import { currentReport } from './experiment-reports.ts'
+import { budgetStatus } from '../reports/budget-status.ts'
 
 const DAY = 86_400_000
 
@@ -41,21 +42,18 @@ export async function buildDigest(deps: DigestDeps, period: { from: number; to: 
         }
       }),
   )
-  const spend = new Map(
-    (
-      await db
-        .selectFrom('redemptions')
-        .select(['experiment_id', (eb) => eb.fn.sum<number>('cost').as('spent')])
-        .groupBy('experiment_id')
-        .execute()
-    ).map((r) => [r.experiment_id, Number(r.spent)]),
-  )
-  const budgets = experiments
-    .filter((e) => e.budget && e.budget.amount > 0 && (e.status === 'running' || e.status === 'paused'))
-    .map((e) => {
-      const spent = spend.get(e.id) ?? 0
-      return { experimentId: e.id, name: e.name, amount: e.budget!.amount, currency: e.budget!.currency, spent, share: spent / e.budget!.amount }
-    })
+  // The overview's numbers (GET /v1/kpis budgets): spend plus what open offers hold reserved, as the decider counts.
+  const budgets = (await budgetStatus(db, experiments))
+    .filter((b) => b.amount > 0)
+    .map((b) => ({
+      experimentId: b.experimentId,
+      name: b.name,
+      amount: b.amount,
+      currency: b.currency,
+      spent: b.spent,
+      reserved: b.reserved,
+      share: (b.spent + b.reserved) / b.amount,
+    }))
   const lift = (c: Comparison) => ({ estimate: c.estimate, ci: c.ci, significant: c.significant })
   return {
     title: `Retention program: ${kpis.periodLabel}`,

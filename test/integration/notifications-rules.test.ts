@@ -225,6 +225,11 @@ describe('alert rules', () => {
       ['80', '100'],
     ])
     expect(alerts[1].text).toContain('$30.00 spent and $70.00 reserved by open offers, of $100.00 (100%)')
+    // The digest's budget status says the same, with the overview's numbers.
+    const kpiBudget = (await expectOk(h.call('GET', '/v1/kpis'))).budgets.find((b: { experimentId: string }) => b.experimentId === 'reserve')
+    const digestBudget = (await expectOk(h.call('GET', '/v1/digest'))).budgets.find((b: { experimentId: string }) => b.experimentId === 'reserve')
+    expect(digestBudget).toEqual({ experimentId: 'reserve', name: 'Reserve', amount: 100, currency: 'USD', spent: 30, reserved: 70, share: 1 })
+    expect([kpiBudget.spent, kpiBudget.reserved]).toEqual([digestBudget.spent, digestBudget.reserved])
     // The unredeemed offers expire and release their reservations: back under 80%, recorded without an alert.
     clock += 8 * DAY
     await h.retention.decider.runScheduled(clock)
