@@ -27,7 +27,7 @@ quantile_events AS (
   FROM (
     SELECT cityHash64(customer_id) AS cust, ts, ${columns.eventColumns.join(', ')}
     FROM events FINAL
-    WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND has({metricTypes:Array(String)}, type)
+    WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND type IN {metricTypes:Array(String)}
   ) AS e
   RIGHT JOIN first_exposures AS f ON f.cust = e.cust
 ),

@@ -29,7 +29,13 @@ export function clusterDdl(statement: string, cluster: string): string[] {
   const quoted = `'${cluster.replace(/'/g, "''")}'`
   // Indexes and settings belong to the replicated local tables, not to the Distributed table in front of them.
   const alter = /^ALTER TABLE (\w+)/.exec(statement)
-  if (alter) return [statement.replace(alter[0], `ALTER TABLE ${alter[1]}_local ON CLUSTER ${quoted}`)]
+  if (alter) {
+    const local = statement.replace(alter[0], `ALTER TABLE ${alter[1]}_local ON CLUSTER ${quoted}`)
+    // A new column must also exist in the Distributed table, or queries through it cannot name the column.
+    // (A MATERIALIZED one is computed by the shards: the Distributed table forwards only the columns sent.)
+    if (/^ALTER TABLE \w+ ADD COLUMN /.test(statement)) return [local, statement.replace(alter[0], `ALTER TABLE ${alter[1]} ON CLUSTER ${quoted}`)]
+    return [local]
+  }
   const m = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)
   if (!m) return [statement]
   const table = m[1]

@@ -93,7 +93,9 @@ describe('deploy/ for a ClickHouse cluster', () => {
       )
       expect(locals.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local `))).toMatch(/customer_id String/)
     }
-    for (const s of ddl.filter((x) => x.startsWith('ALTER'))) expect(s).toMatch(/^ALTER TABLE \w+_local ON CLUSTER/)
+    // ALTERs go to the replicated local tables; a new column also to the Distributed table in front of them.
+    for (const s of ddl.filter((x) => x.startsWith('ALTER')))
+      expect(s).toMatch(/^ALTER TABLE \w+_local ON CLUSTER|^ALTER TABLE (events|exposures|suppressions) ON CLUSTER '\w+' ADD COLUMN /)
   })
 
   it('points the migration and every API process at the cluster by that name, with the configured user', () => {

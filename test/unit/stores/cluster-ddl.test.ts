@@ -32,6 +32,17 @@ describe('ClickHouse cluster DDL', () => {
     ])
   })
 
+  it('adds a new column to the local tables and to the Distributed table in front of them', () => {
+    const [add, materialize] = sql('004_event_properties_map.sql')
+      .split(/;\s*\n/)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    const [local, distributed] = clusterDdl(add, 'prod')
+    expect(local).toMatch(/^ALTER TABLE events_local ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS properties_map Map\(String, String\) MATERIALIZED /)
+    expect(distributed).toMatch(/^ALTER TABLE events ON CLUSTER 'prod' ADD COLUMN IF NOT EXISTS properties_map /)
+    // Mutations run on the replicated tables only.
+    expect(clusterDdl(materialize, 'prod')).toEqual(["ALTER TABLE events_local ON CLUSTER 'prod' MATERIALIZE COLUMN properties_map"])
+  })
+
   it('quotes the cluster name', () => {
     const [local] = clusterDdl(sql('003_suppressions.sql'), "o'neil")
     expect(local).toContain("ON CLUSTER 'o''neil'")
