@@ -7,6 +7,7 @@ export default defineConfig({
     pool: 'forks',
     isolate: true,
     testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Generous guards, not expectations: a server start on a busy shared machine took over a minute.
+    hookTimeout: 300_000,
   },
 })
