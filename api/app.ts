@@ -38,6 +38,7 @@ import type { NotificationOptions } from './notifications/options.ts'
 import { notificationRoutes } from './routes/notifications.ts'
 import { createMetrics, type Metrics } from './observability/metrics.ts'
 import { observeRequests, requestLog } from './observability/requests.ts'
+import { setResponseHeader } from './http/response-headers.ts'
 import { prometheusRoutes } from './routes/prometheus.ts'
 
 export interface AppDeps {
@@ -158,7 +159,7 @@ export async function createApp(deps: AppDeps) {
     if (/%00|%ed%[ab]/i.test(c.req.url)) throw new ApiError(400, 'invalid_input', 'the URL contains a NUL character or a lone surrogate; remove it')
     const limit = limiters.find((l) => l.pattern.test(c.req.path))!.limit
     await (limit ? limit(c, next) : next())
-    c.header('Cache-Control', 'no-store')
+    setResponseHeader(c, 'Cache-Control', 'no-store')
   })
 
   app.route('/', healthRoutes({ db, ch }))

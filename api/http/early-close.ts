@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { MiddlewareHandler } from 'hono'
+import { setResponseHeader } from './response-headers.ts'
 
 /**
  * Answers `Connection: close` when the response goes out before the request body was read (a 413 on
@@ -11,6 +12,6 @@ export function closeAfterEarlyReject(): MiddlewareHandler {
   return async (c, next) => {
     await next()
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
-    if (incoming && !incoming.complete && !incoming.readableEnded) c.header('Connection', 'close')
+    if (incoming && !incoming.complete && !incoming.readableEnded) setResponseHeader(c, 'Connection', 'close')
   }
 }

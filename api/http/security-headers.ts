@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { setResponseHeader } from './response-headers.ts'
 
 const policy = (styleSrc: string) =>
   [
@@ -34,7 +35,7 @@ const headers: Array<[string, string]> = [
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next()
-    c.header('Content-Security-Policy', c.req.path === '/docs' ? docsContentSecurityPolicy : contentSecurityPolicy)
-    for (const [name, value] of headers) c.header(name, value)
+    setResponseHeader(c, 'Content-Security-Policy', c.req.path === '/docs' ? docsContentSecurityPolicy : contentSecurityPolicy)
+    for (const [name, value] of headers) setResponseHeader(c, name, value)
   }
 }

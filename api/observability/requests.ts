@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { log as processLog, type Logger } from './log.ts'
+import { setResponseHeader } from '../http/response-headers.ts'
 import type { Metrics } from './metrics.ts'
 
 declare module 'hono' {
@@ -58,7 +59,7 @@ export function observeRequests(deps: { metrics: Metrics; accessLog: boolean }):
       const seconds = (performance.now() - started) / 1000
       const status = c.res.status
       const route = routePattern(c)
-      c.header('X-Request-Id', id)
+      setResponseHeader(c, 'X-Request-Id', id)
       deps.metrics.request(c.req.method, route, status, seconds)
       if (deps.accessLog) {
         const line = { reqId: id, method: c.req.method, route, path: c.req.path, status, ms: Math.round(seconds * 10_000) / 10 }
