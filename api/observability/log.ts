@@ -15,15 +15,18 @@ const redact = { paths: [...secretPaths, ...secretPaths.map((p) => `*.${p}`), '*
 
 /**
  * A logger writing one JSON object per line: `time` (ISO-8601), `level` (a name, not pino's number), `pid`,
- * `hostname`, `msg`, and the fields given. Synchronous writes: a line is out before the process exits, including
- * on `process.exit` after a shutdown or a fatal start error.
+ * `hostname`, `msg`, and the fields given. Lines are written asynchronously: those logged while a write is under
+ * way go out together in the next one, so an access line per request costs a share of one write() per event-loop
+ * turn instead of a blocking write() each (12% of the event loop's samples in a CPU profile under `/v1/decide`
+ * with synchronous writes to a pipe). What is still buffered is written synchronously when the process exits, `process.exit` after a shutdown
+ * or a fatal start error included; only a kill by signal can lose the last lines.
  *
  * @example
  * const log = createLogger({ level: 'info' })
  * log.info({ table: 'events', rows: 120 }, 'inserted')
  */
 export function createLogger(opts: { level?: LogLevel; destination?: pino.DestinationStream | number } = {}): Logger {
-  const destination = typeof opts.destination === 'object' ? opts.destination : pino.destination({ dest: opts.destination ?? 1, sync: true })
+  const destination = typeof opts.destination === 'object' ? opts.destination : pino.destination({ dest: opts.destination ?? 1, sync: false })
   return pino(
     {
       level: opts.level ?? 'info',
