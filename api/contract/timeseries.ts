@@ -19,5 +19,6 @@ export interface LiftTimeseries {
   /** Days between cuts (1 when the experiment is younger than the number of points asked for). */
   stepDays: number
   sequential: boolean
-  series: Array<{ metric: MetricKey; label: string; format: MetricFormat; control: string; points: TimeseriesPoint[] }>
+  /** Built-in metrics, then the experiment's catalogue metrics asked for (by key) that have a series. */
+  series: Array<{ metric: MetricKey | string; label: string; format: MetricFormat; control: string; points: TimeseriesPoint[] }>
 }

@@ -7,6 +7,8 @@ import { customerSlices, querySliced, type SliceOptions } from './customer-slice
 import { parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
 import { metricByKey } from './metric-definitions.ts'
 import { armValue, compareMetric, rowOrEmpty } from './arm-comparisons.ts'
+import { catalogueTimeseries, hasTimeseries } from './catalogue-timeseries.ts'
+import type { ReportCatalogueMetric } from './catalogue-metrics.ts'
 
 const DAY = 86_400_000
 
@@ -25,9 +27,9 @@ function addStats(a: ArmStatsRow, b: ArmStatsRow): ArmStatsRow {
 export async function liftTimeseries(
   ch: ClickHouse,
   exp: Experiment,
-  q: { metrics?: MetricKey[]; asOf?: number; points: number; window?: number; include?: 'immature' },
+  q: { metrics?: string[]; asOf?: number; points: number; window?: number; include?: 'immature' },
   now = Date.now(),
-  opts: SliceOptions = {},
+  opts: SliceOptions & { catalogue?: ReportCatalogueMetric[] } = {},
 ): Promise<LiftTimeseries> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
@@ -66,36 +68,40 @@ export async function liftTimeseries(
   }
   const control = exp.arms.find((x) => x.isControl)!.key
   const variants = exp.arms.filter((x) => !x.isControl).map((x) => x.key)
-  // Built-in metrics only: a catalogue primary metric has no lift over time yet (docs/metrics.md → Not yet).
-  const metrics = (q.metrics?.length ? q.metrics : [a.primaryMetric]).filter(
-    (m): m is MetricKey => metricByKey.has(m as MetricKey) && metricByKey.get(m as MetricKey)!.kind !== 'survival',
-  )
+  const asked = q.metrics?.length ? q.metrics : [a.primaryMetric]
+  // Catalogue metrics have their own windows and series (catalogue-timeseries.ts); quantiles, times to event and
+  // percentile caps have none.
+  const catalogue = (opts.catalogue ?? []).filter((m) => asked.includes(m.ref.key)).filter(hasTimeseries)
+  const catalogueSeries = catalogue.length ? await catalogueTimeseries(ch, exp, catalogue, cuts, asOf, opts) : []
+  const metrics = asked.filter((m): m is MetricKey => metricByKey.has(m as MetricKey) && metricByKey.get(m as MetricKey)!.kind !== 'survival')
   const settings = { alpha: a.alpha, sequentialTuning: a.sequential.enabled ? a.sequential.tuning : null, cuped: a.cuped.enabled }
   return {
     experimentId: exp.id,
     asOf: new Date(asOf).toISOString(),
     stepDays: step,
     sequential: a.sequential.enabled,
-    series: metrics.map((key) => {
-      const def = metricByKey.get(key)!
-      const points: TimeseriesPoint[] = []
-      for (const cut of cuts) {
-        const stats = byCut.get(cut) ?? new Map()
-        for (const v of variants) {
-          const c = compareMetric(def, rowOrEmpty(stats, control), rowOrEmpty(stats, v), 'control', settings)
-          points.push({
-            at: new Date(cut).toISOString(),
-            arm: v,
-            against: 'control',
-            n: rowOrEmpty(stats, v).n,
-            value: armValue(def, rowOrEmpty(stats, v)),
-            estimate: c?.estimate ?? null,
-            ci: c?.ci ?? null,
-            significant: c?.significant ?? false,
-          })
-        }
+    series: [...metrics.map((key) => builtInSeries(key)), ...catalogueSeries].sort((x, y) => asked.indexOf(x.metric) - asked.indexOf(y.metric)),
+  }
+
+  function builtInSeries(key: MetricKey) {
+    const def = metricByKey.get(key)!
+    const points: TimeseriesPoint[] = []
+    for (const cut of cuts) {
+      const stats = byCut.get(cut) ?? new Map()
+      for (const v of variants) {
+        const c = compareMetric(def, rowOrEmpty(stats, control), rowOrEmpty(stats, v), 'control', settings)
+        points.push({
+          at: new Date(cut).toISOString(),
+          arm: v,
+          against: 'control',
+          n: rowOrEmpty(stats, v).n,
+          value: armValue(def, rowOrEmpty(stats, v)),
+          estimate: c?.estimate ?? null,
+          ci: c?.ci ?? null,
+          significant: c?.significant ?? false,
+        })
       }
-      return { metric: key, label: def.label, format: def.format, control, points }
-    }),
+    }
+    return { metric: key, label: def.label, format: def.format, control, points }
   }
 }

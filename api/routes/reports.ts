@@ -19,25 +19,7 @@ import type { ExperimentReport, LiftTimeseries } from '../contract/index.ts'
 
 const IdParam = z.object({ id: z.string().min(1).max(64) })
 
-const metricList = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (!s) return undefined
-    const keys = s
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean)
-    for (const k of keys) {
-      if (!MetricKey.safeParse(k).success) {
-        ctx.addIssue({ code: 'custom', message: `unknown metric '${k}' (known: ${MetricKey.options.join(', ')})` })
-        return z.NEVER
-      }
-    }
-    return keys as MetricKey[]
-  })
-
-/** The report also takes the keys of the experiment's catalogue metrics, checked against the experiment. */
+/** Built-in metric keys, or the keys of the experiment's catalogue metrics (checked against the experiment). */
 const reportMetricList = z
   .string()
   .optional()
@@ -131,7 +113,7 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       request: {
         params: IdParam,
         query: z.object({
-          metrics: metricList,
+          metrics: reportMetricList,
           asOf: asOfParam,
           points: z.coerce.number().int().min(2).max(120).default(30),
           window: ReportQuery.shape.window,
@@ -144,7 +126,13 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
       const exp = await getExperiment(db, c.req.valid('param').id)
       const q = c.req.valid('query')
       if (exp.status === 'draft') throw new ApiError(409, 'not_started', `experiment '${exp.id}' is a draft: start it to collect data for a report`)
-      const series = await cache.get<LiftTimeseries>(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, () => liftTimeseries(ch, exp, q, now()))
+      checkReportMetrics(
+        q.metrics,
+        exp.analysis.catalogueMetrics.map((m) => m.key),
+      )
+      const series = await cache.get<LiftTimeseries>(`timeseries:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () =>
+        liftTimeseries(ch, exp, q, now(), { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics) }),
+      )
       return c.json(series as unknown as Record<string, unknown>, 200)
     },
   )
