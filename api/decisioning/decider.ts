@@ -74,6 +74,8 @@ export class Decider {
   readonly suppressions: InsertBatcher<SuppressionRow>
   private readonly batches: BatchQueue<Pending, { decision: Decision; written: Promise<unknown> }>
   private readonly redemptions: InsertBatcher<RedemptionEvent & { fresh?: boolean }>
+  /** Embedded only: the incentives of budget-free batches (decideAlone), group-committed. */
+  private readonly incentives: InsertBatcher<IssuedIncentive>
   private triggers = new Map<string, { key: string; tiers: string[] }>()
   private policies: Policy[] = []
   /** Told of every decision made (the Prometheus counter of outcomes by reason, api/observability/metrics.ts). */
@@ -96,6 +98,14 @@ export class Decider {
     })
     // PGlite is one connection: a second batch would only wait for it.
     this.batches = new BatchQueue((items) => this.decideBatch(items), { maxBatch: 1000, concurrency: isEmbeddedPostgres(db) ? 1 : 2 })
+    // PGlite runs one statement at a time, so the incentives of the batches decided while one insert runs would each
+    // wait their turn anyway; queued together they are one statement, a fraction of the worker's time per decision.
+    this.incentives = new InsertBatcher<IssuedIncentive>({
+      write: (rows) => insertIncentives(db, rows),
+      maxBatchRows: 20_000,
+      maxPendingRows: 200_000,
+      concurrency: 1,
+    })
     this.redemptions = new InsertBatcher({
       write: (rows) => this.redeemBatch(rows),
       maxBatchRows: 20_000,
@@ -202,9 +212,10 @@ export class Decider {
 
   /**
    * Embedded PGlite, no budget in play: this process is the only writer (PGlite holds its data directory), so its
-   * cached ledgers are the truth and the batch is decided on them at once; its incentives are one insert that the
-   * next batch need not wait for (it sees them in the cache). Answers wait for that insert and the exposures; an
-   * insert that fails drops the batch's customers from the cache, to be read again.
+   * cached ledgers are the truth and the batch is decided on them at once; its incentives go to an insert that the
+   * next batch need not wait for (it sees them in the cache), shared with the batches decided meanwhile. Answers
+   * wait for that insert and the exposures; an insert that fails drops the batch's customers from the cache, to be
+   * read again.
    */
   private async decideAlone(items: Pending[], customers: string[], latest: number): Promise<Array<{ decision: Decision; written: Promise<unknown> }>> {
     let ledgers: Map<string, CustomerLedger>
@@ -220,9 +231,10 @@ export class Decider {
       this.decideOne(item, ledgers.get(item.customerId)!, new Map(), { issued, deltas: [], exposures, suppressions, reached: new Set() }),
     )
     this.ledger.bumped(issued.map((i) => i.customerId))
-    const stored = insertIncentives(this.db, issued).catch((error: unknown) => {
+    const stored = this.incentives.add(issued).catch((error: unknown) => {
       this.ledger.forget(customers)
-      throw storeUnavailable(error)
+      // 'rows_refused' would tell the client to check its rows, but these rows are the decider's own.
+      throw error instanceof StoreError && error.kind !== 'rows_refused' ? error : storeUnavailable(error)
     })
     const written = Promise.all([stored, this.exposures.add(exposures), this.suppressions.add(suppressions)])
     written.catch(() => undefined)
@@ -356,7 +368,7 @@ export class Decider {
   async close() {
     for (const t of this.timers) clearInterval(t)
     await this.batches.flush()
-    await Promise.all([this.redemptions.close(), this.suppressions.close()])
+    await Promise.all([this.incentives.close(), this.redemptions.close(), this.suppressions.close()])
   }
 }
 
