@@ -7,6 +7,8 @@ export interface LibraryRow {
   decidedAt: string
   chosenArm: string | null
   metric: string
+  /** The primary metric's name (a catalogue metric's own name). */
+  metricLabel: string
   dimension: string
   segment: string
   n: number

@@ -11,6 +11,7 @@ import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
 import { budgetStatus } from '../reports/budget-status.ts'
 import { offerLibrary } from '../reports/library.ts'
+import { resolveCatalogueMetrics } from '../reports/catalogue-metrics.ts'
 import type { ReportCache } from '../reports/cache.ts'
 import type { KpiReport, LibraryReport } from '../contract/index.ts'
 
@@ -121,7 +122,12 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
     async (c) => {
       const experiments = await listExperiments(db, { status: 'stopped' })
       const version = experiments.map((e) => `${e.id}@${e.updatedAt}`).join(',')
-      const library = await cache.get<LibraryReport>(`library:${version}`, () => offerLibrary(ch, experiments))
+      // A catalogue primary metric is read at the version the experiment pinned (part of its updatedAt).
+      const cataloguePrimary = async (exp: (typeof experiments)[number]) => {
+        const ref = exp.analysis.catalogueMetrics.find((m) => m.key === exp.analysis.primaryMetric)
+        return ref ? (await resolveCatalogueMetrics(db, [ref]))[0] : undefined
+      }
+      const library = await cache.get<LibraryReport>(`library:${version}`, () => offerLibrary(ch, experiments, { cataloguePrimary }))
       return c.json(library as unknown as Record<string, unknown>, 200)
     },
   )

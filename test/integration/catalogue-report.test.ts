@@ -8,6 +8,7 @@ import type { CompilableMetric, MeanMetric, QuantileMetric } from '../../api/met
 import { metricArmValues } from '../../api/metrics/arm-values.ts'
 import { experimentReport } from '../../api/reports/experiment-report.ts'
 import { resolveCatalogueMetrics } from '../../api/reports/catalogue-metrics.ts'
+import { offerLibrary } from '../../api/reports/library.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 
 /**
@@ -545,6 +546,45 @@ describe('an experiment referencing catalogue metrics', () => {
     const bad = await h.call('GET', `/v1/experiments/${EXP}/timeseries?metrics=severity_30`)
     expect(bad.status).toBe(400)
     expect(bad.body.error.field).toBe('metrics')
+  })
+
+  it('lists the winner of a stopped experiment with a catalogue primary metric in the offer library, per segment', async () => {
+    const stored = await getExperiment(h.db, EXP)
+    const catalogue = await resolveCatalogueMetrics(h.db, stored.analysis.catalogueMetrics)
+    // Stopped so that the library reads it as of AS_OF (the stop plus the outcome window), with a decision.
+    const exp = {
+      ...stored,
+      status: 'stopped' as const,
+      stoppedAt: new Date(AS_OF - stored.analysis.attributionDays * DAY).toISOString(),
+      decision: { id: 1, kind: 'decision' as const, body: 'ship', chosenArm: 'offer', author: 'test', createdAt: new Date(AS_OF).toISOString() },
+      analysis: { ...stored.analysis, primaryMetric: 'shoe_buyers_30' },
+    }
+    const library = await offerLibrary(h.ch, [exp], { cataloguePrimary: async (e) => catalogue.find((m) => m.ref.key === e.analysis.primaryMetric) })
+    const rows = library.rows.filter((r) => r.dimension === '(all)' || r.dimension === 'tier')
+    expect(rows.map((r) => [r.metric, r.dimension, r.segment])).toEqual([
+      ['shoe_buyers_30', '(all)', 'all customers'],
+      ['shoe_buyers_30', 'tier', 'gold'],
+      ['shoe_buyers_30', 'tier', 'silver'],
+    ])
+    const breakdown = await report('&dimension=tier&metrics=shoe_buyers_30')
+    const overall = (await report('&metrics=shoe_buyers_30')).metrics[0]
+    for (const row of rows) {
+      const only = row.dimension === '(all)' ? () => true : (id: string) => tierOf(id) === row.segment
+      const brute = bruteForce(EXP, parse(draft.shoes) as CompilableMetric, undefined, only)
+      // Every arm's counted customers, holdout included, as the raw events give them.
+      expect(row.n, `${row.segment}`).toBe([...brute.values()].reduce((s, x) => s + x.n, 0))
+      // The lift is the report's (its breakdown's, per segment); the interval is the library's own BH–BY adjustment.
+      const shown = row.dimension === '(all)' ? overall : breakdown.breakdown.segments.find((x: any) => x.value === row.segment).metrics[0]
+      const vsControl = shown.comparisons.find((c: any) => c.against === 'control' && c.variant === 'offer')
+      expect(close(row.comparisons[0].estimate!, vsControl.estimate, 1e-9), `${row.segment}: ${row.comparisons[0].estimate} vs ${vsControl.estimate}`).toBe(
+        true,
+      )
+      expect(row.comparisons[0].significant).toBe(row.comparisons[0].ci![0] > 0 || row.comparisons[0].ci![1] < 0)
+      if (row.winner) expect([row.winner.arm, row.winner.lift]).toEqual(['offer', row.comparisons[0].estimate])
+    }
+    expect(rows[0].metricLabel).toBe('Bought shoes within 30 days')
+    // The planted effect on shoe buyers wins over all customers.
+    expect(rows[0].winner?.arm).toBe('offer')
   })
 
   it('reports only the catalogue metrics asked for with ?metrics, and refuses keys the experiment does not list', async () => {
