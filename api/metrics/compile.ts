@@ -79,8 +79,9 @@ class PropertyColumns {
   eventColumns(): string[] {
     return [...this.byPath].map(([path, col]) => {
       const [top, ...nested] = path.split('.').map((_, i) => `{${col}_k${i}:String}`)
-      // indexOf over the key array is several times faster than the map's own [key] lookup here (measured).
-      const value = `properties_map.values[indexOf(properties_map.keys, ${top})]`
+      // The map's own lookup: in the report's pass it cost ~30% less CPU than indexOf over the keys subcolumn
+      // (measured at 1M/10M), though alone on the table the indexOf form was faster.
+      const value = `properties_map[${top}]`
       const raw = nested.length ? `JSONExtractRaw(${value}, ${nested.join(', ')})` : value
       return `if(type IN {${col}_types:Array(String)}, ${raw}, '') AS ${col}`
     })
