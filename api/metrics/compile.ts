@@ -116,31 +116,30 @@ class Binder {
 
 const isNumber = (v: string | number): v is number => typeof v === 'number'
 
+/** A string comparison: whether the target is a string among `values` (one value for eq). */
+type StringAmong = (name: string, values: string[]) => string
+
 /**
  * A property as typed values, read from its raw JSON text without parsing it again (JSON functions on every event
- * were most of a catalogue metric's cost): a JSON string starts with a quote, a number parses as a Float64 (no other
- * JSON value does), and a string holding no escape is the text between its quotes — only one with a backslash is
- * decoded by JSONExtractString. A missing key extracts as '' and a JSON null as 'null': both are missing.
+ * were most of a catalogue metric's cost): a number parses as a Float64 (no other JSON value does), and a missing
+ * key extracts as '' and a JSON null as 'null': both are missing. Strings are compared as raw text where they can
+ * be: a JSON string without a backslash is exactly its text between quotes, so a value holding no quote, backslash
+ * or control character matches its quoted form; a raw text with a backslash (an escape, whatever it decodes to) is
+ * decoded by JSONExtractString first. Comparing raw text cost a fifth less of the report's CPU than taking every
+ * event's text between its quotes (measured).
  */
 function property(b: Binder, path: string) {
   const raw = b.props.column(path, b.types)
+  const stringAmong: StringAmong = (name, values) => {
+    const plain = values.filter((v) => !/["\\\u0000-\u001f]/.test(v)).map((v) => `"${v}"`)
+    const decoded = `(position(${raw}, '\\\\') > 0 AND startsWith(${raw}, '"') AND has(${b.bind(`${name}_vs`, 'Array(String)', values)}, JSONExtractString(${raw})))`
+    return plain.length ? `(${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)} OR ${decoded})` : decoded
+  }
   return {
     isNumber: `isNotNull(toFloat64OrNull(${raw}))`,
-    isString: `startsWith(${raw}, '"')`,
     number: `toFloat64OrZero(${raw})`,
-    string: `if(position(${raw}, '\\\\') = 0, substring(${raw}, 2, length(${raw}) - 2), JSONExtractString(${raw}))`,
     exists: `(${raw} != '' AND ${raw} != 'null')`,
-    /**
-     * Whether the value is a string among `values`, compared as raw text where it can be: a JSON string without a
-     * backslash is exactly its text between quotes, so a value holding no quote, backslash or control character
-     * matches its quoted form; a raw text with a backslash (an escape, whatever it decodes to) is decoded first.
-     * Comparing raw text cost a fifth of the report's CPU less than decoding every event's value (measured).
-     */
-    stringAmong: (name: string, values: string[]) => {
-      const plain = values.filter((v) => !/["\\\u0000-\u001f]/.test(v)).map((v) => `"${v}"`)
-      const decoded = `(position(${raw}, '\\\\') > 0 AND startsWith(${raw}, '"') AND has(${b.bind(`${name}_vs`, 'Array(String)', values)}, JSONExtractString(${raw})))`
-      return plain.length ? `(${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)} OR ${decoded})` : decoded
-    },
+    stringAmong,
   }
 }
 
@@ -149,17 +148,18 @@ const numericFields: Partial<Record<EventField, string>> = { revenue: 'revenue',
 const textFields: Partial<Record<EventField, string>> = { order_id: 'order_id', experiment_id: 'experiment_id', arm: 'arm' }
 
 /**
- * The readers of a filter's target, the same shape for event columns and properties: `number` and `string` read
- * the value when it is of that type (null: the target never is), `isNumber` and `isString` say whether it is.
+ * The readers of a filter's target, the same shape for event columns and properties: `number` reads the value
+ * when it is a number and `isNumber` says whether it is; `stringAmong` compares it with strings. Either is null
+ * when the target never is of that type.
  */
-function target(b: Binder, name: string, f: MetricFilter) {
+function target(b: Binder, f: MetricFilter): { isNumber: string; number: string | null; exists: string; stringAmong: StringAmong | null } {
   if (f.on === 'property') return property(b, f.path)
   const numeric = numericFields[f.field]
   // margin is Nullable (not sent): it is then missing, like an absent property.
-  if (numeric === 'margin')
-    return { isNumber: 'margin IS NOT NULL', isString: '0', number: 'assumeNotNull(margin)', string: null, exists: 'margin IS NOT NULL' }
-  if (numeric) return { isNumber: '1', isString: '0', number: numeric, string: null, exists: '1' }
-  return { isNumber: '0', isString: '1', number: null, string: textFields[f.field]!, exists: '1' }
+  if (numeric === 'margin') return { isNumber: 'margin IS NOT NULL', number: 'assumeNotNull(margin)', exists: 'margin IS NOT NULL', stringAmong: null }
+  if (numeric) return { isNumber: '1', number: numeric, exists: '1', stringAmong: null }
+  const column = textFields[f.field]!
+  return { isNumber: '0', number: null, exists: '1', stringAmong: (name, values) => `has(${b.bind(`${name}_vs`, 'Array(String)', values)}, ${column})` }
 }
 
 /**
@@ -168,7 +168,7 @@ function target(b: Binder, name: string, f: MetricFilter) {
  * property fails eq, in, lt…gte and exists and passes neq and not_in.
  */
 function filterSql(b: Binder, name: string, f: MetricFilter): string {
-  const t = target(b, name, f)
+  const t = target(b, f)
   // A value of the other type than a column's matches nothing (and must not reach ClickHouse, which would try
   // to convert it).
   const equals = (v: string | number) =>
@@ -176,18 +176,14 @@ function filterSql(b: Binder, name: string, f: MetricFilter): string {
       ? t.number === null
         ? '0'
         : `(${t.isNumber} AND ${t.number} = ${b.float(`${name}_v`, v)})`
-      : t.string === null
+      : t.stringAmong === null
         ? '0'
-        : 'stringAmong' in t
-          ? t.stringAmong(name, [v])
-          : `(${t.isString} AND ${t.string} = ${b.bind(`${name}_v`, 'String', v)})`
+        : t.stringAmong(name, [v])
   const among = (values: Array<string | number>) => {
     const strings = values.filter((v): v is string => !isNumber(v))
     const numbers = values.filter(isNumber)
     const branches = [
-      ...(strings.length && t.string !== null
-        ? ['stringAmong' in t ? t.stringAmong(name, strings) : `(${t.isString} AND has(${b.bind(`${name}_vs`, 'Array(String)', strings)}, ${t.string}))`]
-        : []),
+      ...(strings.length && t.stringAmong !== null ? [t.stringAmong(name, strings)] : []),
       ...(numbers.length && t.number !== null ? [`(${t.isNumber} AND has(${b.floats(`${name}_vn`, numbers)}, ${t.number}))`] : []),
     ]
     return branches.length ? `(${branches.join(' OR ')})` : '0'
