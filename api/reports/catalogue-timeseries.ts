@@ -94,11 +94,9 @@ export async function catalogueTimeseries(
     const rows = await querySliced(ch, slices, seriesSql(compiled), { ...params, ...compiled.params, entryMs: windowEnd }, ['arm', 'k'])
     const points: TimeseriesPoint[] = []
     const running = new Map<string, Row>()
-    let format = m.def.format
     cuts.forEach((cut, i) => {
       for (const r of rows.filter((x) => Number(x.k) === i + 1)) running.set(String(r.arm), add(running.get(String(r.arm)), r))
-      const c = armRows(compiled.metrics[0], running as Map<string, Row>, arms, settings)
-      format = c.def.format
+      const c = armRows(compiled.metrics[0], running, arms, settings)
       for (const v of variants) {
         const comparison = compareMetric(c.def, rowOrEmpty(c.rows, control), rowOrEmpty(c.rows, v), 'control', c.settings)
         points.push({
@@ -113,7 +111,7 @@ export async function catalogueTimeseries(
         })
       }
     })
-    out.push({ metric: m.ref.key, label: m.def.name, format, control, points })
+    out.push({ metric: m.ref.key, label: m.def.name, format: m.def.format, control, points })
   }
   return out
 }

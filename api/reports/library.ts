@@ -3,17 +3,14 @@ import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import type { MetricComparison } from '../contract/comparisons.ts'
 import type { LibraryReport, LibraryRow } from '../contract/library.ts'
 import { customerWindowParams, customerWindowSql, enrollmentCutoff, type CustomerSlice } from './sql/customer-window.ts'
-import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
-import { allSegmentsStatsSql, armStatsSql, parseArmStats, type ArmStatsRow } from './sql/arm-stats.ts'
-import { metricByKey } from './metric-definitions.ts'
-import { rowOrEmpty } from './arm-comparisons.ts'
+import { customerSlices, querySliced, singlePass, type SliceOptions } from './customer-slices.ts'
+import { allSegmentsStatsSql, armStatsSql, parseArmStats } from './sql/arm-stats.ts'
+import { metricByKey, type MetricDefinition } from './metric-definitions.ts'
+import { rowOrEmpty, type ComparisonSettings } from './arm-comparisons.ts'
 import { adjustFamily, familyMember } from './families.ts'
-import type { ComparisonSettings } from './arm-comparisons.ts'
-import type { MetricDefinition } from './metric-definitions.ts'
 import type { ReportCatalogueMetric } from './catalogue-metrics.ts'
-import { compileColumns } from '../metrics/compile.ts'
+import { compileColumns, type CompilableMetric } from '../metrics/compile.ts'
 import { armRows, comparisonSettings, reportArms } from '../metrics/arm-values.ts'
-import { singlePass } from './customer-slices.ts'
 
 const DAY = 86_400_000
 /** Attributes with more values than this (ids, free text) are not segments. */
@@ -151,24 +148,17 @@ function builtInGroups(def: MetricDefinition, raw: Groups, settings: ComparisonS
 
 /** A catalogue primary metric's statistics per segment and arm, compared by the catalogue's code (as in the report). */
 async function catalogueGroups(ch: ClickHouse, exp: Experiment, m: ReportCatalogueMetric, params: Record<string, unknown>, opts: SliceOptions) {
-  const compiled = compileColumns([m.def as Parameters<typeof compileColumns>[0][number]], { cuped: exp.analysis.cuped.enabled })
+  const compiled = compileColumns([m.def as CompilableMetric], { cuped: exp.analysis.cuped.enabled })
   // A percentile cap is taken over every customer at once.
   const slices = compiled.singlePass ? singlePass : await customerSlices(ch, exp.id, Number(params.asOf), opts.customersPerSlice)
   const raw = await rawGroups(ch, slices, params, compiled)
   const arms = reportArms(exp)
   // A stopped experiment is read once, at its end: fixed-horizon intervals, as for the built-in metrics.
   const settings = { ...comparisonSettings(exp), sequentialTuning: null }
-  let def: MetricDefinition | null = null
-  let armSettings: ComparisonSettings = settings
-  const groups = new Map(
-    [...raw].map(([key, rowsByArm]) => {
-      const c = armRows(compiled.metrics[0], rowsByArm, arms, settings)
-      def = c.def
-      armSettings = c.settings
-      return [key, c.rows as Map<string, ArmStatsRow>]
-    }),
-  )
-  return { def: def ?? armRows(compiled.metrics[0], new Map(), arms, settings).def, key: m.ref.key, label: m.def.name, settings: armSettings, groups }
+  // The definition and settings the comparisons use depend on the metric only, not on a segment's numbers.
+  const { def, settings: metricSettings } = armRows(compiled.metrics[0], new Map(), arms, settings)
+  const groups = new Map([...raw].map(([key, rowsByArm]) => [key, armRows(compiled.metrics[0], rowsByArm, arms, settings).rows]))
+  return { def, key: m.ref.key, label: m.def.name, settings: metricSettings, groups }
 }
 
 /** A compiled metric's per-arm statistics over all customers, or per segment of every attribute captured at assignment. */
