@@ -71,6 +71,13 @@ async function alertsOf(ruleId: string) {
   return all.filter((a) => a.ruleId === ruleId).reverse()
 }
 
+/** A rule's alerts after two rounds: the second shows that an alert fires once per state change, not every run. */
+async function alertsAfterTwoRounds(ruleId: string) {
+  await round()
+  await round()
+  return alertsOf(ruleId)
+}
+
 const receivedFor = (ruleId: string) =>
   receiver
     .on('/hooks/alerts')
@@ -92,9 +99,7 @@ describe('alert rules', () => {
     await round()
     expect(await alertsOf(id)).toHaveLength(0)
     clock += 4 * DAY
-    await round()
-    await round()
-    const alerts = await alertsOf(id)
+    const alerts = await alertsAfterTwoRounds(id)
     expect(alerts).toHaveLength(1)
     expect(alerts[0]).toMatchObject({
       kind: 'past_planned_end',
@@ -153,9 +158,7 @@ describe('alert rules', () => {
     await round()
     expect((await alertsOf(id)).map((a) => a.state)).toEqual(['80'])
     await redeem(20)
-    await round()
-    await round()
-    const alerts = await alertsOf(id)
+    const alerts = await alertsAfterTwoRounds(id)
     expect(alerts.map((a) => a.state)).toEqual(['80', '100'])
     expect(alerts[1].text).toContain('$110.00 of $100.00')
     expect(receivedFor(id)).toHaveLength(2)
@@ -217,9 +220,7 @@ describe('alert rules', () => {
     await round()
     expect(await alertsOf(id)).toHaveLength(1)
     await offer(2)
-    await round()
-    await round()
-    const alerts = await alertsOf(id)
+    const alerts = await alertsAfterTwoRounds(id)
     expect(alerts.map((a) => [a.previousState, a.state])).toEqual([
       ['under', '80'],
       ['80', '100'],
@@ -291,9 +292,7 @@ describe('alert rules', () => {
       .map((a, i) => ({ eventId: `guard-u${i}`, customerId: a.customerId, type: 'unsubscribe', ts: clock + HOUR }))
     await expectOk(h.call('POST', '/v1/events', unsubscribes))
     clock += 2 * DAY
-    await round()
-    await round()
-    const alerts = await alertsOf(id)
+    const alerts = await alertsAfterTwoRounds(id)
     expect(alerts.map((a) => a.state)).toEqual(['unsubscribe:pct15'])
     const report = await expectOk(h.call('GET', '/v1/experiments/guard/report'))
     const guardrail = report.metrics.find((m: { key: string }) => m.key === 'unsubscribe')
@@ -339,9 +338,7 @@ describe('alert rules', () => {
       const refused = await h.call('POST', '/v1/events', reused)
       expect(refused.body.rejected.map((r: { code: string }) => r.code)).toEqual(Array(5).fill('event_id_reused'))
       expect((await callOther('POST', '/v1/events', bad(5))).status).toBe(422)
-      await round()
-      await round()
-      const alerts = await alertsOf(id)
+      const alerts = await alertsAfterTwoRounds(id)
       expect(alerts).toHaveLength(1)
       expect(alerts[0]).toMatchObject({
         kind: 'ingestion_rejections',
