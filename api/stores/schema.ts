@@ -12,6 +12,7 @@ export interface Database {
   incentives: IncentiveTable
   redemptions: RedemptionTable
   metric_definitions: MetricDefinitionTable
+  segment_definitions: SegmentDefinitionTable
   budget_arms: BudgetArmTable
   ledger_versions: LedgerVersionTable
   notification_destinations: NotificationDestinationTable
@@ -169,6 +170,16 @@ export interface MetricDefinitionTable {
   version: number
   definition: JSONColumnType<Record<string, unknown>>
   built_in: boolean
+  archived: boolean
+  created_at: Timestamp
+  created_by: string
+}
+
+/** One version of a segment definition (api/segments/store.ts); rows are never updated except to archive the key. */
+export interface SegmentDefinitionTable {
+  key: string
+  version: number
+  definition: JSONColumnType<Record<string, unknown>>
   archived: boolean
   created_at: Timestamp
   created_by: string

@@ -28,6 +28,7 @@ const postgresTables = Object.keys({
   incentives: true,
   redemptions: true,
   metric_definitions: true,
+  segment_definitions: true,
   budget_arms: true,
   ledger_versions: true,
   notification_destinations: true,
