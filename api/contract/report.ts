@@ -2,6 +2,7 @@
 import type { SrmResult } from '../../stats/srm.ts'
 import type { Experiment, MetricKey } from '../experiments/schema.ts'
 import type { FamilyComparison } from './comparisons.ts'
+import type { BreakdownHeterogeneity } from './heterogeneity.ts'
 import type { DecisioningSummary } from './decisioning.ts'
 import type { Health } from './health.ts'
 import type { ArmCriteria, CriterionResult, Recommendation } from './recommendation.ts'
@@ -93,7 +94,12 @@ export interface LiftReport {
   srm: (SrmResult & { expected: Record<string, number>; observed: Record<string, number> }) | null
   metrics: MetricResult[]
   economics: Economics[]
-  breakdown: { dimension: string; segments: SegmentResult[] } | null
+  breakdown: {
+    dimension: string
+    segments: SegmentResult[]
+    /** Segments whose response to a variant differs from the rest's (primary metric); null when it cannot be tested. */
+    heterogeneity?: BreakdownHeterogeneity | null
+  } | null
   settingsFamilies: Experiment['analysis']['families']
   successCriteria: Experiment['analysis']['successCriteria']
   health: Health

@@ -22,6 +22,7 @@ import {
 } from './catalogue-metrics.ts'
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
+import { breakdownHeterogeneity } from './heterogeneity.ts'
 
 const DAY = 86_400_000
 
@@ -218,6 +219,38 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     asOf,
   })
 
+  // Catalogue metrics from the same segmented pass; times to event and quantiles, like the built-in times, are not broken down.
+  const segmentCatalogue = (segRows: Map<string, ArmStatsRow>) =>
+    catalogueSlots(exp, catalogue, compiled, segRows as unknown as Map<string, Record<string, unknown>>, quantiles).filter(
+      (x) => x.def.kind !== 'survival' && x.def.kind !== 'quantile',
+    )
+  const breakdown = (dimension: string) => {
+    const bySegment = groupBySegment(segmentRows.map(parseArmStats))
+    const builtInPrimary = metricDefinitions.find((m) => m.key === a.primaryMetric && m.kind !== 'survival')
+    const primaryIn = (segRows: Map<string, ArmStatsRow>): MetricSlot | null =>
+      builtInPrimary
+        ? builtInSlots([builtInPrimary], segRows, armList, settings)[0]
+        : (segmentCatalogue(segRows).find((x) => x.key === a.primaryMetric) ?? null)
+    return {
+      dimension,
+      segments: segments(
+        bySegment,
+        armList,
+        defs.filter((d) => d.kind !== 'survival'),
+        settings,
+        a,
+        segmentCatalogue,
+      ),
+      heterogeneity: breakdownHeterogeneity({
+        segments: [...bySegment].map(([value, segRows]) => ({ value: segmentLabel(value), slot: primaryIn(segRows) })),
+        arms: armList,
+        alpha: a.alpha,
+        metric: { key: primaryDef.key, label: primaryDef.label, format: primaryDef.format, higherIsBetter: primaryDef.higherIsBetter },
+        armName: (key) => armNames.get(key) ?? key,
+      }),
+    }
+  }
+
   return {
     experimentId: exp.id,
     name: exp.name,
@@ -245,23 +278,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
     recommendation: decided.recommendation,
     criteria: decided.criteria,
     testCriteria: decided.testCriteria,
-    breakdown: q.dimension
-      ? {
-          dimension: q.dimension,
-          segments: segments(
-            segmentRows.map(parseArmStats),
-            armList,
-            defs.filter((d) => d.kind !== 'survival'),
-            settings,
-            a,
-            // Catalogue metrics from the same segmented pass; times to event and quantiles, like the built-in times, are not broken down.
-            (segRows) =>
-              catalogueSlots(exp, catalogue, compiled, segRows as unknown as Map<string, Record<string, unknown>>, quantiles).filter(
-                (x) => x.def.kind !== 'survival' && x.def.kind !== 'quantile',
-              ),
-          ),
-        }
-      : null,
+    breakdown: q.dimension ? breakdown(q.dimension) : null,
   }
 }
 
@@ -331,14 +348,8 @@ function survivalSummary(
   return `${def.label} — ${medians.join('; ')}.${rmst}`
 }
 
-function segments(
-  rows: ArmStatsRow[],
-  arms: ReportArm[],
-  defs: MetricDefinition[],
-  settings: ComparisonSettings,
-  analysis: Experiment['analysis'],
-  extraSlots: (rows: Map<string, ArmStatsRow>) => MetricSlot[] = () => [],
-): SegmentResult[] {
+/** Segment statistics rows by segment value ('' for customers without the attribute), then by arm. */
+function groupBySegment(rows: ArmStatsRow[]): Map<string, Map<string, ArmStatsRow>> {
   const bySegment = new Map<string, Map<string, ArmStatsRow>>()
   for (const r of rows) {
     const seg = r.segment ?? ''
@@ -346,12 +357,25 @@ function segments(
     m.set(r.arm, r)
     bySegment.set(seg, m)
   }
+  return bySegment
+}
+
+const segmentLabel = (value: string) => (value === '' ? '(not set)' : value)
+
+function segments(
+  bySegment: Map<string, Map<string, ArmStatsRow>>,
+  arms: ReportArm[],
+  defs: MetricDefinition[],
+  settings: ComparisonSettings,
+  analysis: Experiment['analysis'],
+  extraSlots: (rows: Map<string, ArmStatsRow>) => MetricSlot[] = () => [],
+): SegmentResult[] {
   // Segments are exploratory: each segment's comparisons are adjusted as a report of their own, and the
   // breakdown says so; the decision is taken on the whole population.
   const results = [...bySegment].map(([value, segRows]) => {
     const computed = metricResults([...builtInSlots(defs, segRows, arms, settings), ...extraSlots(segRows)], arms, analysis)
     return {
-      value: value === '' ? '(not set)' : value,
+      value: segmentLabel(value),
       arms: arms.map((a) => ({ arm: a.key, n: rowOrEmpty(segRows, a.key).n })),
       metrics: computed.map((c) => ({ key: c.slot.key, values: c.slot.values, comparisons: c.comparisons })),
     }
