@@ -60,3 +60,4 @@ export {
   twoSidedCriticalValue,
   twoSidedPValue,
 } from './distributions.ts'
+export { metaAnalysis, pooledEstimate, type MetaAnalysis, type PooledEstimate, type StudyEstimate } from './meta-analysis.ts'
