@@ -5,15 +5,12 @@
 import { evalCondition } from '../assignment/targeting.ts'
 import type { CustomerFeatures } from './features.ts'
 import type { StoredSegment } from './schema.ts'
+import type { SegmentMembership } from '../contract/segments.ts'
 
 /** What a rule reads: the customer's features and their RFM group (`no_purchases` for someone who never bought). */
 export type SegmentAttributes = CustomerFeatures & { rfm_group: string }
 
-export interface SegmentMembership {
-  key: string
-  name: string
-  version: number
-}
+export type { SegmentMembership }
 
 /**
  * The live segments whose rule the customer matches, in the order given. Archived segments match nobody.

@@ -1,7 +1,13 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { segmentsOf, type SegmentAttributes } from '../../../api/segments/membership.ts'
 import { ruleProblems } from '../../../api/segments/rule.ts'
 import type { StoredSegment } from '../../../api/segments/schema.ts'
+import type { CustomerFeatures } from '../../../api/segments/features.ts'
+import { FEATURES } from '../../../api/segments/features.ts'
+import { RFM_GROUPS } from '../../../api/segments/rfm.ts'
+import { SEGMENT_FIELDS } from '../../../api/segments/rule.ts'
+import type { CustomerFeatures as WireFeatures, SegmentField } from '../../../api/contract/index.ts'
+import { FEATURE_OPTIONS, RFM_GROUP_OPTIONS } from '../../../ui/src/lib/segments.ts'
 
 const lapsedBuyer: SegmentAttributes = {
   recency_days: 130,
@@ -88,5 +94,23 @@ describe('segmentsOf', () => {
 
   it('is empty with no segments', () => {
     expect(segmentsOf(lapsedBuyer, [])).toEqual([])
+  })
+})
+
+describe("the wire contract and the dashboard mirror the server's features", () => {
+  it('has the same feature types in api/contract as in api/segments/features.ts', () => {
+    expectTypeOf<WireFeatures>().toEqualTypeOf<CustomerFeatures>()
+    expectTypeOf<SegmentField>().toEqualTypeOf<keyof typeof SEGMENT_FIELDS>()
+  })
+
+  it("lists every feature in the builder with the server's kind, unit, nullability and values, and every RFM group", () => {
+    const server = Object.entries(FEATURES).map(([name, f]) =>
+      f.kind === 'number'
+        ? { name, label: f.label, kind: f.kind, unit: f.unit, nullable: f.nullable }
+        : { name, label: f.label, kind: f.kind, values: [...f.values] },
+    )
+    expect(FEATURE_OPTIONS.filter((f) => f.name !== 'rfm_group')).toEqual(server)
+    expect(FEATURE_OPTIONS.find((f) => f.name === 'rfm_group')).toMatchObject({ kind: 'category', values: [...RFM_GROUPS] })
+    expect(RFM_GROUP_OPTIONS).toEqual([...RFM_GROUPS])
   })
 })

@@ -2,6 +2,7 @@ import type {
   ApiKey,
   AuditEntry,
   CreatedApiKey,
+  CustomerProfile,
   Experiment,
   ExperimentAttribute,
   ExperimentDraft,
@@ -19,6 +20,9 @@ import type {
   PolicyChange,
   PolicyInput,
   Role,
+  SegmentDefinition,
+  SegmentDraft,
+  SegmentList,
   Settings,
   TriggerInput,
   TriggerRecord,
@@ -29,6 +33,7 @@ import { session, signOut } from './session.svelte.ts'
 export type {
   ApiKey,
   AuditEntry,
+  CustomerProfile,
   Experiment,
   ExperimentAttribute,
   ExperimentDraft,
@@ -39,6 +44,8 @@ export type {
   PolicyChange,
   PolicyInput,
   Role,
+  SegmentDefinition,
+  SegmentDraft,
   Settings,
   TriggerInput,
   TriggerRecord,
@@ -177,3 +184,11 @@ export const newMetricVersion = (key: string, draft: MetricDraft) => request<Cat
 export const archiveMetric = (key: string) => request<CatalogueMetric>('POST', `/metrics/${path(key)}/archive`)
 /** A draft's per-arm values and comparisons with control on a started experiment, before it is saved. */
 export const previewMetric = (body: MetricPreviewRequest) => request<MetricPreview>('POST', '/metrics/preview', body)
+
+/** Segments over customer features (issue 20): the latest version of each; archived ones only when asked. */
+export const listSegments = (q: { search?: string; archived?: boolean } = {}) =>
+  request<SegmentList>('GET', `/segments${query({ search: q.search, archived: q.archived ? 'include' : undefined })}`).then((r) => r.segments)
+export const createSegment = (draft: SegmentDraft) => request<SegmentDefinition>('POST', '/segments', draft)
+export const archiveSegment = (key: string) => request<SegmentDefinition>('POST', `/segments/${path(key)}/archive`)
+/** A customer's features as of now, RFM scores and segments. */
+export const getCustomerProfile = (customerId: string) => request<CustomerProfile>('GET', `/customers/${path(customerId)}/profile`)

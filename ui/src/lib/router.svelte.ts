@@ -13,6 +13,7 @@ export type Route =
   | { name: 'metrics' }
   | { name: 'new-metric' }
   | { name: 'metric'; key: string }
+  | { name: 'segments' }
   | { name: 'triggers' }
   | { name: 'settings' }
   | { name: 'notifications' }
@@ -28,6 +29,7 @@ export function matchRoute(pathname: string): Route {
   if (clean === '/library') return { name: 'library' }
   if (clean === '/metrics') return { name: 'metrics' }
   if (clean === '/metrics/new') return { name: 'new-metric' }
+  if (clean === '/segments') return { name: 'segments' }
   if (clean === '/triggers') return { name: 'triggers' }
   if (clean === '/settings') return { name: 'settings' }
   if (clean === '/settings/notifications') return { name: 'notifications' }
