@@ -6,7 +6,7 @@ export interface SegmentDeviationResult {
   value: string
   /** Customers in the segment in the two arms compared. */
   n: number
-  /** The segment's effect: variant minus control, in the metric's own unit, with its standard error. */
+  /** The segment's effect: the variant's relative lift over control (0.2 = +20%), with its delta-method standard error. */
   estimate: number
   standardError: number
   /** The inverse-variance pooled effect of every other segment. */
@@ -43,20 +43,20 @@ export interface VariantHeterogeneity {
   iSquared: number | null
   tauSquared: number | null
   segments: SegmentDeviationResult[]
-  /** Segments left out, with why (too few customers, no variance). */
+  /** Segments left out, with why (too few customers, no variance, no relative lift). */
   skipped: Array<{ value: string; reason: string }>
 }
 
 /**
- * Which segments respond to each variant differently from the average, for the primary metric on the absolute
- * scale (variant − control), every segment's deviation corrected as one family across the breakdown.
+ * Which segments respond to each variant differently from the average, for the primary metric on the relative-lift
+ * scale (the breakdown's), every segment's deviation corrected as one family across the breakdown.
  */
 export interface BreakdownHeterogeneity {
   metric: string
   label: string
   format: 'percent' | 'currency' | 'number' | 'days'
   higherIsBetter: boolean
-  scale: 'absolute'
+  scale: 'relative'
   alpha: number
   adjustment: 'bh'
   /** Deviations in the family (segments × variants tested). */

@@ -1,6 +1,7 @@
 /**
  * Segment heterogeneity of a breakdown (issue 20, item 5; docs/statistics.md → Segment heterogeneity): for the
- * primary metric, each variant's effect vs control in every segment (absolute difference), Cochran's Q across the
+ * primary metric, each variant's relative lift vs control in every segment (the scale the breakdown shows and the
+ * offers act on: a multiplier on the segment's own baseline), Cochran's Q across the
  * segments, and each segment's deviation from the pooled effect of the others, corrected across every segment ×
  * variant of the breakdown as one Benjamini–Hochberg family with Benjamini–Yekutieli intervals.
  */
@@ -36,20 +37,19 @@ function segmentEffect(slot: MetricSlot, value: string, control: string, variant
   const member = slot.member
     ? slot.member(control, variant, 'control')
     : familyMember(slot.def, rowOrEmpty(slot.rows, control), rowOrEmpty(slot.rows, variant), 'control', slot.settings, slot.key)
-  const abs = member?.comparison.absolute
-  if (!abs || abs.estimate === null || abs.standardError === null || !(abs.standardError > 0)) {
-    return { reason: member?.comparison.notEstimable?.message ?? 'no variation in the metric' }
-  }
-  return { segment: value, estimate: abs.estimate, standardError: abs.standardError, n: nControl + nVariant }
+  const c = member?.comparison
+  if (!c || c.estimate === null || c.standardError === null || !(c.standardError > 0))
+    return { reason: c?.notEstimable?.message ?? 'no variation in the metric' }
+  // The relative lift is the scale: a segment whose control is 0 (absolute fallback) or not distinguishable from 0 (an
+  // unbounded Fieller interval) has no lift to compare.
+  if (c.kind !== 'relative' || c.fallback === 'absolute') return { reason: 'no relative lift: the control’s value is 0' }
+  if (c.ciUnbounded) return { reason: 'no relative lift: the control’s value is not distinguishable from 0' }
+  return { segment: value, estimate: c.estimate, standardError: c.standardError, n: nControl + nVariant }
 }
 
-/** An absolute difference in the metric's unit, signed: "+4.1 pp", "−$2.30". */
-export function signedAmount(x: number, format: MetricFormat): string {
-  const sign = x >= 0 ? '+' : '−'
-  if (format === 'percent') return `${sign}${Math.abs(x * 100).toFixed(1)} pp`
-  if (format === 'currency') return `${sign}$${Math.abs(x).toFixed(2)}`
-  if (format === 'days') return `${sign}${Math.abs(x).toFixed(1)} days`
-  return `${sign}${Math.abs(x).toFixed(2)}`
+/** A relative lift or a difference of lifts, signed: "+12.5%", "−3.0%". */
+export function signedLift(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}%`
 }
 
 /**
@@ -113,7 +113,7 @@ export function breakdownHeterogeneity(input: HeterogeneityInput): BreakdownHete
     label: input.metric.label,
     format: input.metric.format,
     higherIsBetter: input.metric.higherIsBetter,
-    scale: 'absolute',
+    scale: 'relative',
     alpha: input.alpha,
     adjustment: 'bh',
     tests: count,
@@ -131,10 +131,9 @@ function summarize(variants: VariantHeterogeneity[], tests: number, input: Heter
   const differing = variants.flatMap((v) => v.segments.filter((s) => s.differs).map((s) => ({ v, s })))
   if (!differing.length) return `No segment responds differently from the average on ${metric} ${across}.`
   const level = `${+((1 - differing[0].s.level) * 100).toFixed(2)}%`
-  const f = (x: number) => signedAmount(x, input.metric.format)
   const named = differing.map(
     ({ v, s }) =>
-      `${s.value} to ${input.armName(v.variant)} (${s.direction === 'above' ? 'a larger' : 'a smaller'} effect: ${f(s.deviation)} vs the other segments, ${level} CI ${f(s.ci[0])} to ${f(s.ci[1])})`,
+      `${s.value} to ${input.armName(v.variant)} (lift ${signedLift(s.estimate)} vs ${signedLift(s.rest.estimate)} in the other segments, difference ${level} CI ${signedLift(s.ci[0])} to ${signedLift(s.ci[1])})`,
   )
   return `Responds differently on ${metric} ${across}: ${named.join('; ')}.`
 }

@@ -2,9 +2,9 @@
  * Segment heterogeneity (stats/heterogeneity.ts): Cochran's Q, I², τ², leave-one-out deviations and their
  * Benjamini–Hochberg / Benjamini–Yekutieli family, against scipy (test/fixtures/heterogeneity/generate.py writes
  * the fixture; rerun it with `python3 test/fixtures/heterogeneity/generate.py`) to 1e-9 relative; then by seeded
- * simulation over 1,000 reports of 2 variants × 5 segments (binomial outcomes, absolute differences): with one
- * common effect the share of reports that flag any segment stays ≤ α + 3 Monte Carlo SE, and a planted deviation
- * is found.
+ * simulation over 1,000 reports of 2 variants × 5 segments (binomial outcomes, relative lifts with their
+ * delta-method standard errors, as the report tests them): with one common lift on baselines that differ by segment,
+ * the share of reports that flag any segment stays ≤ α + 3 Monte Carlo SE, and a planted deviation is found.
  */
 import { describe, expect, it } from 'vitest'
 import fixture from '../../fixtures/heterogeneity/heterogeneity.json'
@@ -104,12 +104,12 @@ const MC = 3 * Math.sqrt((ALPHA * (1 - ALPHA)) / RUNS)
 const BASELINES = [0.05, 0.08, 0.12, 0.2, 0.3]
 const N = 2000
 
-/** One report: each of 2 variants vs control in 5 segments (absolute difference in rate), plus `extra[s]` in variant 1. */
+/** One report: each of 2 variants vs control in 5 segments (relative lift), variant 1 multiplied by `extra[s]` too. */
 function simulatedReport(rng: Random, lift: number, extra: number[]): HomogeneityTest[] {
   const control = BASELINES.map((p) => ({ n: N, sum: rng.binomial(N, p) }))
   return [0, 1].map((v) => {
     const effects = BASELINES.map((p, s) => {
-      const c = compareProportions(control[s], { n: N, sum: rng.binomial(N, p + lift + (v === 0 ? extra[s] : 0)) }, { kind: 'absolute' })
+      const c = compareProportions(control[s], { n: N, sum: rng.binomial(N, p * lift * (v === 0 ? extra[s] : 1)) })
       return { segment: `s${s}`, estimate: c.estimate!, standardError: c.standardError! }
     })
     return homogeneityTest(effects)
@@ -117,13 +117,13 @@ function simulatedReport(rng: Random, lift: number, extra: number[]): Homogeneit
 }
 
 describe('by simulation, 1,000 reports of 2 variants × 5 segments', () => {
-  it('with one common effect (+2 points in every segment) flags a segment in ≤ α + 3 SE of reports, and Q rejects at ≈ α', () => {
+  it('with one common lift (+20% on every segment’s baseline) flags a segment in ≤ α + 3 SE of reports, and Q rejects at ≈ α', () => {
     const rng = new Random(2005)
     let anyFlagged = 0
     let rawAny = 0
     let qRejects = 0
     for (let r = 0; r < RUNS; r++) {
-      const report = simulatedReport(rng, 0.02, [0, 0, 0, 0, 0])
+      const report = simulatedReport(rng, 1.2, [1, 1, 1, 1, 1])
       const adjusted = adjustDeviations(report, ALPHA).flat()
       for (const d of adjusted) expect(d.ci[0] > 0 || d.ci[1] < 0).toBe(d.differs)
       if (adjusted.some((d) => d.differs)) anyFlagged++
@@ -140,12 +140,12 @@ describe('by simulation, 1,000 reports of 2 variants × 5 segments', () => {
     expect(Math.abs(qRejects / (2 * RUNS) - ALPHA)).toBeLessThanOrEqual(qSe + 0.005)
   })
 
-  it('finds a segment planted 6 points above the others in most reports, and rarely flags the rest', () => {
+  it('finds a segment whose lift is planted at +80% (the others +20%) in most reports, and rarely flags the rest', () => {
     const rng = new Random(1995)
     let found = 0
     let falseDiscoveryProportions = 0
     for (let r = 0; r < RUNS; r++) {
-      const report = simulatedReport(rng, 0.02, [0, 0, 0.06, 0, 0])
+      const report = simulatedReport(rng, 1.2, [1, 1, 1.5, 1, 1])
       const [variant1, variant2] = adjustDeviations(report, ALPHA)
       const planted = variant1.find((d) => d.segment === 's2')!
       if (planted.differs && planted.direction === 'above') found++
