@@ -167,10 +167,39 @@ describe('experiment report', () => {
     const low = api_.breakdown.segments.find((s: any) => s.value === 'low')
     const lowTotal = low.arms.reduce((s: number, a: any) => s + a.n, 0)
     expect(await page.locator('[data-testid="breakdown-table"] tr[data-segment="low"] td').first().textContent()).toBe(integer(lowTotal))
+    // Segments that respond differently (primary metric's lift, corrected across segments): the API's summary, and one
+    // marker in each flagged segment's lift cell, with the difference from the other segments' lift.
+    const het = api_.breakdown.heterogeneity
+    expect(await page.getByTestId('heterogeneity-summary').textContent()).toBe(het.summary)
+    const flagged = het.variants.flatMap((v: any) => v.segments.filter((s: any) => s.differs).map((s: any) => ({ ...s, variant: v.variant })))
+    expect(await page.locator('[data-testid="breakdown-table"] [data-testid="responds-differently"]').count()).toBe(flagged.length)
+    for (const s of flagged) {
+      const arm = api_.arms.find((a: any) => a.key === s.variant).name
+      const marker = page.locator(
+        `[data-testid="breakdown-table"] tr[data-segment="${s.value}"] td[data-label="Lift: ${arm}"] [data-testid="responds-differently"]`,
+      )
+      expect(await marker.locator('.deviation').textContent()).toBe(`${signedPercent(s.deviation)} vs other segments’ ${signedPercent(s.rest.estimate)}`)
+    }
 
     await page.locator('#breakdown-dimension').fill('no_such_attribute')
     await page.getByRole('button', { name: 'Break down' }).click()
     await page.getByText('No customer had').waitFor()
+
+    // Free shipping was planted to work far better for low-value customers (test/e2e/world.ts): that segment is marked.
+    const ship = (await api('GET', `/v1/experiments/${SHIP}/report?dimension=value_tier&metrics=reactivation`)).body.breakdown.heterogeneity
+    const shipLow = ship.variants.find((v: any) => v.variant === 'freeship').segments.find((s: any) => s.value === 'low')
+    expect(shipLow).toMatchObject({ differs: true, direction: 'above' })
+    await page.goto(`${d.base}/experiments/${SHIP}`)
+    await page.getByTestId('breakdown-suggestions').getByRole('button', { name: 'value_tier', exact: true }).click()
+    await page.getByTestId('breakdown-table').waitFor()
+    expect(await page.getByTestId('heterogeneity-summary').textContent()).toBe(ship.summary)
+    const shipMarker = page.locator('[data-testid="breakdown-table"] tr[data-segment="low"] [data-testid="responds-differently"]')
+    expect(await shipMarker.locator('.deviation').textContent()).toBe(
+      `${signedPercent(shipLow.deviation)} vs other segments’ ${signedPercent(shipLow.rest.estimate)}`,
+    )
+    expect(await page.locator('[data-testid="breakdown-table"] [data-testid="responds-differently"]').count()).toBe(
+      ship.variants.flatMap((v: any) => v.segments.filter((s: any) => s.differs)).length,
+    )
   })
 
   it('shows a loud SRM banner when the arm sizes are off', async () => {

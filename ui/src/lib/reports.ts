@@ -5,6 +5,7 @@
 import type { ExperimentReport, MetricComparison, MetricResult } from '../../../api/contract/index.ts'
 
 export type {
+  BreakdownHeterogeneity,
   DecisioningSummary,
   Economics,
   ExperimentReport,
