@@ -263,3 +263,15 @@ describe('hostile text', () => {
     expect((await h.call('GET', '/v1/segments')).status).toBe(200)
   })
 })
+
+describe('the OpenAPI document', () => {
+  it('describes the segment routes and the rule', async () => {
+    const doc = await h.call('GET', '/v1/openapi.json')
+    expect(doc.status).toBe(200)
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/segments', '/v1/segments/{key}', '/v1/segments/{key}/versions', '/v1/segments/{key}/archive']),
+    )
+    expect(doc.body.components.schemas).toHaveProperty('SegmentDefinitionInput')
+    expect(doc.body.components.schemas.SegmentRule.description).toContain('rfm_group')
+  })
+})
