@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import axe from 'axe-core'
 import type { Page } from 'playwright-core'
 import { DESKTOP, openDashboard, settled, shot, type Dashboard } from './browser.ts'
 
@@ -128,6 +129,37 @@ describe('the Segments page', () => {
     await page.locator('#segment-search').fill('regulars')
     await page.locator(`tr[data-segment="${KEY}"]`).waitFor()
     expect(new URL(page.url()).searchParams.get('q')).toBe('regulars')
+    expect(d.pageErrors).toEqual([])
+  })
+
+  it('passes axe with the form open and an error shown, on a laptop and on a phone, where nothing leaves the screen', async () => {
+    const phone = await d.signedInPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+    for (const [p, width] of [
+      [page, DESKTOP.width],
+      [phone, 390],
+    ] as const) {
+      await p.goto(`${d.base}/segments`)
+      await settled(p)
+      await p.locator(`tr[data-segment="${KEY}"]`).waitFor()
+      await p.getByRole('button', { name: 'New segment' }).click()
+      await p.getByRole('button', { name: 'Add condition' }).click()
+      await p.locator('#field-rows-1-feature').selectOption('recency_days')
+      await p.locator('#rule-op-1').selectOption('$lte')
+      await p.locator('#field-rows-1-value').fill('soon')
+      await p.getByRole('button', { name: 'Save segment' }).click()
+      await p.getByTestId('error-summary').waitFor()
+      await p.evaluate(() => document.querySelectorAll('details').forEach((el) => (el.open = true)))
+      await p.evaluate(axe.source)
+      const serious = await p.evaluate(async () => {
+        const results = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] })
+        return results.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+      })
+      expect(serious, `at ${width} px`).toEqual([])
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), `at ${width} px`).toBeLessThanOrEqual(width)
+      if (width === 390) await shot(p, 'segments-390')
+    }
     expect(d.pageErrors).toEqual([])
   })
 })
