@@ -109,6 +109,8 @@ export function metaAnalysis(studies: StudyEstimate[], alpha = 0.05): MetaAnalys
   })
   const k = studies.length
   const df = k - 1
+  // One study has nothing to disagree with: Q is 0 by definition (w·y/w need not round back to y exactly).
+  if (k === 1) q = 0
   const tauSquared = q > df ? (q - df) / (sumW - sumW2 / sumW) : 0
   const randomVariances = v.map((vi) => vi + tauSquared)
   const random = tauSquared > 0 ? pool(y, randomVariances, alpha) : fixed

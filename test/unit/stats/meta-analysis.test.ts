@@ -75,6 +75,15 @@ describe('meta-analysis against numpy/scipy', () => {
     expect(one.random.standardError).toBe(0.01)
   })
 
+  it('keeps Q and τ² at 0 for one experiment whose pooled mean rounds off its estimate', () => {
+    // Σwy/Σw = 0.027461165049619745 ≠ y: Q came out 1.4e-31 > df = 0 and τ² = Q/0.
+    const one = metaAnalysis([{ study: 'a', estimate: 0.02746116504961975, standardError: 0.00930598813620324 }])
+    expect(one.q).toBe(0)
+    expect(one.tauSquared).toBe(0)
+    expect(one.iSquared).toBe(0)
+    expect(Number.isFinite(one.random.pValue)).toBe(true)
+  })
+
   it('refuses no estimates, bad standard errors, non-finite estimates and α outside (0, 1)', () => {
     const ok = { study: 'a', estimate: 0.1, standardError: 0.01 }
     expect(() => metaAnalysis([])).toThrow(RangeError)
