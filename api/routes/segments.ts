@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
-import { SegmentDefinitionInput } from '../segments/schema.ts'
+import { SegmentDefinitionInput, SegmentVersion as Segment } from '../segments/schema.ts'
 import { archiveSegment, createSegment, getSegment, listSegments, listSegmentVersions, newSegmentVersion } from '../segments/store.ts'
 
 const KeyParam = z.object({
@@ -13,10 +13,6 @@ const KeyParam = z.object({
     .max(64)
     .openapi({ param: { name: 'key', in: 'path' } }),
 })
-
-const Segment = z
-  .intersection(SegmentDefinitionInput, z.object({ version: z.number().int(), archived: z.boolean(), createdAt: z.string(), createdBy: z.string() }))
-  .openapi('Segment', { description: 'One immutable version of a segment definition' })
 
 /** Segment definitions (issue 20, item 2): viewers read them, editors define, version and archive them. */
 export function segmentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; now?: () => number }) {

@@ -31,17 +31,17 @@ export const SegmentRule = z
     example: { $and: [{ lapse_stage: 'lapsed' }, { discount_affinity: { $gte: 0.5 } }] },
   })
 
-export const SegmentDefinitionInput = z
-  .object({
-    key: SegmentKey,
-    name: z.string().trim().min(1).max(SEGMENT_TEXT_LIMITS.name),
-    description: z.string().max(SEGMENT_TEXT_LIMITS.description).default(''),
-    owner: z.string().max(SEGMENT_TEXT_LIMITS.owner).default(''),
-    tags: z.array(z.string().trim().min(1).max(SEGMENT_TEXT_LIMITS.tagLength)).max(SEGMENT_TEXT_LIMITS.tags).default([]),
-    rule: SegmentRule,
-  })
-  .strict()
-  .openapi('SegmentDefinitionInput')
+const segmentFields = {
+  key: SegmentKey,
+  name: z.string().trim().min(1).max(SEGMENT_TEXT_LIMITS.name),
+  description: z.string().max(SEGMENT_TEXT_LIMITS.description).default(''),
+  owner: z.string().max(SEGMENT_TEXT_LIMITS.owner).default(''),
+  tags: z.array(z.string().trim().min(1).max(SEGMENT_TEXT_LIMITS.tagLength)).max(SEGMENT_TEXT_LIMITS.tags).default([]),
+  rule: SegmentRule,
+}
+
+/** What POST /v1/segments takes; an unknown field (a misspelt `rules`) is refused by name rather than dropped. */
+export const SegmentDefinitionInput = z.object(segmentFields).strict().openapi('SegmentDefinitionInput')
 export type SegmentDefinitionInput = z.infer<typeof SegmentDefinitionInput>
 
 /** A stored version: the definition plus who made it and when. Versions are immutable; a change is a new version. */
@@ -51,3 +51,8 @@ export type StoredSegment = SegmentDefinitionInput & {
   createdAt: string
   createdBy: string
 }
+
+/** A stored version on the wire (for the OpenAPI document). */
+export const SegmentVersion = z
+  .object({ ...segmentFields, version: z.number().int(), archived: z.boolean(), createdAt: z.string(), createdBy: z.string() })
+  .openapi('Segment', { description: 'One immutable version of a segment definition' })
