@@ -29,7 +29,7 @@ export async function offerLibrary(
     /** The experiment's catalogue primary metric, resolved at its pinned version (undefined for a built-in one). */
     cataloguePrimary?: (exp: Experiment) => Promise<ReportCatalogueMetric | undefined>
   } = {},
-): Promise<LibraryReport> {
+): Promise<Pick<LibraryReport, 'rows' | 'adjustment'>> {
   const rows: LibraryRow[] = []
   for (const exp of experiments.filter((e) => e.status === 'stopped' && e.decision)) {
     const a = exp.analysis

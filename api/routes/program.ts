@@ -11,6 +11,7 @@ import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
 import { budgetStatus } from '../reports/budget-status.ts'
 import { offerLibrary } from '../reports/library.ts'
+import { learningLibrary, matchesSegment } from '../reports/learning-library.ts'
 import { resolveCatalogueMetrics } from '../reports/catalogue-metrics.ts'
 import type { ReportCache } from '../reports/cache.ts'
 import type { KpiReport, LibraryReport } from '../contract/index.ts'
@@ -114,21 +115,45 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       method: 'get',
       path: '/library',
       tags: ['Program'],
-      summary: 'Segment–offer library: which offer won in which segment, from concluded experiments',
+      summary: 'Segment–offer library: which offer won in which segment, and which segment × offer pairs are proven across experiments',
+      description:
+        '`rows`: per concluded experiment with a decision, the best offer per segment. `pairs`: the learning library — every segment × trigger/tier × offer tested in stopped or running experiments, pooled across experiments (random effects) on reactivation, durable re-engagement and net value, adjusted across pairs (Benjamini–Hochberg); `proven` only when the adjusted interval on reactivation lies above 0 (docs/learning-library.md).',
       security: bearer,
       middleware: [read] as const,
+      request: {
+        query: z.object({
+          segment: z
+            .string()
+            .min(1)
+            .max(200)
+            .optional()
+            .describe(
+              'only this segment: `dimension=value` (e.g. `valueTier=low`), a bare value in any dimension (`low`), or `all` for all customers; adjustment is across every pair either way',
+            ),
+        }),
+      },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('OfferLibrary')), ...standardErrors },
     }),
     async (c) => {
-      const experiments = await listExperiments(db, { status: 'stopped' })
-      const version = experiments.map((e) => `${e.id}@${e.updatedAt}`).join(',')
+      const { segment } = c.req.valid('query')
+      const experiments = await listExperiments(db)
+      const stopped = experiments.filter((e) => e.status === 'stopped')
+      const pooledFrom = experiments.filter((e) => e.status === 'stopped' || e.status === 'running')
+      const version = stopped.map((e) => `${e.id}@${e.updatedAt}`).join(',')
       // A catalogue primary metric is read at the version the experiment pinned (part of its updatedAt).
       const cataloguePrimary = async (exp: (typeof experiments)[number]) => {
         const ref = exp.analysis.catalogueMetrics.find((m) => m.key === exp.analysis.primaryMetric)
         return ref ? (await resolveCatalogueMetrics(db, [ref]))[0] : undefined
       }
-      const library = await cache.get<LibraryReport>(`library:${version}`, () => offerLibrary(ch, experiments, { cataloguePrimary }))
-      return c.json(library as unknown as Record<string, unknown>, 200)
+      const library = await cache.get(`library:${version}`, () => offerLibrary(ch, stopped, { cataloguePrimary }))
+      // Running experiments are read as of now, rounded to the minute so that repeated loads share a cache entry.
+      const asOf = Math.floor(now() / 60_000) * 60_000
+      const learningVersion = pooledFrom.map((e) => `${e.id}@${e.updatedAt}`).join(',')
+      const pairs = await cache.get(`learning:${learningVersion}:${asOf}`, () => learningLibrary(ch, pooledFrom, { now: asOf }))
+      const filter = segment ?? null
+      const keep = <T extends { dimension: string; segment: string }>(xs: T[]) => (filter === null ? xs : xs.filter((x) => matchesSegment(x, filter)))
+      const report: LibraryReport = { ...library, rows: keep(library.rows), pairs: keep(pairs), segmentFilter: filter, totalPairs: pairs.length }
+      return c.json(report as unknown as Record<string, unknown>, 200)
     },
   )
   return app
