@@ -36,6 +36,16 @@ export function clusterDdl(statement: string, cluster: string): string[] {
     if (/^ALTER TABLE \w+ ADD COLUMN /.test(statement)) return [local, statement.replace(alter[0], `ALTER TABLE ${alter[1]} ON CLUSTER ${quoted}`)]
     return [local]
   }
+  // A materialised view fires on inserts into the shard's local table and writes to the shard's local target:
+  // both are sharded by customer, so each customer's rows meet on one shard.
+  const view = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS/.exec(statement)
+  if (view) {
+    return [
+      statement
+        .replace(view[0], `CREATE MATERIALIZED VIEW IF NOT EXISTS ${view[1]} ON CLUSTER ${quoted} TO ${view[2]}_local AS`)
+        .replace(/\bFROM (\w+)/, (_all, source: string) => `FROM ${source}_local`),
+    ]
+  }
   const m = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(statement)
   if (!m) return [statement]
   const table = m[1]
