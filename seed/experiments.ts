@@ -46,8 +46,10 @@ const analysis = (extra: Record<string, unknown> = {}) => ({ attributionDays: 30
 const yearLookback = { cuped: { enabled: true, lookbackDays: 365 } }
 
 /**
- * Win-back in the lapsed segment: is an incentive worth more than the message alone, and which one? Points do
- * nothing beyond the message for low-value customers — the segment where an offer has no effect.
+ * Win-back in the lapsed segment: is an incentive worth more than the message alone, and which one? The learning
+ * library's planted pairs (docs/learning-library.md): free shipping works only for price-sensitive (low-value)
+ * customers, 500 loyalty points only for loyal (high-value) ones; free shipping for high-value customers and points
+ * for low-value ones do nothing beyond the message (planted nulls, here and in winback-dormant and the save offer).
  */
 const winback: PlannedExperiment = {
   definition: {
@@ -76,8 +78,8 @@ const winback: PlannedExperiment = {
   effects: {
     control: allTiers(message(1.25, 9)),
     pct15: byTier({ repeat: 1.1, orderValue: 1.04, redemption: 0.85, daysToPurchase: 5, messaged: true }, { low: 1.9, mid: 1.7, high: 1.45 }),
-    freeship: byTier({ repeat: 1.05, orderValue: 1.12, redemption: 0.9, daysToPurchase: 6, messaged: true }, { low: 1.55, mid: 1.45, high: 1.3 }),
-    points: byTier({ repeat: 1.15, orderValue: 1, redemption: 0.6, daysToPurchase: 7, messaged: true }, { low: 1.25, mid: 1.5, high: 1.75 }),
+    freeship: byTier({ repeat: 1.05, orderValue: 1.12, redemption: 0.9, daysToPurchase: 6, messaged: true }, { low: 1.75, mid: 1.25, high: 1.25 }),
+    points: byTier({ repeat: 1.15, orderValue: 1, redemption: 0.6, daysToPurchase: 7, messaged: true }, { low: 1.25, mid: 1.5, high: 2.4 }),
   },
 }
 
@@ -86,11 +88,11 @@ const saveOffer: PlannedExperiment = {
   definition: {
     id: 'save-offer-at-risk',
     name: 'Save offer: at-risk customers',
-    hypothesis: 'A $10 voucher keeps more at-risk customers buying than double points, at a cost the extra orders cover.',
+    hypothesis: 'A $10 voucher keeps more at-risk customers buying than loyalty points, at a cost the extra orders cover.',
     arms: [
       { key: 'control', name: 'Reminder message', weight: 0.34, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
       { key: 'amount10', name: '$10 off next order', weight: 0.33, offer: { type: 'amount_off', value: 10, unitCost: 10, currency: 'USD' } },
-      { key: 'doublepoints', name: 'Double points for 30 days', weight: 0.33, offer: { type: 'loyalty_points', value: 2, unitCost: 3, currency: 'USD' } },
+      { key: 'points', name: '500 loyalty points', weight: 0.33, offer: { type: 'loyalty_points', value: 500, unitCost: 5, currency: 'USD' } },
     ],
     holdoutPct: 0.1,
     targeting: { recency: 'at_risk' },
@@ -101,12 +103,13 @@ const saveOffer: PlannedExperiment = {
   decision: {
     daysAgo: 8,
     chosenArm: 'amount10',
-    body: '$10 off lifted reactivation and revenue clearly over the reminder; net value per customer came out a little lower, a price we accept for keeping these customers buying. Double points did not move enough. Rolling out $10 off to at-risk customers.',
+    body: '$10 off lifted reactivation and revenue clearly over the reminder; net value per customer came out a little lower, a price we accept for keeping these customers buying. 500 points moved only high-value customers. Rolling out $10 off to at-risk customers.',
   },
   effects: {
     control: allTiers(message(1.1, 9)),
     amount10: byTier({ repeat: 1.05, orderValue: 1, redemption: 0.8, daysToPurchase: 5, messaged: true }, { low: 1.4, mid: 1.35, high: 1.2 }),
-    doublepoints: byTier({ repeat: 1.1, orderValue: 1, redemption: 0.5, daysToPurchase: 7, messaged: true }, { low: 1.12, mid: 1.18, high: 1.28 }),
+    // Points: nothing beyond the reminder for low-value customers, a clear lift for loyal high-value ones.
+    points: byTier({ repeat: 1.1, orderValue: 1, redemption: 0.5, daysToPurchase: 7, messaged: true }, { low: 1.1, mid: 1.25, high: 1.4 }),
   },
 }
 
@@ -129,6 +132,50 @@ const vipDiscount: PlannedExperiment = {
     control: allTiers(message(1.05, 8)),
     pct20: allTiers({ reactivation: 1.15, repeat: 1.25, orderValue: 1, redemption: 0.9, daysToPurchase: 4, messaged: true }),
   },
+}
+
+/**
+ * The same two offers in dormant low- and high-value customers, running for months: the learning library's second
+ * (third, for points) experiment of each planted pair, old enough that durable re-engagement (days 31–90 after the
+ * first purchase) is observed. Free shipping works for the low tier only, points for the high tier only.
+ */
+const winbackDormant: PlannedExperiment = {
+  definition: {
+    id: 'winback-dormant',
+    name: 'Win-back: dormant low- and high-value customers',
+    hypothesis: 'Free shipping brings back price-sensitive dormant customers; loyalty points bring back the loyal ones.',
+    arms: [
+      { key: 'control', name: 'Message only', weight: 0.34, isControl: true, offer: { type: 'none', value: 0, channel: 'email' } },
+      { key: 'freeship', name: 'Free shipping', weight: 0.33, offer: { type: 'free_shipping', value: 0, unitCost: 6.95, currency: 'USD' } },
+      { key: 'points', name: '500 loyalty points', weight: 0.33, offer: { type: 'loyalty_points', value: 500, unitCost: 5, currency: 'USD' } },
+    ],
+    targeting: { recency: 'dormant', valueTier: { $in: ['low', 'high'] } },
+    analysis: analysis({ primaryMetric: 'reactivation', guardrails: ['unsubscribe', 'net_value'], ...yearLookback }),
+    tags: ['win-back', 'dormant', 'demo'],
+  },
+  timeline: { startDaysAgo: 130, exposureDays: 10 },
+  effects: {
+    control: allTiers(message(1.2, 10)),
+    freeship: byTier({ repeat: 1.05, orderValue: 1.12, redemption: 0.9, daysToPurchase: 6, messaged: true }, { low: 2.6, mid: 1.2, high: 1.2 }),
+    points: byTier({ repeat: 1.15, orderValue: 1, redemption: 0.6, daysToPurchase: 7, messaged: true }, { low: 1.2, mid: 1.2, high: 4 }),
+  },
+}
+
+/**
+ * The learning library's planted pairs across the demo's experiments (segment valueTier, offer type:value): proven
+ * ones and planted nulls (no effect beyond the control's message in any experiment that tests them).
+ */
+export const plantedPairs = {
+  proven: [
+    { segment: 'valueTier=low', offer: 'free_shipping:0', experiments: ['winback-lapsed', 'winback-dormant'] },
+    { segment: 'valueTier=high', offer: 'loyalty_points:500', experiments: ['winback-lapsed', 'save-offer-at-risk', 'winback-dormant'] },
+  ],
+  nulls: [
+    { segment: 'valueTier=high', offer: 'free_shipping:0', experiments: ['winback-lapsed', 'winback-dormant'] },
+    { segment: 'valueTier=mid', offer: 'free_shipping:0', experiments: ['winback-lapsed'] },
+    { segment: 'valueTier=low', offer: 'loyalty_points:500', experiments: ['winback-lapsed', 'save-offer-at-risk', 'winback-dormant'] },
+    { segment: '(all)=all customers', offer: 'none:0', experiments: ['aa-dormant-newsletter'] },
+  ],
 }
 
 /** Two identical arms: the pipeline's own false-positive check. */
@@ -155,7 +202,8 @@ const aaTest: PlannedExperiment = {
 export const demoPlan: WorldPlan = {
   referenceDaysAgo: 45,
   globalHoldout: { pct: 0.05, seed: 'global-holdout' },
-  experiments: [saveOffer, winback, vipDiscount, aaTest],
+  // winback-dormant before the A/A test: a customer enters the first experiment whose targeting they meet.
+  experiments: [saveOffer, winback, vipDiscount, winbackDormant, aaTest],
 }
 
 /** Default number of customers of the demo world: a few seconds to seed, enough for clear results. */

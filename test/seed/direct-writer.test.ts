@@ -48,7 +48,9 @@ describe('seeding straight into the stores', () => {
     }
     const [e] = await h.chQuery<{ hi: string; lo: string }>(`SELECT toUnixTimestamp64Milli(max(ts)) AS hi, toUnixTimestamp64Milli(min(ts)) AS lo FROM events`)
     expect(Number(e.hi)).toBeLessThanOrEqual(NOW)
-    expect(Number(e.lo)).toBeGreaterThan(NOW - 460 * DAY)
+    // A year of history (and its refunds) before the earliest experiment's start.
+    const earliest = Math.max(...demoPlan.experiments.map((p) => p.timeline.startDaysAgo))
+    expect(Number(e.lo)).toBeGreaterThan(NOW - (earliest + 410) * DAY)
   })
 
   it('puts every customer in the arm POST /v1/assign answers', async () => {
