@@ -29,6 +29,7 @@ import { programRoutes } from './routes/program.ts'
 import { metricPreviewRoutes } from './routes/metric-preview.ts'
 import { metricRoutes } from './routes/metrics.ts'
 import { segmentRoutes } from './routes/segments.ts'
+import { customerRoutes } from './routes/customers.ts'
 import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
 import { coalescedRefresh, listenForConfigChanges } from './stores/config-changes.ts'
@@ -185,6 +186,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1/metrics', metricRoutes({ db, keys, now: deps.now }))
   app.route('/v1/segments', segmentRoutes({ db, keys, now: deps.now }))
+  app.route('/v1/customers', customerRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1', notificationRoutes({ db, keys, notifications }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
 

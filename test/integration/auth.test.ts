@@ -31,6 +31,7 @@ const routes: Array<{ name: string; method: string; url: string; body?: () => un
     allowed: ['admin', 'ingest'],
   },
   { name: 'read audit', method: 'GET', url: '/v1/audit', allowed: ['admin', 'editor', 'viewer'] },
+  { name: 'customer profile', method: 'GET', url: '/v1/customers/c1/profile', allowed: ['admin', 'editor', 'viewer'] },
   { name: 'list keys', method: 'GET', url: '/v1/keys', allowed: ['admin'] },
   { name: 'create key', method: 'POST', url: '/v1/keys', body: () => ({ name: 'k', role: 'viewer' }), allowed: ['admin'] },
   { name: 'change settings', method: 'PUT', url: '/v1/settings', body: () => ({}), allowed: ['admin'] },
