@@ -96,6 +96,8 @@ export interface LiftReport {
   economics: Economics[]
   breakdown: {
     dimension: string
+    /** What the rows were computed from: an attribute sent at assignment, or features as of first exposure. */
+    source?: BreakdownSource
     segments: SegmentResult[]
     /** Segments whose response to a variant differs from the rest's (primary metric); null when it cannot be tested. */
     heterogeneity?: BreakdownHeterogeneity | null
@@ -112,3 +114,10 @@ export interface LiftReport {
 export interface ExperimentReport extends LiftReport {
   decisioning: DecisioningSummary
 }
+
+/**
+ * A breakdown's source: an attribute captured at assignment, a customer feature as of first exposure, or a saved
+ * segment (at the version used) evaluated on those features.
+ */
+export type BreakdownSource =
+  { kind: 'attribute'; key: string } | { kind: 'feature'; key: string } | { kind: 'segment'; key: string; name: string; version: number }

@@ -23,6 +23,7 @@ import {
 import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 import { breakdownHeterogeneity } from './heterogeneity.ts'
+import { breakdownSource, featureSegmentColumn, type FeatureBreakdown } from './feature-breakdown.ts'
 
 const DAY = 86_400_000
 
@@ -45,6 +46,8 @@ export interface ReportOptions extends SliceOptions {
    * metrics. Without them the report has the built-in metrics only.
    */
   catalogue?: ReportCatalogueMetric[]
+  /** The breakdown's `dimension` resolved to a feature or saved segment (feature-breakdown.ts); absent: an attribute. */
+  breakdownBy?: FeatureBreakdown
 }
 
 /**
@@ -91,11 +94,15 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   const slices = winsorize || compiled?.singlePass ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
   const statOpts = { winsorize, catalogue: compiled ?? undefined }
   const statRows = await querySliced(ch, slices, (shape) => armStatsSql({ ...statOpts, segmented: false }, shape), queryParams, ['arm'])
+  const segmentBy = q.dimension && opts.breakdownBy ? await featureSegmentColumn(ch, opts.breakdownBy, params) : undefined
   const segmentRows = q.dimension
-    ? await querySliced(ch, slices, (shape) => armStatsSql({ ...statOpts, segmented: true }, shape), { ...queryParams, dimension: q.dimension }, [
-        'arm',
-        'segment',
-      ])
+    ? await querySliced(
+        ch,
+        slices,
+        (shape) => armStatsSql({ ...statOpts, segmented: true, segmentBy: segmentBy?.column }, shape),
+        { ...queryParams, ...segmentBy?.params, dimension: q.dimension },
+        ['arm', 'segment'],
+      )
     : []
   const rows = new Map(statRows.map((r) => parseArmStats(r)).map((r) => [r.arm, r]))
   const enrolment = (await querySliced(ch, slices, enrolmentSql, params, ['arm', 'day'])).map((r) => ({
@@ -233,6 +240,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
         : (segmentCatalogue(segRows).find((x) => x.key === a.primaryMetric) ?? null)
     return {
       dimension,
+      source: breakdownSource(dimension, opts.breakdownBy),
       segments: segments(
         bySegment,
         armList,

@@ -15,6 +15,7 @@ import { liftTimeseries } from '../reports/timeseries.ts'
 import { ReportCache } from '../reports/cache.ts'
 import { decisioningSummary } from '../reports/decisioning.ts'
 import { experimentAttributes } from '../reports/attributes.ts'
+import { resolveBreakdown } from '../reports/feature-breakdown.ts'
 import type { ExperimentReport, LiftTimeseries } from '../contract/index.ts'
 
 const IdParam = z.object({ id: z.string().min(1).max(64) })
@@ -56,7 +57,14 @@ export const includeParam = z.enum(['immature']).optional().describe("'immature'
 const ReportQuery = z.object({
   window: z.coerce.number().int().min(1).max(365).optional().describe('outcome window in days (default: the experiment’s attributionDays)'),
   metrics: reportMetricList.describe("comma-separated metric keys, built-in or of the experiment's catalogue metrics (default: all)"),
-  dimension: z.string().min(1).max(128).optional().describe('attribute captured at assignment to break down by'),
+  dimension: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe(
+      'what to break down by: an attribute captured at assignment, feature:lapse_stage, feature:last_offer_response, feature:rfm_group (as of first exposure) or segment:<key>',
+    ),
   asOf: asOfParam.describe('report as of this time (ISO-8601 or epoch ms)'),
   include: includeParam,
 })
@@ -88,12 +96,14 @@ export function reportRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
         q.metrics,
         exp.analysis.catalogueMetrics.map((m) => m.key),
       )
+      const breakdownBy = await resolveBreakdown(db, q.dimension)
       const at = now()
-      // Catalogue versions are pinned in the experiment, so its updatedAt still keys the cache.
+      // Catalogue versions are pinned in the experiment, so its updatedAt still keys the cache; a segment's version keys it too.
       // The budget's spend and reservations change in Postgres, which the cache's ClickHouse data version does not see: read them fresh.
       const [analysis, decisioning] = await Promise.all([
-        cache.get<Omit<ExperimentReport, 'decisioning'>>(`report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}`, async () =>
-          experimentReport(ch, exp, q, at, { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics) }),
+        cache.get<Omit<ExperimentReport, 'decisioning'>>(
+          `report:${exp.id}:${exp.updatedAt}:${JSON.stringify(q)}:${breakdownBy?.kind === 'segment' ? breakdownBy.segment.version : ''}`,
+          async () => experimentReport(ch, exp, q, at, { catalogue: await resolveCatalogueMetrics(db, exp.analysis.catalogueMetrics), breakdownBy }),
         ),
         decisioningSummary(ch, db, exp, q.asOf ?? at),
       ])

@@ -37,14 +37,18 @@ const LEVELS = '0.2, 0.4, 0.6, 0.8'
  * purchased before `asOfMs` (ClickHouse's quantilesExact: the value at ⌊level·n⌋ of the sorted values).
  */
 export async function rfmCutsAsOf(ch: ClickHouse, asOfMs: number): Promise<RfmCuts> {
+  const customers = `SELECT ${featureColumns('h', '{asOf:Int64}')}
+  FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)`
+  return queryRfmCuts(ch, customers, { asOf: asOfMs })
+}
+
+/** The RFM cut points over the buyers among `customers` (a query with the feature columns). */
+export async function queryRfmCuts(ch: ClickHouse, customers: string, params: Record<string, unknown>): Promise<RfmCuts> {
   const query = `SELECT quantilesExact(${LEVELS})(recency_days) AS recency, quantilesExact(${LEVELS})(orders_365d) AS frequency,
   quantilesExact(${LEVELS})(monetary_365d) AS monetary
-FROM (
-  SELECT ${featureColumns('h', '{asOf:Int64}')}
-  FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)
-)
+FROM (${customers})
 WHERE recency_days IS NOT NULL`
-  const r = await ch.client.query({ query, query_params: { asOf: asOfMs }, format: 'JSONEachRow' })
+  const r = await ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
   const [row] = await r.json<Record<string, unknown[]>>()
   const nums = (v: unknown[] | undefined) => (v ?? []).map(Number)
   return { recency: nums(row?.recency), frequency: nums(row?.frequency), monetary: nums(row?.monetary) }

@@ -1,5 +1,5 @@
 import type { CompiledColumns } from '../../metrics/compile.ts'
-import { countedSql, customerColumns, customerWindowSql, ltvCountedSql, wholeRange, type CustomerSlice } from './customer-window.ts'
+import { countedSql, customerColumns, customerWindowSql, ltvCountedSql, wholeRange, type CustomerSlice, type FeatureSegment } from './customer-window.ts'
 
 /**
  * The sufficient statistics of every metric over a set of per-customer rows (columns orders, gross, revenue,
@@ -35,14 +35,17 @@ export type CatalogueColumns = Pick<CompiledColumns, 'eventColumns' | 'carried' 
 
 /**
  * Per-arm sufficient statistics for every metric (STATS.md inputs), optionally per segment of one attribute
- * captured at first exposure. One pass over the customer table; the stats module never sees rows.
+ * captured at first exposure or (`segmentBy`) of the customer's features then. One pass over the customer table; the stats module never sees rows.
  *
  * Winsorization caps revenue-like values at a percentile computed over the counted customers of all arms
  * together, before the sums. Catalogue metrics ride along in the same pass: each counts the customers whose
  * window for it has ended, so the pass keeps every customer and the built-in statistics count the customers
  * whose outcome window has ended (`counted`).
  */
-export function armStatsSql(opts: { segmented: boolean; winsorize: boolean; catalogue?: CatalogueColumns }, slice: CustomerSlice = wholeRange): string {
+export function armStatsSql(
+  opts: { segmented: boolean; winsorize: boolean; catalogue?: CatalogueColumns; segmentBy?: FeatureSegment },
+  slice: CustomerSlice = wholeRange,
+): string {
   const catalogue = opts.catalogue?.customer.length ? opts.catalogue : undefined
   const where = catalogue ? 'counted' : undefined
   const cap = (col: string) =>
@@ -65,7 +68,7 @@ export function armStatsSql(opts: { segmented: boolean; winsorize: boolean; cata
   const catalogueArm = catalogue
     ? [...catalogue.arm, ...(catalogue.survival && !opts.segmented ? [catalogue.survival] : [])].map((c) => `,\n  ${c}`).join('')
     : ''
-  return `WITH ${customerWindowSql(opts.segmented ? 'dimension' : 'none', slice, catalogue)},
+  return `WITH ${customerWindowSql(opts.segmented ? (opts.segmentBy ?? 'dimension') : 'none', slice, catalogue)},
 capped AS (
   SELECT arm${segment}, orders, gross, redeemed, unsubscribed, incentive_cost, pre_orders, first_purchase_ms, observed_ms, mature, ltv_mature, repurchase_ms, repurchase_observed_ms,
     ${where ? `${countedSql} AS counted, ` : ''}${cap('revenue_net')} AS revenue, ${cap('ltv')} AS ltv, ${cap('net_value')} AS net_value, ${cap('pre_revenue')} AS pre_revenue${catalogue ? `,\n    ${catalogue.capped.join(', ')}` : ''}

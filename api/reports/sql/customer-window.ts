@@ -8,6 +8,8 @@
  * firstExposure ≤ ts < firstExposure + window and ts ≤ asOf; refunds subtract revenue; redemptions count only
  * when tagged with this experiment.
  */
+import { featureColumns } from '../../segments/features-sql.ts'
+
 export interface CustomerWindowParams {
   experimentId: string
   asOfMs: number
@@ -66,14 +68,19 @@ export const wholeRange: CustomerSlice = { from: false, to: false }
 export const inSlice = (slice: CustomerSlice) =>
   `${slice.from ? ' AND customer_id >= {rangeFrom:String}' : ''}${slice.to ? ' AND customer_id < {rangeTo:String}' : ''}`
 
-/** Arms that belong in an experiment report: its arms and the experiment holdout, not the global holdout. */
-export const firstExposuresSql = (slice: CustomerSlice = wholeRange) => `
-first_exposures AS (
-  SELECT cityHash64(customer_id) AS cust, argMin(arm, ts) AS arm, toUnixTimestamp64Milli(min(ts)) AS t0, argMin(attributes, ts) AS attrs
+/**
+ * Each analysed customer's first exposure. Arms that belong in an experiment report: its arms and the experiment
+ * holdout, not the global holdout. `extra`: more aggregates over the customer's exposures.
+ */
+export const firstExposureRowsSql = (slice: CustomerSlice = wholeRange, extra = '') => `
+  SELECT cityHash64(customer_id) AS cust, argMin(arm, ts) AS arm, toUnixTimestamp64Milli(min(ts)) AS t0${extra}
   FROM exposures
   WHERE experiment_id = {exp:String}${inSlice(slice)} AND ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC')
   GROUP BY cust
-  HAVING arm != 'global_holdout' AND t0 <= {enrolledUntil:Int64}
+  HAVING arm != 'global_holdout' AND t0 <= {enrolledUntil:Int64}`
+
+export const firstExposuresSql = (slice: CustomerSlice = wholeRange) => `
+first_exposures AS (${firstExposureRowsSql(slice, ', argMin(attributes, ts) AS attrs')}
 )`
 
 /** Deduplicated events up to asOf (in the slice), keyed like first_exposures; `extra` columns besides the usual ones. */
@@ -96,19 +103,61 @@ const inWindow = (ms: string) => `dt >= 0 AND dt < ${ms}`
 const inLookback = `dt < 0 AND dt >= -{lookbackMs:Int64}`
 const marginOf = `ifNull(margin, revenue * {marginRate:Float64})`
 
-/** Which attributes captured at first exposure the customer rows carry: none, one (as `segment`) or the whole map. */
-export type AttributeMode = 'none' | 'dimension' | 'map'
+/**
+ * Each analysed customer's first exposure with their features as of that instant (features-sql.ts), computed from
+ * customer_history's events strictly before it — an event at or after first exposure never moves a customer
+ * between segments. A customer with no history gets the features of someone who never bought. `rfm`: the RFM
+ * group's expression over the feature columns, carried as `rfm_group`.
+ */
+export const exposureFeaturesSql = (slice: CustomerSlice = wholeRange, rfm?: string) => `
+  SELECT x.cust AS cust, x.arm AS arm, x.t0 AS t0,
+    ${featureColumns('h.hist', 'x.t0', 'fx_')}${rfm ? `,\n    ${rfm} AS rfm_group` : ''}
+  FROM (${firstExposureRowsSql(slice, ', any(customer_id) AS cid')}) AS x
+  LEFT JOIN (
+    SELECT customer_id, groupUniqArrayMerge(history) AS hist
+    FROM customer_history
+    WHERE customer_id IN (SELECT customer_id FROM exposures WHERE experiment_id = {exp:String}${inSlice(slice)})${inSlice(slice)}
+    GROUP BY customer_id
+  ) AS h ON h.customer_id = x.cid`
+
+/**
+ * A breakdown computed from the customer's features as of first exposure (exposure-features.ts) rather than from
+ * an attribute the caller sent: `segment` is a String expression over the feature columns (and `rfm_group` when
+ * `rfm` gives its expression).
+ */
+export interface FeatureSegment {
+  segment: string
+  rfm?: string
+}
+
+/**
+ * Which attributes captured at first exposure the customer rows carry: none, one (as `segment`), the whole map, or
+ * a segment of the customer's features at first exposure.
+ */
+export type AttributeMode = 'none' | 'dimension' | 'map' | FeatureSegment
 
 /**
  * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
  * table, and customers without events come through with empty event columns — then one GROUP BY customer.
  */
 export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange, extra?: ExtraCustomerColumns): string {
-  const carried = attributes === 'map' ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : ''
-  const kept = attributes === 'map' ? ', any(attrs) AS attrs' : attributes === 'dimension' ? ', any(segment) AS segment' : ''
+  const single = attributes === 'dimension' || typeof attributes === 'object'
+  const carried =
+    attributes === 'map'
+      ? ', f.attrs AS attrs'
+      : attributes === 'dimension'
+        ? ', f.attrs[{dimension:String}] AS segment'
+        : single
+          ? ', f.segment AS segment'
+          : ''
+  const kept = attributes === 'map' ? ', any(attrs) AS attrs' : single ? ', any(segment) AS segment' : ''
   const extraEvents = extra?.carried ?? []
   const extraCustomer = (extra?.customer ?? []).map((c) => `\n    ${c},`).join('')
-  return `${firstExposuresSql(slice)},
+  const exposures =
+    typeof attributes === 'object'
+      ? `first_exposures AS (\n  SELECT cust, arm, t0, ${attributes.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, attributes.rfm)})\n)`
+      : firstExposuresSql(slice)
+  return `${exposures},
 customer_events AS (
   SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},
     toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type, e.revenue AS revenue, e.margin AS margin, e.cost AS cost,
