@@ -9,6 +9,8 @@ import { Experiment, ExperimentCreate, ExperimentStatus, ExperimentUpdate, Note,
 import { addNote, createExperiment, getExperiment, listExperiments, listNotes, transitionExperiment, updateExperiment } from '../experiments/store.ts'
 import type { ExperimentCache } from '../experiments/cache.ts'
 import type { Transition } from '../experiments/lifecycle.ts'
+import { listSegments } from '../segments/store.ts'
+import { serverNeeds, targetingProblem } from '../segments/targeting-refs.ts'
 
 const IdParam = z.object({
   id: z
@@ -18,16 +20,25 @@ const IdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 })
 
-function checkTargeting(targeting: Record<string, unknown> | null | undefined) {
+/** A 400 naming the path inside `targeting`, the form the experiment form maps onto its inputs. */
+const targetingError = (problem: { path: string; message: string }) => {
+  const field = `targeting${problem.path ? '.' + problem.path : ''}`
+  return new ApiError(400, 'invalid_input', `${field}: ${problem.message}`, field)
+}
+
+/**
+ * The targeting's operators, then the features and segments it names (read only when it names a segment): a
+ * condition on `features.nope` or an archived segment would otherwise save and quietly match nobody.
+ */
+async function checkTargeting(db: Kysely<Database>, targeting: Record<string, unknown> | null | undefined) {
   if (!targeting) return
   const problem = validateCondition(targeting)
-  if (problem)
-    throw new ApiError(
-      400,
-      'invalid_input',
-      `targeting${problem.path ? '.' + problem.path : ''}: ${problem.message}`,
-      `targeting${problem.path ? '.' + problem.path : ''}`,
-    )
+  if (problem) throw targetingError(problem)
+  const needs = serverNeeds(targeting)
+  if (!needs.features && !needs.segments) return
+  const segments = needs.segments ? await listSegments(db, { includeArchived: true }) : []
+  const server = targetingProblem(targeting, new Map(segments.map((s) => [s.key, { archived: s.archived }])))
+  if (server) throw targetingError(server)
 }
 
 export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; cache: ExperimentCache; now?: () => number }) {
@@ -65,7 +76,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
     }),
     async (c) => {
       const input = c.req.valid('json')
-      checkTargeting(input.targeting)
+      await checkTargeting(db, input.targeting)
       const created = await createExperiment(db, input, c.get('identity').name, clock())
       await cache.refresh()
       return c.json(created, 201)
@@ -99,7 +110,7 @@ export function experimentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver
     }),
     async (c) => {
       const update = c.req.valid('json')
-      checkTargeting(update.targeting)
+      await checkTargeting(db, update.targeting)
       const updated = await updateExperiment(db, c.req.valid('param').id, update, c.get('identity').name, clock())
       await cache.refresh()
       return c.json(updated, 200)
