@@ -32,6 +32,7 @@ import { segmentRoutes } from './routes/segments.ts'
 import { customerRoutes } from './routes/customers.ts'
 import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
+import { ServerAttributes } from './segments/server-attributes.ts'
 import { coalescedRefresh, listenForConfigChanges } from './stores/config-changes.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
@@ -86,7 +87,9 @@ export async function createApp(deps: AppDeps) {
   await cache.refresh()
   const exposures = exposureWriter(ch)
   const events = new EventWriter(ch, deps.events)
-  const decider = new Decider(db, ch, cache, exposures, deps.now)
+  // Features and segments for targeting that names them, cached in-process (api/segments/server-attributes.ts).
+  const serverAttributes = new ServerAttributes(db, ch, deps.now)
+  const decider = new Decider(db, ch, cache, exposures, deps.now, serverAttributes)
   await decider.init()
   // Another process's change to experiments, policies, triggers or settings reaches this one at once (the poll is the fallback).
   const configChanges = await listenForConfigChanges(
@@ -170,7 +173,7 @@ export async function createApp(deps: AppDeps) {
   const notifications = new Notifications({ db, ch, reports, now: deps.now }, deps.notifications)
   app.route('/v1/experiments', experimentRoutes({ db, keys, cache, now: deps.now }))
   app.route('/v1/experiments', reportRoutes({ db, ch, keys, cache: reports, now: deps.now }))
-  app.route('/v1/assign', assignRoutes({ keys, cache, exposures, now: deps.now }))
+  app.route('/v1/assign', assignRoutes({ keys, cache, exposures, serverAttributes, now: deps.now }))
   app.route(
     '/v1/events',
     eventRoutes({
@@ -185,7 +188,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1/metrics', metricRoutes({ db, keys, now: deps.now }))
-  app.route('/v1/segments', segmentRoutes({ db, keys, now: deps.now }))
+  app.route('/v1/segments', segmentRoutes({ db, keys, now: deps.now, onChange: () => serverAttributes.segmentsChanged() }))
   app.route('/v1/customers', customerRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1', notificationRoutes({ db, keys, notifications }))
   app.route('/v1', adminRoutes({ db, keys, cache }))
@@ -213,6 +216,7 @@ export async function createApp(deps: AppDeps) {
     exposures,
     events,
     decider,
+    serverAttributes,
     keys,
     notifications,
     metrics,

@@ -23,6 +23,7 @@ import { emptyCounters, offerExpiry, reservationFor, unitCostOf } from './reserv
 import { listPolicies, listTriggers } from './store.ts'
 import type { Decision, DecisionReason, Policy } from './schema.ts'
 import { errorFields, log } from '../observability/log.ts'
+import type { ServerAttributes } from '../segments/server-attributes.ts'
 
 type Offer = Arm['offer']
 type Assignment = ReturnType<typeof assignCompiled>
@@ -87,6 +88,8 @@ export class Decider {
     private readonly experiments: ExperimentCache,
     private readonly exposures: ExposureWriter,
     private readonly clock: () => number = Date.now,
+    /** Looks up `features` and `segments` for experiments targeting them; without it they read as missing. */
+    private readonly serverAttributes?: ServerAttributes,
   ) {
     this.ledger = new IncentiveLedger(db, isEmbeddedPostgres(db))
     this.budgets = new BudgetBook(db)
@@ -151,9 +154,10 @@ export class Decider {
 
     // Tier is captured with the exposure so reports can show lift per intent tier.
     const attributes = tier ? { ...input.attributes, tier } : { ...input.attributes }
+    const targeted = await this.withServerAttributes(input.customerId, attributes, entries)
     const candidates: Pending['candidates'] = []
     for (const entry of entries) {
-      const a = assignCompiled(entry.compiled, input.customerId, attributes, this.experiments.globalHoldout)
+      const a = assignCompiled(entry.compiled, input.customerId, targeted, this.experiments.globalHoldout)
       if (a.reason === 'not_eligible' || a.reason === 'namespace' || a.reason === 'coverage' || a.reason === 'not_running') continue
       candidates.push({ entry, a })
     }
@@ -167,6 +171,24 @@ export class Decider {
     const { decision, written } = await this.batches.add({ customerId: input.customerId, trigger: trigger.key, tier, attributes, now, candidates })
     await written
     return decision
+  }
+
+  /**
+   * The attributes targeting is evaluated on: the caller's, plus the customer's features and segments when one of
+   * the experiments in play names them. Exposures keep the caller's (reports compute features as of exposure).
+   */
+  private async withServerAttributes(customerId: string, attributes: Record<string, unknown>, entries: CachedExperiment[]) {
+    if (!this.serverAttributes) return attributes
+    let features = false
+    let segments = false
+    let rfmGroup = false
+    for (const entry of entries) {
+      const needs = this.serverAttributes.needsOf(entry.compiled.targeting)
+      features ||= needs.features
+      segments ||= needs.segments
+      rfmGroup ||= needs.rfmGroup
+    }
+    return features || segments ? this.serverAttributes.withServerAttributes(customerId, attributes, { features, segments, rfmGroup }) : attributes
   }
 
   /**

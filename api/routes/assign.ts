@@ -9,6 +9,8 @@ const MB = 1024 * 1024
 import { assignCompiled, type Assignment } from '../assignment/index.ts'
 import type { ExperimentCache, CachedExperiment } from '../experiments/cache.ts'
 import { flattenAttributes, type ExposureRow, type ExposureWriter } from '../exposures/writer.ts'
+import type { ServerAttributes } from '../segments/server-attributes.ts'
+import type { ServerNeeds } from '../segments/targeting-refs.ts'
 
 export const Attributes = z
   .record(z.string().max(128), z.unknown())
@@ -57,8 +59,15 @@ function present(a: Assignment) {
   }
 }
 
-export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; exposures: ExposureWriter; now?: () => number }) {
-  const { keys, cache, exposures } = deps
+export function assignRoutes(deps: {
+  keys: KeyResolver
+  cache: ExperimentCache
+  exposures: ExposureWriter
+  /** Looks up `features` and `segments` for experiments targeting them; without it they read as missing. */
+  serverAttributes?: ServerAttributes
+  now?: () => number
+}) {
+  const { keys, cache, exposures, serverAttributes } = deps
   const now = deps.now ?? Date.now
   const app = newRouter()
   const ingest = requirePermission(keys, 'ingest')
@@ -73,6 +82,13 @@ export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; 
     }
     if (!entry) throw notFound('experiment', id)
     return entry
+  }
+
+  /** What the experiment's targeting needs looked up server-side; null for nothing (most experiments). */
+  const lookups = (entry: CachedExperiment): ServerNeeds | null => {
+    if (!serverAttributes || !entry.compiled.running) return null
+    const needs = serverAttributes.needsOf(entry.compiled.targeting)
+    return needs.features || needs.segments ? needs : null
   }
 
   const exposureRow = (a: Assignment, attributes: Record<string, unknown> | undefined, ts: number, source: string): ExposureRow => ({
@@ -100,7 +116,10 @@ export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; 
   app.post('/', ingest, async (c) => {
     const { experimentId, customerId, attributes } = await readJson(c, AssignRequest, MB)
     const entry = await experiment(experimentId)
-    const a = assignCompiled(entry.compiled, customerId, attributes ?? {}, cache.globalHoldout)
+    const needs = lookups(entry)
+    // The exposure keeps the attributes as sent: reports compute features as of exposure themselves.
+    const targeted = needs ? await serverAttributes!.withServerAttributes(customerId, attributes ?? {}, needs) : (attributes ?? {})
+    const a = assignCompiled(entry.compiled, customerId, targeted, cache.globalHoldout)
     if (a.exposure) await exposures.add([exposureRow(a, attributes, now(), 'assign')])
     return c.json(present(a), 200)
   })
@@ -119,12 +138,16 @@ export function assignRoutes(deps: { keys: KeyResolver; cache: ExperimentCache; 
   app.post('/batch', ingest, async (c) => {
     const { experimentId, customers } = await readJson(c, BatchRequest, 8 * MB)
     const entry = await experiment(experimentId)
+    const needs = lookups(entry)
+    const targeted = needs
+      ? await Promise.all(customers.map((cust) => serverAttributes!.withServerAttributes(cust.customerId, cust.attributes ?? {}, needs)))
+      : customers.map((cust) => cust.attributes ?? {})
     const ts = now()
     const holdout = cache.globalHoldout
     const rows: ExposureRow[] = []
     const counts: Record<string, number> = {}
-    const assignments = customers.map((cust) => {
-      const a = assignCompiled(entry.compiled, cust.customerId, cust.attributes ?? {}, holdout)
+    const assignments = customers.map((cust, i) => {
+      const a = assignCompiled(entry.compiled, cust.customerId, targeted[i], holdout)
       if (a.exposure) rows.push(exposureRow(a, cust.attributes, ts, 'batch'))
       const bucket = a.arm ?? a.reason ?? 'excluded'
       counts[bucket] = (counts[bucket] ?? 0) + 1

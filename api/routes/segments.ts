@@ -15,8 +15,18 @@ const KeyParam = z.object({
 })
 
 /** Segment definitions (issue 20, item 2): viewers read them, editors define, version and archive them. */
-export function segmentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; now?: () => number }) {
+export function segmentRoutes(deps: {
+  db: Kysely<Database>
+  keys: KeyResolver
+  now?: () => number
+  /** Told after a segment is created, versioned or archived (targeting re-reads the live segments). */
+  onChange?: () => void
+}) {
   const { db, keys } = deps
+  const changed = <T>(result: T): T => {
+    deps.onChange?.()
+    return result
+  }
   const clock = () => new Date((deps.now ?? Date.now)())
   const app = newRouter()
   const tags = ['Segments']
@@ -56,7 +66,7 @@ export function segmentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; n
       request: { body: jsonBody(SegmentDefinitionInput) },
       responses: { 201: json(Segment, 'Created'), ...standardErrors },
     }),
-    async (c) => c.json(await createSegment(db, c.req.valid('json'), c.get('identity').name, clock()), 201),
+    async (c) => c.json(changed(await createSegment(db, c.req.valid('json'), c.get('identity').name, clock())), 201),
   )
 
   app.openapi(
@@ -101,7 +111,7 @@ export function segmentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; n
       request: { params: KeyParam, body: jsonBody(SegmentDefinitionInput) },
       responses: { 201: json(Segment, 'Created'), ...standardErrors },
     }),
-    async (c) => c.json(await newSegmentVersion(db, c.req.valid('param').key, c.req.valid('json'), c.get('identity').name, clock()), 201),
+    async (c) => c.json(changed(await newSegmentVersion(db, c.req.valid('param').key, c.req.valid('json'), c.get('identity').name, clock())), 201),
   )
 
   app.openapi(
@@ -115,7 +125,7 @@ export function segmentRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; n
       request: { params: KeyParam },
       responses: { 200: json(Segment), ...standardErrors },
     }),
-    async (c) => c.json(await archiveSegment(db, c.req.valid('param').key, c.get('identity').name, clock()), 200),
+    async (c) => c.json(changed(await archiveSegment(db, c.req.valid('param').key, c.get('identity').name, clock())), 200),
   )
 
   return app
