@@ -69,6 +69,8 @@ export interface KpiBudget {
 export interface KpiReport {
   from: string
   to: string
+  /** The segment the KPIs are restricted to (customers who met its rule when their window started), or null for everyone. */
+  segment?: { key: string; name: string; version: number } | null
   /** The period in words for sentences and titles: "the last 90 days" or "1 Sep 2026 to 30 Nov 2026". */
   periodLabel: string
   windowDays: number

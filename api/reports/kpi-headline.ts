@@ -19,11 +19,12 @@ const share = (x: number) => `${+(x * 100).toFixed(2)}%`
 export function kpiHeadline(r: Omit<KpiReport, 'headline'>, level = 0.95): KpiHeadline {
   const { estimate, ci } = r.incrementalNetValue
   const vs = r.globalHoldoutPct > 0 ? `the ${share(r.globalHoldoutPct)} global holdout` : 'the global holdout'
+  const among = r.segment ? ` among customers in the segment “${r.segment.name}”` : ''
   if (estimate === null || ci === null) {
     const waiting = r.maturity.immature > 0 && !r.maturity.included ? ` (${r.maturity.immature.toLocaleString('en-US')} customers are still inside it)` : ''
     return {
       outcome: 'no_data',
-      text: `No incremental net value for ${r.periodLabel} yet: it needs treated customers and customers in ${vs} whose ${r.windowDays}-day window has closed${waiting}.`,
+      text: `No incremental net value${among} for ${r.periodLabel} yet: it needs treated customers and customers in ${vs} whose ${r.windowDays}-day window has closed${waiting}.`,
     }
   }
   // The estimate and its interval share a scale, as on the card; the spend, a different quantity, has its own.
@@ -33,17 +34,17 @@ export function kpiHeadline(r: Omit<KpiReport, 'headline'>, level = 0.95): KpiHe
   if (ci[0] > 0) {
     return {
       outcome: 'earned',
-      text: `The retention program earned ${money(estimate, true)} (${interval}) in incremental net value over ${r.periodLabel} vs ${vs}, ${after}.`,
+      text: `The retention program earned ${money(estimate, true)} (${interval}) in incremental net value${among} over ${r.periodLabel} vs ${vs}, ${after}.`,
     }
   }
   if (ci[1] < 0) {
     return {
       outcome: 'lost',
-      text: `The retention program lost money: ${money(estimate, true)} (${interval}) in incremental net value over ${r.periodLabel} vs ${vs}, ${after}.`,
+      text: `The retention program lost money: ${money(estimate, true)} (${interval}) in incremental net value${among} over ${r.periodLabel} vs ${vs}, ${after}.`,
     }
   }
   return {
     outcome: 'unclear',
-    text: `The retention program's incremental net value over ${r.periodLabel} is ${money(estimate, true)} (${interval}) vs ${vs}, ${after}: not distinguishable from zero yet.`,
+    text: `The retention program's incremental net value${among} over ${r.periodLabel} is ${money(estimate, true)} (${interval}) vs ${vs}, ${after}: not distinguishable from zero yet.`,
   }
 }

@@ -3,7 +3,10 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import type { KpiEstimate, KpiGroup, KpiProgram, KpiReport } from '../contract/kpis.ts'
 import { kpiHeadline } from './kpi-headline.ts'
-import { kpiSql } from './sql/kpis.ts'
+import { kpiSql, kpiSqlFor, kpiWindowFeaturesSql } from './sql/kpis.ts'
+import { queryRfmCuts } from '../segments/profile.ts'
+import { rfmGroupSql, ruleSql, ruleUsesRfm, SqlParams } from '../segments/rule-sql.ts'
+import type { StoredSegment } from '../segments/schema.ts'
 
 const DAY = 86_400_000
 /** The run rate of newly treated customers is measured over the period's last four weeks (or the whole period). */
@@ -88,6 +91,8 @@ export interface KpiQuery {
   globalHoldoutPct: number
   /** The period in words ("the last 90 days"); the route knows whether the caller chose the dates. */
   periodLabel: string
+  /** Only the customers who met this segment's rule when their window started (features from events before it). */
+  segment?: StoredSegment
 }
 
 /**
@@ -110,7 +115,10 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
     includeImmature: q.includeImmature ? 1 : 0,
     recentFrom: Math.max(q.from, q.to - basisDays * DAY),
   }
-  const rows = await (await ch.client.query({ query: kpiSql, query_params: params, format: 'JSONEachRow' })).json<Record<string, string | number>>()
+  const { query, params: segmentParams } = q.segment ? await segmentKpiSql(ch, q.segment, params) : { query: kpiSql, params: {} }
+  const rows = await (
+    await ch.client.query({ query, query_params: { ...params, ...segmentParams }, format: 'JSONEachRow' })
+  ).json<Record<string, string | number>>()
 
   const weeks = new Map<string, Pair>()
   const scopes = new Map<string, Pair>()
@@ -169,6 +177,7 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
   const report: Omit<KpiReport, 'headline'> = {
     from: new Date(q.from).toISOString(),
     to: new Date(q.to).toISOString(),
+    segment: q.segment ? { key: q.segment.key, name: q.segment.name, version: q.segment.version } : null,
     periodLabel: q.periodLabel,
     windowDays: q.windowDays,
     globalHoldoutPct: q.globalHoldoutPct,
@@ -212,4 +221,14 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
     },
   }
   return { ...report, headline: kpiHeadline(report) }
+}
+
+/**
+ * The KPI query restricted to a segment, with its bound values. A rule over the RFM group needs cut points: the
+ * quintiles among the period's windows whose customer had bought before the window started, each as of then.
+ */
+async function segmentKpiSql(ch: ClickHouse, segment: StoredSegment, params: Record<string, unknown>) {
+  const bound = new SqlParams('kseg_')
+  const rfm = ruleUsesRfm(segment.rule) ? rfmGroupSql(await queryRfmCuts(ch, kpiWindowFeaturesSql(), params), bound) : undefined
+  return { query: kpiSqlFor({ where: ruleSql(segment.rule, bound), rfm }), params: bound.values }
 }

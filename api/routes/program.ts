@@ -6,6 +6,9 @@ import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { instantParam } from '../http/params.ts'
 import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
+import { DomainError } from '../domain-errors.ts'
+import { SegmentKey, type StoredSegment } from '../segments/schema.ts'
+import { getSegment } from '../segments/store.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
@@ -33,6 +36,8 @@ export interface KpiRequest {
   to?: number
   window: number
   include?: 'immature'
+  /** A segment key: only customers who met its rule when their window started. */
+  segment?: string
 }
 
 /**
@@ -46,13 +51,13 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
   const to = q.to ?? asOf
   const from = q.from ?? to - (q.days ?? 90) * DAY
   if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
-  const [experiments, settings] = await Promise.all([listExperiments(db), getSettings(db)])
+  const [experiments, settings, segment] = await Promise.all([listExperiments(db), getSettings(db), kpiSegment(db, q.segment)])
   const version =
     experiments
       .map((e) => e.updatedAt)
       .sort()
       .at(-1) ?? ''
-  const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}`
+  const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}:${segment ? `${segment.key}@${segment.version}` : ''}`
   const report = cache.get<KpiReport>(key, () =>
     programKpis(ch, experiments, {
       from,
@@ -64,6 +69,7 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
       includeImmature: q.include === 'immature',
       globalHoldoutPct: settings.globalHoldoutPct,
       periodLabel: periodLabel(from, to, q.to === undefined),
+      segment,
     }),
   )
   const [kpis, budgets] = await Promise.all([report, budgetStatus(db, experiments)])
@@ -71,6 +77,17 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
 }
 
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */
+/** The segment a KPI request names, at its latest version; an unknown one is a 400 naming `segment`. */
+async function kpiSegment(db: Kysely<Database>, key: string | undefined): Promise<StoredSegment | undefined> {
+  if (key === undefined) return undefined
+  try {
+    return await getSegment(db, key)
+  } catch (e) {
+    if (e instanceof DomainError && e.problem === 'not_found') throw new ApiError(400, 'invalid_input', `unknown segment '${key}'`, 'segment')
+    throw e
+  }
+}
+
 export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
   const { db, ch, keys, cache } = deps
   const now = deps.now ?? Date.now
@@ -98,6 +115,7 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
           to: time.describe('until (default: now)'),
           window: z.coerce.number().int().min(1).max(365).default(30),
           include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window"),
+          segment: SegmentKey.optional().describe('only customers in this segment (by its rule over their features) when their window started'),
         }),
       },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors },

@@ -1,3 +1,5 @@
+import { featureColumns } from '../../segments/features-sql.ts'
+
 /**
  * One row per customer and experiment asked about ({ids} also numbers the scopes: 1 = ids[1], …), from the
  * exposures up to the period's end, kept when an exposure treated the customer or held them out globally (an
@@ -5,7 +7,7 @@
  * the period only when their FIRST exposure falls in it, so someone first exposed before `from` and again inside
  * the period is not counted anew from the later exposure.
  */
-const perExperiment = `SELECT cityHash64(customer_id) AS cust, toUInt16(indexOf({ids:Array(String)}, experiment_id)) AS scope,
+const perExperiment = (extra = '') => `SELECT cityHash64(customer_id) AS cust${extra}, toUInt16(indexOf({ids:Array(String)}, experiment_id)) AS scope,
     toUnixTimestamp64Milli(minIf(ts, arm != 'holdout')) AS t0,
     max(arm NOT IN ('holdout', 'global_holdout')) AS treated, max(arm = 'global_holdout') AS held
   FROM exposures
@@ -32,19 +34,48 @@ const perExperiment = `SELECT cityHash64(customer_id) AS cust, toUInt16(indexOf(
  * still inside their window and those first exposed since {recentFrom} (the run rate). Only events that can
  * fall in some window are read: from the period's start to its end plus one window.
  */
-export const kpiSql = `
-WITH
--- Which window is each customer's earliest (ties broken by scope, so exactly one is) and whether any experiment
--- treated them, decided before the period filter: a customer whose earliest window starts before {from} is not
--- in the program's period even when a later experiment's window is.
-windows AS (
+/**
+ * Every window of the period with the customer's features as of its start (features-sql.ts, from events strictly
+ * before it): the input of a segment filter, and of the RFM cut points such a filter needs. `rfm`: the RFM group's
+ * expression, carried as `rfm_group`.
+ */
+export const kpiWindowFeaturesSql = (rfm?: string) => `
+  SELECT w.cust AS cust, w.scope AS scope, w.t0 AS t0, w.treated AS treated, w.earliest AS earliest, w.treated_anywhere AS treated_anywhere,
+    ${featureColumns('h.hist', 'w.t0', 'fx_')}${rfm ? `,\n    ${rfm} AS rfm_group` : ''}
+  FROM (${windowsSql(', any(customer_id) AS cid', ', cid')}) AS w
+  LEFT JOIN (
+    SELECT customer_id, groupUniqArrayMerge(history) AS hist
+    FROM customer_history
+    WHERE customer_id IN (SELECT customer_id FROM exposures WHERE experiment_id IN {ids:Array(String)} AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC'))
+    GROUP BY customer_id
+  ) AS h ON h.customer_id = w.cid`
+
+/**
+ * Which window is each customer's earliest (ties broken by scope, so exactly one is) and whether any experiment
+ * treated them, decided before the period filter: a customer whose earliest window starts before {from} is not
+ * in the program's period even when a later experiment's window is.
+ */
+const windowsSql = (extra = '', carried = '') => `
   SELECT * FROM (
-    SELECT cust, scope, t0, treated,
+    SELECT cust${carried}, scope, t0, treated,
       row_number() OVER (PARTITION BY cust ORDER BY t0, scope) = 1 AS earliest,
       max(treated) OVER (PARTITION BY cust) AS treated_anywhere
-    FROM (${perExperiment})
+    FROM (${perExperiment(extra)})
   )
-  WHERE t0 >= {from:Int64}
+  WHERE t0 >= {from:Int64}`
+
+/**
+ * The KPI query, for every customer or (`segment`) for the windows whose customer met a segment's rule — a String
+ * or boolean expression over the feature columns — at the window's start. A customer counts in the program when they
+ * met it at their earliest window, and in an experiment when they met it at that experiment's.
+ */
+export const kpiSqlFor = (segment?: { where: string; rfm?: string }) => `
+WITH
+windows AS (${
+  segment
+    ? `\n  SELECT cust, scope, t0, treated, earliest, treated_anywhere FROM (${kpiWindowFeaturesSql(segment.rfm)}\n  )\n  WHERE ${segment.where}`
+    : windowsSql()
+}
 ),
 -- One row per window: its outcomes (a right join keeps windows without events). The event type is a number and
 -- the amount one column before the join, so the join carries fewer and narrower columns for each pair.
@@ -89,3 +120,5 @@ SELECT scope, if(treated, 'treated', 'global_holdout') AS grp, toString(toStartO
 FROM measured
 GROUP BY scope, grp, week
 ORDER BY scope, week, grp`
+
+export const kpiSql = kpiSqlFor()
