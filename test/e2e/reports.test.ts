@@ -200,6 +200,18 @@ describe('experiment report', () => {
     expect(await page.locator('[data-testid="breakdown-table"] [data-testid="responds-differently"]').count()).toBe(
       ship.variants.flatMap((v: any) => v.segments.filter((s: any) => s.differs)).length,
     )
+
+    // A feature computed from events needs no attribute: the lapse stage each customer was at when first exposed.
+    const byStage = (await api('GET', `/v1/experiments/${SHIP}/report?dimension=feature:lapse_stage&metrics=reactivation`)).body.breakdown
+    expect(byStage.source).toEqual({ kind: 'feature', key: 'lapse_stage' })
+    await page.getByTestId('breakdown-from-events').getByRole('button', { name: 'Lapse stage', exact: true }).click()
+    await page.getByTestId('breakdown-source').waitFor()
+    expect(await page.getByTestId('breakdown-source').textContent()).toMatch(/^Lapse stage at first exposure/)
+    expect(await page.locator('[data-testid="breakdown-table"] tbody tr').count()).toBe(byStage.segments.length)
+    for (const seg of byStage.segments)
+      expect(await page.locator(`[data-testid="breakdown-table"] tr[data-segment="${seg.value}"] td`).first().textContent()).toBe(
+        integer(seg.arms.reduce((s: number, a: any) => s + a.n, 0)),
+      )
   })
 
   it('shows a loud SRM banner when the arm sizes are off', async () => {
