@@ -162,4 +162,16 @@ describe('the Segments page', () => {
     }
     expect(d.pageErrors).toEqual([])
   })
+
+  it('restricts the program overview to a segment and says so in the headline, as the KPI API does', async () => {
+    await page.goto(`${d.base}/`)
+    await page.locator('#kpi-segment').waitFor()
+    const everyone = (await d.api('GET', '/v1/kpis?days=90')).body.headline.text
+    await page.waitForFunction((want) => document.querySelector('[data-testid="kpi-headline"]')?.textContent?.includes(want), everyone)
+    await page.locator('#kpi-segment').selectOption(KEY)
+    const inSegment = (await d.api('GET', `/v1/kpis?days=90&segment=${KEY}`)).body.headline.text
+    expect(inSegment).toContain(`among customers in the segment “${NAME}”`)
+    await page.waitForFunction((want) => document.querySelector('[data-testid="kpi-headline"]')?.textContent?.includes(want), inSegment)
+    expect(d.pageErrors).toEqual([])
+  })
 })

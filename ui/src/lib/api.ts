@@ -160,7 +160,8 @@ export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: n
     `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`,
   )
 /** `days` rather than `from` for "the last N days": the server rounds now to the minute, so loads share its cached answer. */
-export const getKpis = (q: { from?: string; days?: number; to?: string; window?: number } = {}) => request<KpiReport>('GET', `/kpis${query(q)}`)
+export const getKpis = (q: { from?: string; days?: number; to?: string; window?: number; segment?: string } = {}) =>
+  request<KpiReport>('GET', `/kpis${query(q)}`)
 export const getLibrary = () => request<LibraryReport>('GET', '/library')
 
 export const listTriggers = () => request<{ triggers: TriggerRecord[] }>('GET', '/triggers').then((r) => r.triggers)
