@@ -11,6 +11,14 @@ import { median, rssMiB, writeResult } from './machine.ts'
 // Twice: on the embedded stores (PGlite + chDB) and with the control plane on a PostgreSQL server (Debian's,
 // started in a temp directory). BENCH_ROUNDS runs each that many times and keeps the median round (by decisions/s),
 // since the machine may be shared.
+// BENCH_SEGMENTS=1 turns segment targeting on: every customer of the pool first gets a purchase history through
+// /v1/events (so customer_history has data), and the 5 experiments also target `segments: { $in: ['regulars'] }`
+// (4 in 5 customers; a second live segment reads rfm_group, so membership needs the RFM cut points too). The pool is
+// visited about once in a run, so nearly every decision misses the feature cache (api/segments/feature-cache.ts batches
+// the lookups); then the whole pool is looked up in bulk and /v1/decide runs again on a warm cache. /v1/assign then runs
+// on an experiment without segment targeting (plain), and on one with it (cache warm). Results go to
+// decide-segments.json (and decide-segments-postgres.json).
+const segmentTargeting = process.env.BENCH_SEGMENTS === '1'
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
 const modes = (process.env.BENCH_MODES ?? 'embedded,postgres').split(',') as Array<'embedded' | 'postgres'>
@@ -25,10 +33,36 @@ const offers = [
   { type: 'trial_extension', value: 7 },
 ]
 
+const DAY = 86_400_000
+
+/** 1–5 purchases 25 days apart for each customer of the pool, the last up to 200 days ago: 4 in 5 have two or more. */
+function* purchaseHistory(now: number) {
+  for (let i = 0; i < POOL; i++) {
+    const last = now - ((i * 13) % 200) * DAY - 3_600_000
+    for (let k = 0; k <= i % 5; k++)
+      yield { eventId: `h-${i}-${k}`, customerId: `cust-${i}`, type: 'purchase', ts: last - k * 25 * DAY, revenue: 20 + ((i * 37) % 90) }
+  }
+}
+
 async function setUp(base: string) {
   const post = async (p: string, body: unknown) => {
     const res = await fetch(`${base}${p}`, { method: 'POST', headers, body: JSON.stringify(body) })
     if (res.status >= 300) throw new Error(`${p}: ${res.status} ${await res.text()}`)
+  }
+  const plainTargeting = { cartValue: { $gte: 20 } }
+  const targeting = segmentTargeting ? { ...plainTargeting, segments: { $in: ['regulars'] } } : plainTargeting
+  if (segmentTargeting) {
+    let chunk: unknown[] = []
+    for (const event of purchaseHistory(Date.now())) {
+      chunk.push(event)
+      if (chunk.length === 10_000) {
+        await post('/v1/events', chunk)
+        chunk = []
+      }
+    }
+    if (chunk.length) await post('/v1/events', chunk)
+    await post('/v1/segments', { key: 'regulars', name: 'Regulars', rule: { orders_365d: { $gte: 2 } } })
+    await post('/v1/segments', { key: 'champions', name: 'Champions', rule: { rfm_group: 'champions' } })
   }
   await post('/v1/triggers', { key: 'cart_abandoned', name: 'Cart abandoned', tiers: ['low', 'medium', 'high'] })
   await post('/v1/policies', { id: 'discounts', name: '1 discount / 30 days', offerTypes: ['percent_off', 'amount_off'], maxIncentives: 1, windowDays: 30 })
@@ -42,13 +76,29 @@ async function setUp(base: string) {
       priority: i,
       holdoutPct: 0.1,
       namespace: { name: 'cart', range: [i / 5, (i + 1) / 5] },
-      targeting: { cartValue: { $gte: 20 } },
+      targeting,
       arms: [
         { key: 'control', name: 'Reminder', weight: 0.5, isControl: true },
         { key: 'offer', name: offers[i].type, weight: 0.5, offer: offers[i], tierOffers: { high: { type: 'none', value: 0 } } },
       ],
     })
     await post(`/v1/experiments/cart-${i}/start`, {})
+  }
+  if (segmentTargeting) {
+    // cart-0 without the segment (and without the trigger) for plain /v1/assign beside the segment-targeted decisions.
+    const arms = [
+      { key: 'control', name: 'Reminder', weight: 0.5, isControl: true },
+      { key: 'offer', name: 'percent_off', weight: 0.5, offer: offers[0] },
+    ]
+    await post('/v1/experiments', {
+      id: 'plain',
+      name: 'Plain',
+      holdoutPct: 0.1,
+      namespace: { name: 'cart', range: [0, 0.2] },
+      targeting: plainTargeting,
+      arms,
+    })
+    await post('/v1/experiments/plain/start', {})
   }
 }
 
@@ -63,6 +113,21 @@ async function cannon(base: string, route: string, body: (n: number) => unknown)
   return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
 }
 
+/**
+ * Segment targeting with every customer's features cached: one /v1/assign/batch per 10,000 customers looks the
+ * whole pool up (timed, as the rate of bulk lookups), then /v1/decide runs again. Within the cache's 60 s.
+ */
+async function warmRuns(base: string, decideBody: (n: number) => unknown) {
+  const started = performance.now()
+  for (let from = 0; from < POOL; from += 10_000) {
+    const customers = Array.from({ length: Math.min(10_000, POOL - from) }, (_, i) => ({ customerId: `cust-${from + i}`, attributes: { cartValue: 50 } }))
+    const res = await fetch(`${base}/v1/assign/batch`, { method: 'POST', headers, body: JSON.stringify({ experimentId: 'cart-0', customers }) })
+    if (res.status !== 200) throw new Error(`warm-up: ${res.status} ${await res.text()}`)
+  }
+  const warmUpSeconds = Math.round((performance.now() - started) / 10) / 100
+  return { warmUpSeconds, decideWarm: await cannon(base, '/v1/decide', decideBody) }
+}
+
 async function round(mode: 'embedded' | 'postgres') {
   const postgres = mode === 'postgres' ? await startPostgresServer() : null
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-decide-'))
@@ -72,15 +137,25 @@ async function round(mode: 'embedded' | 'postgres') {
     let maxRss = 0
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
     const tiers = ['low', 'medium', 'high']
-    const decide = await cannon(server.base, '/v1/decide', (n) => ({
+    const decideBody = (n: number) => ({
       customerId: `cust-${(n * 7919) % POOL}`,
       trigger: 'cart_abandoned',
       tier: tiers[n % 3],
       attributes: { cartValue: 20 + (n % 200) },
+    })
+    const decide = await cannon(server.base, '/v1/decide', decideBody)
+    const warm = segmentTargeting ? await warmRuns(server.base, decideBody) : null
+    const assign = await cannon(server.base, '/v1/assign', (n) => ({
+      experimentId: segmentTargeting ? 'plain' : 'cart-0',
+      customerId: `a-${n}`,
+      attributes: { cartValue: 50 },
     }))
-    const assign = await cannon(server.base, '/v1/assign', (n) => ({ experimentId: 'cart-0', customerId: `a-${n}`, attributes: { cartValue: 50 } }))
+    const assignSegment = segmentTargeting
+      ? await cannon(server.base, '/v1/assign', (n) => ({ experimentId: 'cart-0', customerId: `cust-${(n * 7919) % POOL}`, attributes: { cartValue: 50 } }))
+      : undefined
     clearInterval(sampler)
-    return { decide, assign, serverMaxRssMiB: Math.round(maxRss) }
+    // undefined fields (segment targeting off) are left out of the JSON.
+    return { decide, decideWarm: warm?.decideWarm, warmUpSeconds: warm?.warmUpSeconds, assign, assignSegment, serverMaxRssMiB: Math.round(maxRss) }
   } finally {
     await server.kill('SIGTERM')
     fs.rmSync(dataDir, { recursive: true, force: true })
@@ -96,22 +171,29 @@ for (const mode of modes) {
   const runs = []
   for (let i = 0; i < rounds; i++) {
     console.log(
-      `${label}, round ${i + 1}/${rounds}: POST /v1/decide (5 experiments on one trigger, 3 policies, ${POOL.toLocaleString('en-US')} customers, 50 connections × ${seconds}s), then POST /v1/assign…`,
+      `${label}, round ${i + 1}/${rounds}: POST /v1/decide (5 experiments on one trigger${segmentTargeting ? ' targeting a segment' : ''}, 3 policies, ${POOL.toLocaleString('en-US')} customers, 50 connections × ${seconds}s), then POST /v1/assign…`,
     )
     const r = await round(mode)
-    console.log(`  decide ${fmt(r.decide, 'decisions')}`)
-    console.log(`  assign ${fmt(r.assign, 'assignments')} (same run)`)
+    console.log(`  decide ${fmt(r.decide, 'decisions')}${segmentTargeting ? ' (segment targeting on, features looked up as customers arrive)' : ''}`)
+    if (r.decideWarm) {
+      console.log(`  features of all ${POOL.toLocaleString('en-US')} customers looked up by /v1/assign/batch in ${r.warmUpSeconds} s`)
+      console.log(`  decide ${fmt(r.decideWarm, 'decisions')} (segment targeting on, every customer's features cached)`)
+    }
+    console.log(`  assign ${fmt(r.assign, 'assignments')} (same run${segmentTargeting ? ', no segment targeting' : ''})`)
+    if (r.assignSegment) console.log(`  assign ${fmt(r.assignSegment, 'assignments')} (same run, segment targeting on, features cached)`)
     runs.push(r)
   }
   const mid = median(runs.map((r) => r.decide.requestsPerSecond))
   const chosen = runs.find((r) => r.decide.requestsPerSecond === mid) ?? runs[Math.floor(runs.length / 2)]
   console.log(`${label}: median round ${fmt(chosen.decide, 'decisions')}; /v1/assign in that run ${fmt(chosen.assign, 'assignments')}`)
-  writeResult(mode === 'embedded' ? 'decide' : 'decide-postgres', {
+  const name = `decide${segmentTargeting ? '-segments' : ''}${mode === 'embedded' ? '' : '-postgres'}`
+  writeResult(name, {
     stores: label,
     seconds,
     connections: 50,
     customers: POOL,
-    rounds: runs.map((r) => ({ decide: r.decide, assign: r.assign })),
+    segmentTargeting,
+    rounds: runs.map(({ serverMaxRssMiB: _, ...r }) => r),
     ...chosen,
   })
 }

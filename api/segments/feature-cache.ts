@@ -55,7 +55,7 @@ export class CustomerFeatureCache {
   private readonly inFlight = new Map<string, Promise<CustomerFeatures>>()
   private readonly queue: BatchQueue<string, CustomerFeatures>
   private readonly opts: FeatureCacheOptions
-  /** Queries run and customers looked up, for tests and the benchmark. */
+  /** Queries run and customers looked up (tests check batching and sharing with them). */
   readonly stats = { queries: 0, customers: 0 }
 
   constructor(
