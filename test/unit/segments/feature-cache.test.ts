@@ -2,16 +2,20 @@ import { describe, expect, it } from 'vitest'
 import type { ClickHouse } from '../../../api/stores/clickhouse.ts'
 import { CustomerFeatureCache, NO_HISTORY_FEATURES } from '../../../api/segments/feature-cache.ts'
 
+const DAY = 86_400_000
+/** Each known customer's last purchase: a day before 60 s past the epoch, so its recency turns 1 day at 60,000 ms. */
+const LAST = 60_000 - DAY
+
 /**
- * A ClickHouse stand-in answering the batch query with one row per known customer (orders_90d = the number in
- * its id), recording the ids and instant of each query. `fail` makes the next query throw.
+ * A ClickHouse stand-in answering the batch query with the history tuples of each known customer (`c-N` made N
+ * purchases, the last at LAST), recording the ids of each query. `fail` makes the next query throw.
  */
 function fakeClickHouse() {
-  const queries: Array<{ ids: string[]; asOf: number }> = []
+  const queries: Array<{ ids: string[] }> = []
   const state = { fail: false, release: Promise.resolve() }
   const client = {
-    async query({ query_params }: { query_params: { ids: string[]; asOf: number } }) {
-      queries.push({ ids: [...query_params.ids], asOf: query_params.asOf })
+    async query({ query_params }: { query_params: { ids: string[] } }) {
+      queries.push({ ids: [...query_params.ids] })
       await state.release
       if (state.fail) {
         state.fail = false
@@ -19,13 +23,7 @@ function fakeClickHouse() {
       }
       const rows = query_params.ids
         .filter((id) => id.startsWith('c-'))
-        .map((id) => ({
-          ...NO_HISTORY_FEATURES,
-          customer_id: id,
-          orders_90d: Number(id.slice(2)),
-          recency_days: '3',
-          lapse_stage: 'active',
-        }))
+        .map((id) => [id, Array.from({ length: Number(id.slice(2)) }, (_, k) => [String(k + 1), 1, String(LAST - k * 1000), 20])])
       return { json: async () => rows }
     },
   }
@@ -37,9 +35,9 @@ describe('CustomerFeatureCache', () => {
     const { ch, queries } = fakeClickHouse()
     const cache = new CustomerFeatureCache(ch, () => 1000)
     const got = await Promise.all(['c-1', 'c-2', 'c-1', 'x-9', 'c-2'].map((id) => cache.get(id)))
-    expect(queries).toEqual([{ ids: ['c-1', 'c-2', 'x-9'], asOf: 1000 }])
+    expect(queries).toEqual([{ ids: ['c-1', 'c-2', 'x-9'] }])
     expect(got.map((f) => f.orders_90d)).toEqual([1, 2, 1, 0, 2])
-    expect(got[0].recency_days).toBe(3)
+    expect(got[0].recency_days).toBe(0)
     expect(got[3]).toEqual(NO_HISTORY_FEATURES)
   })
 
@@ -62,12 +60,12 @@ describe('CustomerFeatureCache', () => {
     const cache = new CustomerFeatureCache(ch, () => now, { ttlMs: 60_000 })
     await cache.get('c-1')
     now = 59_999
-    await cache.get('c-1')
+    expect((await cache.get('c-1')).recency_days).toBe(0)
     expect(queries).toHaveLength(1)
     now = 60_000
-    await cache.get('c-1')
+    // Computed as of the lookup: a whole day since the last purchase only at 60,000 ms.
+    expect((await cache.get('c-1')).recency_days).toBe(1)
     expect(queries).toHaveLength(2)
-    expect(queries[1].asOf).toBe(60_000)
   })
 
   it('keeps at most maxEntries customers, dropping the least recently used', async () => {
