@@ -104,6 +104,26 @@ describe('the learning library on the seeded demo world', () => {
     expect(lapsed.estimate).toBeCloseTo(v.buyers / v.n - c.buyers / c.n, 12)
   })
 
+  it('pools behavioural segments too: the lapse stage at first exposure, as the report breaks it down', async () => {
+    const featurePairs = library.pairs.filter((p) => p.dimension === 'feature:lapse_stage')
+    expect(featurePairs.length).toBeGreaterThan(0)
+    // The same experiment's report, split by the same feature as of first exposure (tested against a brute force
+    // in report-feature-breakdown.test.ts), gives each per-experiment estimate.
+    const pair = featurePairs.sort((a, b) => reactivation(b).experiments.length - reactivation(a).experiments.length)[0]
+    for (const e of reactivation(pair).experiments) {
+      const asOf = Math.floor(NOW / 60_000) * 60_000
+      const res = await h.call('GET', `/v1/experiments/${e.experimentId}/report?asOf=${asOf}&metrics=reactivation&dimension=feature:lapse_stage`)
+      expect(res.status).toBe(200)
+      const seg = res.body.breakdown.segments.find((s: { value: string }) => s.value === pair.segment)
+      const value = (arm: string) => seg.metrics[0].values.find((v: { arm: string }) => v.arm === arm)
+      const exp = (await listExperiments(h.db)).find((x) => x.id === e.experimentId)!
+      const control = exp.arms.find((a) => a.isControl)!.key
+      const variant = exp.arms.find((a) => !a.isControl && a.offer?.type === pair.offer.type && a.offer.value === pair.offer.value)!.key
+      expect(e.n).toEqual({ control: value(control).n, variant: value(variant).n })
+      expect(e.estimate).toBeCloseTo(value(variant).value - value(control).value, 12)
+    }
+  })
+
   it('reads durable re-engagement only for customers followed 30 + 90 days, which the running dormant experiment has', () => {
     const [pair] = pairOf('valueTier=low', 'free_shipping:0')
     const durable = pair.outcomes.find((o) => o.metric === 'durable_reengagement')!

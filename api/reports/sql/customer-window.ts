@@ -109,10 +109,10 @@ const marginOf = `ifNull(margin, revenue * {marginRate:Float64})`
  * between segments. A customer with no history gets the features of someone who never bought. `rfm`: the RFM
  * group's expression over the feature columns, carried as `rfm_group`.
  */
-export const exposureFeaturesSql = (slice: CustomerSlice = wholeRange, rfm?: string) => `
-  SELECT x.cust AS cust, x.arm AS arm, x.t0 AS t0,
+export const exposureFeaturesSql = (slice: CustomerSlice = wholeRange, rfm?: string, withAttributes = false) => `
+  SELECT x.cust AS cust, x.arm AS arm, x.t0 AS t0,${withAttributes ? ' x.attrs AS attrs,' : ''}
     ${featureColumns('h.hist', 'x.t0', 'fx_')}${rfm ? `,\n    ${rfm} AS rfm_group` : ''}
-  FROM (${firstExposureRowsSql(slice, ', any(customer_id) AS cid')}) AS x
+  FROM (${firstExposureRowsSql(slice, `, any(customer_id) AS cid${withAttributes ? ', argMin(attributes, ts) AS attrs' : ''}`)}) AS x
   LEFT JOIN (
     SELECT customer_id, groupUniqArrayMerge(history) AS hist
     FROM customer_history
@@ -121,7 +121,7 @@ export const exposureFeaturesSql = (slice: CustomerSlice = wholeRange, rfm?: str
   ) AS h ON h.customer_id = x.cid`
 
 /**
- * A breakdown computed from the customer's features as of first exposure (exposure-features.ts) rather than from
+ * A breakdown computed from the customer's features as of first exposure (exposureFeaturesSql) rather than from
  * an attribute the caller sent: `segment` is a String expression over the feature columns (and `rfm_group` when
  * `rfm` gives its expression).
  */
@@ -130,11 +130,14 @@ export interface FeatureSegment {
   rfm?: string
 }
 
+/** The categorical features `map+features` adds to the attribute map, under these keys (the reports' dimension names). */
+export const FEATURE_DIMENSIONS = { 'feature:lapse_stage': 'lapse_stage', 'feature:last_offer_response': 'last_offer_response' } as const
+
 /**
- * Which attributes captured at first exposure the customer rows carry: none, one (as `segment`), the whole map, or
- * a segment of the customer's features at first exposure.
+ * Which attributes captured at first exposure the customer rows carry: none, one (as `segment`), the whole map, the
+ * map with the categorical features at first exposure added (FEATURE_DIMENSIONS), or a segment of those features.
  */
-export type AttributeMode = 'none' | 'dimension' | 'map' | FeatureSegment
+export type AttributeMode = 'none' | 'dimension' | 'map' | 'map+features' | FeatureSegment
 
 /**
  * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
@@ -142,21 +145,19 @@ export type AttributeMode = 'none' | 'dimension' | 'map' | FeatureSegment
  */
 export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange, extra?: ExtraCustomerColumns): string {
   const single = attributes === 'dimension' || typeof attributes === 'object'
-  const carried =
-    attributes === 'map'
-      ? ', f.attrs AS attrs'
-      : attributes === 'dimension'
-        ? ', f.attrs[{dimension:String}] AS segment'
-        : single
-          ? ', f.segment AS segment'
-          : ''
-  const kept = attributes === 'map' ? ', any(attrs) AS attrs' : single ? ', any(segment) AS segment' : ''
+  const map = attributes === 'map' || attributes === 'map+features'
+  const carried = map ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : single ? ', f.segment AS segment' : ''
+  const kept = map ? ', any(attrs) AS attrs' : single ? ', any(segment) AS segment' : ''
   const extraEvents = extra?.carried ?? []
   const extraCustomer = (extra?.customer ?? []).map((c) => `\n    ${c},`).join('')
   const exposures =
     typeof attributes === 'object'
       ? `first_exposures AS (\n  SELECT cust, arm, t0, ${attributes.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, attributes.rfm)})\n)`
-      : firstExposuresSql(slice)
+      : attributes === 'map+features'
+        ? `first_exposures AS (\n  SELECT cust, arm, t0, mapUpdate(attrs, map(${Object.entries(FEATURE_DIMENSIONS)
+            .map(([key, column]) => `'${key}', ${column}`)
+            .join(', ')})) AS attrs\n  FROM (${exposureFeaturesSql(slice, undefined, true)})\n)`
+        : firstExposuresSql(slice)
   return `${exposures},
 customer_events AS (
   SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},
