@@ -9,7 +9,10 @@ import { compareMeans, compareProportions, familyLevels, metaAnalysis, pooledEst
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Experiment } from '../experiments/schema.ts'
 import type { LearningEvidence, LearningMetric, LearningOutcome, LibraryPair } from '../contract/library.ts'
-import { customerWindowParams, enrollmentCutoff } from './sql/customer-window.ts'
+import { customerWindowParams, enrollmentCutoff, exposureFeaturesSql, wholeRange, type FeatureMap } from './sql/customer-window.ts'
+import type { StoredSegment } from '../segments/schema.ts'
+import { queryRfmCuts } from '../segments/profile.ts'
+import { rfmGroupSql, ruleSql, SqlParams } from '../segments/rule-sql.ts'
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { DURABLE_TO_DAYS, durableParams, learningStatsSql } from './sql/learning.ts'
 
@@ -68,8 +71,38 @@ function offerIn(arm: Experiment['arms'][number], exp: Experiment, dimension: st
   return tiered ? null : { offer: arm.offer, tier: null }
 }
 
+/** Values of a saved segment's dimension (`segment:<key>`). */
+export const IN_SAVED_SEGMENT = 'in segment'
+export const NOT_IN_SAVED_SEGMENT = 'not in segment'
+
+/**
+ * The dimensions computed from each customer's features at first exposure: lapse stage, last offer response, RFM
+ * group (quintiles among the experiment's customers who had bought, as in its report) and membership of each live
+ * saved segment. Every value bound.
+ */
+async function featureDimensions(
+  ch: ClickHouse,
+  segments: StoredSegment[],
+  params: Record<string, unknown>,
+): Promise<{ map: FeatureMap; params: Record<string, unknown> }> {
+  const bound = new SqlParams('lib_')
+  const rfm = rfmGroupSql(await queryRfmCuts(ch, exposureFeaturesSql(wholeRange), params), bound)
+  const key = (k: string) => bound.bind(k, 'String')
+  const entries: Array<[string, string]> = [
+    [key('feature:lapse_stage'), 'lapse_stage'],
+    [key('feature:last_offer_response'), 'last_offer_response'],
+    [key('feature:rfm_group'), 'rfm_group'],
+  ]
+  for (const s of segments.filter((x) => !x.archived))
+    entries.push([
+      key(`segment:${s.key}`),
+      `if(${ruleSql(s.rule, bound)}, ${bound.bind(IN_SAVED_SEGMENT, 'String')}, ${bound.bind(NOT_IN_SAVED_SEGMENT, 'String')})`,
+    ])
+  return { map: { entries, rfm }, params: bound.values }
+}
+
 /** Each experiment's per-segment, per-arm rows, with dimensions of too many values dropped. */
-async function experimentRows(ch: ClickHouse, exp: Experiment, now: number, opts: SliceOptions): Promise<Row[]> {
+async function experimentRows(ch: ClickHouse, exp: Experiment, now: number, opts: LearningOptions): Promise<Row[]> {
   const a = exp.analysis
   const asOfMs = learningAsOf(exp, now)
   const params = {
@@ -85,7 +118,12 @@ async function experimentRows(ch: ClickHouse, exp: Experiment, now: number, opts
     ...durableParams(),
   }
   const slices = await customerSlices(ch, exp.id, asOfMs, opts.customersPerSlice)
-  const rows = await querySliced(ch, slices, learningStatsSql, params, ['dimension', 'segment', 'arm'])
+  const features = await featureDimensions(ch, opts.segments ?? [], params)
+  const rows = await querySliced(ch, slices, (shape) => learningStatsSql(features.map, shape), { ...params, ...features.params }, [
+    'dimension',
+    'segment',
+    'arm',
+  ])
   const values = new Map<string, Set<string>>()
   for (const r of rows) values.set(String(r.dimension), (values.get(String(r.dimension)) ?? new Set()).add(String(r.segment ?? '')))
   return rows.filter((r) => values.get(String(r.dimension))!.size <= MAX_SEGMENTS)
@@ -95,7 +133,16 @@ async function experimentRows(ch: ClickHouse, exp: Experiment, now: number, opts
  * Every pair's evidence from the given experiments (stopped and running ones are read; drafts and paused ones are
  * not), pooled and adjusted. Pairs come back proven first, then by the strength of their reactivation evidence.
  */
-export async function learningLibrary(ch: ClickHouse, experiments: Experiment[], opts: SliceOptions & { now: number; alpha?: number }): Promise<LibraryPair[]> {
+export interface LearningOptions extends SliceOptions {
+  /** Saved segments to pool by (their latest versions; archived ones are skipped). */
+  segments?: StoredSegment[]
+}
+
+export async function learningLibrary(
+  ch: ClickHouse,
+  experiments: Experiment[],
+  opts: LearningOptions & { now: number; alpha?: number },
+): Promise<LibraryPair[]> {
   const alpha = opts.alpha ?? 0.05
   const drafts = new Map<string, PairDraft>()
   for (const exp of experiments.filter((e) => e.status === 'stopped' || e.status === 'running')) {

@@ -8,7 +8,7 @@ import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
 import { DomainError } from '../domain-errors.ts'
 import { SegmentKey, type StoredSegment } from '../segments/schema.ts'
-import { getSegment } from '../segments/store.ts'
+import { activeSegments, getSegment } from '../segments/store.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
@@ -167,7 +167,10 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
       // Running experiments are read as of now, rounded to the minute so that repeated loads share a cache entry.
       const asOf = Math.floor(now() / 60_000) * 60_000
       const learningVersion = pooledFrom.map((e) => `${e.id}@${e.updatedAt}`).join(',')
-      const pairs = await cache.get(`learning:${learningVersion}:${asOf}`, () => learningLibrary(ch, pooledFrom, { now: asOf }))
+      // Saved segments are pooled too: their versions key the cache.
+      const segments = await activeSegments(db)
+      const segmentVersion = segments.map((s) => `${s.key}@${s.version}`).join(',')
+      const pairs = await cache.get(`learning:${learningVersion}:${segmentVersion}:${asOf}`, () => learningLibrary(ch, pooledFrom, { now: asOf, segments }))
       const filter = segment ?? null
       const keep = <T extends { dimension: string; segment: string }>(xs: T[]) => (filter === null ? xs : xs.filter((x) => matchesSegment(x, filter)))
       const report: LibraryReport = { ...library, rows: keep(library.rows), pairs: keep(pairs), segmentFilter: filter, totalPairs: pairs.length }

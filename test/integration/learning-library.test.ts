@@ -12,6 +12,7 @@ import { plantedPairs } from '../../seed/experiments.ts'
 import type { LibraryPair, LibraryReport } from '../../api/contract/library.ts'
 import { learningLibrary } from '../../api/reports/learning-library.ts'
 import { listExperiments } from '../../api/experiments/store.ts'
+import { activeSegments } from '../../api/segments/store.ts'
 
 const NOW = Date.now()
 let h: Harness
@@ -21,6 +22,8 @@ beforeAll(async () => {
   h = await openHarness({ now: () => NOW })
   await seedDirect({ db: h.db, ch: h.ch }, { seed: 11, customers: 40_000, now: NOW, onWarning: () => {} })
   await h.retention.cache.refresh()
+  const saved = await h.call('POST', '/v1/segments', { key: 'gone_quiet', name: 'Gone quiet', rule: { lapse_stage: { $in: ['lapsed', 'dormant'] } } })
+  expect(saved.status).toBe(201)
   const res = await h.call('GET', '/v1/library')
   expect(res.status).toBe(200)
   library = res.body
@@ -104,25 +107,29 @@ describe('the learning library on the seeded demo world', () => {
     expect(lapsed.estimate).toBeCloseTo(v.buyers / v.n - c.buyers / c.n, 12)
   })
 
-  it('pools behavioural segments too: the lapse stage at first exposure, as the report breaks it down', async () => {
-    const featurePairs = library.pairs.filter((p) => p.dimension === 'feature:lapse_stage')
-    expect(featurePairs.length).toBeGreaterThan(0)
-    // The same experiment's report, split by the same feature as of first exposure (tested against a brute force
-    // in report-feature-breakdown.test.ts), gives each per-experiment estimate.
-    const pair = featurePairs.sort((a, b) => reactivation(b).experiments.length - reactivation(a).experiments.length)[0]
-    for (const e of reactivation(pair).experiments) {
-      const asOf = Math.floor(NOW / 60_000) * 60_000
-      const res = await h.call('GET', `/v1/experiments/${e.experimentId}/report?asOf=${asOf}&metrics=reactivation&dimension=feature:lapse_stage`)
-      expect(res.status).toBe(200)
-      const seg = res.body.breakdown.segments.find((s: { value: string }) => s.value === pair.segment)
-      const value = (arm: string) => seg.metrics[0].values.find((v: { arm: string }) => v.arm === arm)
-      const exp = (await listExperiments(h.db)).find((x) => x.id === e.experimentId)!
-      const control = exp.arms.find((a) => a.isControl)!.key
-      const variant = exp.arms.find((a) => !a.isControl && a.offer?.type === pair.offer.type && a.offer.value === pair.offer.value)!.key
-      expect(e.n).toEqual({ control: value(control).n, variant: value(variant).n })
-      expect(e.estimate).toBeCloseTo(value(variant).value - value(control).value, 12)
-    }
-  })
+  it.each(['feature:lapse_stage', 'feature:rfm_group', 'segment:gone_quiet'])(
+    'pools behavioural segments too: %s at first exposure, as the report breaks it down',
+    async (dimension) => {
+      const featurePairs = library.pairs.filter((p) => p.dimension === dimension)
+      expect(featurePairs.length).toBeGreaterThan(0)
+      // The same experiment's report, split by the same feature or segment as of first exposure (tested against a
+      // brute force in report-feature-breakdown.test.ts), gives each per-experiment estimate.
+      const pair = featurePairs.sort((a, b) => reactivation(b).experiments.length - reactivation(a).experiments.length)[0]
+      expect(reactivation(pair).experiments.length).toBeGreaterThan(0)
+      for (const e of reactivation(pair).experiments) {
+        const asOf = Math.floor(NOW / 60_000) * 60_000
+        const res = await h.call('GET', `/v1/experiments/${e.experimentId}/report?asOf=${asOf}&metrics=reactivation&dimension=${dimension}`)
+        expect(res.status).toBe(200)
+        const seg = res.body.breakdown.segments.find((s: { value: string }) => s.value === pair.segment)
+        const value = (arm: string) => seg.metrics[0].values.find((v: { arm: string }) => v.arm === arm)
+        const exp = (await listExperiments(h.db)).find((x) => x.id === e.experimentId)!
+        const control = exp.arms.find((a) => a.isControl)!.key
+        const variant = exp.arms.find((a) => !a.isControl && a.offer?.type === pair.offer.type && a.offer.value === pair.offer.value)!.key
+        expect(e.n).toEqual({ control: value(control).n, variant: value(variant).n })
+        expect(e.estimate).toBeCloseTo(value(variant).value - value(control).value, 12)
+      }
+    },
+  )
 
   it('reads durable re-engagement only for customers followed 30 + 90 days, which the running dormant experiment has', () => {
     const [pair] = pairOf('valueTier=low', 'free_shipping:0')
@@ -154,7 +161,7 @@ describe('the learning library on the seeded demo world', () => {
   it('gives the same pairs when experiments are read in customer slices', async () => {
     const experiments = await listExperiments(h.db)
     const now = Math.floor(NOW / 60_000) * 60_000
-    const sliced = await learningLibrary(h.ch, experiments, { now, customersPerSlice: 2_000 })
+    const sliced = await learningLibrary(h.ch, experiments, { now, customersPerSlice: 2_000, segments: await activeSegments(h.db) })
     expect(sliced.map((p) => p.key).sort()).toEqual(library.pairs.map((p) => p.key).sort())
     const byKey = new Map(library.pairs.map((p) => [p.key, p]))
     for (const p of sliced) {

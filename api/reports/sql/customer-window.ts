@@ -130,34 +130,39 @@ export interface FeatureSegment {
   rfm?: string
 }
 
-/** The categorical features `map+features` adds to the attribute map, under these keys (the reports' dimension names). */
-export const FEATURE_DIMENSIONS = { 'feature:lapse_stage': 'lapse_stage', 'feature:last_offer_response': 'last_offer_response' } as const
+/**
+ * The attribute map with more entries computed from the features at first exposure: `entries` are pairs of SQL
+ * expressions (key, String value) over the feature columns (and `rfm_group` when `rfm` gives its expression).
+ */
+export interface FeatureMap {
+  entries: Array<[string, string]>
+  rfm?: string
+}
 
 /**
  * Which attributes captured at first exposure the customer rows carry: none, one (as `segment`), the whole map, the
- * map with the categorical features at first exposure added (FEATURE_DIMENSIONS), or a segment of those features.
+ * map with entries computed from the features at first exposure, or a segment of those features.
  */
-export type AttributeMode = 'none' | 'dimension' | 'map' | 'map+features' | FeatureSegment
+export type AttributeMode = 'none' | 'dimension' | 'map' | FeatureMap | FeatureSegment
 
 /**
  * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
  * table, and customers without events come through with empty event columns — then one GROUP BY customer.
  */
 export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange, extra?: ExtraCustomerColumns): string {
-  const single = attributes === 'dimension' || typeof attributes === 'object'
-  const map = attributes === 'map' || attributes === 'map+features'
+  const featureMap = typeof attributes === 'object' && 'entries' in attributes ? attributes : null
+  const featureSegment = typeof attributes === 'object' && 'segment' in attributes ? attributes : null
+  const single = attributes === 'dimension' || featureSegment !== null
+  const map = attributes === 'map' || featureMap !== null
   const carried = map ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : single ? ', f.segment AS segment' : ''
   const kept = map ? ', any(attrs) AS attrs' : single ? ', any(segment) AS segment' : ''
   const extraEvents = extra?.carried ?? []
   const extraCustomer = (extra?.customer ?? []).map((c) => `\n    ${c},`).join('')
-  const exposures =
-    typeof attributes === 'object'
-      ? `first_exposures AS (\n  SELECT cust, arm, t0, ${attributes.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, attributes.rfm)})\n)`
-      : attributes === 'map+features'
-        ? `first_exposures AS (\n  SELECT cust, arm, t0, mapUpdate(attrs, map(${Object.entries(FEATURE_DIMENSIONS)
-            .map(([key, column]) => `'${key}', ${column}`)
-            .join(', ')})) AS attrs\n  FROM (${exposureFeaturesSql(slice, undefined, true)})\n)`
-        : firstExposuresSql(slice)
+  const exposures = featureSegment
+    ? `first_exposures AS (\n  SELECT cust, arm, t0, ${featureSegment.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, featureSegment.rfm)})\n)`
+    : featureMap
+      ? `first_exposures AS (\n  SELECT cust, arm, t0, mapUpdate(attrs, map(${featureMap.entries.map(([k, v]) => `${k}, ${v}`).join(', ')})) AS attrs\n  FROM (${exposureFeaturesSql(slice, featureMap.rfm, true)})\n)`
+      : firstExposuresSql(slice)
   return `${exposures},
 customer_events AS (
   SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},

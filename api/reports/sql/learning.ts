@@ -1,4 +1,4 @@
-import { countedSql, customerWindowSql, wholeRange, type CustomerSlice } from './customer-window.ts'
+import { countedSql, customerWindowSql, wholeRange, type CustomerSlice, type FeatureMap } from './customer-window.ts'
 
 const DAY = 86_400_000
 
@@ -15,8 +15,8 @@ export const durableParams = () => ({ durableFromMs: DURABLE_FROM_DAYS * DAY, du
 
 /**
  * The learning library's sufficient statistics for one experiment, per (dimension, segment, arm): every attribute
- * captured at first exposure, the customer's lapse stage and last offer response then (`feature:…`, from their events
- * before it), and `(all)` / `all customers`. Read from the report's own per-customer pass
+ * captured at first exposure, the entries `features` computes from the customer's features then (learning-library.ts:
+ * lapse stage, last offer response, RFM group, saved segments), and `(all)` / `all customers`. Read from the report's own per-customer pass
  * (customerWindowSql: the same deduplicated events, windows and maturity):
  * - `n`, `reactivation`: customers whose outcome window has ended, and those with a purchase in it;
  * - `net_sum`, `net_ss`: net value (margin − incentive cost) over the same customers;
@@ -24,7 +24,7 @@ export const durableParams = () => ({ durableFromMs: DURABLE_FROM_DAYS * DAY, du
  *   window has had its whole days 31–90 observed), and those of them durably re-engaged. A customer who never
  *   purchased in the window counts as 0.
  */
-export const learningStatsSql = (slice: CustomerSlice = wholeRange) => `WITH ${customerWindowSql('map+features', slice)},
+export const learningStatsSql = (features: FeatureMap, slice: CustomerSlice = wholeRange) => `WITH ${customerWindowSql(features, slice)},
 outcomes AS (
   SELECT arm, attrs, orders > 0 AS reactivated, net_value,
     exposed_ms + {attrMs:Int64} + {durableToMs:Int64} <= {asOf:Int64} AS durable_mature,
