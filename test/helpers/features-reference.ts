@@ -43,3 +43,49 @@ export function referenceFeatures(events: RawEvent[], asOf: number): CustomerFea
     lapse_stage: stage,
   }
 }
+
+/** ClickHouse's quantilesExact(0.2, 0.4, 0.6, 0.8): the value at ⌊level·n⌋ of the sorted values. */
+export function quintileCuts(xs: number[]): number[] {
+  const s = [...xs].sort((a, b) => a - b)
+  return [0.2, 0.4, 0.6, 0.8].map((l) => s[Math.min(s.length - 1, Math.floor(l * s.length))])
+}
+
+/** RFM cut points among the buyers of `features` (recency, orders in 365 days, net revenue in 365 days). */
+export function referenceRfmCuts(features: CustomerFeatures[]): { recency: number[]; frequency: number[]; monetary: number[] } {
+  const buyers = features.filter((f) => f.recency_days !== null)
+  return {
+    recency: quintileCuts(buyers.map((f) => f.recency_days!)),
+    frequency: quintileCuts(buyers.map((f) => f.orders_365d)),
+    monetary: quintileCuts(buyers.map((f) => f.monetary_365d)),
+  }
+}
+
+/**
+ * Purchase histories before `before` for customers `${prefix}0…`: each with its own cadence (10–70 days) and last
+ * purchase (up to `spreadDays` before), 1–6 orders, so every lapse stage is well populated; every tenth never
+ * bought. With `offers`, some were sent an offer before their last purchase and some redeemed one.
+ */
+export function purchaseHistories(opts: {
+  prefix: string
+  customers: number
+  before: number
+  spreadDays: number
+  rand: () => number
+  offers?: boolean
+}): RawEvent[] {
+  const { rand } = opts
+  const events: RawEvent[] = []
+  for (let c = 0; c < opts.customers; c++) {
+    const customerId = `${opts.prefix}${c}`
+    if (c % 10 === 9) continue
+    const cadence = 10 + Math.floor(rand() * 60)
+    const last = opts.before - Math.floor(rand() * opts.spreadDays * DAY) - 3_600_000
+    const orders = 1 + Math.floor(rand() * 6)
+    for (let k = 0; k < orders; k++)
+      events.push({ eventId: `${customerId}:h${k}`, customerId, type: 'purchase', ts: last - k * cadence * DAY, revenue: Math.round(20 + rand() * 200) })
+    if (!opts.offers) continue
+    if (rand() < 0.4) events.push({ eventId: `${customerId}:s`, customerId, type: 'offer_sent', ts: last - 2 * DAY })
+    if (rand() < 0.2) events.push({ eventId: `${customerId}:r`, customerId, type: 'offer_redeemed', ts: last - DAY, cost: 5 })
+  }
+  return events
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
-import { referenceFeatures } from '../helpers/features-reference.ts'
+import { quintileCuts as cuts, referenceFeatures } from '../helpers/features-reference.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 
 /**
@@ -37,11 +37,6 @@ function world() {
   events.push({ eventId: 'p-sent:s', customerId: 'p-sent', type: 'offer_sent', ts: NOW - 3 * DAY })
 }
 
-/** ClickHouse's quantilesExact: the value at ⌊level·n⌋ of the sorted values. */
-const cuts = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return [0.2, 0.4, 0.6, 0.8].map((l) => s[Math.min(s.length - 1, Math.floor(l * s.length))])
-}
 const quintile = (x: number, cs: number[]) => 1 + cs.filter((c) => c < x).length
 
 const profile = async (id: string, key?: string) => h.call('GET', `/v1/customers/${encodeURIComponent(id)}/profile`, undefined, key ?? viewer)

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
-import { referenceFeatures } from '../helpers/features-reference.ts'
+import { purchaseHistories, referenceFeatures, referenceRfmCuts } from '../helpers/features-reference.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 import type { CustomerFeatures } from '../../api/segments/features.ts'
 import { rfmScore } from '../../api/segments/rfm.ts'
@@ -36,16 +36,8 @@ beforeAll(async () => {
     expect((await h.call('POST', '/v1/experiments', twoArmExperiment(id))).status).toBe(201)
     expect((await h.call('POST', `/v1/experiments/${id}/start`)).status).toBe(200)
   }
-  // History before the period: cadences and last purchases spread over every lapse stage; a tenth never bought.
-  for (let c = 0; c < CUSTOMERS; c++) {
-    const customerId = `k-${c}`
-    if (c % 10 === 9) continue
-    const cadence = 10 + Math.floor(rand() * 60)
-    const last = T0 - Math.floor(rand() * 300 * DAY) - 3_600_000
-    const orders = 1 + Math.floor(rand() * 6)
-    for (let k = 0; k < orders; k++)
-      events.push({ eventId: `${customerId}:h${k}`, customerId, type: 'purchase', ts: last - k * cadence * DAY, revenue: Math.round(20 + rand() * 200) })
-  }
+  // History before the period: every lapse stage well populated; a tenth never bought.
+  events.push(...purchaseHistories({ prefix: 'k-', customers: CUSTOMERS, before: T0, spreadDays: 300, rand }))
   expect((await h.call('POST', '/v1/events', events)).body.rejected).toEqual([])
 
   // Enrolment over ten days; a third of the customers enter x, then y a few days later (y's window is not their
@@ -145,12 +137,6 @@ function expectKpis(body: KpiReport, want: ReturnType<typeof bruteForce>) {
   }
 }
 
-/** ClickHouse's quantilesExact: the value at ⌊level·n⌋ of the sorted values. */
-const cuts = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return [0.2, 0.4, 0.6, 0.8].map((l) => s[Math.min(s.length - 1, Math.floor(l * s.length))])
-}
-
 describe('program KPIs per segment', () => {
   it('counts everyone without a segment, as before', async () => {
     const body = await kpis()
@@ -177,12 +163,7 @@ describe('program KPIs per segment', () => {
       list.filter((w) => (w.treated || w.held) && w.t0 < TO && w.t0 >= FROM).map((w) => ({ id, t0: w.t0, f: features(id, w.t0) })),
     )
     // Every window of the period counts in the cut points, the earliest-window rule applied to the windows only.
-    const eligible = all.filter((x) => x.f.recency_days !== null)
-    const cut = {
-      recency: cuts(eligible.map((x) => x.f.recency_days!)),
-      frequency: cuts(eligible.map((x) => x.f.orders_365d)),
-      monetary: cuts(eligible.map((x) => x.f.monetary_365d)),
-    }
+    const cut = referenceRfmCuts(all.map((x) => x.f))
     const valuable = (id: string, t0: number) => ['champions', 'loyal', 'cant_lose_them'].includes(rfmScore(features(id, t0), cut)?.group ?? '')
     const want = bruteForce(valuable)
     expect(want.get('')!.treated.n).toBeGreaterThan(20)

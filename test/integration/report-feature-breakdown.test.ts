@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
-import { referenceFeatures } from '../helpers/features-reference.ts'
+import { purchaseHistories, referenceFeatures, referenceRfmCuts } from '../helpers/features-reference.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 import type { CustomerFeatures } from '../../api/segments/features.ts'
 import { rfmScore } from '../../api/segments/rfm.ts'
@@ -27,21 +27,6 @@ const events: RawEvent[] = []
 /** Each analysed customer's arm, first exposure and features then (brute force). */
 const customers = new Map<string, { arm: string; t0: number; features: CustomerFeatures; reactivated: boolean }>()
 
-function history(rand: () => number) {
-  for (let c = 0; c < CUSTOMERS; c++) {
-    const customerId = `fb-${c}`
-    // A cadence and a last purchase spread so every lapse stage is well populated; a tenth never bought.
-    if (c % 10 === 9) continue
-    const cadence = 10 + Math.floor(rand() * 60)
-    const last = T0 - Math.floor(rand() * 400 * DAY) - 3_600_000
-    const orders = 1 + Math.floor(rand() * 6)
-    for (let k = 0; k < orders; k++)
-      events.push({ eventId: `${customerId}:h${k}`, customerId, type: 'purchase', ts: last - k * cadence * DAY, revenue: Math.round(20 + rand() * 200) })
-    if (rand() < 0.4) events.push({ eventId: `${customerId}:s`, customerId, type: 'offer_sent', ts: last - 2 * DAY })
-    if (rand() < 0.2) events.push({ eventId: `${customerId}:r`, customerId, type: 'offer_redeemed', ts: last - DAY, cost: 5 })
-  }
-}
-
 beforeAll(async () => {
   const rand = mulberry32(31)
   h = await openHarness({ now: () => clock })
@@ -56,7 +41,7 @@ beforeAll(async () => {
   })
   expect(created.status, JSON.stringify(created.body)).toBe(201)
   expect((await h.call('POST', '/v1/experiments/fbreak/start')).status).toBe(200)
-  history(rand)
+  events.push(...purchaseHistories({ prefix: 'fb-', customers: CUSTOMERS, before: T0, spreadDays: 400, rand, offers: true }))
   expect((await h.call('POST', '/v1/events', events)).body.rejected).toEqual([])
 
   // Three days of enrolment, no attributes sent.
@@ -136,19 +121,9 @@ function expectRows(body: ExperimentReport, groupOf: (c: { features: CustomerFea
   return expected
 }
 
-/** ClickHouse's quantilesExact: the value at ⌊level·n⌋ of the sorted values. */
-const cuts = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return [0.2, 0.4, 0.6, 0.8].map((l) => s[Math.min(s.length - 1, Math.floor(l * s.length))])
-}
 /** RFM groups against the quintiles among the experiment's customers who had bought before first exposure. */
 function rfmGroups(): Map<string, string> {
-  const buyers = [...customers.values()].map((c) => c.features).filter((f) => f.recency_days !== null)
-  const cut = {
-    recency: cuts(buyers.map((f) => f.recency_days!)),
-    frequency: cuts(buyers.map((f) => f.orders_365d)),
-    monetary: cuts(buyers.map((f) => f.monetary_365d)),
-  }
+  const cut = referenceRfmCuts([...customers.values()].map((c) => c.features))
   return new Map([...customers].map(([id, c]) => [id, rfmScore(c.features, cut)?.group ?? 'no_purchases']))
 }
 
