@@ -163,6 +163,31 @@ describe('the Segments page', () => {
     expect(d.pageErrors).toEqual([])
   })
 
+  it('targets an experiment at a saved segment and a feature from the builder, and shows an unknown segment beside its row', async () => {
+    await page.goto(`${d.base}/experiments/new`)
+    await page.locator('#field-name').fill('Win back lapsed regulars')
+    await page.locator('#field-id').fill('winback-regulars')
+    await page.getByRole('button', { name: 'Add condition' }).click()
+    await page.locator('#field-targeting-0-attribute').fill('segments')
+    await page.locator('#targeting-op-0').selectOption('$in')
+    await page.locator('#field-targeting-0-value').fill('no_such_segment')
+    await page.getByRole('button', { name: 'Add condition' }).click()
+    await page.locator('#field-targeting-1-attribute').fill('features.lapse_stage')
+    await page.locator('#field-targeting-1-value').fill('lapsed')
+    await page.getByRole('button', { name: 'Create draft' }).click()
+    // The API names the unknown segment; the message shows beside that row's value, and nothing is saved.
+    await page.locator('#field-targeting-0-value-error').waitFor()
+    expect(await page.locator('#field-targeting-0-value-error').textContent()).toContain('no_such_segment')
+    expect((await d.api('GET', '/v1/experiments/winback-regulars')).status).toBe(404)
+
+    await page.locator('#field-targeting-0-value').fill(KEY)
+    await page.getByRole('button', { name: 'Create draft' }).click()
+    await page.waitForURL(`${d.base}/experiments/winback-regulars`)
+    const created = (await d.api('GET', '/v1/experiments/winback-regulars')).body
+    expect(created.targeting).toEqual({ $and: [{ segments: { $in: [KEY] } }, { 'features.lapse_stage': { $eq: 'lapsed' } }] })
+    expect(d.pageErrors).toEqual([])
+  })
+
   it('restricts the program overview to a segment and says so in the headline, as the KPI API does', async () => {
     await page.goto(`${d.base}/`)
     await page.locator('#kpi-segment').waitFor()

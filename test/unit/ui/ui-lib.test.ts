@@ -136,5 +136,7 @@ describe('new-experiment form', () => {
     expect(errorTarget('seed', known)).toBeNull()
     expect(errorTarget(undefined, known)).toBeNull()
     expect(rowForErrorField('targeting.$and[3].tier')).toEqual({ row: 3, part: 'attribute' })
+    expect(rowForErrorField('targeting.$and[0].segments.$in[1]')).toEqual({ row: 0, part: 'value' })
+    expect(rowForErrorField('targeting.$and[2].features.nope')).toEqual({ row: 2, part: 'attribute' })
   })
 })

@@ -80,7 +80,8 @@ export function rowsToCondition(rows: TargetingRow[]): Condition | null {
 export function rowForErrorField(field: string): { row: number; part: 'attribute' | 'value' } | null {
   const m = /^targeting\.\$and\[(\d+)\](.*)$/.exec(field)
   if (!m) return null
-  return { row: Number(m[1]), part: /\.\$[a-z]+$/i.test(m[2]) ? 'value' : 'attribute' }
+  // `….segments.$in[1]`: one element of a list value is still the value.
+  return { row: Number(m[1]), part: /\.\$[a-z]+(\[\d+\])?$/i.test(m[2]) ? 'value' : 'attribute' }
 }
 
 const show = (v: unknown) => (Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]` : JSON.stringify(v))
