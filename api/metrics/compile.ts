@@ -52,15 +52,15 @@ type ParamType = 'String' | 'Float64' | 'Int64' | 'UInt32' | 'Array(String)'
 
 /**
  * The property paths the definitions read, each extracted once per event as its raw JSON text (`prop_0` …): a
- * filter or value then reads that short text instead of parsing the whole properties document again, and events
- * of other types skip the extraction. The top-level key is looked up in `properties_map` (the document split into
- * keys and raw values at insert, migrations/clickhouse/004): a lookup there costs about a quarter of parsing the
- * document, and gives the same text as JSONExtractRaw. Only a deeper path parses, and only its parent's value.
+ * filter or value then reads that short text instead of parsing the whole properties document again. The top-level
+ * key is looked up in `properties_map` (the document split into keys and raw values at insert,
+ * migrations/clickhouse/004): a lookup there costs about a quarter of parsing the document, and gives the same text
+ * as JSONExtractRaw. Only a deeper path parses, and only its parent's value, on the event types that read it.
  */
 class PropertyColumns {
   readonly params: Record<string, unknown> = {}
   private readonly byPath = new Map<string, string>()
-  /** The event types whose events read each column: others skip the lookup. */
+  /** The event types whose events read each column: others skip a nested path's parse. */
   private readonly typesOf = new Map<string, Set<string>>()
   column(path: string, types: readonly string[]): string {
     let col = this.byPath.get(path)
@@ -75,15 +75,18 @@ class PropertyColumns {
     this.params[`${col}_types`] = [...seen]
     return col
   }
-  /** The event-level extractions (only for the event types a definition reads). */
+  /** The event-level extractions. */
   eventColumns(): string[] {
     return [...this.byPath].map(([path, col]) => {
       const [top, ...nested] = path.split('.').map((_, i) => `{${col}_k${i}:String}`)
       // The map's own lookup: in the report's pass it cost ~30% less CPU than indexOf over the keys subcolumn
       // (measured at 1M/10M), though alone on the table the indexOf form was faster.
       const value = `properties_map[${top}]`
-      const raw = nested.length ? `JSONExtractRaw(${value}, ${nested.join(', ')})` : value
-      return `if(type IN {${col}_types:Array(String)}, ${raw}, '') AS ${col}`
+      // A top-level key is looked up on every event: an if() on the type would first copy the map column's
+      // selected rows and then spread the result back, which cost more than the lookups it saves (measured at
+      // 1M/10M). Every reader tests the type anyway (the source's flag), so other types' text is never used.
+      if (!nested.length) return `${value} AS ${col}`
+      return `if(type IN {${col}_types:Array(String)}, JSONExtractRaw(${value}, ${nested.join(', ')}), '') AS ${col}`
     })
   }
 }
@@ -132,8 +135,12 @@ function property(b: Binder, path: string) {
   const raw = b.props.column(path, b.types)
   const stringAmong: StringAmong = (name, values) => {
     const plain = values.filter((v) => !/["\\\u0000-\u001f]/.test(v)).map((v) => `"${v}"`)
-    const decoded = `(position(${raw}, '\\\\') > 0 AND startsWith(${raw}, '"') AND has(${b.bind(`${name}_vs`, 'Array(String)', values)}, JSONExtractString(${raw})))`
-    return plain.length ? `(${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)} OR ${decoded})` : decoded
+    const escaped = `position(${raw}, '\\\\') > 0`
+    const decoded = `startsWith(${raw}, '"') AND has(${b.bind(`${name}_vs`, 'Array(String)', values)}, JSONExtractString(${raw}))`
+    // No plain form holds a backslash, so the two tests never both apply. As an if() on the backslash, the raw
+    // comparison runs on every event unfiltered (no event of usual data holds one); as an OR, ClickHouse first
+    // copied the text of every event failing it to try the decoded form on.
+    return plain.length ? `if(${escaped}, ${decoded}, ${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)})` : `(${escaped} AND ${decoded})`
   }
   return {
     isNumber: `isNotNull(toFloat64OrNull(${raw}))`,
@@ -144,7 +151,7 @@ function property(b: Binder, path: string) {
 }
 
 const numericFields: Partial<Record<EventField, string>> = { revenue: 'revenue', cost: 'cost', margin: 'margin' }
-// Filters and values are evaluated on the events table's own rows, before the join (see `Columns.event`).
+// Filters and values are evaluated on the events table's own rows, before the join (see `EventColumns`).
 const textFields: Partial<Record<EventField, string>> = { order_id: 'order_id', experiment_id: 'experiment_id', arm: 'arm' }
 
 /**
@@ -241,12 +248,65 @@ function windowOf(b: Binder, window: { startDays: number; endDays: number }) {
 }
 
 /**
- * Which events qualify and what they are worth is decided on the events' own rows, before the join with the
- * exposures (`event`: `mN_q`, and a mean's `mN_v`): the join and the GROUP BY then carry one flag and one number
- * per metric instead of the properties and text columns they were computed from.
+ * Which events qualify and what they are worth, decided on the events' own rows before the join with the exposures:
+ * a UInt8 flag per distinct source (`ev_q0` …) and a Float64 per distinct source and value (`ev_v1` …, 0 on an event
+ * that does not qualify). Every column the join carries is copied for each of the ~10M joined rows and read again by
+ * the customer GROUP BY, so metrics share their columns (a ratio's count denominator and a retention metric on the
+ * same purchases read one flag), a mean carries its value alone (sumIf over the window then adds the zeros of the
+ * events that do not qualify), a count carries only its flag, and a flag is a plain UInt8 — `type IN …` on the
+ * LowCardinality type is LowCardinality(UInt8), slower to carry and to test. Measured at 1M/10M in the report's
+ * pass: see docs/metrics.md.
  */
+class EventColumns {
+  readonly params: Record<string, unknown> = {}
+  /** The expressions, in the order they were made (a value reads its source's flag). */
+  readonly columns: string[] = []
+  /** The aliases the customer columns read: the join carries these. */
+  readonly carried = new Set<string>()
+  private readonly aliases = new Map<string, string>()
+  constructor(private readonly props: PropertyColumns) {}
+  /** Whether an event qualifies for the source (1 or 0). */
+  flag(source: MetricSource): string {
+    return this.carry(this.flagColumn(source))
+  }
+  /** What an event contributes to a sum of the value over the source: the value when it qualifies, else 0. */
+  value(source: MetricSource, value: MetricValue): string {
+    const flag = this.flagColumn(source)
+    return this.carry(this.once(['value', source, value], 'v', source, (b) => `if(${flag}, toFloat64(${valueSql(b, value)}), 0)`))
+  }
+  /**
+   * A source of event types alone is tested where it is read, on the `type` the join carries anyway (the
+   * report's own columns need it): no flag column to carry.
+   */
+  private flagColumn(source: MetricSource): string {
+    if (!source.filters.length)
+      return this.once(['types', source.eventTypes], 't', source, (b) => `(type IN ${b.bind('types', 'Array(String)', source.eventTypes)})`)
+    return this.once(['flag', source], 'q', source, (b) => `CAST(${sourceSql(b, source)} AS UInt8)`)
+  }
+  private carry(ref: string): string {
+    if (!ref.startsWith('(')) this.carried.add(ref)
+    return ref
+  }
+  /**
+   * The column for `key` (a source and what is read of it), made the first time it is asked for; a `t` is an
+   * expression over `type`, returned as itself.
+   */
+  private once(key: unknown[], kind: 'q' | 'v' | 't', source: MetricSource, expression: (b: Binder) => string): string {
+    const id = JSON.stringify(key)
+    let ref = this.aliases.get(id)
+    if (!ref) {
+      const alias = `ev_${kind}${this.aliases.size}`
+      const b = new Binder(alias, this.props, source.eventTypes)
+      ref = kind === 't' ? expression(b) : alias
+      if (kind !== 't') this.columns.push(`${expression(b)} AS ${alias}`)
+      Object.assign(this.params, b.params)
+      this.aliases.set(id, ref)
+    }
+    return ref
+  }
+}
+
 interface Columns {
-  event: string[]
   customer: string[]
   capped: string[]
   arm: string[]
@@ -254,11 +314,13 @@ interface Columns {
 }
 
 /** Per customer: the capped sum of the value (and its pre-exposure sum); per arm: n, Σx, Σx² (and CUPED's sums). */
-function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, withArmColumns = true): Columns {
-  const event = [`(${sourceSql(b, def.source)}) AS ${id}_q`, `if(${id}_q, toFloat64(${valueSql(b, def.value)}), 0) AS ${id}_v`]
+function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, events: EventColumns, withArmColumns = true): Columns {
   const w = windowOf(b, def.window)
-  const customer = [`sumIf(${id}_v, ${id}_q AND ${w.inWindow}) AS ${id}_value`, `${w.counted} AS ${id}_counted`]
-  if (cuped) customer.push(`sumIf(${id}_v, ${id}_q AND dt < 0 AND dt >= -{lookbackMs:Int64}) AS ${id}_pre`)
+  // A count is the number of flagged events (exact in a Float64 far beyond any customer's count).
+  const sumOver = (when: string) =>
+    def.value.of === 'count' ? `toFloat64(countIf(${events.flag(def.source)} AND ${when}))` : `sumIf(${events.value(def.source, def.value)}, ${when})`
+  const customer = [`${sumOver(w.inWindow)} AS ${id}_value`, `${w.counted} AS ${id}_counted`]
+  if (cuped) customer.push(`${sumOver('dt < 0 AND dt >= -{lookbackMs:Int64}')} AS ${id}_pre`)
   const cap = (col: string) => {
     const c = def.capping
     if (c.type === 'absolute') return `least(${col}, ${b.float('cap', c.value)})`
@@ -281,7 +343,7 @@ function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, wit
           : []),
       ]
     : []
-  return { event, customer, capped, arm }
+  return { customer, capped, arm }
 }
 
 function columnsOf(
@@ -289,15 +351,16 @@ function columnsOf(
   id: string,
   index: number,
   cuped: boolean,
+  events: EventColumns,
   props: PropertyColumns,
 ): { columns: Columns; params: Record<string, unknown> } {
   const b = new Binder(id, props, def.kind === 'ratio' ? [] : def.source.eventTypes)
-  if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped), params: b.params }
+  if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped, events), params: b.params }
   if (def.kind === 'ratio') {
     const bn = new Binder(`${id}n`, props, def.parts.numerator.source.eventTypes)
     const bd = new Binder(`${id}d`, props, def.parts.denominator.source.eventTypes)
-    const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, false)
-    const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, false)
+    const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, events, false)
+    const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, events, false)
     // Σnum/Σden over the customers counted for both windows (the delta method pairs each customer's two values).
     const c = `${id}n_counted AND ${id}d_counted`
     const arm = [
@@ -309,25 +372,24 @@ function columnsOf(
       `sumIf(${id}n_x * ${id}d_x, ${c}) AS ${id}_cross`,
     ]
     return {
-      columns: { event: [...num.event, ...den.event], customer: [...num.customer, ...den.customer], capped: [...num.capped, ...den.capped], arm },
+      columns: { customer: [...num.customer, ...den.customer], capped: [...num.capped, ...den.capped], arm },
       params: { ...bn.params, ...bd.params },
     }
   }
   const w = windowOf(b, def.window)
-  const event = [`(${sourceSql(b, def.source)}) AS ${id}_q`]
-  const qualifying = `${id}_q AND ${w.inWindow}`
+  const qualifying = `${events.flag(def.source)} AND ${w.inWindow}`
   const customer = [`countIf(${qualifying}) AS ${id}_hits`, `${w.counted} AS ${id}_counted`]
   const c = `${id}_counted`
   if (def.kind === 'proportion') {
     const atLeast = b.bind('min', 'UInt32', def.minEvents)
     return {
-      columns: { event, customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits >= ${atLeast}) AS ${id}_sum`] },
+      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits >= ${atLeast}) AS ${id}_sum`] },
       params: b.params,
     }
   }
   if (def.kind === 'retention')
     return {
-      columns: { event, customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_sum`] },
+      columns: { customer, capped: [c, `${id}_hits`], arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_sum`] },
       params: b.params,
     }
   // Time to event, as the report's time to purchase: the first qualifying event's day index, or the (rounded-up)
@@ -336,7 +398,6 @@ function columnsOf(
   const day = `if(${id}_hits > 0, intDiv(${id}_first, ${DAY_MS}), intDiv(greatest(${id}_observed, 0) + ${DAY_MS - 1}, ${DAY_MS}))`
   return {
     columns: {
-      event,
       customer,
       capped: [c, `${id}_hits`, `${id}_first`, `${id}_observed`],
       arm: [`countIf(${c}) AS ${id}_n`, `countIf(${c} AND ${id}_hits > 0) AS ${id}_events`],
@@ -385,7 +446,7 @@ export interface CompiledColumns {
   arm: string[]
   /** `sumMap(…) AS metric_survival`, or '' without a time to event. */
   survival: string
-  /** Expressions over the events table's columns for the events subquery (each property path extracted once, then `mN_q` …). */
+  /** Expressions over the events table's columns for the events subquery (each property path extracted once, then `ev_q0` …). */
   eventColumns: string[]
   /** The aliases among them that the join carries to the customer GROUP BY. */
   carried: string[]
@@ -399,25 +460,26 @@ export const METRIC_SURVIVAL = 'metric_survival'
 export function compileColumns(defs: CompilableMetric[], opts: CompileOptions): CompiledColumns {
   const metrics: CompiledMetric[] = []
   const props = new PropertyColumns()
+  const events = new EventColumns(props)
   const parts = defs.map((def, i) => {
     const id = `m${i}`
     const cuped = def.kind === 'mean' && opts.cuped && def.cuped
     metrics.push({ def, id, index: i, cuped })
-    return columnsOf(def, id, i, cuped, props)
+    return columnsOf(def, id, i, cuped, events, props)
   })
   const survival = parts.flatMap((p) => (p.columns.survival ? [p.columns.survival] : []))
   const types = [...new Set(sourcesOf(defs).flatMap((d) => d.source.eventTypes))]
   return {
     metrics,
-    params: Object.assign({ metricTypes: types }, props.params, ...parts.map((p) => p.params)),
+    params: Object.assign({ metricTypes: types }, props.params, events.params, ...parts.map((p) => p.params)),
     customer: parts.flatMap((p) => p.columns.customer),
     capped: parts.flatMap((p) => p.columns.capped),
     arm: parts.flatMap((p) => p.columns.arm),
     survival: survival.length
       ? `sumMap([${survival.map((s) => s.key).join(', ')}], [${survival.map((s) => s.events).join(', ')}], [${survival.map((s) => s.censored).join(', ')}]) AS ${METRIC_SURVIVAL}`
       : '',
-    eventColumns: [...props.eventColumns(), ...parts.flatMap((p) => p.columns.event)],
-    carried: parts.flatMap((p) => p.columns.event).map((c) => c.split(' AS ').at(-1)!),
+    eventColumns: [...props.eventColumns(), ...events.columns],
+    carried: [...events.carried],
     singlePass: defs.some((d) => [d, ...(d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [])].some(hasPercentileCap)),
   }
 }
@@ -436,9 +498,9 @@ export function compileMetrics(defs: CompilableMetric[], opts: CompileOptions): 
   const c = compileColumns(defs, opts)
   const sql = (slice: CustomerSlice = wholeRange) => `WITH ${firstExposuresSql(slice)},
 metric_events AS (
-  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, ${c.carried.map((col) => `e.${col} AS ${col}`).join(', ')}
+  SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0, toUnixTimestamp64Milli(e.ts) - f.t0 AS dt, e.type AS type${c.carried.map((col) => `, e.${col} AS ${col}`).join('')}
   FROM (
-    SELECT cityHash64(customer_id) AS cust, ts, ${c.eventColumns.join(', ')}
+    SELECT cityHash64(customer_id) AS cust, ts, type${c.eventColumns.map((col) => `, ${col}`).join('')}
     FROM events FINAL
     WHERE ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND type IN {metricTypes:Array(String)}${inSlice(slice)}
   ) AS e
