@@ -8,12 +8,11 @@ import type { Kysely } from 'kysely'
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Database } from '../stores/schema.ts'
 import { ApiError } from '../http/errors.ts'
-import { DomainError } from '../domain-errors.ts'
 import { FEATURE_NAMES } from '../segments/features.ts'
 import { SegmentKey, type StoredSegment } from '../segments/schema.ts'
-import { getSegment } from '../segments/store.ts'
-import { queryRfmCuts } from '../segments/profile.ts'
-import { rfmGroupSql, ruleSql, ruleUsesRfm, SqlParams } from '../segments/rule-sql.ts'
+import { segmentNamedBy } from '../segments/store.ts'
+import { rfmGroupAmong } from '../segments/profile.ts'
+import { membershipSql, ruleUsesRfm, SqlParams } from '../segments/rule-sql.ts'
 import type { BreakdownSource } from '../contract/report.ts'
 import { exposureFeaturesSql, wholeRange, type FeatureSegment } from './sql/customer-window.ts'
 
@@ -23,10 +22,6 @@ export type BreakdownFeature = (typeof BREAKDOWN_FEATURES)[number]
 
 /** A breakdown dimension after the route resolved it: a feature, or a segment at its latest version. */
 export type FeatureBreakdown = { kind: 'feature'; feature: BreakdownFeature } | { kind: 'segment'; segment: StoredSegment }
-
-/** A segment's two rows. */
-export const IN_SEGMENT = 'in segment'
-export const NOT_IN_SEGMENT = 'not in segment'
 
 /** How a `dimension` names its source; null for an attribute captured at assignment. */
 export function parseDimension(dimension: string): { kind: 'feature' | 'segment'; key: string } | null {
@@ -56,12 +51,7 @@ export async function resolveBreakdown(db: Kysely<Database>, dimension: string |
     )
   }
   if (!SegmentKey.safeParse(parsed.key).success) throw new ApiError(400, 'invalid_input', `'${parsed.key}' is not a segment key`, 'dimension')
-  try {
-    return { kind: 'segment', segment: await getSegment(db, parsed.key) }
-  } catch (e) {
-    if (e instanceof DomainError && e.problem === 'not_found') throw new ApiError(400, 'invalid_input', `unknown segment '${parsed.key}'`, 'dimension')
-    throw e
-  }
+  return { kind: 'segment', segment: await segmentNamedBy(db, parsed.key, 'dimension') }
 }
 
 /** What the breakdown's rows were computed from, for the report. */
@@ -82,16 +72,8 @@ export async function featureSegmentColumn(
   params: Record<string, unknown>,
 ): Promise<{ column: FeatureSegment; params: Record<string, unknown> }> {
   const bound = new SqlParams('brk_')
-  const rfm = async () => rfmGroupSql(await queryRfmCuts(ch, exposureFeaturesSql(wholeRange), params), bound)
-  if (by.kind === 'feature') {
-    if (by.feature === 'rfm_group') {
-      const expr = await rfm()
-      return { column: { segment: 'rfm_group', rfm: expr }, params: bound.values }
-    }
-    return { column: { segment: by.feature }, params: bound.values }
-  }
-  const rfmExpr = ruleUsesRfm(by.segment.rule) ? await rfm() : undefined
-  const rule = ruleSql(by.segment.rule, bound)
-  const column = { segment: `if(${rule}, ${bound.bind(IN_SEGMENT, 'String')}, ${bound.bind(NOT_IN_SEGMENT, 'String')})`, rfm: rfmExpr }
-  return { column, params: bound.values }
+  const needsRfm = by.kind === 'feature' ? by.feature === 'rfm_group' : ruleUsesRfm(by.segment.rule)
+  const rfm = needsRfm ? await rfmGroupAmong(ch, exposureFeaturesSql(wholeRange), params, bound) : undefined
+  const segment = by.kind === 'feature' ? by.feature : membershipSql(by.segment.rule, bound)
+  return { column: { segment, rfm }, params: bound.values }
 }

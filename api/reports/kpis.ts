@@ -4,8 +4,8 @@ import type { Experiment } from '../experiments/schema.ts'
 import type { KpiEstimate, KpiGroup, KpiProgram, KpiReport } from '../contract/kpis.ts'
 import { kpiHeadline } from './kpi-headline.ts'
 import { kpiSql, kpiSqlFor, kpiWindowFeaturesSql } from './sql/kpis.ts'
-import { queryRfmCuts } from '../segments/profile.ts'
-import { rfmGroupSql, ruleSql, ruleUsesRfm, SqlParams } from '../segments/rule-sql.ts'
+import { rfmGroupAmong } from '../segments/profile.ts'
+import { ruleSql, ruleUsesRfm, SqlParams } from '../segments/rule-sql.ts'
 import type { StoredSegment } from '../segments/schema.ts'
 
 const DAY = 86_400_000
@@ -229,6 +229,6 @@ export async function programKpis(ch: ClickHouse, experiments: Experiment[], q: 
  */
 async function segmentKpiSql(ch: ClickHouse, segment: StoredSegment, params: Record<string, unknown>) {
   const bound = new SqlParams('kseg_')
-  const rfm = ruleUsesRfm(segment.rule) ? rfmGroupSql(await queryRfmCuts(ch, kpiWindowFeaturesSql(), params), bound) : undefined
+  const rfm = ruleUsesRfm(segment.rule) ? await rfmGroupAmong(ch, kpiWindowFeaturesSql(), params, bound) : undefined
   return { query: kpiSqlFor({ where: ruleSql(segment.rule, bound), rfm }), params: bound.values }
 }

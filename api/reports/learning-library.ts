@@ -11,8 +11,8 @@ import type { Experiment } from '../experiments/schema.ts'
 import type { LearningEvidence, LearningMetric, LearningOutcome, LibraryPair } from '../contract/library.ts'
 import { customerWindowParams, enrollmentCutoff, exposureFeaturesSql, wholeRange, type FeatureMap } from './sql/customer-window.ts'
 import type { StoredSegment } from '../segments/schema.ts'
-import { queryRfmCuts } from '../segments/profile.ts'
-import { rfmGroupSql, ruleSql, SqlParams } from '../segments/rule-sql.ts'
+import { rfmGroupAmong } from '../segments/profile.ts'
+import { membershipSql, SqlParams } from '../segments/rule-sql.ts'
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { DURABLE_TO_DAYS, durableParams, learningStatsSql } from './sql/learning.ts'
 
@@ -71,10 +71,6 @@ function offerIn(arm: Experiment['arms'][number], exp: Experiment, dimension: st
   return tiered ? null : { offer: arm.offer, tier: null }
 }
 
-/** Values of a saved segment's dimension (`segment:<key>`). */
-export const IN_SAVED_SEGMENT = 'in segment'
-export const NOT_IN_SAVED_SEGMENT = 'not in segment'
-
 /**
  * The dimensions computed from each customer's features at first exposure: lapse stage, last offer response, RFM
  * group (quintiles among the experiment's customers who had bought, as in its report) and membership of each live
@@ -86,18 +82,14 @@ async function featureDimensions(
   params: Record<string, unknown>,
 ): Promise<{ map: FeatureMap; params: Record<string, unknown> }> {
   const bound = new SqlParams('lib_')
-  const rfm = rfmGroupSql(await queryRfmCuts(ch, exposureFeaturesSql(wholeRange), params), bound)
+  const rfm = await rfmGroupAmong(ch, exposureFeaturesSql(wholeRange), params, bound)
   const key = (k: string) => bound.bind(k, 'String')
   const entries: Array<[string, string]> = [
     [key('feature:lapse_stage'), 'lapse_stage'],
     [key('feature:last_offer_response'), 'last_offer_response'],
     [key('feature:rfm_group'), 'rfm_group'],
   ]
-  for (const s of segments.filter((x) => !x.archived))
-    entries.push([
-      key(`segment:${s.key}`),
-      `if(${ruleSql(s.rule, bound)}, ${bound.bind(IN_SAVED_SEGMENT, 'String')}, ${bound.bind(NOT_IN_SAVED_SEGMENT, 'String')})`,
-    ])
+  for (const s of segments.filter((x) => !x.archived)) entries.push([key(`segment:${s.key}`), membershipSql(s.rule, bound)])
   return { map: { entries, rfm }, params: bound.values }
 }
 

@@ -6,9 +6,8 @@ import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { instantParam } from '../http/params.ts'
 import { bearer, json, newRouter, standardErrors } from '../http/openapi.ts'
 import { ApiError } from '../http/errors.ts'
-import { DomainError } from '../domain-errors.ts'
-import { SegmentKey, type StoredSegment } from '../segments/schema.ts'
-import { activeSegments, getSegment } from '../segments/store.ts'
+import { SegmentKey } from '../segments/schema.ts'
+import { activeSegments, segmentNamedBy } from '../segments/store.ts'
 import { listExperiments } from '../experiments/store.ts'
 import { getSettings } from '../settings/store.ts'
 import { programKpis } from '../reports/kpis.ts'
@@ -51,7 +50,11 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
   const to = q.to ?? asOf
   const from = q.from ?? to - (q.days ?? 90) * DAY
   if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
-  const [experiments, settings, segment] = await Promise.all([listExperiments(db), getSettings(db), kpiSegment(db, q.segment)])
+  const [experiments, settings, segment] = await Promise.all([
+    listExperiments(db),
+    getSettings(db),
+    q.segment === undefined ? undefined : segmentNamedBy(db, q.segment, 'segment'),
+  ])
   const version =
     experiments
       .map((e) => e.updatedAt)
@@ -77,17 +80,6 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
 }
 
 /** Executive KPIs (treated vs global holdout) and the segment–offer library. */
-/** The segment a KPI request names, at its latest version; an unknown one is a 400 naming `segment`. */
-async function kpiSegment(db: Kysely<Database>, key: string | undefined): Promise<StoredSegment | undefined> {
-  if (key === undefined) return undefined
-  try {
-    return await getSegment(db, key)
-  } catch (e) {
-    if (e instanceof DomainError && e.problem === 'not_found') throw new ApiError(400, 'invalid_input', `unknown segment '${key}'`, 'segment')
-    throw e
-  }
-}
-
 export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; cache: ReportCache; now?: () => number }) {
   const { db, ch, keys, cache } = deps
   const now = deps.now ?? Date.now

@@ -10,18 +10,7 @@ import type { CustomerFeatures } from './features.ts'
 import { featuresFromHistory, type HistoryTuple } from './features-history.ts'
 
 /** The features of a customer with no stored events, as customerFeatures answers them: someone who never bought. */
-export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze({
-  recency_days: null,
-  orders_90d: 0,
-  orders_365d: 0,
-  monetary_365d: 0,
-  aov_365d: null,
-  tenure_days: null,
-  inter_purchase_days: null,
-  discount_affinity: null,
-  last_offer_response: 'none',
-  lapse_stage: 'none',
-})
+export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze(featuresFromHistory([], 0))
 
 /**
  * Features of many customers as of `asOfMs`, with one query over customer_history (its primary key is the

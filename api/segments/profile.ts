@@ -5,6 +5,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import { FEATURES, type CustomerFeatures, type FeatureName } from './features.ts'
 import { FEATURE_COLUMNS, featureColumns, historyOfSql } from './features-sql.ts'
 import type { RfmCuts } from './rfm.ts'
+import { rfmGroupSql, type SqlParams } from './rule-sql.ts'
 
 /** ClickHouse sends 64-bit integers as strings and Nullable columns as null. */
 export function parseFeatures(row: Record<string, unknown>): CustomerFeatures {
@@ -40,6 +41,14 @@ export async function rfmCutsAsOf(ch: ClickHouse, asOfMs: number): Promise<RfmCu
   const customers = `SELECT ${featureColumns('h', '{asOf:Int64}')}
   FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)`
   return queryRfmCuts(ch, customers, { asOf: asOfMs })
+}
+
+/**
+ * The RFM group's expression (rfmGroupSql) against cut points among the buyers of `population` (a query with the
+ * feature columns, run with `params`): how reports, KPIs and the library place customers among their own population.
+ */
+export async function rfmGroupAmong(ch: ClickHouse, population: string, params: Record<string, unknown>, bound: SqlParams): Promise<string> {
+  return rfmGroupSql(await queryRfmCuts(ch, population, params), bound)
 }
 
 /** The RFM cut points over the buyers among `customers` (a query with the feature columns). */

@@ -131,6 +131,14 @@ export function rfmGroupSql(cuts: RfmCuts, params: SqlParams): string {
     'needs_attention')`
 }
 
+/** The two values of a segment's membership column. */
+export const IN_SEGMENT = 'in segment'
+export const NOT_IN_SEGMENT = 'not in segment'
+
+/** `in segment` or `not in segment` by the rule, as a String expression (report breakdowns, the learning library). */
+export const membershipSql = (rule: unknown, params: SqlParams) =>
+  `if(${ruleSql(rule, params)}, ${params.bind(IN_SEGMENT, 'String')}, ${params.bind(NOT_IN_SEGMENT, 'String')})`
+
 /** Whether a rule reads the RFM group (then the cut points must be computed first). */
 export function ruleUsesRfm(rule: unknown): boolean {
   if (Array.isArray(rule)) return rule.some(ruleUsesRfm)

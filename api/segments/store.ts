@@ -72,6 +72,17 @@ export async function getSegment(db: Db, key: string, version?: number): Promise
 }
 
 /**
+ * The latest version of the segment a request parameter (`field`) names, archived ones too: an unknown key is
+ * invalid input naming that field (a 400), not a missing resource.
+ * @example await segmentNamedBy(db, 'price_sensitive_lapsed', 'segment')
+ */
+export async function segmentNamedBy(db: Db, key: string, field: string): Promise<StoredSegment> {
+  const row = await latestRow(db, key)
+  if (!row) throw new DomainError('invalid', 'invalid_input', `unknown segment '${key}'`, field)
+  return toSegment(row)
+}
+
+/**
  * Every version of a segment, newest first.
  * @example (await listSegmentVersions(db, 'price_sensitive_lapsed')).map((s) => s.version) // [2, 1]
  */
