@@ -145,24 +145,31 @@ export interface FeatureMap {
  */
 export type AttributeMode = 'none' | 'dimension' | 'map' | FeatureMap | FeatureSegment
 
+/** The first_exposures CTE for a mode, and the column it adds to the customer rows (`attrs` or `segment`). */
+function exposuresFor(attributes: AttributeMode, slice: CustomerSlice): { cte: string; column: 'attrs' | 'segment' | null } {
+  const cte = (select: string) => `first_exposures AS (${select}\n)`
+  if (attributes === 'none' || attributes === 'map') return { cte: firstExposuresSql(slice), column: attributes === 'map' ? 'attrs' : null }
+  if (attributes === 'dimension') return { cte: cte(firstExposureRowsSql(slice, ', argMin(attributes, ts)[{dimension:String}] AS segment')), column: 'segment' }
+  if ('entries' in attributes) {
+    const added = attributes.entries.map(([k, v]) => `${k}, ${v}`).join(', ')
+    return {
+      cte: cte(`\n  SELECT cust, arm, t0, mapUpdate(attrs, map(${added})) AS attrs\n  FROM (${exposureFeaturesSql(slice, attributes.rfm, true)})`),
+      column: 'attrs',
+    }
+  }
+  return { cte: cte(`\n  SELECT cust, arm, t0, ${attributes.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, attributes.rfm)})`), column: 'segment' }
+}
+
 /**
  * One pass: events (deduplicated, up to asOf) RIGHT JOIN the first exposures — the small side is the hash
  * table, and customers without events come through with empty event columns — then one GROUP BY customer.
  */
 export function customerWindowSql(attributes: AttributeMode = 'none', slice: CustomerSlice = wholeRange, extra?: ExtraCustomerColumns): string {
-  const featureMap = typeof attributes === 'object' && 'entries' in attributes ? attributes : null
-  const featureSegment = typeof attributes === 'object' && 'segment' in attributes ? attributes : null
-  const single = attributes === 'dimension' || featureSegment !== null
-  const map = attributes === 'map' || featureMap !== null
-  const carried = map ? ', f.attrs AS attrs' : attributes === 'dimension' ? ', f.attrs[{dimension:String}] AS segment' : single ? ', f.segment AS segment' : ''
-  const kept = map ? ', any(attrs) AS attrs' : single ? ', any(segment) AS segment' : ''
+  const { cte: exposures, column } = exposuresFor(attributes, slice)
+  const carried = column ? `, f.${column} AS ${column}` : ''
+  const kept = column ? `, any(${column}) AS ${column}` : ''
   const extraEvents = extra?.carried ?? []
   const extraCustomer = (extra?.customer ?? []).map((c) => `\n    ${c},`).join('')
-  const exposures = featureSegment
-    ? `first_exposures AS (\n  SELECT cust, arm, t0, ${featureSegment.segment} AS segment\n  FROM (${exposureFeaturesSql(slice, featureSegment.rfm)})\n)`
-    : featureMap
-      ? `first_exposures AS (\n  SELECT cust, arm, t0, mapUpdate(attrs, map(${featureMap.entries.map(([k, v]) => `${k}, ${v}`).join(', ')})) AS attrs\n  FROM (${exposureFeaturesSql(slice, featureMap.rfm, true)})\n)`
-      : firstExposuresSql(slice)
   return `${exposures},
 customer_events AS (
   SELECT f.cust AS cust, f.arm AS arm, f.t0 AS t0${carried},
