@@ -1,5 +1,7 @@
 /** GET /v1/kpis: the retention program, treated vs the global holdout. */
 import type { Comparison } from '../../stats/types.ts'
+import type { MetricComparison } from './comparisons.ts'
+import type { CatalogueMetricKind, MetricArmValue } from './metrics.ts'
 
 /** One group's outcomes per customer (treated or global holdout). */
 export interface KpiGroup {
@@ -66,6 +68,30 @@ export interface KpiBudget {
   openOffers: number
 }
 
+/** One catalogue metric's treated and globally held-out customers in one scope, and the lift between them. */
+export interface KpiMetricScope {
+  /** `arm` is 'treated' or 'global_holdout'; n counts the customers whose window for this metric has ended. */
+  treated: MetricArmValue
+  globalHoldout: MetricArmValue
+  /** Treated vs global holdout at 95% (relative lift, the absolute difference beside it); null when a group is empty. */
+  lift: MetricComparison | null
+}
+
+/**
+ * A catalogue metric asked for with `?metrics=` (docs/kpis.md): the program as a whole and each experiment, as
+ * the reactivation and revenue KPIs are. `unavailable` says why a metric has no numbers (a quantile).
+ */
+export interface KpiMetric extends KpiMetricScope {
+  key: string
+  version: number
+  name: string
+  kind: CatalogueMetricKind
+  format: 'percent' | 'currency' | 'number' | 'days'
+  direction: 'higher' | 'lower'
+  unavailable: string | null
+  programs: Array<KpiMetricScope & { experimentId: string; name: string }>
+}
+
 export interface KpiReport {
   from: string
   to: string
@@ -100,6 +126,8 @@ export interface KpiReport {
   weekly: KpiWeek[]
   /** One row per experiment with treated or globally held-out customers whose window has closed, largest value first. */
   programs: KpiProgram[]
+  /** The catalogue metrics asked for with `?metrics=`, in that order (empty without). */
+  metrics: KpiMetric[]
   experiments: {
     running: number
     paused: number

@@ -25,6 +25,11 @@ export const SURVIVAL_KEY_STRIDE = 1000
 export interface CompileOptions {
   /** Add each mean's pre-exposure sums (CUPED covariate over the lookback {lookbackMs}) when the definition asks. */
   cuped: boolean
+  /**
+   * The column whose groups each take their own percentile cap (the program KPIs' scope); without it the cap is
+   * the percentile over every customer of the pass (one experiment's).
+   */
+  capPartition?: string
 }
 
 /** One compiled metric: where its columns are in the arm rows. */
@@ -314,7 +319,7 @@ interface Columns {
 }
 
 /** Per customer: the capped sum of the value (and its pre-exposure sum); per arm: n, Σx, Σx² (and CUPED's sums). */
-function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, events: EventColumns, withArmColumns = true): Columns {
+function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, events: EventColumns, capOver: string, withArmColumns = true): Columns {
   const w = windowOf(b, def.window)
   // A count is the number of flagged events (exact in a Float64 far beyond any customer's count).
   const sumOver = (when: string) =>
@@ -324,7 +329,7 @@ function meanColumns(b: Binder, id: string, def: MeanMetric, cuped: boolean, eve
   const cap = (col: string) => {
     const c = def.capping
     if (c.type === 'absolute') return `least(${col}, ${b.float('cap', c.value)})`
-    if (c.type === 'percentile') return `least(${col}, quantileExactInclusiveIf(${b.float('cap', c.percentile)})(${col}, ${id}_counted) OVER ())`
+    if (c.type === 'percentile') return `least(${col}, quantileExactInclusiveIf(${b.float('cap', c.percentile)})(${col}, ${id}_counted) OVER (${capOver}))`
     return col
   }
   const capped = [`${id}_counted`, `${cap(`${id}_value`)} AS ${id}_x`, ...(cuped ? [`${cap(`${id}_pre`)} AS ${id}_pre_x`] : [])]
@@ -353,14 +358,15 @@ function columnsOf(
   cuped: boolean,
   events: EventColumns,
   props: PropertyColumns,
+  capOver: string,
 ): { columns: Columns; params: Record<string, unknown> } {
   const b = new Binder(id, props, def.kind === 'ratio' ? [] : def.source.eventTypes)
-  if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped, events), params: b.params }
+  if (def.kind === 'mean') return { columns: meanColumns(b, id, def, cuped, events, capOver), params: b.params }
   if (def.kind === 'ratio') {
     const bn = new Binder(`${id}n`, props, def.parts.numerator.source.eventTypes)
     const bd = new Binder(`${id}d`, props, def.parts.denominator.source.eventTypes)
-    const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, events, false)
-    const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, events, false)
+    const num = meanColumns(bn, `${id}n`, def.parts.numerator, false, events, capOver, false)
+    const den = meanColumns(bd, `${id}d`, def.parts.denominator, false, events, capOver, false)
     // Σnum/Σden over the customers counted for both windows (the delta method pairs each customer's two values).
     const c = `${id}n_counted AND ${id}d_counted`
     const arm = [
@@ -465,7 +471,7 @@ export function compileColumns(defs: CompilableMetric[], opts: CompileOptions): 
     const id = `m${i}`
     const cuped = def.kind === 'mean' && opts.cuped && def.cuped
     metrics.push({ def, id, index: i, cuped })
-    return columnsOf(def, id, i, cuped, events, props)
+    return columnsOf(def, id, i, cuped, events, props, opts.capPartition ? `PARTITION BY ${opts.capPartition}` : '')
   })
   const survival = parts.flatMap((p) => (p.columns.survival ? [p.columns.survival] : []))
   const types = [...new Set(sourcesOf(defs).flatMap((d) => d.source.eventTypes))]

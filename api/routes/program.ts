@@ -14,7 +14,10 @@ import { programKpis } from '../reports/kpis.ts'
 import { budgetStatus } from '../reports/budget-status.ts'
 import { offerLibrary } from '../reports/library.ts'
 import { learningLibrary, matchesSegment } from '../reports/learning-library.ts'
-import { resolveCatalogueMetrics } from '../reports/catalogue-metrics.ts'
+import { resolveCatalogueMetrics, type ReportCatalogueMetric } from '../reports/catalogue-metrics.ts'
+import { MetricKey as CatalogueKey } from '../metrics/schema.ts'
+import { getMetric } from '../metrics/store.ts'
+import { DomainError } from '../domain-errors.ts'
 import type { ReportCache } from '../reports/cache.ts'
 import type { KpiReport, LibraryReport } from '../contract/index.ts'
 
@@ -37,6 +40,56 @@ export interface KpiRequest {
   include?: 'immature'
   /** A segment key: only customers who met its rule when their window started. */
   segment?: string
+  /** Catalogue metrics (`key` for the latest version, `key@version` for one), treated vs global holdout. */
+  metrics?: Array<{ key: string; version?: number }>
+}
+
+/** At most this many catalogue metrics per KPI request: each adds columns to one pass over the events. */
+export const KPI_METRICS_MAX = 8
+
+/** `?metrics=a,b@2`: catalogue keys, each optionally at a version. */
+const kpiMetricList = z
+  .string()
+  .max(1000)
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined || s.trim() === '') return undefined
+    const refs: Array<{ key: string; version?: number }> = []
+    for (const part of s.split(',').map((x) => x.trim())) {
+      const m = /^([^@]*)(?:@(\d{1,6}))?$/.exec(part)
+      const key = m && CatalogueKey.safeParse(m[1])
+      if (!m || !key?.success) {
+        ctx.addIssue({ code: 'custom', message: `'${part.slice(0, 80)}' is not a metric key (lowercase letters, digits and underscores, optionally @version)` })
+        return z.NEVER
+      }
+      if (!refs.some((r) => r.key === m[1] && r.version === (m[2] ? Number(m[2]) : undefined)))
+        refs.push({ key: m[1], ...(m[2] ? { version: Number(m[2]) } : {}) })
+    }
+    if (refs.length > KPI_METRICS_MAX) {
+      ctx.addIssue({ code: 'custom', message: `at most ${KPI_METRICS_MAX} metrics per request (got ${refs.length})` })
+      return z.NEVER
+    }
+    return refs
+  })
+
+/**
+ * The catalogue definitions `?metrics=` names, each at its version (the latest live one by default). Built-in
+ * metrics are refused: reactivation, revenue and net value are the KPIs themselves.
+ */
+async function kpiMetrics(db: Kysely<Database>, refs: NonNullable<KpiRequest['metrics']>): Promise<ReportCatalogueMetric[]> {
+  const invalid = (message: string) => new ApiError(400, 'invalid_input', message, 'metrics')
+  const pinned: Array<{ key: string; version: number }> = []
+  for (const r of refs) {
+    const stored = await getMetric(db, r.key, r.version).catch((e: unknown) => {
+      if (e instanceof DomainError && e.problem === 'not_found') throw invalid(e.message)
+      throw e
+    })
+    if (stored.builtIn)
+      throw invalid(`'${r.key}' is a built-in metric: the KPIs report reactivation, revenue and net value already; name catalogue metrics here`)
+    if (stored.archived && r.version === undefined) throw invalid(`metric '${r.key}' is archived: name a version (e.g. ${r.key}@${stored.version}) to read it`)
+    pinned.push({ key: r.key, version: stored.version })
+  }
+  return resolveCatalogueMetrics(db, pinned)
 }
 
 /**
@@ -50,17 +103,18 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
   const to = q.to ?? asOf
   const from = q.from ?? to - (q.days ?? 90) * DAY
   if (from >= to) throw new ApiError(400, 'invalid_input', '`from` must be before `to`', 'from')
-  const [experiments, settings, segment] = await Promise.all([
+  const [experiments, settings, segment, metrics] = await Promise.all([
     listExperiments(db),
     getSettings(db),
     q.segment === undefined ? undefined : segmentNamedBy(db, q.segment, 'segment'),
+    q.metrics?.length ? kpiMetrics(db, q.metrics) : [],
   ])
   const version =
     experiments
       .map((e) => e.updatedAt)
       .sort()
       .at(-1) ?? ''
-  const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}:${segment ? `${segment.key}@${segment.version}` : ''}`
+  const key = `kpis:${from}:${to}:${q.window}:${q.include ?? ''}:${version}:${settings.globalHoldoutPct}:${asOf}:${segment ? `${segment.key}@${segment.version}` : ''}:${metrics.map((m) => `${m.ref.key}@${m.ref.version}`).join(',')}`
   const report = cache.get<KpiReport>(key, () =>
     programKpis(ch, experiments, {
       from,
@@ -73,6 +127,7 @@ export async function programKpiReport(deps: { db: Kysely<Database>; ch: ClickHo
       globalHoldoutPct: settings.globalHoldoutPct,
       periodLabel: periodLabel(from, to, q.to === undefined),
       segment,
+      metrics,
     }),
   )
   const [kpis, budgets] = await Promise.all([report, budgetStatus(db, experiments)])
@@ -108,6 +163,9 @@ export function programRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys
           window: z.coerce.number().int().min(1).max(365).default(30),
           include: z.enum(['immature']).optional().describe("'immature': also count customers still inside their window"),
           segment: SegmentKey.optional().describe('only customers in this segment (by its rule over their features) when their window started'),
+          metrics: kpiMetricList.describe(
+            `catalogue metrics to compare treated vs global holdout, comma-separated: \`key\` (latest version) or \`key@version\`; at most ${KPI_METRICS_MAX}`,
+          ),
         }),
       },
       responses: { 200: json(z.record(z.string(), z.unknown()).openapi('ProgramKpis')), ...standardErrors },

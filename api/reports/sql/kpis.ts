@@ -1,3 +1,4 @@
+import type { CompiledColumns } from '../../metrics/compile.ts'
 import { featureColumns } from '../../segments/features-sql.ts'
 
 /**
@@ -79,13 +80,19 @@ const windowsSql = (extra = '', carried = '') => `
  * or boolean expression over the feature columns — at the window's start. A customer counts in the program when they
  * met it at their earliest window, and in an experiment when they met it at that experiment's.
  */
-export const kpiSqlFor = (segment?: { where: string; rfm?: string }) => `
-WITH
--- One row per window: the customer, the window's start and, packed into one number (decoded in measured), its scope
--- (bits 0-15), whether it is treated (bit 16), the customer's earliest (bit 17) and whether any experiment treated
--- the customer (bit 18). The join's build side then carries three narrow columns instead of six, and the
--- per-window grouping hashes a 12-byte key instead of six columns.
-windows AS (
+/** A segment's rule over the windows' feature columns (rule-sql.ts), and the RFM group's expression when it reads one. */
+export interface KpiSegmentFilter {
+  where: string
+  rfm?: string
+}
+
+/**
+ * One row per window: the customer, the window's start and, packed into one number (`tag`, unpacked by UNITS), its
+ * scope (bits 0-15), whether it is treated (bit 16), the customer's earliest (bit 17) and whether any experiment
+ * treated the customer (bit 18). The join's build side then carries three narrow columns instead of six, and the
+ * per-window grouping hashes a 12-byte key instead of six columns.
+ */
+const windowsCte = (segment?: KpiSegmentFilter) => `windows AS (
   SELECT cust, t0, scope + 65536 * treated + 131072 * earliest + 262144 * treated_anywhere AS tag
   FROM (${
     segment
@@ -93,7 +100,18 @@ windows AS (
       : windowsSql()
   }
   )
-),
+)`
+
+/**
+ * A window's row once per scope it counts in, as `unit` = (scope, treated): its experiment's, and the program's
+ * (scope 0) when it is the customer's earliest, treated there when any experiment treated the customer.
+ */
+const UNITS = `ARRAY JOIN if(bitTest(tag, 17), [(toUInt16(bitAnd(tag, 65535)), bitTest(tag, 16)), (toUInt16(0), bitTest(tag, 18))],
+    [(toUInt16(bitAnd(tag, 65535)), bitTest(tag, 16))]) AS unit`
+
+export const kpiSqlFor = (segment?: KpiSegmentFilter) => `
+WITH
+${windowsCte(segment)},
 -- One row per window: its outcomes (a right join keeps windows without events). Before the join the event type
 -- becomes a number and the amounts get their sign (a refund's revenue and margin count against the window, an
 -- offer redemption's cost is its amount and it has no margin), so the grouping keeps four sums, not six.
@@ -124,8 +142,7 @@ measured AS (
   SELECT unit.1 AS scope, unit.2 AS treated, t0, orders, net_revenue, spent, net_margin,
     {includeImmature:UInt8} OR t0 + {windowMs:Int64} <= {asOf:Int64} AS m
   FROM per_window
-  ARRAY JOIN if(bitTest(tag, 17), [(toUInt16(bitAnd(tag, 65535)), bitTest(tag, 16)), (toUInt16(0), bitTest(tag, 18))],
-    [(toUInt16(bitAnd(tag, 65535)), bitTest(tag, 16))]) AS unit
+  ${UNITS}
 )
 SELECT scope, if(treated, 'treated', 'global_holdout') AS grp, toString(toStartOfWeek(fromUnixTimestamp64Milli(t0, 'UTC'), 1)) AS week,
   countIf(m) AS n,
@@ -140,3 +157,48 @@ GROUP BY scope, grp, week
 ORDER BY scope, week, grp`
 
 export const kpiSql = kpiSqlFor()
+
+/**
+ * Catalogue metrics over the program's windows (issue 17): per scope and group (`arm` = treated or global_holdout),
+ * each metric's per-arm sufficient statistics, compiled by metrics/compile.ts exactly as for an experiment's arms —
+ * per customer and window the qualifying events in the metric's own window from the window's start, counted once
+ * that window has ended at asOf; percentile caps per scope. Read in a pass of their own so that the KPIs without
+ * catalogue metrics cost what they did. Events are read from the period's start to its end plus the longest
+ * metric window ({metricsReachMs}).
+ */
+export const kpiMetricsSqlFor = (
+  c: Pick<CompiledColumns, 'customer' | 'capped' | 'arm' | 'survival' | 'eventColumns' | 'carried'>,
+  segment?: KpiSegmentFilter,
+) => `
+WITH
+${windowsCte(segment)},
+metric_events AS (
+  SELECT w.cust AS cust, w.tag AS tag, w.t0 AS t0, toUnixTimestamp64Milli(e.ts) - w.t0 AS dt, e.type AS type${c.carried.map((col) => `, e.${col} AS ${col}`).join('')}
+  FROM (
+    SELECT cityHash64(customer_id) AS cust, ts, type${c.eventColumns.map((col) => `, ${col}`).join('')}
+    FROM events FINAL
+    WHERE ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64} + {metricsReachMs:Int64}, 'UTC')
+      AND ts <= fromUnixTimestamp64Milli({asOf:Int64}, 'UTC') AND type IN {metricTypes:Array(String)}
+  ) AS e
+  RIGHT JOIN windows AS w ON e.cust = w.cust
+),
+metric_customers AS (
+  SELECT tag, any(t0) AS exposed_ms,
+    ${c.customer.join(',\n    ')}
+  FROM metric_events
+  GROUP BY cust, tag
+),
+metric_units AS (
+  SELECT unit.1 AS scope, unit.2 AS treated, *
+  FROM metric_customers
+  ${UNITS}
+),
+metric_capped AS (
+  SELECT scope, treated, ${c.capped.join(', ')}
+  FROM metric_units
+)
+SELECT scope, if(treated, 'treated', 'global_holdout') AS arm,
+  ${[...c.arm, ...(c.survival ? [c.survival] : [])].join(',\n  ')}
+FROM metric_capped
+GROUP BY scope, arm
+ORDER BY scope, arm`

@@ -87,6 +87,7 @@ const KPIS: KpiReport = {
       roi: { estimate: -5.1, ci: [-10, -0.3] },
     },
   ],
+  metrics: [],
   experiments: { running: 1, paused: 0, stopped: 1, draft: 0, decisions: [] },
 }
 
