@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
+import { kpiWindows, periodWindows, type KpiWindow } from '../helpers/kpi-windows.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 import { bruteComparison, expectSame, referenceArms, referenceCustomers } from '../helpers/metric-reference.ts'
 import { MetricDefinitionInput } from '../../api/metrics/schema.ts'
@@ -26,8 +27,7 @@ const MARGIN_RATE = 0.3
 let clock = T0
 let h: Harness
 const events: RawEvent[] = []
-/** Windows per customer: experiment, first exposure (not counting the experiment's own holdout), treated, held. */
-const windows = new Map<string, Array<{ exp: string; t0: number; treated: boolean; held: boolean }>>()
+const windows = new Map<string, KpiWindow[]>()
 
 const drafts = [
   {
@@ -121,21 +121,7 @@ beforeAll(async () => {
       expect((await h.call('POST', '/v1/assign/batch', { experimentId: exp, customers: batch })).status).toBe(200)
     }
   }
-  const logged = await h.chQuery<{ experiment_id: string; customer_id: string; arm: string; ts: string }>(
-    'SELECT experiment_id, customer_id, arm, toUnixTimestamp64Milli(ts) AS ts FROM exposures',
-  )
-  for (const r of logged) {
-    const list = windows.get(r.customer_id) ?? []
-    const w = list.find((x) => x.exp === r.experiment_id)
-    const ts = Number(r.ts)
-    const treated = r.arm !== 'holdout' && r.arm !== 'global_holdout'
-    if (w) {
-      if (r.arm !== 'holdout') w.t0 = Math.min(w.t0, ts)
-      w.treated ||= treated
-      w.held ||= r.arm === 'global_holdout'
-    } else list.push({ exp: r.experiment_id, t0: r.arm !== 'holdout' ? ts : Infinity, treated, held: r.arm === 'global_holdout' })
-    windows.set(r.customer_id, list)
-  }
+  for (const [id, list] of await kpiWindows(h)) windows.set(id, list)
 
   // Outcomes from ten days before the earliest exposure to 70 days after, treated customers buying a little more;
   // some exactly at a window's start or end, where the boundaries decide.
@@ -172,17 +158,10 @@ afterAll(() => h?.close())
 /** Each scope's customers ('' = the program), in their group ('treated' or 'global_holdout') from their window's start. */
 function scopes(): Map<string, Map<string, { arm: string; t0: number }>> {
   const out = new Map<string, Map<string, { arm: string; t0: number }>>([['', new Map()]])
-  for (const [id, all] of windows) {
-    const list = all.filter((w) => (w.treated || w.held) && w.t0 < TO)
-    if (!list.length) continue
-    const earliest = [...list].sort((a, b) => a.t0 - b.t0)[0]
-    const treatedAnywhere = list.some((w) => w.treated)
-    for (const w of list) {
-      if (w.t0 < FROM) continue
-      if (!out.has(w.exp)) out.set(w.exp, new Map())
-      out.get(w.exp)!.set(id, { arm: w.treated ? 'treated' : 'global_holdout', t0: w.t0 })
-      if (w === earliest) out.get('')!.set(id, { arm: treatedAnywhere ? 'treated' : 'global_holdout', t0: w.t0 })
-    }
+  for (const { id, window: w, program, treatedAnywhere } of periodWindows(windows, FROM, TO)) {
+    if (!out.has(w.exp)) out.set(w.exp, new Map())
+    out.get(w.exp)!.set(id, { arm: w.treated ? 'treated' : 'global_holdout', t0: w.t0 })
+    if (program) out.get('')!.set(id, { arm: treatedAnywhere ? 'treated' : 'global_holdout', t0: w.t0 })
   }
   return out
 }

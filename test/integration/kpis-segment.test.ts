@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
+import { kpiWindows, periodWindows, type KpiWindow } from '../helpers/kpi-windows.ts'
 import { purchaseHistories, referenceFeatures, referenceRfmCuts } from '../helpers/features-reference.ts'
 import type { RawEvent } from '../helpers/raw-event.ts'
 import type { CustomerFeatures } from '../../api/segments/features.ts'
@@ -25,8 +26,7 @@ let clock = T0
 let h: Harness
 const events: RawEvent[] = []
 const byCustomer = new Map<string, RawEvent[]>()
-/** Windows per customer: experiment, first exposure (not counting the experiment's own holdout), treated, held. */
-const windows = new Map<string, Array<{ exp: string; t0: number; treated: boolean; held: boolean }>>()
+const windows = new Map<string, KpiWindow[]>()
 
 beforeAll(async () => {
   const rand = mulberry32(909)
@@ -58,21 +58,7 @@ beforeAll(async () => {
     }
   }
   // Outcomes: purchases after first exposure, some at the very instant of it (not a feature: the outcome).
-  const logged = await h.chQuery<{ experiment_id: string; customer_id: string; arm: string; ts: string }>(
-    'SELECT experiment_id, customer_id, arm, toUnixTimestamp64Milli(ts) AS ts FROM exposures',
-  )
-  for (const r of logged) {
-    const list = windows.get(r.customer_id) ?? []
-    const w = list.find((x) => x.exp === r.experiment_id)
-    const ts = Number(r.ts)
-    const treated = r.arm !== 'holdout' && r.arm !== 'global_holdout'
-    if (w) {
-      if (r.arm !== 'holdout') w.t0 = Math.min(w.t0, ts)
-      w.treated ||= treated
-      w.held ||= r.arm === 'global_holdout'
-    } else list.push({ exp: r.experiment_id, t0: r.arm !== 'holdout' ? ts : Infinity, treated, held: r.arm === 'global_holdout' })
-    windows.set(r.customer_id, list)
-  }
+  for (const [id, list] of await kpiWindows(h)) windows.set(id, list)
   const outcomes: RawEvent[] = []
   for (const [id, list] of windows) {
     const t0 = Math.min(...list.map((w) => w.t0))
@@ -103,17 +89,12 @@ function bruteForce(meets: (id: string, t0: number) => boolean) {
     cell.r += reactivated ? 1 : 0
     groups.set(scope, g)
   }
-  for (const [id, all] of windows) {
-    const list = all.filter((w) => (w.treated || w.held) && w.t0 < TO)
-    if (!list.length) continue
-    const earliest = [...list].sort((a, b) => a.t0 - b.t0)[0]
-    const treatedAnywhere = list.some((w) => w.treated)
-    const reactivatedIn = (t0: number) => (byCustomer.get(id) ?? []).some((e) => e.type === 'purchase' && e.ts >= t0 && e.ts < t0 + WINDOW && e.ts <= AS_OF)
-    for (const w of list) {
-      if (w.t0 < FROM || w.t0 + WINDOW > AS_OF || !meets(id, w.t0)) continue
-      add(w.exp, w.treated, reactivatedIn(w.t0))
-      if (w === earliest) add('', treatedAnywhere, reactivatedIn(w.t0))
-    }
+  const reactivatedIn = (id: string, t0: number) =>
+    (byCustomer.get(id) ?? []).some((e) => e.type === 'purchase' && e.ts >= t0 && e.ts < t0 + WINDOW && e.ts <= AS_OF)
+  for (const { id, window: w, program, treatedAnywhere } of periodWindows(windows, FROM, TO)) {
+    if (w.t0 + WINDOW > AS_OF || !meets(id, w.t0)) continue
+    add(w.exp, w.treated, reactivatedIn(id, w.t0))
+    if (program) add('', treatedAnywhere, reactivatedIn(id, w.t0))
   }
   return groups
 }
