@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { KPI_CSV_HEADER, kpiCsv, kpiFileName } from '../../../ui/src/lib/kpiCsv.ts'
+import type { KpiMetric, KpiMetricScope } from '../../../ui/src/lib/kpiMetrics.ts'
 import type { KpiGroup, KpiReport } from '../../../ui/src/lib/reports.ts'
 
 // The program overview exported for a slide or a spreadsheet: one table, the headline first, then totals, weeks and
@@ -33,6 +34,63 @@ const lift = (estimate: number, ci: [number, number]) =>
     baselineN: 500,
     variantN: 9_500,
   }) as KpiReport['lift']['reactivation']
+
+/** One group's value of a catalogue metric, with the sufficient statistics of a proportion. */
+const arm = (arm: string, n: number, value: number | null) => ({ arm, n, value, stats: { n, sum: (value ?? 0) * n } })
+/** A catalogue metric's comparison: relative unless `fallback`, then the estimate is the absolute difference. */
+const metricLift = (estimate: number, ci: [number, number], over: Partial<NonNullable<KpiMetricScope['lift']>> = {}): NonNullable<KpiMetricScope['lift']> => ({
+  ...lift(estimate, ci),
+  metric: 'repeat_buyer',
+  baseline: 'global_holdout',
+  absolute: { estimate: 0.01, ci: [0.002, 0.018], pValue: 0.01, standardError: 0.004, df: null },
+  cuped: null,
+  against: 'holdout',
+  ...over,
+})
+const scope = (treated: [number, number | null], holdout: [number, number | null], l: KpiMetricScope['lift']): KpiMetricScope => ({
+  treated: arm('treated', ...treated),
+  globalHoldout: arm('global_holdout', ...holdout),
+  lift: l,
+})
+
+const METRICS: KpiMetric[] = [
+  {
+    key: 'repeat_buyer',
+    version: 2,
+    name: 'Bought twice, 30 days',
+    kind: 'proportion',
+    format: 'percent',
+    direction: 'higher',
+    unavailable: null,
+    ...scope([9_000, 0.12], [480, 0.1], metricLift(0.2, [0.05, 0.35])),
+    programs: [
+      { experimentId: 'winback', name: 'Win-back, lapsed', ...scope([5_800, 0.13], [290, 0.1], metricLift(0.3, [-0.02, 0.62])) },
+      { experimentId: 'vip', name: 'VIP 20% off', ...scope([3_900, 0.11], [0, null], null) },
+    ],
+  },
+  {
+    key: 'refund_cost',
+    version: 1,
+    name: 'Refunds per customer',
+    kind: 'mean',
+    format: 'currency',
+    direction: 'lower',
+    unavailable: null,
+    ...scope([9_000, 1.5], [480, 0], metricLift(1.5, [0.9, 2.1], { kind: 'absolute', fallback: 'absolute' })),
+    programs: [],
+  },
+  {
+    key: 'median_order',
+    version: 1,
+    name: 'Median order value',
+    kind: 'quantile',
+    format: 'currency',
+    direction: 'higher',
+    unavailable: 'Quantile metrics are not in the program KPIs yet.',
+    ...scope([0, null], [0, null], null),
+    programs: [],
+  },
+]
 
 const KPIS: KpiReport = {
   from: '2026-09-02T00:00:00.000Z',
@@ -87,7 +145,7 @@ const KPIS: KpiReport = {
       roi: { estimate: -5.1, ci: [-10, -0.3] },
     },
   ],
-  metrics: [],
+  metrics: METRICS,
   experiments: { running: 1, paused: 0, stopped: 1, draft: 0, decisions: [] },
 }
 
@@ -143,6 +201,45 @@ describe('the overview as CSV', () => {
     expect(programs[0][column('lower_95')]).toBe('-4000')
     // A missing number is an empty cell, never "null".
     expect(rows.find((r) => r[0] === 'week' && r[3] === 'revenue_lift')![column('estimate')]).toBe('')
+  })
+
+  it('has one row per catalogue metric and scope, the program first, in the API’s order', () => {
+    const metrics = rows.filter((r) => r[0] === 'metric')
+    expect(metrics.map((r) => [r[column('metric')], r[column('id')], r[column('name')]])).toEqual([
+      ['repeat_buyer@2', 'program', 'Retention program'],
+      ['repeat_buyer@2', 'winback', 'Win-back, lapsed'],
+      ['repeat_buyer@2', 'vip', 'VIP 20% off'],
+      ['refund_cost@1', 'program', 'Retention program'],
+      ['median_order@1', 'program', 'Retention program'],
+    ])
+  })
+
+  it('carries each scope’s customers and lift with its interval, and the group values, the kind of lift and the verdict in the note', () => {
+    const metric = (key: string, id: string) => rows.find((r) => r[0] === 'metric' && r[column('metric')] === key && r[column('id')] === id)!
+    const numbers = (r: string[]) => r.slice(column('treated_n'), column('upper_95') + 1)
+    expect(numbers(metric('repeat_buyer@2', 'program'))).toEqual(['9000', '480', '0.2', '0.05', '0.35'])
+    expect(metric('repeat_buyer@2', 'program')[column('note')]).toBe(
+      'Bought twice, 30 days; format percent; higher is better; treated 0.12; holdout 0.1; relative lift; absolute 0.01 [0.002, 0.018]; significant at 95%',
+    )
+    expect(numbers(metric('repeat_buyer@2', 'winback'))).toEqual(['5800', '290', '0.3', '-0.02', '0.62'])
+    expect(metric('repeat_buyer@2', 'winback')[column('note')]).toContain('not significant at 95%')
+    // A group without customers: the counts stay, the lift is empty and the note says why.
+    expect(numbers(metric('repeat_buyer@2', 'vip'))).toEqual(['3900', '0', '', '', ''])
+    expect(metric('repeat_buyer@2', 'vip')[column('note')]).toContain('holdout ; no lift: a group has no customer with a closed window')
+    // The holdout's value is 0: the lift is the absolute difference, in the metric's units.
+    expect(numbers(metric('refund_cost@1', 'program'))).toEqual(['9000', '480', '1.5', '0.9', '2.1'])
+    expect(metric('refund_cost@1', 'program')[column('note')]).toContain(
+      'lower is better; treated 1.5; holdout 0; lift is the absolute difference (the holdout value is 0)',
+    )
+  })
+
+  it('writes a metric the KPIs cannot compute as one row with its reason and no numbers', () => {
+    const quantile = rows.filter((r) => r[0] === 'metric' && r[column('metric')] === 'median_order@1')
+    expect(quantile).toHaveLength(1)
+    expect(quantile[0].slice(column('treated_n'), column('roi_upper_95') + 1).every((x) => x === '')).toBe(true)
+    expect(quantile[0][column('note')]).toBe(
+      'Median order value; format currency; higher is better; unavailable: Quantile metrics are not in the program KPIs yet.',
+    )
   })
 
   it('names files by the end of the period', () => {

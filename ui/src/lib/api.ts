@@ -160,8 +160,9 @@ export const getTimeseries = (id: string, q: { metrics?: MetricKey[]; points?: n
     `/experiments/${path(id)}/timeseries${query({ metrics: q.metrics?.join(','), points: q.points, window: q.window, include: q.include })}`,
   )
 /** `days` rather than `from` for "the last N days": the server rounds now to the minute, so loads share its cached answer. */
-export const getKpis = (q: { from?: string; days?: number; to?: string; window?: number; segment?: string } = {}) =>
-  request<KpiReport>('GET', `/kpis${query(q)}`)
+/** `metrics`: catalogue keys (`key` or `key@version`, at most 8) compared treated vs global holdout beside the KPIs. */
+export const getKpis = (q: { from?: string; days?: number; to?: string; window?: number; segment?: string; metrics?: string[] } = {}) =>
+  request<KpiReport>('GET', `/kpis${query({ ...q, metrics: q.metrics?.join(',') })}`)
 export const getLibrary = () => request<LibraryReport>('GET', '/library')
 
 export const listTriggers = () => request<{ triggers: TriggerRecord[] }>('GET', '/triggers').then((r) => r.triggers)

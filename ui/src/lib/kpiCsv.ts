@@ -1,10 +1,12 @@
 import { toCsv } from './csv.ts'
+import type { KpiMetric, KpiMetricScope } from './kpiMetrics.ts'
 import type { KpiEstimate, KpiReport } from './reports.ts'
 
 /**
  * The program overview as one CSV table for a slide or a spreadsheet: the headline, the period, the totals, every
- * week and every experiment, one row each, told apart by `section` so a filter shows one part. Raw numbers (money
- * in currency units, lifts and rates as fractions, ROI as a fraction), empty where a number does not exist.
+ * week, every experiment and every catalogue metric chosen, one row each, told apart by `section` so a filter shows
+ * one part. Raw numbers (money in currency units, lifts and rates as fractions, ROI as a fraction), empty where a
+ * number does not exist.
  */
 
 type Cell = string | number | null | undefined
@@ -35,7 +37,8 @@ export function kpiFileName(kpis: Pick<KpiReport, 'to'>, extension: 'csv' | 'png
 
 /**
  * `kpiCsv(kpis)` → the CSV text (RFC 4180, CRLF): a header, then `headline`, `period`, `total` (one row per
- * measure), `week` (three measures per week) and `program` (one row per experiment, in the API's order).
+ * measure), `week` (three measures per week), `program` (one row per experiment, in the API's order) and `metric`
+ * (per catalogue metric chosen, one row for the program and one per experiment; see metricNote for the note).
  */
 export function kpiCsv(kpis: KpiReport): string {
   const n = [kpis.treated.n, kpis.globalHoldout.n]
@@ -106,5 +109,38 @@ export function kpiCsv(kpis: KpiReport): string {
       `trigger ${p.trigger ?? 'none'}; status ${p.status}; reactivation lift ${p.reactivationLift.estimate ?? ''}`,
     )
   }
+
+  for (const m of kpis.metrics) {
+    const scopes: Array<{ id: string; name: string; scope: KpiMetricScope }> = [
+      { id: 'program', name: 'Retention program', scope: m },
+      ...m.programs.map((p) => ({ id: p.experimentId, name: p.name, scope: p })),
+    ]
+    for (const { id, name, scope } of scopes) {
+      const lift = m.unavailable ? null : scope.lift
+      const counts = m.unavailable ? [] : [scope.treated.n, scope.globalHoldout.n]
+      row('metric', id, name, `${m.key}@${m.version}`, [...counts, ...(lift ? ends(lift) : [])], metricNote(m, scope))
+    }
+  }
   return toCsv(rows)
+}
+
+/**
+ * A catalogue metric's row note: its name, format and direction, each group's value (raw, in the metric's units),
+ * whether the lift is relative or an absolute difference (and the absolute one beside a relative lift), the
+ * verdict the API made, or why there are no numbers.
+ */
+function metricNote(m: KpiMetric, scope: KpiMetricScope): string {
+  const about = `${m.name}; format ${m.format}; ${m.direction} is better`
+  if (m.unavailable) return `${about}; unavailable: ${m.unavailable}`
+  const groups = `treated ${scope.treated.value ?? ''}; holdout ${scope.globalHoldout.value ?? ''}`
+  const c = scope.lift
+  if (!c) return `${about}; ${groups}; no lift: a group has no customer with a closed window`
+  if (c.notEstimable || c.estimate === null) return `${about}; ${groups}; not estimable: ${c.notEstimable?.message ?? ''}`
+  const kind =
+    c.fallback === 'absolute'
+      ? 'lift is the absolute difference (the holdout value is 0)'
+      : c.kind === 'absolute'
+        ? 'lift is the absolute difference'
+        : `relative lift; absolute ${c.absolute.estimate ?? ''} [${c.absolute.ci?.[0] ?? ''}, ${c.absolute.ci?.[1] ?? ''}]`
+  return `${about}; ${groups}; ${kind}; ${c.significant ? 'significant' : 'not significant'} at 95%`
 }
