@@ -142,10 +142,13 @@ function property(b: Binder, path: string) {
     const plain = values.filter((v) => !/["\\\u0000-\u001f]/.test(v)).map((v) => `"${v}"`)
     const escaped = `position(${raw}, '\\\\') > 0`
     const decoded = `startsWith(${raw}, '"') AND has(${b.bind(`${name}_vs`, 'Array(String)', values)}, JSONExtractString(${raw}))`
-    // No plain form holds a backslash, so the two tests never both apply. As an if() on the backslash, the raw
-    // comparison runs on every event unfiltered (no event of usual data holds one); as an OR, ClickHouse first
-    // copied the text of every event failing it to try the decoded form on.
-    return plain.length ? `if(${escaped}, ${decoded}, ${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)})` : `(${escaped} AND ${decoded})`
+    const rawMatch = plain.length === 1 ? `${raw} = ${b.bind(`${name}_raw`, 'String', plain[0])}` : `${raw} IN ${b.bind(`${name}_raw`, 'Array(String)', plain)}`
+    // No plain form holds a backslash, so the two tests never both apply. ClickHouse evaluates a later operand of
+    // AND/OR only on the rows the earlier ones leave undecided: with the backslash test first, the decoding runs
+    // on no row of usual data and the raw comparison on every row. As an if() on the backslash (or with the raw
+    // comparison first) the text was copied for a branch, which cost more (measured at 1M/10M in the report's
+    // pass, with the type test last as in sourceSql: 1.84× the built-ins' time before, 1.59–1.64× after).
+    return plain.length ? `((${escaped} AND ${decoded}) OR ${rawMatch})` : `(${escaped} AND ${decoded})`
   }
   return {
     isNumber: `isNotNull(toFloat64OrNull(${raw}))`,
@@ -226,8 +229,11 @@ function filterSql(b: Binder, name: string, f: MetricFilter): string {
 /** Which events qualify regardless of when: one of the types and every filter. */
 function sourceSql(b: Binder, source: MetricSource): string {
   // IN builds a set once and tests the LowCardinality type by its dictionary; has() compared strings on every
-  // event, for every metric (measured: most of what catalogue metrics without properties cost).
-  return [`type IN ${b.bind('types', 'Array(String)', source.eventTypes)}`, ...source.filters.map((f, j) => filterSql(b, `f${j}`, f))].join(' AND ')
+  // event, for every metric (measured: most of what catalogue metrics without properties cost). The type goes
+  // last: AND evaluates a later operand only on the rows the earlier ones left, copying them first, and copying
+  // the type's dictionary indexes is cheaper than copying a property's text (measured at 1M/10M: 1.73× → 1.59×
+  // the built-ins with both property filters of the bench).
+  return [...source.filters.map((f, j) => filterSql(b, `f${j}`, f)), `type IN ${b.bind('types', 'Array(String)', source.eventTypes)}`].join(' AND ')
 }
 
 /**
