@@ -68,6 +68,14 @@ export const METRIC_LIMITS = {
   owner: 120,
 } as const
 
+/**
+ * `GET /v1/kpis?metrics=`: at most this many catalogue metrics (each adds columns to one pass over the events),
+ * each `key` or `key@version` (METRIC_REF).
+ */
+export const KPI_METRICS_MAX = 8
+/** A catalogue metric named in a query string: its key (metrics/schema.ts → MetricKey), optionally `@version`. */
+export const METRIC_REF = /^([a-z][a-z0-9_]{1,63})(?:@(\d{1,6}))?$/
+
 /** The API's words for a property path it refuses (too deep, or not letters, digits and underscores). */
 export const PROPERTY_PATH_WORDS = `must be a property name of letters, digits and underscores, or a path of at most ${METRIC_LIMITS.pathDepth} such names joined by dots (item.category)`
 

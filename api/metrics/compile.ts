@@ -442,7 +442,8 @@ export function quantileEventColumns(def: QuantileMetric): { eventColumns: strin
   }
 }
 
-const sourcesOf = (defs: CompilableMetric[]) => defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
+/** The source metrics the definitions read: each, or a ratio's numerator and denominator. */
+export const sourcesOf = (defs: CompilableMetric[]) => defs.flatMap((d) => (d.kind === 'ratio' ? [d.parts.numerator, d.parts.denominator] : [d]))
 
 /**
  * Catalogue metrics as columns of a per-customer pass: what the customer GROUP BY adds (`customer`), what the

@@ -18,6 +18,7 @@ import { resolveCatalogueMetrics, type ReportCatalogueMetric } from '../reports/
 import { MetricKey as CatalogueKey } from '../metrics/schema.ts'
 import { getMetric } from '../metrics/store.ts'
 import { DomainError } from '../domain-errors.ts'
+import { KPI_METRICS_MAX, METRIC_REF } from '../contract/limits.ts'
 import type { ReportCache } from '../reports/cache.ts'
 import type { KpiReport, LibraryReport } from '../contract/index.ts'
 
@@ -44,9 +45,6 @@ export interface KpiRequest {
   metrics?: Array<{ key: string; version?: number }>
 }
 
-/** At most this many catalogue metrics per KPI request: each adds columns to one pass over the events. */
-export const KPI_METRICS_MAX = 8
-
 /** `?metrics=a,b@2`: catalogue keys, each optionally at a version. */
 const kpiMetricList = z
   .string()
@@ -56,14 +54,13 @@ const kpiMetricList = z
     if (s === undefined || s.trim() === '') return undefined
     const refs: Array<{ key: string; version?: number }> = []
     for (const part of s.split(',').map((x) => x.trim())) {
-      const m = /^([^@]*)(?:@(\d{1,6}))?$/.exec(part)
-      const key = m && CatalogueKey.safeParse(m[1])
-      if (!m || !key?.success) {
+      const m = METRIC_REF.exec(part)
+      if (!m || !CatalogueKey.safeParse(m[1]).success) {
         ctx.addIssue({ code: 'custom', message: `'${part.slice(0, 80)}' is not a metric key (lowercase letters, digits and underscores, optionally @version)` })
         return z.NEVER
       }
-      if (!refs.some((r) => r.key === m[1] && r.version === (m[2] ? Number(m[2]) : undefined)))
-        refs.push({ key: m[1], ...(m[2] ? { version: Number(m[2]) } : {}) })
+      const ref = { key: m[1], ...(m[2] ? { version: Number(m[2]) } : {}) }
+      if (!refs.some((r) => r.key === ref.key && r.version === ref.version)) refs.push(ref)
     }
     if (refs.length > KPI_METRICS_MAX) {
       ctx.addIssue({ code: 'custom', message: `at most ${KPI_METRICS_MAX} metrics per request (got ${refs.length})` })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { KPI_CSV_HEADER, kpiCsv, kpiFileName } from '../../../ui/src/lib/kpiCsv.ts'
 import type { KpiMetric, KpiMetricScope } from '../../../ui/src/lib/kpiMetrics.ts'
 import type { KpiGroup, KpiReport } from '../../../ui/src/lib/reports.ts'
+import { kpiComparison } from './comparison-fixture.ts'
 
 // The program overview exported for a slide or a spreadsheet: one table, the headline first, then totals, weeks and
 // one row per experiment, numbers raw. No DOM.
@@ -15,25 +16,7 @@ const group = (n: number, over: Partial<KpiGroup> = {}): KpiGroup => ({
   ...over,
 })
 const lift = (estimate: number, ci: [number, number]) =>
-  ({
-    baseline: 'global_holdout',
-    variant: 'treated',
-    metric: 'reactivation',
-    kind: 'relative',
-    method: 'welch-t',
-    alpha: 0.05,
-    estimate,
-    ci,
-    pValue: 0.01,
-    standardError: 0.01,
-    chanceToWin: null,
-    risk: null,
-    significant: ci[0] > 0 || ci[1] < 0,
-    baselineMean: 0.2,
-    variantMean: 0.22,
-    baselineN: 500,
-    variantN: 9_500,
-  }) as KpiReport['lift']['reactivation']
+  kpiComparison(estimate, ci, { metric: 'reactivation', baselineMean: 0.2, variantMean: 0.22 }) as unknown as KpiReport['lift']['reactivation']
 
 /** One group's value of a catalogue metric, with the sufficient statistics of a proportion. */
 const arm = (arm: string, n: number, value: number | null) => ({ arm, n, value, stats: { n, sum: (value ?? 0) * n } })

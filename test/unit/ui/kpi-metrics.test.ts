@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { pickableMetrics, scopeRow, selectedMetrics, withMetrics, type KpiMetricScope } from '../../../ui/src/lib/kpiMetrics.ts'
 import type { CatalogueMetric } from '../../../ui/src/lib/metricCatalogue.ts'
+import { kpiComparison } from './comparison-fixture.ts'
 
 // Catalogue metrics on the Overview: the choice read from and written to the URL, what the picker offers, and one
 // scope of a metric as its row reads it. No DOM.
 
-const comparison = (estimate: number, ci: [number, number] | null, over: Partial<NonNullable<KpiMetricScope['lift']>> = {}) =>
-  ({
-    baseline: 'global_holdout',
-    variant: 'treated',
-    metric: 'm',
-    kind: 'relative',
-    method: 'welch-t',
-    alpha: 0.05,
-    estimate,
-    ci,
-    pValue: 0.01,
-    standardError: 0.01,
-    chanceToWin: null,
-    risk: null,
-    significant: !!ci && (ci[0] > 0 || ci[1] < 0),
-    baselineMean: 0.1,
-    variantMean: 0.12,
-    baselineN: 500,
-    variantN: 9_500,
-    absolute: { estimate: 0.02, ci: [0.004, 0.036], pValue: 0.01, standardError: 0.008, df: null },
-    cuped: null,
-    against: 'holdout',
-    ...over,
-  }) as NonNullable<KpiMetricScope['lift']>
+const comparison = kpiComparison
 const scope = (lift: KpiMetricScope['lift'], holdoutN = 500): KpiMetricScope => ({
   treated: { arm: 'treated', n: 9_500, value: 0.12, stats: { n: 9_500, sum: 1_140 } },
   globalHoldout: { arm: 'global_holdout', n: holdoutN, value: holdoutN ? 0.1 : null, stats: { n: holdoutN, sum: holdoutN * 0.1 } },

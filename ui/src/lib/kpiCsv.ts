@@ -1,5 +1,5 @@
 import { toCsv } from './csv.ts'
-import type { KpiMetric, KpiMetricScope } from './kpiMetrics.ts'
+import { isSignificant, type KpiMetric, type KpiMetricScope } from './kpiMetrics.ts'
 import type { KpiEstimate, KpiReport } from './reports.ts'
 
 /**
@@ -142,5 +142,5 @@ function metricNote(m: KpiMetric, scope: KpiMetricScope): string {
       : c.kind === 'absolute'
         ? 'lift is the absolute difference'
         : `relative lift; absolute ${c.absolute.estimate ?? ''} [${c.absolute.ci?.[0] ?? ''}, ${c.absolute.ci?.[1] ?? ''}]`
-  return `${about}; ${groups}; ${kind}; ${c.significant ? 'significant' : 'not significant'} at 95%`
+  return `${about}; ${groups}; ${kind}; ${isSignificant(c) ? 'significant' : 'not significant'} at 95%`
 }

@@ -10,14 +10,11 @@ import { effectInterval, effectText, isAbsolute } from './effects.ts'
 import { metricDelta, metricValue } from './metricFormat.ts'
 import { previewVerdict, type CatalogueMetric, type CustomMetric } from './metricCatalogue.ts'
 import type { Verdict } from './significance.ts'
+import { KPI_METRICS_MAX, METRIC_REF } from '../../../api/contract/limits.ts'
 
 export type { KpiMetric, KpiMetricScope }
 
-/** At most this many metrics per request: GET /v1/kpis refuses more (api/routes/program.ts). */
-export const KPI_METRICS_MAX = 8
-
-// A catalogue key, optionally pinned to a version: `orders_30d` or `orders_30d@3` (the API's ?metrics= grammar).
-const METRIC_REF = /^[a-z][a-z0-9_]{1,63}(@\d{1,6})?$/
+export { KPI_METRICS_MAX }
 
 /**
  * The metrics a URL names: `selectedMetrics('aov, orders_30d@2,aov,Bad!')` → ['aov', 'orders_30d@2']. What cannot
@@ -50,6 +47,12 @@ export const pickableMetrics = (catalogue: CatalogueMetric[]): CustomMetric[] =>
 /** The catalogue key of a selection entry: `baseKey('aov@3')` → "aov". */
 export const baseKey = (ref: string) => ref.replace(/@\d+$/, '')
 
+/**
+ * Whether a lift is shown as significant: the API's own verdict, and never beside an unbounded interval (ci null
+ * excludes nothing). The row's badge and the CSV read this one rule.
+ */
+export const isSignificant = (c: NonNullable<KpiMetricScope['lift']>) => c.significant && c.ci !== null
+
 /** One scope of a metric as a row shows it. */
 export interface MetricScopeRow {
   treated: string
@@ -73,8 +76,7 @@ export interface MetricScopeRow {
  */
 export function scopeRow(metric: Pick<KpiMetric, 'format' | 'direction'>, scope: KpiMetricScope, code = 'USD'): MetricScopeRow {
   const c = scope.lift
-  // An unbounded interval (ci null) excludes nothing, so it is never shown beside a "significant" badge.
-  const verdict = previewVerdict(c && !c.ci ? { ...c, significant: false } : (c ?? undefined), metric.direction !== 'lower')
+  const verdict = previewVerdict(c ? { ...c, significant: isSignificant(c) } : undefined, metric.direction !== 'lower')
   const groups = {
     treated: metricValue(metric.format, scope.treated.value, code),
     treatedN: integer(scope.treated.n),
