@@ -33,6 +33,7 @@ import { customerRoutes } from './routes/customers.ts'
 import { decisioningRoutes } from './routes/decisioning.ts'
 import { Decider } from './decisioning/decider.ts'
 import { ServerAttributes } from './segments/server-attributes.ts'
+import type { FeatureRefreshOptions } from './segments/feature-refresh.ts'
 import { coalescedRefresh, listenForConfigChanges } from './stores/config-changes.ts'
 import { ReportCache } from './reports/cache.ts'
 import { EventWriter, type EventWriterOptions } from './ingest/event-writer.ts'
@@ -64,6 +65,8 @@ export interface AppDeps {
   metricsScrapeKey?: string | null
   /** One JSON log line per request (the server's; in-process tests leave it off). */
   accessLog?: boolean
+  /** Preloading and polling of targeting's features (bin/server.ts passes the configured ones; without them, off). */
+  featureRefresh?: Partial<FeatureRefreshOptions>
 }
 
 const MB = 1024 * 1024
@@ -88,7 +91,7 @@ export async function createApp(deps: AppDeps) {
   const exposures = exposureWriter(ch)
   const events = new EventWriter(ch, deps.events)
   // Features and segments for targeting that names them, cached in-process (api/segments/server-attributes.ts).
-  const serverAttributes = new ServerAttributes(db, ch, deps.now)
+  const serverAttributes = new ServerAttributes(db, ch, deps.now, { refresh: { intervalMs: 0, ...deps.featureRefresh } })
   const decider = new Decider(db, ch, cache, exposures, deps.now, serverAttributes)
   await decider.init()
   // Another process's change to experiments, policies, triggers or settings reaches this one at once (the poll is the fallback).
@@ -222,7 +225,7 @@ export async function createApp(deps: AppDeps) {
     metrics,
     async close() {
       cache.stop()
-      await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close(), configChanges?.close()])
+      await Promise.all([exposures.close(), events.close(), decider.close(), notifications.close(), configChanges?.close(), serverAttributes.close()])
     },
   }
 }

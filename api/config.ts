@@ -39,6 +39,8 @@ export interface Config {
     requestsPerSecondPerKey: number
     keyBurst: number
   }
+  /** Targeting's feature cache kept ahead of demand (api/segments/feature-refresh.ts); intervalMs 0 turns it off. */
+  featureRefresh: { intervalMs: number; preload: number }
   /** The Node server's own limits (bin/server.ts). */
   http: {
     maxConnections: number
@@ -76,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
     configPollMs: numberSetting(env, 'CONFIG_POLL_MS', 2000, { min: 100 }),
+    featureRefresh: {
+      intervalMs: numberSetting(env, 'FEATURE_REFRESH_MS', 5000, { min: 0 }),
+      preload: numberSetting(env, 'FEATURE_PRELOAD', 100_000, { min: 0 }),
+    },
     ...observability(env),
     notifications: notificationSettings(env),
     ...limits(env),

@@ -12,12 +12,14 @@ import { median, rssMiB, writeResult } from './machine.ts'
 // started in a temp directory). BENCH_ROUNDS runs each that many times and keeps the median round (by decisions/s),
 // since the machine may be shared.
 // BENCH_SEGMENTS=1 turns segment targeting on: every customer of the pool first gets a purchase history through
-// /v1/events (so customer_history has data), and the 5 experiments also target `segments: { $in: ['regulars'] }`
-// (4 in 5 customers; a second live segment reads rfm_group, so membership needs the RFM cut points too). The pool is
-// visited about once in a run, so nearly every decision misses the feature cache (api/segments/feature-cache.ts batches
-// the lookups); then the whole pool is looked up in bulk and /v1/decide runs again on a warm cache. /v1/assign then runs
-// on an experiment without segment targeting (plain), and on one with it (cache warm). Results go to
-// decide-segments.json (and decide-segments-postgres.json).
+// /v1/events (so customer_timeline has data), and the 5 experiments also target `segments: { $in: ['regulars'] }`
+// (4 in 5 customers; a second live segment reads rfm_group, so membership needs the RFM cut points too). Each round
+// then runs two servers on the same setup: one as configured by default, whose first lookup starts the feature
+// refresher (api/segments/feature-refresh.ts: the pool's histories are preloaded while the decisions run); and one
+// with FEATURE_REFRESH_MS=0, where every customer is looked up as they come — the pool is visited about once in a
+// run, so nearly every decision waits for a lookup (api/segments/feature-cache.ts batches them): what a world larger
+// than the cache gets. /v1/assign then runs on the first server on an experiment without segment targeting (plain),
+// and on one with it. Results go to decide-segments.json (and decide-segments-postgres.json).
 const segmentTargeting = process.env.BENCH_SEGMENTS === '1'
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
@@ -113,54 +115,47 @@ async function cannon(base: string, route: string, body: (n: number) => unknown)
   return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors }
 }
 
-/**
- * Segment targeting with every customer's features cached: one /v1/assign/batch per 10,000 customers looks the
- * whole pool up (timed, as the rate of bulk lookups), then /v1/decide runs again. Within the cache's 60 s.
- */
-async function warmRuns(base: string, decideBody: (n: number) => unknown) {
-  const started = performance.now()
-  for (let from = 0; from < POOL; from += 10_000) {
-    const customers = Array.from({ length: Math.min(10_000, POOL - from) }, (_, i) => ({ customerId: `cust-${from + i}`, attributes: { cartValue: 50 } }))
-    const res = await fetch(`${base}/v1/assign/batch`, { method: 'POST', headers, body: JSON.stringify({ experimentId: 'cart-0', customers }) })
-    if (res.status !== 200) throw new Error(`warm-up: ${res.status} ${await res.text()}`)
-  }
-  const warmUpSeconds = Math.round((performance.now() - started) / 10) / 100
-  return { warmUpSeconds, decideWarm: await cannon(base, '/v1/decide', decideBody) }
-}
+const tiers = ['low', 'medium', 'high']
+const decideBody = (n: number) => ({
+  customerId: `cust-${(n * 7919) % POOL}`,
+  trigger: 'cart_abandoned',
+  tier: tiers[n % 3],
+  attributes: { cartValue: 20 + (n % 200) },
+})
 
-async function round(mode: 'embedded' | 'postgres') {
+/** A server on fresh stores (and a PostgreSQL server in postgres mode), set up, for the length of `run`. */
+async function withServer<T>(mode: 'embedded' | 'postgres', env: Record<string, string>, run: (base: string, pid: number) => Promise<T>): Promise<T> {
   const postgres = mode === 'postgres' ? await startPostgresServer() : null
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-bench-decide-'))
-  const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY, env: postgres ? { DATABASE_URL: postgres.url } : {} })
+  const server = await startServer({ dataDir, port: await freePort(), adminKey: KEY, env: { ...env, ...(postgres ? { DATABASE_URL: postgres.url } : {}) } })
   try {
     await setUp(server.base)
-    let maxRss = 0
-    const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(server.child.pid!))), 250)
-    const tiers = ['low', 'medium', 'high']
-    const decideBody = (n: number) => ({
-      customerId: `cust-${(n * 7919) % POOL}`,
-      trigger: 'cart_abandoned',
-      tier: tiers[n % 3],
-      attributes: { cartValue: 20 + (n % 200) },
-    })
-    const decide = await cannon(server.base, '/v1/decide', decideBody)
-    const warm = segmentTargeting ? await warmRuns(server.base, decideBody) : null
-    const assign = await cannon(server.base, '/v1/assign', (n) => ({
-      experimentId: segmentTargeting ? 'plain' : 'cart-0',
-      customerId: `a-${n}`,
-      attributes: { cartValue: 50 },
-    }))
-    const assignSegment = segmentTargeting
-      ? await cannon(server.base, '/v1/assign', (n) => ({ experimentId: 'cart-0', customerId: `cust-${(n * 7919) % POOL}`, attributes: { cartValue: 50 } }))
-      : undefined
-    clearInterval(sampler)
-    // undefined fields (segment targeting off) are left out of the JSON.
-    return { decide, decideWarm: warm?.decideWarm, warmUpSeconds: warm?.warmUpSeconds, assign, assignSegment, serverMaxRssMiB: Math.round(maxRss) }
+    return await run(server.base, server.child.pid!)
   } finally {
     await server.kill('SIGTERM')
     fs.rmSync(dataDir, { recursive: true, force: true })
     await postgres?.stop()
   }
+}
+
+async function round(mode: 'embedded' | 'postgres') {
+  const onDemand = segmentTargeting ? await withServer(mode, { FEATURE_REFRESH_MS: '0' }, (base) => cannon(base, '/v1/decide', decideBody)) : undefined
+  return withServer(mode, {}, async (base, pid) => {
+    let maxRss = 0
+    const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 250)
+    const decide = await cannon(base, '/v1/decide', decideBody)
+    const assign = await cannon(base, '/v1/assign', (n) => ({
+      experimentId: segmentTargeting ? 'plain' : 'cart-0',
+      customerId: `a-${n}`,
+      attributes: { cartValue: 50 },
+    }))
+    const assignSegment = segmentTargeting
+      ? await cannon(base, '/v1/assign', (n) => ({ experimentId: 'cart-0', customerId: `cust-${(n * 7919) % POOL}`, attributes: { cartValue: 50 } }))
+      : undefined
+    clearInterval(sampler)
+    // undefined fields (segment targeting off) are left out of the JSON.
+    return { decide, decideOnDemand: onDemand, assign, assignSegment, serverMaxRssMiB: Math.round(maxRss) }
+  })
 }
 
 const fmt = (r: { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number }, unit: string) =>
@@ -174,13 +169,13 @@ for (const mode of modes) {
       `${label}, round ${i + 1}/${rounds}: POST /v1/decide (5 experiments on one trigger${segmentTargeting ? ' targeting a segment' : ''}, 3 policies, ${POOL.toLocaleString('en-US')} customers, 50 connections × ${seconds}s), then POST /v1/assign…`,
     )
     const r = await round(mode)
-    console.log(`  decide ${fmt(r.decide, 'decisions')}${segmentTargeting ? ' (segment targeting on, features looked up as customers arrive)' : ''}`)
-    if (r.decideWarm) {
-      console.log(`  features of all ${POOL.toLocaleString('en-US')} customers looked up by /v1/assign/batch in ${r.warmUpSeconds} s`)
-      console.log(`  decide ${fmt(r.decideWarm, 'decisions')} (segment targeting on, every customer's features cached)`)
-    }
+    if (r.decideOnDemand)
+      console.log(`  decide ${fmt(r.decideOnDemand, 'decisions')} (segment targeting on, FEATURE_REFRESH_MS=0: features looked up as customers arrive)`)
+    console.log(
+      `  decide ${fmt(r.decide, 'decisions')}${segmentTargeting ? ' (segment targeting on, as configured: features preloaded from the first lookup on)' : ''}`,
+    )
     console.log(`  assign ${fmt(r.assign, 'assignments')} (same run${segmentTargeting ? ', no segment targeting' : ''})`)
-    if (r.assignSegment) console.log(`  assign ${fmt(r.assignSegment, 'assignments')} (same run, segment targeting on, features cached)`)
+    if (r.assignSegment) console.log(`  assign ${fmt(r.assignSegment, 'assignments')} (same run, segment targeting on)`)
     runs.push(r)
   }
   const mid = median(runs.map((r) => r.decide.requestsPerSecond))

@@ -73,13 +73,13 @@ const rows = async <T>(query: string, params: Record<string, unknown> = {}) =>
 const command = (query: string) => ch.client.command({ query })
 const activeParts = () =>
   rows<{ table: string; name: string }>(
-    `SELECT table, name FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'customer_history')`,
+    `SELECT table, name FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('events', 'customer_timeline')`,
   )
 const seconds = (since: number) => (performance.now() - since) / 1000
 
-/** History tuples in customer_history, merged per customer: what the view stored, each event once. */
+/** History tuples in customer_timeline, merged per customer: what the view stored, each event once. */
 async function storedTuples() {
-  const [r] = await rows<{ n: number }>('SELECT sum(length(h)) AS n FROM (SELECT groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)')
+  const [r] = await rows<{ n: number }>('SELECT sum(length(h)) AS n FROM (SELECT groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)')
   return Number(r.n)
 }
 
@@ -101,29 +101,29 @@ const commands = {
     // A history that has been there a while is merged; the refreshes then add parts beside it.
     await command('OPTIMIZE TABLE events FINAL')
     const t = performance.now()
-    await command('OPTIMIZE TABLE customer_history FINAL')
+    await command('OPTIMIZE TABLE customer_timeline FINAL')
     const mergeSeconds = seconds(t)
     const stored = await storedTuples()
-    if (stored !== tuples) throw new Error(`customer_history holds ${stored} tuples after the build, expected ${tuples}`)
+    if (stored !== tuples) throw new Error(`customer_timeline holds ${stored} tuples after the build, expected ${tuples}`)
     // Background merges would fold a refresh's parts into the history before `undo` could drop them.
     await command('SYSTEM STOP MERGES events')
-    await command('SYSTEM STOP MERGES customer_history')
-    const [{ n: historyCustomers }] = await rows<{ n: number }>('SELECT count() AS n FROM customer_history')
+    await command('SYSTEM STOP MERGES customer_timeline')
+    const [{ n: historyCustomers }] = await rows<{ n: number }>('SELECT count() AS n FROM customer_timeline')
     return { insertSeconds, eventsPerSecond: Math.round(history / insertSeconds), mergeSeconds, historyCustomers: Number(historyCustomers), tuples }
   },
 
   /**
-   * Seconds to insert n new events the way production does, the view's update of customer_history included; with
+   * Seconds to insert n new events the way production does, the view's update of customer_timeline included; with
    * `view: false` the view is detached for the insert, so the difference is what keeping the features costs.
    */
   async refresh({ n, rep, customers, view = true }: { n: number; rep: number; customers: number; view?: boolean }) {
     const fresh = newEvents(n, rep, customers)
     const before = new Set((await activeParts()).map((p) => `${p.table}/${p.name}`))
-    if (!view) await command('DETACH TABLE customer_history_mv')
+    if (!view) await command('DETACH TABLE customer_timeline_mv')
     const t = performance.now()
     await insertInChunks(ch, fresh)
     const s = seconds(t)
-    if (!view) await command('ATTACH TABLE customer_history_mv')
+    if (!view) await command('ATTACH TABLE customer_timeline_mv')
     added = (await activeParts()).filter((p) => !before.has(`${p.table}/${p.name}`))
     return { seconds: s, tuples: fresh.filter((r) => HISTORY_TYPES.has(r.type)).length }
   },
@@ -133,10 +133,10 @@ const commands = {
     added = []
   },
 
-  /** That the refresh reached customer_history: every tuple of the world and of the new events, once. */
+  /** That the refresh reached customer_timeline: every tuple of the world and of the new events, once. */
   async check({ expected }: { expected: number }) {
     const stored = await storedTuples()
-    if (stored !== expected) throw new Error(`customer_history holds ${stored} tuples after the refresh, expected ${expected}`)
+    if (stored !== expected) throw new Error(`customer_timeline holds ${stored} tuples after the refresh, expected ${expected}`)
     return { stored }
   },
 
@@ -175,10 +175,10 @@ const commands = {
 
   /** Seconds for OPTIMIZE … FINAL to fold a refresh of n events into the merged history (what merges do lazily). */
   async merge({ n, customers }: { n: number; customers: number }) {
-    await command('SYSTEM START MERGES customer_history')
+    await command('SYSTEM START MERGES customer_timeline')
     await insertInChunks(ch, newEvents(n, 999, customers))
     const t = performance.now()
-    await command('OPTIMIZE TABLE customer_history FINAL')
+    await command('OPTIMIZE TABLE customer_timeline FINAL')
     return { seconds: seconds(t) }
   },
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { WorldCommands } from './feature-refresh-world.ts'
 import { median, writeResult } from './machine.ts'
 
-// Feature refresh (issue 20): customer features are kept in customer_history by a materialised view on events, so
+// Feature refresh (issue 20): customer features are kept in customer_timeline by a materialised view on events, so
 // ingesting N new events should cost time in proportion to N, whatever the history behind them. Two worlds, one
 // with a tenth of the other's customers and events, each in its own chDB (feature-refresh-world.ts), take the same
 // N new events in production's 50,000-row inserts, turn about; the new parts are dropped after each repetition so
@@ -69,7 +69,7 @@ try {
     build[w.name] = await w.call('build', { customers: w.customers, history: w.history })
     const b = build[w.name]
     console.log(
-      `  ${secs(b.insertSeconds)} s (${n0(b.eventsPerSecond)} events/s), view filled customer_history: ${n0(b.historyCustomers)} customers, ${n0(b.tuples)} tuples; OPTIMIZE customer_history FINAL ${secs(b.mergeSeconds)} s`,
+      `  ${secs(b.insertSeconds)} s (${n0(b.eventsPerSecond)} events/s), view filled customer_timeline: ${n0(b.historyCustomers)} customers, ${n0(b.tuples)} tuples; OPTIMIZE customer_timeline FINAL ${secs(b.mergeSeconds)} s`,
     )
   }
 
@@ -140,7 +140,7 @@ try {
   })
   const rescan = { large: median(rescans.large), small: median(rescans.small) }
   row('full rescan: features of all customers from events', rescan.large, rescan.small)
-  row(`OPTIMIZE customer_history FINAL after ${n0(biggest)}`, merge.large, merge.small)
+  row(`OPTIMIZE customer_timeline FINAL after ${n0(biggest)}`, merge.large, merge.small)
   row(`customerFeatures after ${n0(biggest)}: median`, read.large.medianMs, read.small.medianMs, 'ms')
   row(`customerFeatures after ${n0(biggest)}: p99`, read.large.p99Ms, read.small.p99Ms, 'ms')
   row(`${n0(lookups)} customers in one featuresOfCustomers`, read.large.batchMs, read.small.batchMs, 'ms')

@@ -33,6 +33,7 @@ const retention = await createApp({
   metrics: createMetrics(),
   metricsScrapeKey: config.metricsScrapeKey,
   accessLog: true,
+  featureRefresh: config.featureRefresh,
   notifications: { ...config.notifications, secretKey: notificationsKey(config) },
 })
 if (seeded) {

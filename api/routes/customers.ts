@@ -40,7 +40,7 @@ const CustomerProfile = z
   .openapi('CustomerProfile')
 
 /**
- * A customer's profile (issue 20): features as of now from customer_history, RFM scores against cut points shared
+ * A customer's profile (issue 20): features as of now from customer_timeline, RFM scores against cut points shared
  * by all callers (recomputed at most every ten minutes), and the live segments the customer belongs to.
  */
 export function customerRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; now?: () => number }) {

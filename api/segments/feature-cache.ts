@@ -1,31 +1,46 @@
 /**
  * Customer features for targeting, read through an in-process cache: /v1/decide answers thousands of times a
- * second and a ClickHouse query per call would cap it far below that. Entries live `ttlMs` (features are as of the
- * lookup, so at most that old), the least recently used go past `maxEntries`, concurrent callers for one customer
- * share one lookup, and the misses of an event-loop tick (more while a lookup runs) are read with one query.
+ * second and a ClickHouse query per call would cap it far below that. The cache keeps each customer's history
+ * (packed) and computes features from it as of the call, at most `asOfStepMs` old. The least recently used go past
+ * `maxEntries`, concurrent callers for one customer share one lookup, and the misses of an event-loop tick (more
+ * while a lookup runs) are read with one query.
+ *
+ * How long an entry answers: `ttlMs` after it was read — or, while a FeatureRefresher (feature-refresh.ts) keeps
+ * the cache covered, `ttlMs` after that refresher's last complete poll, since every customer with new events since
+ * then was read again. Entries read before the refresher started are not covered and keep their own TTL.
  */
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { BatchQueue } from '../decisioning/decision-queue.ts'
 import type { CustomerFeatures } from './features.ts'
-import { featuresFromHistory, type HistoryTuple } from './features-history.ts'
+import { featuresFromHistory, packHistory, type HistoryTuple } from './features-history.ts'
 
 /** The features of a customer with no stored events, as customerFeatures answers them: someone who never bought. */
 export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze(featuresFromHistory([], 0))
+const EMPTY = new Float64Array(0)
 
 /**
- * Features of many customers as of `asOfMs`, with one query over customer_history (its primary key is the
- * customer id, so the IN list reads only their rows). Customers without history are absent from the map.
+ * The packed histories of many customers (features-history.ts), with one query over customer_timeline (its
+ * primary key is the customer id and its granules are 64 rows, so the IN list reads little more than their rows).
+ * Customers without history are absent from the map.
+ */
+export async function historiesOfCustomers(ch: ClickHouse, ids: readonly string[]): Promise<Map<string, Float64Array>> {
+  // The raw tuples, features computed here (features-history.ts): the query is ~2.5× cheaper without the feature
+  // expressions to analyse, and a decision waits for it.
+  const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
+  const r = await ch.client.query({ query, query_params: { ids }, format: 'JSONCompactEachRow' })
+  const rows = await r.json<[string, HistoryTuple[]]>()
+  return new Map(rows.map(([id, history]) => [String(id), packHistory(history)]))
+}
+
+/**
+ * Features of many customers as of `asOfMs`. Customers without history are absent from the map.
  *
  * @example
  * await featuresOfCustomers(ch, ['c-1', 'c-2'], Date.now()) // Map { 'c-1' => { recency_days: 12, … } }
  */
 export async function featuresOfCustomers(ch: ClickHouse, ids: readonly string[], asOfMs: number): Promise<Map<string, CustomerFeatures>> {
-  // The raw tuples, features computed here (features-history.ts): the query is ~2.5× cheaper without the feature
-  // expressions to analyse, and a decision waits for it.
-  const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
-  const r = await ch.client.query({ query, query_params: { ids }, format: 'JSONCompactEachRow' })
-  const rows = await r.json<[string, HistoryTuple[]]>()
-  return new Map(rows.map(([id, history]) => [String(id), featuresFromHistory(history, asOfMs)]))
+  const histories = await historiesOfCustomers(ch, ids)
+  return new Map([...histories].map(([id, history]) => [id, featuresFromHistory(history, asOfMs)]))
 }
 
 export interface FeatureCacheOptions {
@@ -33,23 +48,39 @@ export interface FeatureCacheOptions {
   maxEntries: number
   /** Customers per query. */
   maxBatch: number
-  /** Queries at once: 1 on embedded chDB, whose queries run one after the other anyway. */
+  /** Queries at once: 1 on embedded chDB, which runs one query at a time whatever the caller does. */
   concurrency: number
+  /** Features are computed as of the call, reusing the last computation for this long. */
+  asOfStepMs: number
 }
 
-export const DEFAULT_FEATURE_CACHE: FeatureCacheOptions = { ttlMs: 60_000, maxEntries: 100_000, maxBatch: 1000, concurrency: 1 }
+export const DEFAULT_FEATURE_CACHE: FeatureCacheOptions = { ttlMs: 60_000, maxEntries: 100_000, maxBatch: 1000, concurrency: 1, asOfStepMs: 60_000 }
+
+interface Entry {
+  /** When the history was read (the injected clock). */
+  at: number
+  history: Float64Array
+  /** Computed at the first call after a read ahead of demand (a third of an entry's memory). */
+  features: CustomerFeatures | null
+  asOf: number
+}
 
 export class CustomerFeatureCache {
-  private readonly entries = new Map<string, { at: number; features: CustomerFeatures }>()
+  private readonly entries = new Map<string, Entry>()
   private readonly inFlight = new Map<string, Promise<CustomerFeatures>>()
   private readonly queue: BatchQueue<string, CustomerFeatures>
-  private readonly opts: FeatureCacheOptions
-  /** Queries run and customers looked up (tests check batching and sharing with them). */
-  readonly stats = { queries: 0, customers: 0 }
+  readonly opts: FeatureCacheOptions
+  /** Entries read at or after `from` are known current as of `through` (set by a FeatureRefresher). */
+  private coverage: { from: number; through: number | null } | null = null
+  /**
+   * Lookups on demand (queries, customers) — tests check batching and sharing with them — and the customers read by
+   * a refresher ahead of demand (preloaded, re-read after new events).
+   */
+  readonly stats = { queries: 0, customers: 0, preloaded: 0, reread: 0 }
 
   constructor(
     private readonly ch: ClickHouse,
-    private readonly now: () => number,
+    readonly now: () => number,
     opts: Partial<FeatureCacheOptions> = {},
   ) {
     this.opts = { ...DEFAULT_FEATURE_CACHE, concurrency: ch.embedded ? 1 : 4, ...opts }
@@ -57,15 +88,20 @@ export class CustomerFeatureCache {
   }
 
   /**
-   * A customer's features as of at most `ttlMs` ago.
+   * A customer's features as of at most `asOfStepMs` ago, from a history at most `ttlMs` old.
    * @example await cache.get('c-0000042') // { recency_days: 12, …, lapse_stage: 'active' }
    */
   get(customerId: string): Promise<CustomerFeatures> {
     const entry = this.entries.get(customerId)
-    if (entry && this.now() - entry.at < this.opts.ttlMs) {
+    const now = this.now()
+    if (entry && this.isCurrent(entry, now)) {
       // Map order is insertion order: moving a hit to the end keeps the least recently used first.
       this.entries.delete(customerId)
       this.entries.set(customerId, entry)
+      if (!entry.features || now - entry.asOf >= this.opts.asOfStepMs) {
+        entry.features = featuresFromHistory(entry.history, now)
+        entry.asOf = now
+      }
       return Promise.resolve(entry.features)
     }
     let pending = this.inFlight.get(customerId)
@@ -80,17 +116,58 @@ export class CustomerFeatureCache {
     return this.entries.size
   }
 
+  /** The ids among `ids` that have an entry (current or not). */
+  cachedAmong(ids: readonly string[]): string[] {
+    return ids.filter((id) => this.entries.has(id))
+  }
+
+  /** Entries read from now on are covered by a refresher that has not completed a poll yet. */
+  beginCoverage(from: number) {
+    this.coverage = { from, through: null }
+  }
+
+  /** The refresher re-read every covered customer with events since its previous poll, as of `through`. */
+  coveredThrough(through: number) {
+    if (this.coverage) this.coverage.through = through
+  }
+
+  /** The refresher lost track (too many changed customers to re-read): every entry goes back to its own TTL. */
+  endCoverage() {
+    this.coverage = null
+  }
+
+  /** Reads these customers' histories ahead of demand (they replace any entry), not counted as lookups. */
+  async load(ids: string[], why: 'preloaded' | 'reread'): Promise<void> {
+    if (!ids.length) return
+    const at = this.now()
+    const found = await historiesOfCustomers(this.ch, ids)
+    this.stats[why] += ids.length
+    for (const id of ids) {
+      this.entries.delete(id)
+      this.entries.set(id, { at, history: found.get(id) ?? EMPTY, features: null, asOf: at })
+    }
+    this.evict()
+  }
+
+  private isCurrent(entry: Entry, now: number): boolean {
+    const c = this.coverage
+    const knownAt = c && c.through !== null && entry.at >= c.from ? Math.max(entry.at, c.through) : entry.at
+    return now - knownAt < this.opts.ttlMs
+  }
+
+  private store(id: string, history: Float64Array, at: number): CustomerFeatures {
+    const features = history.length ? featuresFromHistory(history, at) : NO_HISTORY_FEATURES
+    this.entries.delete(id)
+    this.entries.set(id, { at, history, features, asOf: at })
+    return features
+  }
+
   private async lookUp(ids: string[]): Promise<CustomerFeatures[]> {
     const at = this.now()
     this.stats.queries++
     this.stats.customers += ids.length
-    const found = await featuresOfCustomers(this.ch, ids, at)
-    const out = ids.map((id) => {
-      const features = found.get(id) ?? NO_HISTORY_FEATURES
-      this.entries.delete(id)
-      this.entries.set(id, { at, features })
-      return features
-    })
+    const found = await historiesOfCustomers(this.ch, ids)
+    const out = ids.map((id) => this.store(id, found.get(id) ?? EMPTY, at))
     this.evict()
     return out
   }

@@ -1,5 +1,5 @@
 /**
- * Customer features computed in the API process from a customer's history tuples, as read from customer_history —
+ * Customer features computed in the API process from a customer's history tuples, as read from customer_timeline —
  * the same definitions as features-sql.ts's `featureColumns`, for targeting lookups. A batch of targeting lookups
  * that asks ClickHouse for the finished features spends most of its time analysing the feature expressions (about
  * 2.5× the time of reading the raw tuples, measured on embedded chDB), and /v1/decide waits for it. Reports and the
@@ -8,22 +8,41 @@
 import { lapseStage, type CustomerFeatures, type OfferResponse } from './features.ts'
 
 const DAY = 86_400_000
-/** Tuple kinds in customer_history (migrations/clickhouse/005). */
+/** Tuple kinds in customer_timeline (migrations/clickhouse/006). */
 const PURCHASE = 1
 const REFUND = 2
 const REDEEMED = 3
 const SENT = 4
 
-/** One entry of customer_history: (event id hash, kind, epoch ms, amount), numbers or their JSON strings. */
+/** One entry of customer_timeline: (event id hash, kind, epoch ms, amount), numbers or their JSON strings. */
 export type HistoryTuple = [unknown, unknown, unknown, unknown]
 
 /**
- * The features of a customer as of `asOfMs` from their history, using only entries strictly before it.
+ * A history as (kind, epoch ms, amount) triples in one Float64Array: what the feature cache keeps per customer,
+ * about a tenth of the memory of the parsed tuples (the id hash only deduplicated the set, in ClickHouse).
+ *
+ * @example
+ * packHistory([['1', 1, '1764547200000', 40]]) // Float64Array [1, 1764547200000, 40]
+ */
+export function packHistory(history: readonly HistoryTuple[]): Float64Array {
+  const packed = new Float64Array(history.length * 3)
+  history.forEach((entry, i) => {
+    packed[i * 3] = Number(entry[1])
+    packed[i * 3 + 1] = Number(entry[2])
+    packed[i * 3 + 2] = Number(entry[3])
+  })
+  return packed
+}
+
+/**
+ * The features of a customer as of `asOfMs` from their history (tuples, or packed by packHistory), using only
+ * entries strictly before it.
  *
  * @example
  * featuresFromHistory([['1', 1, '1764547200000', 40]], Date.parse('2025-12-11T00:00:00Z')) // { recency_days: 10, orders_90d: 1, … }
  */
-export function featuresFromHistory(history: readonly HistoryTuple[], asOfMs: number): CustomerFeatures {
+export function featuresFromHistory(history: readonly HistoryTuple[] | Float64Array, asOfMs: number): CustomerFeatures {
+  const packed = history instanceof Float64Array ? history : packHistory(history)
   const since90 = asOfMs - 90 * DAY
   const since365 = asOfMs - 365 * DAY
   let n = 0
@@ -36,10 +55,10 @@ export function featuresFromHistory(history: readonly HistoryTuple[], asOfMs: nu
   let redemptions365 = 0
   let sent = 0
   let redeemed = 0
-  for (const entry of history) {
-    const kind = Number(entry[1])
-    const ts = Number(entry[2])
-    const amount = Number(entry[3])
+  for (let i = 0; i < packed.length; i += 3) {
+    const kind = packed[i]
+    const ts = packed[i + 1]
+    const amount = packed[i + 2]
     if (!(ts < asOfMs)) continue
     if (kind === PURCHASE) {
       n++

@@ -1,13 +1,13 @@
 /**
  * Customer features (features.ts) as ClickHouse expressions over a customer's history — the tuples
- * (id hash, kind, epoch ms, amount) kept in `customer_history` (migrations/clickhouse/005) — as of an instant.
+ * (id hash, kind, epoch ms, amount) kept in `customer_timeline` (migrations/clickhouse/006) — as of an instant.
  * One builder serves the profile (as of now), the RFM cut points and the reports' segments (as of each customer's
  * first exposure), so the three can never disagree on a definition.
  */
 import { DEFAULT_CADENCE_DAYS, LAPSE_MULTIPLES, MIN_CADENCE_DAYS, type FeatureName } from './features.ts'
 
 const DAY = 86_400_000
-/** Tuple kinds in customer_history. */
+/** Tuple kinds in customer_timeline. */
 const PURCHASE = 1
 const REFUND = 2
 const REDEEMED = 3
@@ -19,7 +19,7 @@ const SENT = 4
  * aliases are prefixed with `prefix` so two uses in one query do not clash.
  *
  * @example
- * `SELECT ${featureColumns('groupUniqArrayMerge(history)', '{asOf:Int64}')} FROM customer_history WHERE customer_id = {id:String}`
+ * `SELECT ${featureColumns('groupUniqArrayMerge(history)', '{asOf:Int64}')} FROM customer_timeline WHERE customer_id = {id:String}`
  */
 export function featureColumns(history: string, asOf: string, prefix = 'f_'): string {
   const p = (name: string) => `${prefix}${name}`
@@ -67,4 +67,4 @@ export const FEATURE_COLUMNS: FeatureName[] = [
 ]
 
 /** One customer's merged history (an empty array for a customer with no events). */
-export const historyOfSql = `SELECT groupUniqArrayMerge(history) AS h FROM customer_history WHERE customer_id = {customer:String}`
+export const historyOfSql = `SELECT groupUniqArrayMerge(history) AS h FROM customer_timeline WHERE customer_id = {customer:String}`

@@ -1,5 +1,5 @@
 /**
- * A customer's features as of an instant, and the RFM cut points of all customers, read from customer_history.
+ * A customer's features as of an instant, and the RFM cut points of all customers, read from customer_timeline.
  */
 import type { ClickHouse } from '../stores/clickhouse.ts'
 import { FEATURES, type CustomerFeatures, type FeatureName } from './features.ts'
@@ -39,7 +39,7 @@ const LEVELS = '0.2, 0.4, 0.6, 0.8'
  */
 export async function rfmCutsAsOf(ch: ClickHouse, asOfMs: number): Promise<RfmCuts> {
   const customers = `SELECT ${featureColumns('h', '{asOf:Int64}')}
-  FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)`
+  FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)`
   return queryRfmCuts(ch, customers, { asOf: asOfMs })
 }
 
@@ -64,7 +64,7 @@ WHERE recency_days IS NOT NULL`
 }
 
 /**
- * RFM cut points as of now, recomputed at most every `ttlMs` (a full pass over customer_history: seconds at a
+ * RFM cut points as of now, recomputed at most every `ttlMs` (a full pass over customer_timeline: seconds at a
  * million customers) and shared by concurrent callers; a failed computation is retried by the next call.
  */
 export class RfmCutsCache {

@@ -4,7 +4,8 @@
  * live segments they are in to the attributes the condition is evaluated on. An attribute the caller sent under
  * either name wins over the lookup. A condition naming neither costs nothing.
  *
- * How fresh (docs/segments.md, "Targeting by segment"): features at most `ttlMs` old (CustomerFeatureCache);
+ * How fresh (docs/segments.md, "Targeting by segment"): features at most `ttlMs` old, or a poll old while a
+ * FeatureRefresher covers the cache (feature-cache.ts, feature-refresh.ts);
  * segment definitions re-read at once after a change through this process and within `segmentsTtlMs` after one
  * through another; RFM cut points at most `rfmTtlMs` old, the previous ones answering while new ones are computed.
  */
@@ -14,6 +15,7 @@ import type { ClickHouse } from '../stores/clickhouse.ts'
 import type { Condition } from '../assignment/targeting.ts'
 import { errorFields, log } from '../observability/log.ts'
 import { CustomerFeatureCache, type FeatureCacheOptions } from './feature-cache.ts'
+import { FeatureRefresher, type FeatureRefreshOptions } from './feature-refresh.ts'
 import type { CustomerFeatures } from './features.ts'
 import { segmentsOf } from './membership.ts'
 import { rfmCutsAsOf } from './profile.ts'
@@ -24,6 +26,8 @@ import { FEATURES_ATTRIBUTE, NO_NEEDS, SEGMENTS_ATTRIBUTE, segmentsReadRfmGroup,
 
 export interface ServerAttributeOptions {
   features?: Partial<FeatureCacheOptions>
+  /** Started by the first lookup: a deployment whose targeting never names features reads nothing ahead. */
+  refresh?: Partial<FeatureRefreshOptions>
   segmentsTtlMs?: number
   rfmTtlMs?: number
 }
@@ -36,6 +40,7 @@ interface LiveSegments {
 
 export class ServerAttributes {
   readonly features: CustomerFeatureCache
+  readonly refresher: FeatureRefresher
   private readonly needsByCondition = new WeakMap<Condition, ServerNeeds>()
   private live: LiveSegments | null = null
   private liveLoading: Promise<LiveSegments> | null = null
@@ -53,6 +58,7 @@ export class ServerAttributes {
     opts: ServerAttributeOptions = {},
   ) {
     this.features = new CustomerFeatureCache(ch, now, opts.features)
+    this.refresher = new FeatureRefresher(ch, this.features, opts.refresh)
     this.segmentsTtlMs = opts.segmentsTtlMs ?? 30_000
     this.rfmTtlMs = opts.rfmTtlMs ?? 10 * 60_000
   }
@@ -87,6 +93,7 @@ export class ServerAttributes {
     const wantFeatures = needs.features && !Object.hasOwn(attributes, FEATURES_ATTRIBUTE)
     const wantSegments = needs.segments && !Object.hasOwn(attributes, SEGMENTS_ATTRIBUTE)
     if (!wantFeatures && !wantSegments) return attributes
+    this.refresher.start()
     const [features, live] = await Promise.all([this.features.get(customerId), wantSegments ? this.liveSegments() : null])
     const needsRfm = (wantFeatures && needs.rfmGroup) || (live?.readsRfmGroup ?? false)
     const rfmGroup = needsRfm ? await this.rfmGroup(features) : null
@@ -98,6 +105,11 @@ export class ServerAttributes {
       out[SEGMENTS_ATTRIBUTE] = member.map((s) => s.key)
     }
     return out
+  }
+
+  /** Stops the refresher (app close). */
+  close(): Promise<void> {
+    return this.refresher.close()
   }
 
   private async liveSegments(): Promise<LiveSegments> {

@@ -36,6 +36,14 @@ export function clusterDdl(statement: string, cluster: string): string[] {
     if (/^ALTER TABLE \w+ ADD COLUMN /.test(statement)) return [local, statement.replace(alter[0], `ALTER TABLE ${alter[1]} ON CLUSTER ${quoted}`)]
     return [local]
   }
+  // A view is one per shard under its own name; a table is the Distributed one and the local tables behind it.
+  // SYNC: a table rebuilt under the same name later must not meet the old one's replica path still in use.
+  const drop = /^DROP (VIEW|TABLE) IF EXISTS (\w+)$/.exec(statement)
+  if (drop) {
+    const [, kind, name] = drop
+    if (kind === 'VIEW') return [`DROP VIEW IF EXISTS ${name} ON CLUSTER ${quoted} SYNC`]
+    return [`DROP TABLE IF EXISTS ${name} ON CLUSTER ${quoted} SYNC`, `DROP TABLE IF EXISTS ${name}_local ON CLUSTER ${quoted} SYNC`]
+  }
   // A materialised view fires on inserts into the shard's local table and writes to the shard's local target:
   // both are sharded by customer, so each customer's rows meet on one shard.
   const view = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS/.exec(statement)

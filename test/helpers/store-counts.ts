@@ -41,7 +41,7 @@ export async function openStoreCounter(db: Kysely<Database>, ch: ClickHouse) {
   const chQuery = `SELECT ${chTables
     .map(({ name, engine }) => {
       const replacing = /^(Replacing|Collapsing|VersionedCollapsing)/.test(engine)
-      // An aggregating table (customer_history) is written only by a materialized view over another table counted
+      // An aggregating table (customer_timeline) is written only by a materialized view over another table counted
       // here; read with FINAL, its rows are its keys, which a background merge cannot change (its raw row count can).
       const aggregating = /^Aggregating/.test(engine)
       const rows = replacing ? `toString(count()) || '/' || toString(sum(cityHash64(*)))` : 'toString(count())'

@@ -11,7 +11,7 @@ import { FEATURE_NAMES, type CustomerFeatures } from '../../api/segments/feature
 
 /**
  * Customer features against a brute force (issue 20): a random world's events go through POST /v1/events, and
- * every customer's features at three instants — from customer_history, the materialised state — must agree with
+ * every customer's features at three instants — from customer_timeline, the materialised state — must agree with
  * docs/segments.md's definitions recomputed here from the raw events sent. Events at and after an instant must
  * never change the features as of it.
  */
@@ -75,11 +75,11 @@ async function send(batch: RawEvent[]) {
   }
 }
 
-/** Every customer's features as of `asOf`, in one pass over customer_history (as the reports read it). */
+/** Every customer's features as of `asOf`, in one pass over customer_timeline (as the reports read it). */
 async function allFeatures(asOf: number): Promise<Map<string, CustomerFeatures>> {
   const rows = await h.chQuery<Record<string, unknown>>(
     `SELECT customer_id, ${featureColumns('h', '{asOf:Int64}')}
-     FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)`,
+     FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)`,
     { asOf },
   )
   return new Map(rows.map((r) => [String(r.customer_id), parseFeatures(r)]))
@@ -166,14 +166,15 @@ describe('customer features from the event stream', () => {
   })
 
   it('gives the same state when the backfill of stored events runs again, even overlapping the view', async () => {
-    const migration = fs.readFileSync(path.resolve(import.meta.dirname, '../../migrations/clickhouse/005_customer_history.sql'), 'utf8')
-    const backfill = migration.slice(migration.indexOf('INSERT INTO customer_history')).trim()
+    const migration = fs.readFileSync(path.resolve(import.meta.dirname, '../../migrations/clickhouse/006_customer_timeline.sql'), 'utf8')
+    const start = migration.indexOf('INSERT INTO customer_timeline')
+    const backfill = migration.slice(start, migration.indexOf(';', start))
     const asOf = INSTANTS[2]
     const before = await allFeatures(asOf)
     await h.ch.client.command({ query: backfill })
     const twice = await allFeatures(asOf)
     for (const [id, f] of before) expectSame(twice.get(id)!, f, `${id} after a second backfill`)
-    await h.ch.client.command({ query: 'TRUNCATE TABLE customer_history' })
+    await h.ch.client.command({ query: 'TRUNCATE TABLE customer_timeline' })
     await h.ch.client.command({ query: backfill })
     expect(compareAll(await allFeatures(asOf), asOf)).toBe(CUSTOMERS)
   })

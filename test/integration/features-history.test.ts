@@ -1,5 +1,5 @@
 /**
- * featuresFromHistory (targeting's features, computed in the API process from customer_history's raw tuples) gives
+ * featuresFromHistory (targeting's features, computed in the API process from customer_timeline's raw tuples) gives
  * the answers of featureColumns (reports' and the profile's, computed in ClickHouse) for random histories at several
  * instants, boundaries included: entries exactly at the instant, exactly 90 and 365 days before it, refunds, offers
  * sent and redeemed in every order, customers with one purchase or none.
@@ -41,7 +41,7 @@ beforeAll(async () => {
   await h.ch.client.command({ query: 'CREATE TABLE fh_input (customer_id String, id UInt64, kind UInt8, ts Int64, amount Float64) ENGINE = Memory' })
   await h.ch.client.insert({ table: 'fh_input', values: rows, format: 'JSONEachRow' })
   await h.ch.client.command({
-    query: `INSERT INTO customer_history SELECT customer_id, groupUniqArrayState((sipHash64(id), kind, ts, amount)), now64(3) FROM fh_input GROUP BY customer_id`,
+    query: `INSERT INTO customer_timeline SELECT customer_id, groupUniqArrayState((sipHash64(id), kind, ts, amount)), now64(3) FROM fh_input GROUP BY customer_id`,
   })
 }, 60_000)
 afterAll(() => h?.close())
@@ -53,13 +53,13 @@ describe('features computed from history tuples in the API process', () => {
     for (const asOf of AS_OF) {
       const sql = await h.chQuery<Record<string, unknown>>(
         `SELECT customer_id, ${featureColumns('h', '{asOf:Int64}')}
-         FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id)`,
+         FROM (SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)`,
         { asOf },
       )
       const history = new Map(
         (
           await h.chQuery<{ customer_id: string; h: [string, number, string, number][] }>(
-            'SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_history GROUP BY customer_id',
+            'SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id',
           )
         ).map((r) => [r.customer_id, r.h]),
       )

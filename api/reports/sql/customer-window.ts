@@ -105,7 +105,7 @@ const marginOf = `ifNull(margin, revenue * {marginRate:Float64})`
 
 /**
  * Each analysed customer's first exposure with their features as of that instant (features-sql.ts), computed from
- * customer_history's events strictly before it — an event at or after first exposure never moves a customer
+ * customer_timeline's events strictly before it — an event at or after first exposure never moves a customer
  * between segments. A customer with no history gets the features of someone who never bought. `rfm`: the RFM
  * group's expression over the feature columns, carried as `rfm_group`.
  */
@@ -115,7 +115,7 @@ export const exposureFeaturesSql = (slice: CustomerSlice = wholeRange, rfm?: str
   FROM (${firstExposureRowsSql(slice, `, any(customer_id) AS cid${withAttributes ? ', argMin(attributes, ts) AS attrs' : ''}`)}) AS x
   LEFT JOIN (
     SELECT customer_id, groupUniqArrayMerge(history) AS hist
-    FROM customer_history
+    FROM customer_timeline
     WHERE customer_id IN (SELECT customer_id FROM exposures WHERE experiment_id = {exp:String}${inSlice(slice)})${inSlice(slice)}
     GROUP BY customer_id
   ) AS h ON h.customer_id = x.cid`

@@ -56,7 +56,7 @@ export const kpiWindowFeaturesSql = (rfm?: string) => `
   FROM (${windowsSql(', any(customer_id) AS cid', ', cid')}) AS w
   LEFT JOIN (
     SELECT customer_id, groupUniqArrayMerge(history) AS hist
-    FROM customer_history
+    FROM customer_timeline
     WHERE customer_id IN (SELECT customer_id FROM exposures WHERE experiment_id IN {ids:Array(String)} AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC'))
     GROUP BY customer_id
   ) AS h ON h.customer_id = w.cid`

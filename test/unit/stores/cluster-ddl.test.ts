@@ -43,6 +43,25 @@ describe('ClickHouse cluster DDL', () => {
     expect(clusterDdl(materialize, 'prod')).toEqual(["ALTER TABLE events_local ON CLUSTER 'prod' MATERIALIZE COLUMN properties_map"])
   })
 
+  it('rebuilds customer features with fine granules: the new table and view on every shard, the old ones dropped there', () => {
+    const statements = sql('006_customer_timeline.sql')
+      .split(/;\s*\n/)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    const [create, view, backfill, dropView, dropTable] = statements.map((s) => clusterDdl(s, 'prod'))
+    expect(create[0]).toContain("ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/customer_timeline_local', '{replica}')")
+    expect(create[0]).toContain('SETTINGS index_granularity = 64')
+    expect(create[1]).toContain('ENGINE = Distributed(')
+    expect(view[0]).toContain("CREATE MATERIALIZED VIEW IF NOT EXISTS customer_timeline_mv ON CLUSTER 'prod' TO customer_timeline_local AS")
+    expect(view[0]).toContain('FROM events_local')
+    // Through the Distributed table, which shards the rows by customer like the view does.
+    expect(backfill).toEqual([statements[2]])
+    expect(dropView).toEqual(["DROP VIEW IF EXISTS customer_history_mv ON CLUSTER 'prod' SYNC"])
+    expect(dropTable).toEqual([
+      "DROP TABLE IF EXISTS customer_history ON CLUSTER 'prod' SYNC",
+      "DROP TABLE IF EXISTS customer_history_local ON CLUSTER 'prod' SYNC",
+    ])
+  })
+
   it('quotes the cluster name', () => {
     const [local] = clusterDdl(sql('003_suppressions.sql'), "o'neil")
     expect(local).toContain("ON CLUSTER 'o''neil'")
