@@ -16,7 +16,7 @@ import { closeAfterEarlyReject } from './http/early-close.ts'
 import { admissionControl, type AdmissionLimits } from './http/admission.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { keyResolver, type AuthLimits } from './auth/middleware.ts'
-import { ExperimentCache } from './experiments/cache.ts'
+import { ExperimentCache, type CachedExperiment } from './experiments/cache.ts'
 import { exposureWriter } from './exposures/writer.ts'
 import { healthRoutes } from './routes/health.ts'
 import { experimentRoutes } from './routes/experiments.ts'
@@ -92,6 +92,12 @@ export async function createApp(deps: AppDeps) {
   const events = new EventWriter(ch, deps.events)
   // Features and segments for targeting that names them, cached in-process (api/segments/server-attributes.ts).
   const serverAttributes = new ServerAttributes(db, ch, deps.now, { refresh: { intervalMs: 0, ...deps.featureRefresh } })
+  // A restarted server preloads targeting's features before traffic comes, not at the first decision.
+  const needsFeatures = (e: CachedExperiment) => {
+    const needs = serverAttributes.needsOf(e.compiled.targeting)
+    return e.experiment.status === 'running' && (needs.features || needs.segments)
+  }
+  if (cache.all().some(needsFeatures)) serverAttributes.refresher.start()
   const decider = new Decider(db, ch, cache, exposures, deps.now, serverAttributes)
   await decider.init()
   // Another process's change to experiments, policies, triggers or settings reaches this one at once (the poll is the fallback).

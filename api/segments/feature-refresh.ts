@@ -3,8 +3,9 @@
  * time, a decision that must look its customer up waits for that query behind the exposure inserts: decide with
  * segment targeting made about half the decisions per second with every lookup on demand (README → Benchmarks).
  *
- * - Preload: the `preload` most recently active customers (by their last stored event) are read in batches, one
- *   query at a time so that decisions' own lookups and inserts pass between them.
+ * - Preload: the `preload` most recently active customers (by their last stored event) are read in batches of
+ *   `preloadBatch`, one query at a time so that decisions' own lookups and inserts pass between them. It starts with
+ *   the app when a running experiment's targeting needs features, else at the first lookup.
  * - Poll: every `intervalMs`, the customers whose history changed since the previous poll (customer_timeline's
  *   updated_at, on ClickHouse's clock, reaching back `overlapMs` further for inserts still committing and clock
  *   differences between API nodes) are read again if cached. After a complete poll every covered entry is current
@@ -23,10 +24,12 @@ export interface FeatureRefreshOptions {
   overlapMs: number
   /** How many of the most recently active customers to read at start (at most the cache's size). */
   preload: number
+  /** Customers per preload query: small, so that a decision waiting behind one waits little. */
+  preloadBatch: number
   maxRereads: number
 }
 
-export const DEFAULT_FEATURE_REFRESH: FeatureRefreshOptions = { intervalMs: 5_000, overlapMs: 60_000, preload: 100_000, maxRereads: 20_000 }
+export const DEFAULT_FEATURE_REFRESH: FeatureRefreshOptions = { intervalMs: 5_000, overlapMs: 60_000, preload: 100_000, preloadBatch: 250, maxRereads: 20_000 }
 
 const clickHouseNow = 'toUnixTimestamp64Milli(now64(3))'
 
@@ -107,8 +110,8 @@ export class FeatureRefresher {
     ).map(([id]) => String(id))
     // Least recent first, so that the most recent are the last the cache would drop.
     ids.reverse()
-    for (let i = 0; i < ids.length && !this.closed; i += this.cache.opts.maxBatch) {
-      const batch = ids.slice(i, i + this.cache.opts.maxBatch)
+    for (let i = 0; i < ids.length && !this.closed; i += this.opts.preloadBatch) {
+      const batch = ids.slice(i, i + this.opts.preloadBatch)
       // Customers looked up on demand meanwhile are as fresh already.
       const cached = new Set(this.cache.cachedAmong(batch))
       await this.cache.load(

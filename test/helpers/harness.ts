@@ -14,14 +14,14 @@ export const ADMIN_KEY = 'rl_test_admin_key'
  * Real embedded stores in a temp directory, migrated, with an app over them. chDB binds one data directory
  * per process, so a test file opens one harness in beforeAll and shares it.
  */
-export async function openHarness(opts: Partial<Pick<AppDeps, 'now' | 'events'>> = {}) {
+export async function openHarness(opts: Partial<Pick<AppDeps, 'now' | 'events' | 'featureRefresh'>> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-test-'))
   const db = await openPostgres({ databaseUrl: null, dataDir })
   const ch = await openClickHouse({ dataDir, clickhouse: { url: null, username: 'default', password: '', database: 'default', cluster: null } })
   await migratePostgres(db)
   await migrateClickHouse(ch)
   await createKey(db, { name: 'test admin', role: 'admin', key: ADMIN_KEY }, 'test')
-  const retention = await createApp({ db, ch, now: opts.now, events: opts.events, uiDir: path.join(dataDir, 'no-ui') })
+  const retention = await createApp({ db, ch, now: opts.now, events: opts.events, featureRefresh: opts.featureRefresh, uiDir: path.join(dataDir, 'no-ui') })
 
   const { call } = jsonClient((url, init) => retention.app.request(url, init), ADMIN_KEY)
 
