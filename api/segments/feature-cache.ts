@@ -20,16 +20,18 @@ const EMPTY = new Float64Array(0)
 
 /**
  * The packed histories of many customers (features-history.ts), with one query over customer_timeline (its
- * primary key is the customer id and its granules are 64 rows, so the IN list reads little more than their rows).
- * Customers without history are absent from the map.
+ * primary key is the customer id and its granules are 64 rows, so the IN list reads little more than their rows),
+ * and ClickHouse's clock when it read them (null when no customer had history). Customers without history are
+ * absent from the map.
  */
-export async function historiesOfCustomers(ch: ClickHouse, ids: readonly string[]): Promise<Map<string, Float64Array>> {
+export async function historiesOfCustomers(ch: ClickHouse, ids: readonly string[]): Promise<{ at: number | null; histories: Map<string, Float64Array> }> {
   // The raw tuples, features computed here (features-history.ts): the query is ~2.5× cheaper without the feature
   // expressions to analyse, and a decision waits for it.
-  const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h FROM customer_timeline WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
+  const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h, toUnixTimestamp64Milli(now64(3)) AS at
+    FROM customer_timeline WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
   const r = await ch.client.query({ query, query_params: { ids }, format: 'JSONCompactEachRow' })
-  const rows = await r.json<[string, HistoryTuple[]]>()
-  return new Map(rows.map(([id, history]) => [String(id), packHistory(history)]))
+  const rows = await r.json<[string, HistoryTuple[], string]>()
+  return { at: rows.length ? Number(rows[0][2]) : null, histories: new Map(rows.map(([id, history]) => [String(id), packHistory(history)])) }
 }
 
 /**
@@ -39,7 +41,7 @@ export async function historiesOfCustomers(ch: ClickHouse, ids: readonly string[
  * await featuresOfCustomers(ch, ['c-1', 'c-2'], Date.now()) // Map { 'c-1' => { recency_days: 12, … } }
  */
 export async function featuresOfCustomers(ch: ClickHouse, ids: readonly string[], asOfMs: number): Promise<Map<string, CustomerFeatures>> {
-  const histories = await historiesOfCustomers(ch, ids)
+  const { histories } = await historiesOfCustomers(ch, ids)
   return new Map([...histories].map(([id, history]) => [id, featuresFromHistory(history, asOfMs)]))
 }
 
@@ -59,6 +61,8 @@ export const DEFAULT_FEATURE_CACHE: FeatureCacheOptions = { ttlMs: 60_000, maxEn
 interface Entry {
   /** When the history was read (the injected clock). */
   at: number
+  /** The same on ClickHouse's clock, which stamps events' ingested_at (null: not known). */
+  readAt: number | null
   history: Float64Array
   /** Computed at the first call after a read ahead of demand (a third of an entry's memory). */
   features: CustomerFeatures | null
@@ -121,6 +125,17 @@ export class CustomerFeatureCache {
     return ids.filter((id) => this.entries.has(id))
   }
 
+  /**
+   * The cached customers among `changes` (id, last ingested_at on ClickHouse's clock) whose entry may not hold that
+   * change: read less than `lagMs` after it (an insert stamps ingested_at when it starts, and commits later).
+   */
+  staleAmong(changes: ReadonlyArray<readonly [string, number]>, lagMs: number): string[] {
+    return changes.flatMap(([id, updatedAt]) => {
+      const entry = this.entries.get(id)
+      return entry && (entry.readAt === null || updatedAt >= entry.readAt - lagMs) ? [id] : []
+    })
+  }
+
   /** Entries read from now on are covered by a refresher that has not completed a poll yet. */
   beginCoverage(from: number) {
     this.coverage = { from, through: null }
@@ -144,7 +159,7 @@ export class CustomerFeatureCache {
     this.stats[why] += ids.length
     for (const id of ids) {
       this.entries.delete(id)
-      this.entries.set(id, { at, history: found.get(id) ?? EMPTY, features: null, asOf: at })
+      this.entries.set(id, { at, readAt: found.at, history: found.histories.get(id) ?? EMPTY, features: null, asOf: at })
     }
     this.evict()
   }
@@ -155,10 +170,10 @@ export class CustomerFeatureCache {
     return now - knownAt < this.opts.ttlMs
   }
 
-  private store(id: string, history: Float64Array, at: number): CustomerFeatures {
+  private store(id: string, history: Float64Array, at: number, readAt: number | null): CustomerFeatures {
     const features = history.length ? featuresFromHistory(history, at) : NO_HISTORY_FEATURES
     this.entries.delete(id)
-    this.entries.set(id, { at, history, features, asOf: at })
+    this.entries.set(id, { at, readAt, history, features, asOf: at })
     return features
   }
 
@@ -167,7 +182,7 @@ export class CustomerFeatureCache {
     this.stats.queries++
     this.stats.customers += ids.length
     const found = await historiesOfCustomers(this.ch, ids)
-    const out = ids.map((id) => this.store(id, found.get(id) ?? EMPTY, at))
+    const out = ids.map((id) => this.store(id, found.histories.get(id) ?? EMPTY, at, found.at))
     this.evict()
     return out
   }

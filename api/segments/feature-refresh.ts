@@ -7,8 +7,8 @@
  *   `preloadBatch`, one query at a time so that decisions' own lookups and inserts pass between them. It starts with
  *   the app when a running experiment's targeting needs features, else at the first lookup.
  * - Poll: every `intervalMs`, the customers whose history changed since the previous poll (customer_timeline's
- *   updated_at, on ClickHouse's clock, reaching back `overlapMs` further for inserts still committing and clock
- *   differences between API nodes) are read again if cached. After a complete poll every covered entry is current
+ *   updated_at, on ClickHouse's clock, reaching back `overlapMs` further for inserts still committing: an insert
+ *   stamps ingested_at when it starts) are read again if cached and read less than `overlapMs` after the change. After a complete poll every covered entry is current
  *   as of it, so cached customers stay in the cache as long as the polls succeed, instead of being read again
  *   every TTL, and a new event reaches targeting within a poll rather than a TTL.
  * - More changed customers than `maxRereads` in one poll: the cache stops counting on the polls (each entry back to
@@ -29,7 +29,7 @@ export interface FeatureRefreshOptions {
   maxRereads: number
 }
 
-export const DEFAULT_FEATURE_REFRESH: FeatureRefreshOptions = { intervalMs: 5_000, overlapMs: 60_000, preload: 100_000, preloadBatch: 250, maxRereads: 20_000 }
+export const DEFAULT_FEATURE_REFRESH: FeatureRefreshOptions = { intervalMs: 5_000, overlapMs: 15_000, preload: 100_000, preloadBatch: 250, maxRereads: 20_000 }
 
 const clickHouseNow = 'toUnixTimestamp64Milli(now64(3))'
 
@@ -124,20 +124,25 @@ export class FeatureRefresher {
   private async poll() {
     const startedAt = this.cache.now()
     const since = this.lastPoll - this.opts.overlapMs
-    const [[chNow, changed, ids]] = await this.rows<[string, string, string[]]>(
-      `SELECT ${clickHouseNow}, uniqExact(customer_id), groupUniqArray({max:UInt32})(customer_id)
-       FROM customer_timeline WHERE updated_at >= fromUnixTimestamp64Milli({since:Int64})`,
-      { since, max: this.opts.maxRereads },
+    // One row whatever changed: ClickHouse's clock at the start of the query, and up to maxRereads + 1 changes.
+    const [[chNow, changes]] = await this.rows<[string, Array<[string, string]>]>(
+      `SELECT ${clickHouseNow}, groupArray((customer_id, u)) FROM (
+         SELECT customer_id, toUnixTimestamp64Milli(max(updated_at)) AS u FROM customer_timeline
+         WHERE updated_at >= fromUnixTimestamp64Milli({since:Int64}) GROUP BY customer_id LIMIT {limit:UInt32})`,
+      { since, limit: this.opts.maxRereads + 1 },
     )
-    if (Number(changed) > this.opts.maxRereads) {
-      log.warn({ changed: Number(changed), maxRereads: this.opts.maxRereads }, 'too many customers changed to re-read; cached features fall back to their TTL')
+    if (changes.length > this.opts.maxRereads) {
+      log.warn({ maxRereads: this.opts.maxRereads }, 'too many customers changed to re-read; cached features fall back to their TTL')
       this.cache.endCoverage()
       this.cache.beginCoverage(startedAt)
       this.lastPoll = Number(chNow)
       return
     }
-    const stale = this.cache.cachedAmong(ids.map(String))
-    for (let i = 0; i < stale.length; i += this.cache.opts.maxBatch) await this.cache.load(stale.slice(i, i + this.cache.opts.maxBatch), 'reread')
+    const stale = this.cache.staleAmong(
+      changes.map(([id, u]) => [String(id), Number(u)] as const),
+      this.opts.overlapMs,
+    )
+    for (let i = 0; i < stale.length; i += this.opts.preloadBatch) await this.cache.load(stale.slice(i, i + this.opts.preloadBatch), 'reread')
     this.lastPoll = Number(chNow)
     this.cache.coveredThrough(startedAt)
   }

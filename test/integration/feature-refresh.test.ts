@@ -113,6 +113,21 @@ describe('feature refresher', () => {
     await refresher.close()
   })
 
+  it('does not re-read a customer whose entry was read after the change', async () => {
+    const { cache, refresher } = setUp({ preload: 0, overlapMs: 0 })
+    refresher.start()
+    await refresher.pollNow()
+    await purchases([older[25], older[26]], 1, 3)
+    // older[25] is looked up after its new event, older[26] was cached before it.
+    await cache.get(older[26])
+    await purchases([older[26]], 1, 4)
+    await cache.get(older[25])
+    await refresher.pollNow()
+    expect(cache.stats.reread).toBe(1)
+    expect(await cache.get(older[26])).toEqual(referenceFeatures(sent.get(older[26])!, clock))
+    await refresher.close()
+  })
+
   it('falls back to each entry’s TTL when more customers changed than it may re-read', async () => {
     const { cache, refresher } = setUp({ preload: 0, maxRereads: 2 })
     refresher.start()
