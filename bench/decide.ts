@@ -144,6 +144,8 @@ async function round(mode: 'embedded' | 'postgres') {
     let maxRss = 0
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 250)
     const decide = await cannon(base, '/v1/decide', decideBody)
+    // With segment targeting the first run also carries the preload, which its first lookup started.
+    const decideAgain = segmentTargeting ? await cannon(base, '/v1/decide', decideBody) : undefined
     const assign = await cannon(base, '/v1/assign', (n) => ({
       experimentId: segmentTargeting ? 'plain' : 'cart-0',
       customerId: `a-${n}`,
@@ -154,7 +156,7 @@ async function round(mode: 'embedded' | 'postgres') {
       : undefined
     clearInterval(sampler)
     // undefined fields (segment targeting off) are left out of the JSON.
-    return { decide, decideOnDemand: onDemand, assign, assignSegment, serverMaxRssMiB: Math.round(maxRss) }
+    return { decide, decideAgain, decideOnDemand: onDemand, assign, assignSegment, serverMaxRssMiB: Math.round(maxRss) }
   })
 }
 
@@ -172,8 +174,9 @@ for (const mode of modes) {
     if (r.decideOnDemand)
       console.log(`  decide ${fmt(r.decideOnDemand, 'decisions')} (segment targeting on, FEATURE_REFRESH_MS=0: features looked up as customers arrive)`)
     console.log(
-      `  decide ${fmt(r.decide, 'decisions')}${segmentTargeting ? ' (segment targeting on, as configured: features preloaded from the first lookup on)' : ''}`,
+      `  decide ${fmt(r.decide, 'decisions')}${segmentTargeting ? ' (segment targeting on, as configured: the first lookup starts the preload)' : ''}`,
     )
+    if (r.decideAgain) console.log(`  decide ${fmt(r.decideAgain, 'decisions')} (the next ${seconds} s on that server: preloaded, polls every 5 s)`)
     console.log(`  assign ${fmt(r.assign, 'assignments')} (same run${segmentTargeting ? ', no segment targeting' : ''})`)
     if (r.assignSegment) console.log(`  assign ${fmt(r.assignSegment, 'assignments')} (same run, segment targeting on)`)
     runs.push(r)
