@@ -136,7 +136,7 @@ export class CustomerFeatureCache {
     })
   }
 
-  /** Entries read from now on are covered by a refresher that has not completed a poll yet. */
+  /** Entries read from now on are covered by a refresher that has not completed a poll yet; earlier ones no longer. */
   beginCoverage(from: number) {
     this.coverage = { from, through: null }
   }
@@ -144,11 +144,6 @@ export class CustomerFeatureCache {
   /** The refresher re-read every covered customer with events since its previous poll, as of `through`. */
   coveredThrough(through: number) {
     if (this.coverage) this.coverage.through = through
-  }
-
-  /** The refresher lost track (too many changed customers to re-read): every entry goes back to its own TTL. */
-  endCoverage() {
-    this.coverage = null
   }
 
   /** Reads these customers' histories ahead of demand (they replace any entry), not counted as lookups. */

@@ -110,15 +110,16 @@ export class FeatureRefresher {
     ).map(([id]) => String(id))
     // Least recent first, so that the most recent are the last the cache would drop.
     ids.reverse()
-    for (let i = 0; i < ids.length && !this.closed; i += this.opts.preloadBatch) {
-      const batch = ids.slice(i, i + this.opts.preloadBatch)
-      // Customers looked up on demand meanwhile are as fresh already.
+    // Customers looked up on demand meanwhile are as fresh already.
+    await this.loadInBatches(ids, 'preloaded', (batch) => {
       const cached = new Set(this.cache.cachedAmong(batch))
-      await this.cache.load(
-        batch.filter((id) => !cached.has(id)),
-        'preloaded',
-      )
-    }
+      return batch.filter((id) => !cached.has(id))
+    })
+  }
+
+  /** Small batches, one query at a time, so that decisions' own lookups pass between them. */
+  private async loadInBatches(ids: string[], why: 'preloaded' | 'reread', keep: (batch: string[]) => string[] = (b) => b) {
+    for (let i = 0; i < ids.length && !this.closed; i += this.opts.preloadBatch) await this.cache.load(keep(ids.slice(i, i + this.opts.preloadBatch)), why)
   }
 
   private async poll() {
@@ -133,7 +134,7 @@ export class FeatureRefresher {
     )
     if (changes.length > this.opts.maxRereads) {
       log.warn({ maxRereads: this.opts.maxRereads }, 'too many customers changed to re-read; cached features fall back to their TTL')
-      this.cache.endCoverage()
+      // Entries read before this poll are no longer covered; later ones are.
       this.cache.beginCoverage(startedAt)
       this.lastPoll = Number(chNow)
       return
@@ -142,7 +143,7 @@ export class FeatureRefresher {
       changes.map(([id, u]) => [String(id), Number(u)] as const),
       this.opts.overlapMs,
     )
-    for (let i = 0; i < stale.length; i += this.opts.preloadBatch) await this.cache.load(stale.slice(i, i + this.opts.preloadBatch), 'reread')
+    await this.loadInBatches(stale, 'reread')
     this.lastPoll = Number(chNow)
     this.cache.coveredThrough(startedAt)
   }
