@@ -79,7 +79,9 @@ const seconds = (since: number) => (performance.now() - since) / 1000
 
 /** History tuples in customer_timeline, merged per customer: what the view stored, each event once. */
 async function storedTuples() {
-  const [r] = await rows<{ n: number }>('SELECT sum(length(h)) AS n FROM (SELECT groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)')
+  const [r] = await rows<{ n: number }>(
+    'SELECT sum(length(h)) AS n FROM (SELECT groupUniqArrayMerge(history) AS h FROM customer_timeline GROUP BY customer_id)',
+  )
   return Number(r.n)
 }
 

@@ -58,7 +58,9 @@ describe('deploy/ for a ClickHouse cluster', () => {
     expect(ddl.length).toBeGreaterThan(0)
     // A backfill (INSERT … SELECT) is data, not DDL: it goes through the Distributed tables, which shard it.
     for (const statement of ddl.filter((s) => !s.startsWith('INSERT INTO '))) {
-      expect(statement).toMatch(/^(CREATE TABLE IF NOT EXISTS|CREATE MATERIALIZED VIEW IF NOT EXISTS|ALTER TABLE|DROP (VIEW|TABLE) IF EXISTS) \w+ ON CLUSTER '(\w+)'/)
+      expect(statement).toMatch(
+        /^(CREATE TABLE IF NOT EXISTS|CREATE MATERIALIZED VIEW IF NOT EXISTS|ALTER TABLE|DROP (VIEW|TABLE) IF EXISTS) \w+ ON CLUSTER '(\w+)'/,
+      )
       expect(/ON CLUSTER '(\w+)'/.exec(statement)![1]).toBe(clusterName)
     }
     for (const [, cluster] of ddl.join('\n').matchAll(/Distributed\('([^']*)'/g)) expect(cluster).toBe(clusterName)
