@@ -44,6 +44,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts'
 import { observeRequests, requestLog } from './observability/requests.ts'
 import { setResponseHeader } from './http/response-headers.ts'
 import { prometheusRoutes } from './routes/prometheus.ts'
+import { DEFAULT_MAX_PROPERTY_COLUMNS } from './stores/property-columns.ts'
 
 export interface AppDeps {
   db: Kysely<Database>
@@ -67,6 +68,8 @@ export interface AppDeps {
   accessLog?: boolean
   /** Preloading and polling of targeting's features (bin/server.ts passes the configured ones; without them, off). */
   featureRefresh?: Partial<FeatureRefreshOptions>
+  /** At most this many property keys get an events column of their own (0: none); DEFAULT_MAX_PROPERTY_COLUMNS without. */
+  maxPropertyColumns?: number
 }
 
 const MB = 1024 * 1024
@@ -196,7 +199,7 @@ export async function createApp(deps: AppDeps) {
   app.route('/v1', decisioningRoutes({ db, keys, decider, now: deps.now }))
   app.route('/v1', programRoutes({ db, ch, keys, cache: reports, now: deps.now }))
   app.route('/v1/metrics', metricPreviewRoutes({ db, ch, keys, now: deps.now }))
-  app.route('/v1/metrics', metricRoutes({ db, keys, now: deps.now }))
+  app.route('/v1/metrics', metricRoutes({ db, ch, keys, now: deps.now, maxPropertyColumns: deps.maxPropertyColumns ?? DEFAULT_MAX_PROPERTY_COLUMNS }))
   app.route('/v1/segments', segmentRoutes({ db, keys, now: deps.now, onChange: () => serverAttributes.segmentsChanged() }))
   app.route('/v1/customers', customerRoutes({ db, ch, keys, now: deps.now }))
   app.route('/v1', notificationRoutes({ db, keys, notifications }))

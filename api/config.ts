@@ -1,6 +1,7 @@
 import path from 'node:path'
 import type { NotificationOptions } from './notifications/options.ts'
 import { LOG_LEVELS, type LogLevel } from './observability/log.ts'
+import { DEFAULT_MAX_PROPERTY_COLUMNS } from './stores/property-columns.ts'
 
 /** Runtime configuration, read once from the environment with embedded defaults. */
 export interface Config {
@@ -40,6 +41,7 @@ export interface Config {
     keyBurst: number
   }
   /** Targeting's feature cache kept ahead of demand (api/segments/feature-refresh.ts); intervalMs 0 turns it off. */
+  maxPropertyColumns: number
   featureRefresh: { intervalMs: number; preload: number }
   /** The Node server's own limits (bin/server.ts). */
   http: {
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey,
     seedDemo: (env.SEED_DEMO ?? '1') !== '0',
     configPollMs: numberSetting(env, 'CONFIG_POLL_MS', 2000, { min: 100 }),
+    maxPropertyColumns: numberSetting(env, 'PROPERTY_COLUMNS', DEFAULT_MAX_PROPERTY_COLUMNS, { min: 0, max: 500 }),
     featureRefresh: {
       intervalMs: numberSetting(env, 'FEATURE_REFRESH_MS', 5000, { min: 0 }),
       preload: numberSetting(env, 'FEATURE_PRELOAD', 100_000, { min: 0 }),

@@ -12,6 +12,8 @@ import { seedDemoOnFirstStart } from '../seed/demo.ts'
 import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 import { createLogger, errorFields, log } from '../api/observability/log.ts'
 import { createMetrics } from '../api/observability/metrics.ts'
+import { listMetrics } from '../api/metrics/store.ts'
+import { addPropertyColumns, propertyKeysOf } from '../api/stores/property-columns.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 // Owner-only files: the stores hold API key hashes, customer ids and revenue. Set before anything creates a file
@@ -34,6 +36,7 @@ const retention = await createApp({
   metricsScrapeKey: config.metricsScrapeKey,
   accessLog: true,
   featureRefresh: config.featureRefresh,
+  maxPropertyColumns: config.maxPropertyColumns,
   notifications: { ...config.notifications, secretKey: notificationsKey(config) },
 })
 if (seeded) {
@@ -43,6 +46,19 @@ if (seeded) {
     { firings: d.firings, events: d.events },
     `cart-recovery: ${d.firings.toLocaleString('en-US')} cart-abandoned triggers decided, ${d.events.toLocaleString('en-US')} outcome events (trigger, 2 policies, a budget)`,
   )
+}
+// Metrics saved before their keys could have columns (or while PROPERTY_COLUMNS was lower) get them now, in the
+// background: until then their keys are read from the properties map, with the same numbers.
+if (config.maxPropertyColumns > 0) {
+  void listMetrics(db)
+    .then((ms) =>
+      addPropertyColumns(
+        ch,
+        ms.flatMap((m) => (m.builtIn || m.archived ? [] : propertyKeysOf(m))),
+        config.maxPropertyColumns,
+      ),
+    )
+    .catch((e) => log.warn(errorFields(e), 'could not add the catalogue property columns; their keys are read from the map'))
 }
 retention.cache.start(config.configPollMs)
 retention.decider.start(config.configPollMs)

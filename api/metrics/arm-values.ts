@@ -17,6 +17,7 @@ import {
   type QuantileMetric,
 } from './compile.ts'
 import { quantileArms, quantileComparison, type QuantileArmResult } from './quantile-values.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 const DAY = 86_400_000
 
@@ -184,7 +185,7 @@ export async function catalogueArmRows(
 ): Promise<{ asOf: number; arms: MetricValuesResult['arms']; metrics: CatalogueArmRows[] }> {
   const a = exp.analysis
   const asOf = q.asOf ?? now
-  const compiled = compileMetrics(defs, { cuped: a.cuped.enabled })
+  const compiled = compileMetrics(defs, { cuped: a.cuped.enabled, stored: await storedPropertyColumns(ch) })
   const params = {
     ...metricQueryParams({
       experimentId: exp.id,

@@ -1,6 +1,7 @@
 import { firstExposuresSql, inSlice, wholeRange, type CustomerSlice } from '../reports/sql/customer-window.ts'
 import type { MetricDefinitionInput, MetricSource, MetricValue } from './schema.ts'
 import { Binder, PropertyColumns, sourceSql, valueSql } from './event-sql.ts'
+import type { StoredPropertyColumns } from '../stores/property-columns.ts'
 
 /**
  * Catalogue definitions compiled to ClickHouse: one query per experiment that measures every requested metric for
@@ -31,6 +32,8 @@ export interface CompileOptions {
    * the percentile over every customer of the pass (one experiment's).
    */
   capPartition?: string
+  /** The events table's property columns (stores/property-columns.ts `storedPropertyColumns`); none without. */
+  stored?: StoredPropertyColumns
 }
 
 /** One compiled metric: where its columns are in the arm rows. */
@@ -232,8 +235,11 @@ export type QuantileMetric = Extract<MetricDefinitionInput, { kind: 'quantile' }
  * A quantile's qualifying events, for the queries of metrics/quantile-values.ts: the per-event flag `q_q` and value
  * `q_v` (as a mean's), the window test on `dt` and the customer's maturity for it (on `exposed_ms`), all bound.
  */
-export function quantileEventColumns(def: QuantileMetric): { eventColumns: string[]; params: Record<string, unknown>; inWindow: string; counted: string } {
-  const props = new PropertyColumns()
+export function quantileEventColumns(
+  def: QuantileMetric,
+  stored?: StoredPropertyColumns,
+): { eventColumns: string[]; params: Record<string, unknown>; inWindow: string; counted: string } {
+  const props = new PropertyColumns(stored)
   const b = new Binder('q', props, def.source.eventTypes)
   const event = [`(${sourceSql(b, def.source)}) AS q_q`, `if(q_q, toFloat64(${valueSql(b, def.value)}), 0) AS q_v`]
   const w = windowOf(b, def.window)
@@ -275,7 +281,7 @@ export const METRIC_SURVIVAL = 'metric_survival'
 
 export function compileColumns(defs: CompilableMetric[], opts: CompileOptions): CompiledColumns {
   const metrics: CompiledMetric[] = []
-  const props = new PropertyColumns()
+  const props = new PropertyColumns(opts.stored)
   const events = new EventColumns(props)
   const parts = defs.map((def, i) => {
     const id = `m${i}`

@@ -4,6 +4,7 @@
  * value read. Every value a definition holds is bound through a Binder, never spliced.
  */
 import type { EventField, MetricFilter, MetricSource, MetricValue } from './schema.ts'
+import { propertyColumnName, type StoredPropertyColumns } from '../stores/property-columns.ts'
 
 export type ParamType = 'String' | 'Float64' | 'Int64' | 'UInt32' | 'Array(String)'
 
@@ -16,6 +17,8 @@ export type ParamType = 'String' | 'Float64' | 'Int64' | 'UInt32' | 'Array(Strin
  */
 export class PropertyColumns {
   readonly params: Record<string, unknown> = {}
+  /** The events table's columns of single keys (stores/property-columns.ts): a key with one reads it, not the map. */
+  constructor(private readonly stored: StoredPropertyColumns = new Set()) {}
   private readonly byPath = new Map<string, string>()
   /** The event types whose events read each column: others skip a nested path's parse. */
   private readonly typesOf = new Map<string, Set<string>>()
@@ -36,9 +39,11 @@ export class PropertyColumns {
   eventColumns(): string[] {
     return [...this.byPath].map(([path, col]) => {
       const [top, ...nested] = path.split('.').map((_, i) => `{${col}_k${i}:String}`)
-      // The map's own lookup: in the report's pass it cost ~30% less CPU than indexOf over the keys subcolumn
-      // (measured at 1M/10M), though alone on the table the indexOf form was faster.
-      const value = `properties_map[${top}]`
+      const own = propertyColumnName(path.split('.')[0])
+      // The key's own column holds the map's text for it. Else the map's own lookup: in the report's pass it cost
+      // ~30% less CPU than indexOf over the keys subcolumn (measured at 1M/10M), though alone on the table the
+      // indexOf form was faster.
+      const value = this.stored.has(own) ? own : `properties_map[${top}]`
       // A top-level key is looked up on every event: an if() on the type would first copy the map column's
       // selected rows and then spread the result back, which cost more than the lookups it saves (measured at
       // 1M/10M). Every reader tests the type anyway (the source's flag), so other types' text is never used.

@@ -4,6 +4,7 @@ import { firstExposuresSql } from '../reports/sql/customer-window.ts'
 import type { MetricComparison } from '../contract/comparisons.ts'
 import type { Comparison } from '../../stats/types.ts'
 import { quantileEventColumns, type QuantileMetric } from './compile.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 /**
  * Quantile metrics (median order value) per arm, with the interval of stats/quantile.ts: three passes over the
@@ -56,7 +57,7 @@ export async function quantileArms(
   params: Record<string, unknown>,
   alpha: number,
 ): Promise<QuantileArmResult[]> {
-  const columns = quantileEventColumns(def)
+  const columns = quantileEventColumns(def, await storedPropertyColumns(ch))
   const base = rowsSql(columns)
   const all = { ...params, ...columns.params, p: String(def.quantile) }
   const first = new Map(

@@ -21,6 +21,7 @@ import type { MetricDefinition as ReportMetric } from './metric-definitions.ts'
 import { DomainError } from '../domain-errors.ts'
 import type { MetricSlot } from './families.ts'
 import { summarizeMetric } from './summary.ts'
+import type { StoredPropertyColumns } from '../stores/property-columns.ts'
 
 /** A catalogue metric an experiment reports: the version it pinned and that version's definition, ready to compile. */
 export interface ReportCatalogueMetric {
@@ -72,9 +73,9 @@ export async function resolveCatalogueMetrics(db: Kysely<Database>, refs: Experi
  * The catalogue metrics' columns for the report's own pass over the customers (reports/sql/arm-stats.ts), or
  * null without catalogue metrics.
  */
-export function catalogueColumns(exp: Experiment, metrics: ReportCatalogueMetric[]): CompiledColumns | null {
+export function catalogueColumns(exp: Experiment, metrics: ReportCatalogueMetric[], stored?: StoredPropertyColumns): CompiledColumns | null {
   const compilable = metrics.flatMap((m) => (m.def.kind === 'quantile' ? [] : [m.def]))
-  return compilable.length ? compileColumns(compilable, { cuped: exp.analysis.cuped.enabled }) : null
+  return compilable.length ? compileColumns(compilable, { cuped: exp.analysis.cuped.enabled, stored }) : null
 }
 
 /**

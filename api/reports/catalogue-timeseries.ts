@@ -14,6 +14,7 @@ import { customerWindowParams, customerWindowSql, enrollmentCutoff, wholeRange, 
 import { customerSlices, querySliced, type SliceOptions } from './customer-slices.ts'
 import { armValue, compareMetric, rowOrEmpty } from './arm-comparisons.ts'
 import type { ReportCatalogueMetric } from './catalogue-metrics.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 const DAY = 86_400_000
 type Row = Record<string, unknown>
@@ -87,8 +88,9 @@ export async function catalogueTimeseries(
   }
   const slices = await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)
   const out = []
+  const stored = await storedPropertyColumns(ch)
   for (const m of metrics) {
-    const compiled = compileColumns([m.def], { cuped: a.cuped.enabled })
+    const compiled = compileColumns([m.def], { cuped: a.cuped.enabled, stored })
     const windowEnd =
       (m.def.kind === 'ratio' ? Math.max(m.def.parts.numerator.window.endDays, m.def.parts.denominator.window.endDays) : m.def.window.endDays) * DAY
     const rows = await querySliced(ch, slices, seriesSql(compiled), { ...params, ...compiled.params, entryMs: windowEnd }, ['arm', 'k'])

@@ -24,6 +24,7 @@ import { armEconomics } from './economics.ts'
 import { summarizeMetric } from './summary.ts'
 import { breakdownHeterogeneity } from './heterogeneity.ts'
 import { breakdownSource, featureSegmentColumn, type FeatureBreakdown } from './feature-breakdown.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 const DAY = 86_400_000
 
@@ -88,7 +89,7 @@ export async function experimentReport(ch: ClickHouse, exp: Experiment, q: Repor
   }
 
   // Catalogue metrics are columns of the same pass over the customers.
-  const compiled = catalogueColumns(exp, catalogue)
+  const compiled = catalogueColumns(exp, catalogue, catalogue.length ? await storedPropertyColumns(ch) : undefined)
   const queryParams = { ...params, ...compiled?.params }
   // Winsorization (and a catalogue percentile cap) caps at a percentile over all customers, so it needs them in one pass.
   const slices = winsorize || compiled?.singlePass ? singlePass : await customerSlices(ch, exp.id, asOf, opts.customersPerSlice)

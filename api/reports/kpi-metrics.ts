@@ -11,6 +11,7 @@ import { compileColumns, sourcesOf, type CompilableMetric, type CompiledMetric }
 import { armRows } from '../metrics/arm-values.ts'
 import { compareMetric } from './arm-comparisons.ts'
 import type { ReportCatalogueMetric } from './catalogue-metrics.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 const DAY = 86_400_000
 type Row = Record<string, string | number>
@@ -44,7 +45,7 @@ export async function programMetrics(
   const byScope = new Map<number, Map<string, Row>>()
   const compiled = new Map<CompilableMetric, CompiledMetric>()
   if (compilable.length) {
-    const c = compileColumns(compilable, { cuped: false, capPartition: 'scope' })
+    const c = compileColumns(compilable, { cuped: false, capPartition: 'scope', stored: await storedPropertyColumns(ch) })
     const query = kpiMetricsSqlFor(c, segment)
     const rows = await (
       await ch.client.query({ query, query_params: { ...params, ...c.params, metricsReachMs: reachMs(compilable) }, format: 'JSONEachRow' })

@@ -11,6 +11,7 @@ import { adjustFamily, familyMember } from './families.ts'
 import type { ReportCatalogueMetric } from './catalogue-metrics.ts'
 import { compileColumns, type CompilableMetric } from '../metrics/compile.ts'
 import { armRows, comparisonSettings, reportArms } from '../metrics/arm-values.ts'
+import { storedPropertyColumns } from '../stores/property-columns.ts'
 
 const DAY = 86_400_000
 /** Attributes with more values than this (ids, free text) are not segments. */
@@ -148,7 +149,7 @@ function builtInGroups(def: MetricDefinition, raw: Groups, settings: ComparisonS
 
 /** A catalogue primary metric's statistics per segment and arm, compared by the catalogue's code (as in the report). */
 async function catalogueGroups(ch: ClickHouse, exp: Experiment, m: ReportCatalogueMetric, params: Record<string, unknown>, opts: SliceOptions) {
-  const compiled = compileColumns([m.def as CompilableMetric], { cuped: exp.analysis.cuped.enabled })
+  const compiled = compileColumns([m.def as CompilableMetric], { cuped: exp.analysis.cuped.enabled, stored: await storedPropertyColumns(ch) })
   // A percentile cap is taken over every customer at once.
   const slices = compiled.singlePass ? singlePass : await customerSlices(ch, exp.id, Number(params.asOf), opts.customersPerSlice)
   const raw = await rawGroups(ch, slices, params, compiled)

@@ -5,6 +5,9 @@ import { requirePermission, type KeyResolver } from '../auth/middleware.ts'
 import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/openapi.ts'
 import { MetricDefinitionInput } from '../metrics/schema.ts'
 import { archiveMetric, createMetric, getMetric, listMetrics, listVersions, newVersion } from '../metrics/store.ts'
+import type { ClickHouse } from '../stores/clickhouse.ts'
+import { addPropertyColumns, propertyKeysOf } from '../stores/property-columns.ts'
+import { errorFields, log } from '../observability/log.ts'
 
 const KeyParam = z.object({
   key: z
@@ -43,8 +46,24 @@ const BuiltInMetric = z
 const CatalogueMetric = z.union([CustomMetric, BuiltInMetric]).openapi('CatalogueMetric')
 
 /** The metric catalogue (issue 17): viewers read it, editors add metrics, versions and archive them. */
-export function metricRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; now?: () => number }) {
+export function metricRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys: KeyResolver; now?: () => number; maxPropertyColumns: number }) {
   const { db, keys } = deps
+  /**
+   * A saved definition's property keys get columns of their own (stores/property-columns.ts) before the answer, so
+   * its first report reads them. The definition is saved either way: a key without a column is read from the map.
+   */
+  const withColumns = async <T extends { key: string }>(input: MetricDefinitionInput, saved: T) => {
+    const keys = propertyKeysOf(input)
+    if (!keys.length || deps.maxPropertyColumns === 0) return saved
+    try {
+      const { overLimit } = await addPropertyColumns(deps.ch, keys, deps.maxPropertyColumns)
+      if (overLimit.length)
+        log.info({ metric: saved.key, keys: overLimit, max: deps.maxPropertyColumns }, 'property keys read from the map: PROPERTY_COLUMNS reached')
+    } catch (e) {
+      log.warn({ metric: saved.key, ...errorFields(e) }, 'could not add property columns; the keys are read from the map')
+    }
+    return saved
+  }
   const clock = () => new Date((deps.now ?? Date.now)())
   const app = newRouter()
   const tags = ['Metrics']
@@ -85,7 +104,10 @@ export function metricRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; no
       request: { body: jsonBody(MetricDefinitionInput) },
       responses: { 201: json(CatalogueMetric, 'Created'), ...standardErrors },
     }),
-    async (c) => c.json(await createMetric(db, c.req.valid('json'), c.get('identity').name, clock()), 201),
+    async (c) => {
+      const input = c.req.valid('json')
+      return c.json(await withColumns(input, await createMetric(db, input, c.get('identity').name, clock())), 201)
+    },
   )
 
   app.openapi(
@@ -130,7 +152,10 @@ export function metricRoutes(deps: { db: Kysely<Database>; keys: KeyResolver; no
       request: { params: KeyParam, body: jsonBody(MetricDefinitionInput) },
       responses: { 201: json(CatalogueMetric, 'Created'), ...standardErrors },
     }),
-    async (c) => c.json(await newVersion(db, c.req.valid('param').key, c.req.valid('json'), c.get('identity').name, clock()), 201),
+    async (c) => {
+      const input = c.req.valid('json')
+      return c.json(await withColumns(input, await newVersion(db, c.req.valid('param').key, input, c.get('identity').name, clock())), 201)
+    },
   )
 
   app.openapi(

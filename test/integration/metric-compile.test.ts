@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openHarness, twoArmExperiment, type Harness } from '../helpers/harness.ts'
 import { mulberry32 } from '../helpers/prng.ts'
 import { getExperiment } from '../../api/experiments/store.ts'
 import { MetricDefinitionInput, type MetricFilter, type MetricSource, type MetricValue } from '../../api/metrics/schema.ts'
-import type { CompilableMetric, MeanMetric, QuantileMetric } from '../../api/metrics/compile.ts'
+import { compileMetrics, sourcesOf, type CompilableMetric, type MeanMetric, type QuantileMetric } from '../../api/metrics/compile.ts'
+import { addPropertyColumns, propertyColumnName, propertyColumnsFilled, propertyKeysOf, storedPropertyColumns } from '../../api/stores/property-columns.ts'
 import { quantileComparison, type QuantileArmResult } from '../../api/metrics/quantile-values.ts'
 import { metricArmValues, type MetricArmValues } from '../../api/metrics/arm-values.ts'
 import { metricPreviewRoutes } from '../../api/routes/metric-preview.ts'
@@ -583,5 +584,73 @@ describe('POST /v1/metrics/preview', () => {
       if (fieldName) expect(res.body.error.field, JSON.stringify(res.body)).toBe(fieldName)
     }
     expect((await post({ experimentId: EXP, definition: draft }, null)).status).toBe(401)
+  })
+})
+
+describe('property keys with columns of their own (stores/property-columns.ts)', () => {
+  const keysRead = () => [...new Set([...sourcesOf(definitions), ...quantiles].flatMap((d) => propertyKeysOf(d)))]
+  const filledParts = async (column: string) =>
+    Number(
+      (
+        await (
+          await h.ch.client.query({
+            query: `SELECT count() AS n FROM system.parts_columns WHERE database = currentDatabase() AND table = 'events' AND active AND column = {c:String}`,
+            query_params: { c: column },
+            format: 'JSONEachRow',
+          })
+        ).json<{ n: string }>()
+      )[0].n,
+    )
+
+  it('give the brute force’s numbers as soon as the columns exist and after the stored events are filled', async () => {
+    const keys = keysRead()
+    expect(keys).toEqual(expect.arrayContaining(['item', 'channel', 'severity', 'duration', 'coupon']))
+    const added = await addPropertyColumns(h.ch, [...keys, NASTY_KEY], 100)
+    expect(added.added.sort()).toEqual([...keys, NASTY_KEY].sort())
+    const stored = await storedPropertyColumns(h.ch)
+    for (const k of [...keys, NASTY_KEY]) expect(stored.has(propertyColumnName(k)), k).toBe(true)
+    // Keys whose values repeat get LowCardinality columns, the others String: the comparisons below read both.
+    const types = new Map(
+      (await h.chQuery<{ name: string; type: string }>(`SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events'`)).map(
+        (r) => [r.name, r.type],
+      ),
+    )
+    for (const k of ['page', 'channel', 'severity']) expect(types.get(propertyColumnName(k)), k).toBe('LowCardinality(String)')
+    for (const k of ['item', 'duration', NASTY_KEY]) expect(types.get(propertyColumnName(k)), k).toBe('String')
+    // The compiled pass reads the key's column, not the map: the comparisons below measure the columns' path.
+    const sql = compileMetrics(definitions, { cuped: true, stored }).sql()
+    expect(sql).toContain(propertyColumnName('item'))
+    expect(sql).not.toContain('properties_map')
+
+    const exp = await getExperiment(h.db, EXP)
+    const check = async () => {
+      const result = await metricArmValues(h.ch, exp, [...definitions, ...quantiles], { asOf: AS_OF }, clock)
+      definitions.forEach((def, i) => expectMatchesBruteForce(result.metrics[i], def, AS_OF, false))
+      quantiles.forEach((def, i) => expectQuantileMatches(result.metrics[definitions.length + i], def, AS_OF, false))
+      // A key holding quotes, a backslash and a placeholder is a column's key like any other.
+      const probe = { ...define({ key: 'probe', kind: 'retention', source: src(['purchase']), window: { endDays: 90 } }) }
+      const nasty = {
+        ...probe,
+        source: src(['purchase', 'support_ticket', 'page_view', 'refund', 'offer_redeemed'], [prop(NASTY_KEY, { op: 'eq', value: NASTY_VALUE })]),
+      }
+      const [m] = (await metricArmValues(h.ch, exp, [nasty as CompilableMetric], { asOf: AS_OF, include: 'immature' }, clock)).metrics
+      const want = customersAsOf(AS_OF).filter((c) => c.events.some((e) => e.dt >= 0 && e.dt < 90 * DAY && e.properties?.[NASTY_KEY] === NASTY_VALUE))
+      expect(want.length).toBeGreaterThan(3)
+      expect(m.values.reduce((s, v) => s + (v.stats as { sum: number }).sum, 0)).toBe(want.length)
+    }
+    await check()
+    // The fill is ClickHouse's background mutation: wait for it to be done, then every active part holds the column.
+    await vi.waitFor(async () => expect(await propertyColumnsFilled(h.ch)).toBe(true), { timeout: 120_000, interval: 200 })
+    expect(await filledParts(propertyColumnName('item'))).toBeGreaterThan(0)
+    await check()
+  }, 180_000)
+
+  it('adds no column twice and none past the limit: a key over it is read from the map, with the same numbers', async () => {
+    const before = await storedPropertyColumns(h.ch, Date.now() + 60_000)
+    const again = await addPropertyColumns(h.ch, keysRead(), 100)
+    expect(again).toEqual({ added: [], overLimit: [] })
+    const full = await addPropertyColumns(h.ch, ['brand_new_key'], before.size)
+    expect(full).toEqual({ added: [], overLimit: ['brand_new_key'] })
+    expect((await storedPropertyColumns(h.ch, Date.now() + 60_000)).has(propertyColumnName('brand_new_key'))).toBe(false)
   })
 })

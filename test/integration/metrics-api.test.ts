@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openHarness, type Harness } from '../helpers/harness.ts'
-import { metricRoutes } from '../../api/routes/metrics.ts'
 import { metricDefinitions } from '../../api/reports/metric-definitions.ts'
+import { propertyColumnName } from '../../api/stores/property-columns.ts'
 
 // Issue 17, the metric catalogue's storage and API: built-ins read-only, versions immutable, roles, refusals that
 // name the field and save nothing, and hostile text kept as data.
@@ -10,8 +10,6 @@ let viewer: string
 let editor: string
 beforeAll(async () => {
   h = await openHarness()
-  // Until app.ts mounts the catalogue, mount it here the same way (before the first request builds the router).
-  if (!h.app.routes.some((r) => r.path === '/v1/metrics/:key/versions')) h.app.route('/v1/metrics', metricRoutes({ db: h.db, keys: h.retention.keys }))
   viewer = await h.keyFor('viewer')
   editor = await h.keyFor('editor')
 })
@@ -156,6 +154,34 @@ describe('a metric from creation to archive', () => {
     for (const entry of log.body.entries) expect(entry.actor).toBe(created.body.createdBy)
     expect(log.body.entries[1].before.version).toBe(1)
     expect(log.body.entries[1].after.version).toBe(2)
+  })
+
+  it('gives the property keys a saved definition reads columns of their own, and none to a refused one', async () => {
+    const columns = async () =>
+      new Set((await h.chQuery<{ name: string }>(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'events'`)).map((r) => r.name))
+    const tickets = {
+      key: 'vip_tickets',
+      name: 'VIP tickets',
+      kind: 'mean',
+      source: { eventTypes: ['support_ticket'], filters: [{ on: 'property', path: 'account.tier', op: 'eq', value: 'vip' }] },
+      value: { of: 'property', path: 'minutes' },
+      window: { endDays: 30 },
+    }
+    expect((await h.call('POST', '/v1/metrics', tickets, editor)).status).toBe(201)
+    let now = await columns()
+    for (const key of ['account', 'minutes']) expect(now.has(propertyColumnName(key)), key).toBe(true)
+    expect(now.has(propertyColumnName('account.tier'))).toBe(false)
+    // A new version reading another key adds that one.
+    const v2 = { ...tickets, source: { ...tickets.source, filters: [{ on: 'property', path: 'queue', op: 'exists' }] } }
+    expect((await h.call('POST', '/v1/metrics/vip_tickets/versions', v2, editor)).status).toBe(201)
+    expect((await columns()).has(propertyColumnName('queue'))).toBe(true)
+    // A refused definition changes nothing, in Postgres or ClickHouse.
+    const before = await columns()
+    const refused = { ...tickets, key: 'bad_one', value: { of: 'property', path: 'fresh_key' }, window: { startDays: 30, endDays: 10 } }
+    await expectRefused('/v1/metrics', refused, 400, 'invalid_input', 'window.endDays')
+    now = await columns()
+    expect(now.has(propertyColumnName('fresh_key'))).toBe(false)
+    expect([...now].sort()).toEqual([...before].sort())
   })
 
   it('refuses a version whose body names another key, and a version or archive of an unknown metric', async () => {
