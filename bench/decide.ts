@@ -21,6 +21,14 @@ import { median, rssMiB, writeResult } from './machine.ts'
 // than the cache gets. /v1/assign then runs on the first server on an experiment without segment targeting (plain),
 // and on one with it. Results go to decide-segments.json (and decide-segments-postgres.json).
 const segmentTargeting = process.env.BENCH_SEGMENTS === '1'
+// BENCH_SERVER_ENV=NAME=value,… sets the environment of the server as configured (e.g. FEATURE_REFRESH_MS=60000 to
+// see what the feature polls cost).
+const serverEnv = Object.fromEntries(
+  (process.env.BENCH_SERVER_ENV ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=', 2)),
+)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1)
 const modes = (process.env.BENCH_MODES ?? 'embedded,postgres').split(',') as Array<'embedded' | 'postgres'>
@@ -140,7 +148,7 @@ async function withServer<T>(mode: 'embedded' | 'postgres', env: Record<string, 
 
 async function round(mode: 'embedded' | 'postgres') {
   const onDemand = segmentTargeting ? await withServer(mode, { FEATURE_REFRESH_MS: '0' }, (base) => cannon(base, '/v1/decide', decideBody)) : undefined
-  return withServer(mode, {}, async (base, pid) => {
+  return withServer(mode, serverEnv, async (base, pid) => {
     let maxRss = 0
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssMiB(pid))), 250)
     const decide = await cannon(base, '/v1/decide', decideBody)
