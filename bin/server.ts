@@ -58,6 +58,10 @@ if (config.maxPropertyColumns > 0) {
         config.maxPropertyColumns,
       ),
     )
+    .then(({ added, overLimit }) => {
+      if (added.length) log.info({ keys: added }, 'property columns added for saved metrics')
+      if (overLimit.length) log.info({ keys: overLimit, max: config.maxPropertyColumns }, 'property keys read from the map: PROPERTY_COLUMNS reached')
+    })
     .catch((e) => log.warn(errorFields(e), 'could not add the catalogue property columns; their keys are read from the map'))
 }
 retention.cache.start(config.configPollMs)

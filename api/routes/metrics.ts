@@ -56,7 +56,8 @@ export function metricRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
     const keys = propertyKeysOf(input)
     if (!keys.length || deps.maxPropertyColumns === 0) return saved
     try {
-      const { overLimit } = await addPropertyColumns(deps.ch, keys, deps.maxPropertyColumns)
+      const { added, overLimit } = await addPropertyColumns(deps.ch, keys, deps.maxPropertyColumns)
+      if (added.length) log.info({ metric: saved.key, keys: added }, 'property columns added')
       if (overLimit.length)
         log.info({ metric: saved.key, keys: overLimit, max: deps.maxPropertyColumns }, 'property keys read from the map: PROPERTY_COLUMNS reached')
     } catch (e) {
