@@ -95,12 +95,17 @@ export async function createApp(deps: AppDeps) {
   const events = new EventWriter(ch, deps.events)
   // Features and segments for targeting that names them, cached in-process (api/segments/server-attributes.ts).
   const serverAttributes = new ServerAttributes(db, ch, deps.now, { refresh: { intervalMs: 0, ...deps.featureRefresh } })
-  // A restarted server preloads targeting's features before traffic comes, not at the first decision.
+  // Targeting's features are preloaded before traffic needs them, not at the first decision: at start when a draft or
+  // running experiment's targeting names features or segments, else as soon as one does (created, edited, started).
   const needsFeatures = (e: CachedExperiment) => {
     const needs = serverAttributes.needsOf(e.compiled.targeting)
-    return e.experiment.status === 'running' && (needs.features || needs.segments)
+    return (e.experiment.status === 'running' || e.experiment.status === 'draft') && (needs.features || needs.segments)
   }
-  if (cache.all().some(needsFeatures)) serverAttributes.refresher.start()
+  const preloadWhenNeeded = (all: CachedExperiment[]) => {
+    if (all.some(needsFeatures)) serverAttributes.refresher.start()
+  }
+  preloadWhenNeeded(cache.all())
+  cache.onLoad = preloadWhenNeeded
   const decider = new Decider(db, ch, cache, exposures, deps.now, serverAttributes)
   await decider.init()
   // Another process's change to experiments, policies, triggers or settings reaches this one at once (the poll is the fallback).

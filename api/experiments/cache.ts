@@ -26,6 +26,9 @@ export class ExperimentCache {
   private loading: Promise<void> | null = null
   private next: Promise<void> | null = null
 
+  /** Called after each reload with the experiments it read (app.ts starts the feature preload from it). */
+  onLoad: ((all: CachedExperiment[]) => void) | null = null
+
   constructor(private readonly db: Kysely<Database>) {}
 
   get globalHoldout(): GlobalHoldout {
@@ -68,6 +71,7 @@ export class ExperimentCache {
     this.byId = byId
     this.holdout = { pct: settings.globalHoldoutPct, seed: settings.globalHoldoutSeed }
     this.version = version
+    this.onLoad?.(this.all())
   }
 
   private async poll() {

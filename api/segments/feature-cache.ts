@@ -10,6 +10,7 @@
  * then was read again. Entries read before the refresher started are not covered and keep their own TTL.
  */
 import type { ClickHouse } from '../stores/clickhouse.ts'
+import { eventInsertsInFlight } from '../stores/events-table.ts'
 import { BatchQueue } from '../decisioning/decision-queue.ts'
 import type { CustomerFeatures } from './features.ts'
 import { featuresFromHistory, packHistory, type HistoryTuple } from './features-history.ts'
@@ -17,21 +18,31 @@ import { featuresFromHistory, packHistory, type HistoryTuple } from './features-
 /** The features of a customer with no stored events, as customerFeatures answers them: someone who never bought. */
 export const NO_HISTORY_FEATURES: Readonly<CustomerFeatures> = Object.freeze(featuresFromHistory([], 0))
 const EMPTY = new Float64Array(0)
+/**
+ * How far before a settled read (no event insert in flight) a change may be stamped and still be missing from it: none
+ * while chDB runs one query at a time; a second covers ClickHouse evaluating now64() a little after the read's snapshot.
+ */
+const SETTLED_LAG_MS = 1_000
 
 /**
  * The packed histories of many customers (features-history.ts), with one query over customer_timeline (its
  * primary key is the customer id and its granules are 64 rows, so the IN list reads little more than their rows),
  * and ClickHouse's clock when it read them (null when no customer had history). Customers without history are
- * absent from the map.
+ * absent from the map. `settled`: on embedded chDB, no event insert of this process — the only writer — was in
+ * flight when the read started, so the read holds every event stamped before `at`.
  */
-export async function historiesOfCustomers(ch: ClickHouse, ids: readonly string[]): Promise<{ at: number | null; histories: Map<string, Float64Array> }> {
+export async function historiesOfCustomers(
+  ch: ClickHouse,
+  ids: readonly string[],
+): Promise<{ at: number | null; settled: boolean; histories: Map<string, Float64Array> }> {
+  const settled = ch.embedded && eventInsertsInFlight(ch) === 0
   // The raw tuples, features computed here (features-history.ts): the query is ~2.5× cheaper without the feature
   // expressions to analyse, and a decision waits for it.
   const query = `SELECT customer_id, groupUniqArrayMerge(history) AS h, toUnixTimestamp64Milli(now64(3)) AS at
     FROM customer_timeline WHERE customer_id IN {ids:Array(String)} GROUP BY customer_id`
   const r = await ch.client.query({ query, query_params: { ids }, format: 'JSONCompactEachRow' })
   const rows = await r.json<[string, HistoryTuple[], string]>()
-  return { at: rows.length ? Number(rows[0][2]) : null, histories: new Map(rows.map(([id, history]) => [String(id), packHistory(history)])) }
+  return { at: rows.length ? Number(rows[0][2]) : null, settled, histories: new Map(rows.map(([id, history]) => [String(id), packHistory(history)])) }
 }
 
 /**
@@ -63,6 +74,8 @@ interface Entry {
   at: number
   /** The same on ClickHouse's clock, which stamps events' ingested_at (null: not known). */
   readAt: number | null
+  /** No event insert was in flight at the read (historiesOfCustomers): it holds every event stamped before readAt. */
+  settled: boolean
   history: Float64Array
   /** Computed at the first call after a read ahead of demand (a third of an entry's memory). */
   features: CustomerFeatures | null
@@ -127,12 +140,15 @@ export class CustomerFeatureCache {
 
   /**
    * The cached customers among `changes` (id, last ingested_at on ClickHouse's clock) whose entry may not hold that
-   * change: read less than `lagMs` after it (an insert stamps ingested_at when it starts, and commits later).
+   * change: read less than `lagMs` after it (an insert stamps ingested_at when it starts, and commits later) — or,
+   * for a settled read, less than SETTLED_LAG_MS (at most `lagMs`) after it. Without the settled case, every customer of a bulk import
+   * preloaded in the `lagMs` after it was read twice more, ~2 s of embedded chDB per poll at 20,000 customers while
+   * decisions waited behind it.
    */
   staleAmong(changes: ReadonlyArray<readonly [string, number]>, lagMs: number): string[] {
     return changes.flatMap(([id, updatedAt]) => {
       const entry = this.entries.get(id)
-      return entry && (entry.readAt === null || updatedAt >= entry.readAt - lagMs) ? [id] : []
+      return entry && (entry.readAt === null || updatedAt >= entry.readAt - (entry.settled ? Math.min(SETTLED_LAG_MS, lagMs) : lagMs)) ? [id] : []
     })
   }
 
@@ -154,7 +170,7 @@ export class CustomerFeatureCache {
     this.stats[why] += ids.length
     for (const id of ids) {
       this.entries.delete(id)
-      this.entries.set(id, { at, readAt: found.at, history: found.histories.get(id) ?? EMPTY, features: null, asOf: at })
+      this.entries.set(id, { at, readAt: found.at, settled: found.settled, history: found.histories.get(id) ?? EMPTY, features: null, asOf: at })
     }
     this.evict()
   }
@@ -165,10 +181,10 @@ export class CustomerFeatureCache {
     return now - knownAt < this.opts.ttlMs
   }
 
-  private store(id: string, history: Float64Array, at: number, readAt: number | null): CustomerFeatures {
+  private store(id: string, history: Float64Array, at: number, readAt: number | null, settled: boolean): CustomerFeatures {
     const features = history.length ? featuresFromHistory(history, at) : NO_HISTORY_FEATURES
     this.entries.delete(id)
-    this.entries.set(id, { at, readAt, history, features, asOf: at })
+    this.entries.set(id, { at, readAt, settled, history, features, asOf: at })
     return features
   }
 
@@ -177,7 +193,7 @@ export class CustomerFeatureCache {
     this.stats.queries++
     this.stats.customers += ids.length
     const found = await historiesOfCustomers(this.ch, ids)
-    const out = ids.map((id) => this.store(id, found.histories.get(id) ?? EMPTY, at, found.at))
+    const out = ids.map((id) => this.store(id, found.histories.get(id) ?? EMPTY, at, found.at, found.settled))
     this.evict()
     return out
   }

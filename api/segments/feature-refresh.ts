@@ -146,5 +146,6 @@ export class FeatureRefresher {
     await this.loadInBatches(stale, 'reread')
     this.lastPoll = Number(chNow)
     this.cache.coveredThrough(startedAt)
+    log.debug({ changed: changes.length, reread: stale.length, ms: this.cache.now() - startedAt }, 'feature poll')
   }
 }

@@ -30,12 +30,27 @@ export function eventsBody(rows: EventRow[]): string {
   ).slice(1, -1)
 }
 
+const insertsInFlight = new WeakMap<ClickHouse, number>()
+
+/**
+ * How many of this process's event inserts into `ch` have started and not yet settled. On embedded chDB this
+ * process is the only writer, so at 0 every stored event's insert has committed (the feature cache relies on it).
+ */
+export function eventInsertsInFlight(ch: ClickHouse): number {
+  return insertsInFlight.get(ch) ?? 0
+}
+
 /** Inserts rows; resolves once ClickHouse has them durably. */
 export async function insertEvents(ch: ClickHouse, rows: EventRow[]): Promise<void> {
   if (!rows.length) return
-  // INSERT … FORMAT with the rows inline: @clickhouse/client would re-encode an array of rows itself.
-  const result = await ch.client.exec({ query: `${insertEventsSql}\n${eventsBody(rows)}` })
-  result.stream.destroy()
+  insertsInFlight.set(ch, eventInsertsInFlight(ch) + 1)
+  try {
+    // INSERT … FORMAT with the rows inline: @clickhouse/client would re-encode an array of rows itself.
+    const result = await ch.client.exec({ query: `${insertEventsSql}\n${eventsBody(rows)}` })
+    result.stream.destroy()
+  } finally {
+    insertsInFlight.set(ch, eventInsertsInFlight(ch) - 1)
+  }
 }
 
 const selectEvents = `SELECT ${EVENT_COLUMNS.map((c) => (c === 'ts' ? 'toUnixTimestamp64Milli(ts) AS ts' : c)).join(', ')} FROM events`

@@ -1,6 +1,7 @@
 /**
- * When the refresher starts (api/app.ts): with the app when a running experiment's targeting names segments or
- * features — a restarted server preloads before traffic comes — and otherwise not until a lookup.
+ * When the refresher starts (api/app.ts): with the app when a draft or running experiment's targeting names segments
+ * or features — a restarted server preloads before traffic comes — else as soon as an experiment's does, before its
+ * first decision; never while none does.
  */
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,15 +20,24 @@ beforeAll(async () => {
   const events = Array.from({ length: CUSTOMERS }, (_, i) => ({ eventId: `p-${i}`, customerId: `c-${i}`, type: 'purchase', ts, revenue: 25 }))
   expect((await h.call('POST', '/v1/events', events)).status).toBe(200)
   expect((await h.call('POST', '/v1/segments', { key: 'buyers', name: 'Buyers', rule: { orders_365d: { $gte: 1 } } })).status).toBe(201)
-  expect((await h.call('POST', '/v1/experiments', twoArmExperiment('by-segment', { targeting: { segments: { $in: ['buyers'] } } }))).status).toBe(201)
-  expect((await h.call('POST', '/v1/experiments/by-segment/start')).status).toBe(200)
+  expect((await h.call('POST', '/v1/experiments', twoArmExperiment('plain', { targeting: { country: 'DE' } }))).status).toBe(201)
+  expect((await h.call('POST', '/v1/experiments/plain/start')).status).toBe(200)
 })
 afterAll(() => h?.close())
 
 describe('feature refresher start', () => {
-  it('waits for a lookup in an app that started before the experiment', async () => {
+  it('reads nothing ahead while no experiment names features or segments', async () => {
     await h.retention.serverAttributes.refresher.pollNow()
     expect(h.retention.serverAttributes.features.stats.preloaded).toBe(0)
+  })
+
+  it('preloads as soon as an experiment targets a segment, before its first decision', async () => {
+    expect((await h.call('POST', '/v1/experiments', twoArmExperiment('by-segment', { targeting: { segments: { $in: ['buyers'] } } }))).status).toBe(201)
+    // pollNow waits for the preload the draft started.
+    await h.retention.serverAttributes.refresher.pollNow()
+    expect(h.retention.serverAttributes.features.stats.preloaded).toBe(CUSTOMERS)
+    expect(h.retention.serverAttributes.features.stats.queries).toBe(0)
+    expect((await h.call('POST', '/v1/experiments/by-segment/start')).status).toBe(200)
   })
 
   it('preloads with a restarted app when a running experiment targets a segment', async () => {

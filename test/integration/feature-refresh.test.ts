@@ -1,13 +1,13 @@
 /**
  * The feature refresher (api/segments/feature-refresh.ts) on real chDB: it preloads the most recently active
- * customers, a poll re-reads exactly the cached customers with new events, a cached customer then answers past the
- * TTL as long as polls complete, and when too many customers changed to re-read, every entry falls back to its TTL.
+ * customers, a poll re-reads exactly the cached customers with new events (reaching further back for entries read
+ * while an insert was in flight), a cached customer then answers past the TTL as long as polls complete, and when too many customers changed to re-read, every entry falls back to its TTL.
  * Features are checked against the brute force from the raw events (features-reference.ts).
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openClickHouse, type ClickHouse } from '../../api/stores/clickhouse.ts'
 import { migrateClickHouse } from '../../api/stores/migrate.ts'
 import { insertEvents, type EventRow } from '../../api/stores/events-table.ts'
@@ -48,6 +48,16 @@ async function purchases(customers: string[], n: number, daysAgo: number) {
     }
   }
   await insertEvents(ch, rows)
+}
+
+/** On ClickHouse's clock, how long ago customer_timeline last changed. */
+async function msSinceLastChange(): Promise<number> {
+  const r = await ch.client.query({
+    query: 'SELECT toUnixTimestamp64Milli(now64(3)) - toUnixTimestamp64Milli(max(updated_at)) FROM customer_timeline',
+    format: 'JSONCompactEachRow',
+  })
+  const [[ms]] = await r.json<[string]>()
+  return Number(ms)
 }
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
@@ -147,14 +157,23 @@ describe('feature refresher', () => {
     await refresher.close()
   })
 
-  it('reaches back overlapMs before the previous poll, for inserts still committing', async () => {
+  it('reaches back overlapMs before the previous poll for entries read while an insert was in flight', async () => {
     const { cache, refresher } = setUp({ preload: 0, overlapMs: 3_600_000 })
-    // Looked up before the refresher starts: not covered, yet still re-read when their events are recent enough.
-    await Promise.all([older[20], recent[2]].map((id) => cache.get(id)))
+    // Read with no event insert in flight (settled): it holds every event stamped over a second before it.
+    await vi.waitFor(async () => expect(await msSinceLastChange()).toBeGreaterThan(1_000), { timeout: 60_000, interval: 100 })
+    await cache.load([older[21], recent[3]], 'preloaded')
+    // Read while an insert is in flight (its counter is taken as the read starts): an insert still committing may
+    // hold events stamped before the read that the read did not see. Both before the refresher starts: not covered,
+    // yet still re-read when their events are recent enough.
+    const inFlight = purchases(ids('bulk', 2_000), 1, 5)
+    const unsettled = cache.load([older[20], recent[2]], 'preloaded')
+    await Promise.all([inFlight, unsettled])
     refresher.start()
     await refresher.pollNow()
-    // All of this file's events were stored within the hour.
+    // All of this file's events were stored within the hour: only the entries read during the insert are read again.
     expect(cache.stats.reread).toBe(2)
+    for (const id of [older[20], recent[2], older[21], recent[3]]) expect(await cache.get(id), id).toEqual(referenceFeatures(sent.get(id)!, clock))
+    expect(cache.stats.queries).toBe(0)
     await refresher.close()
   })
 
