@@ -45,6 +45,11 @@ export class BatchQueue<In, Out> {
     }
   }
 
+  /** Nothing queued or running. */
+  get idle(): boolean {
+    return !this.queue.length && !this.running
+  }
+
   /** Resolves once nothing is queued or running. */
   async flush(): Promise<void> {
     while (this.queue.length || this.running) await new Promise((r) => setTimeout(r, 5))

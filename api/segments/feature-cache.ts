@@ -162,6 +162,11 @@ export class CustomerFeatureCache {
     if (this.coverage) this.coverage.through = through
   }
 
+  /** No lookup on demand is queued or running. */
+  get demandIdle(): boolean {
+    return this.queue.idle
+  }
+
   /** Reads these customers' histories ahead of demand (they replace any entry), not counted as lookups. */
   async load(ids: string[], why: 'preloaded' | 'reread'): Promise<void> {
     if (!ids.length) return
