@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { freePort, startServer } from '../helpers/server-process.ts'
 
 const KEY = 'rl_hardening_admin_key_with_32_chars_or_more'
@@ -35,7 +35,12 @@ describe('ADMIN_API_KEY at start', () => {
 
     server = await startServer({ dataDir, port, adminKey: KEY })
     try {
-      expect(server.output()).toMatch(/Warning: ADMIN_API_KEY is the revoked key key_\w+: it stays revoked/)
+      // Logged asynchronously: the line may reach the pipe after the server answers.
+      const logged = server.output
+      await vi.waitFor(() => expect(logged()).toMatch(/Warning: ADMIN_API_KEY is the revoked key key_\w+: it stays revoked/), {
+        timeout: 30_000,
+        interval: 100,
+      })
       expect((await call('GET', '/v1/keys', KEY)).status).toBe(401)
       const after = (await (await call('GET', '/v1/keys', other.key)).json()) as { keys: Array<{ id: string; revokedAt: string | null }> }
       expect(after.keys.filter((k) => k.id === envKey.id).map((k) => k.revokedAt !== null)).toEqual([true])

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { freePort, startServer } from '../helpers/server-process.ts'
 
 const KEY = 'rl_corruption_admin_key_with_32_characters'
@@ -102,7 +102,9 @@ describe('corrupted ClickHouse data', () => {
     expect(body.error.message).not.toContain('may be retried')
     expect(JSON.stringify(body)).not.toContain(dataDir)
 
-    expect(server.output()).toMatch(/ClickHouse data is corrupted \(\w+ in part \w+ of table events\)/)
+    // The server writes its log asynchronously: the line may reach the pipe after the answer.
+    const logged = server.output
+    await vi.waitFor(() => expect(logged()).toMatch(/ClickHouse data is corrupted \(\w+ in part \w+ of table events\)/), { timeout: 30_000, interval: 100 })
     expect((await fetch(`${base}/healthz`)).status).toBe(200)
   })
 })
