@@ -13,7 +13,7 @@ import { seedDecisioningDemo } from '../seed/decisioning-demo.ts'
 import { createLogger, errorFields, log } from '../api/observability/log.ts'
 import { createMetrics } from '../api/observability/metrics.ts'
 import { listMetrics } from '../api/metrics/store.ts'
-import { addPropertyColumns, propertyKeysOf } from '../api/stores/property-columns.ts'
+import { addPropertyColumns, logPropertyColumns, propertyKeysOf } from '../api/stores/property-columns.ts'
 
 // `npm start`: migrate, make sure an admin can get in, serve API + dashboard, flush writes on SIGTERM.
 // Owner-only files: the stores hold API key hashes, customer ids and revenue. Set before anything creates a file
@@ -58,10 +58,7 @@ if (config.maxPropertyColumns > 0) {
         config.maxPropertyColumns,
       ),
     )
-    .then(({ added, overLimit }) => {
-      if (added.length) log.info({ keys: added }, 'property columns added for saved metrics')
-      if (overLimit.length) log.info({ keys: overLimit, max: config.maxPropertyColumns }, 'property keys read from the map: PROPERTY_COLUMNS reached')
-    })
+    .then((result) => logPropertyColumns(result, config.maxPropertyColumns, {}, 'property columns added for saved metrics'))
     .catch((e) => log.warn(errorFields(e), 'could not add the catalogue property columns; their keys are read from the map'))
 }
 retention.cache.start(config.configPollMs)

@@ -52,6 +52,6 @@ export class BatchQueue<In, Out> {
 
   /** Resolves once nothing is queued or running. */
   async flush(): Promise<void> {
-    while (this.queue.length || this.running) await new Promise((r) => setTimeout(r, 5))
+    while (!this.idle) await new Promise((r) => setTimeout(r, 5))
   }
 }

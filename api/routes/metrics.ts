@@ -6,7 +6,7 @@ import { bearer, json, jsonBody, newRouter, standardErrors } from '../http/opena
 import { MetricDefinitionInput } from '../metrics/schema.ts'
 import { archiveMetric, createMetric, getMetric, listMetrics, listVersions, newVersion } from '../metrics/store.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import { addPropertyColumns, propertyKeysOf } from '../stores/property-columns.ts'
+import { addPropertyColumns, logPropertyColumns, propertyKeysOf } from '../stores/property-columns.ts'
 import { errorFields, log } from '../observability/log.ts'
 
 const KeyParam = z.object({
@@ -56,10 +56,7 @@ export function metricRoutes(deps: { db: Kysely<Database>; ch: ClickHouse; keys:
     const keys = propertyKeysOf(input)
     if (!keys.length || deps.maxPropertyColumns === 0) return saved
     try {
-      const { added, overLimit } = await addPropertyColumns(deps.ch, keys, deps.maxPropertyColumns)
-      if (added.length) log.info({ metric: saved.key, keys: added }, 'property columns added')
-      if (overLimit.length)
-        log.info({ metric: saved.key, keys: overLimit, max: deps.maxPropertyColumns }, 'property keys read from the map: PROPERTY_COLUMNS reached')
+      logPropertyColumns(await addPropertyColumns(deps.ch, keys, deps.maxPropertyColumns), deps.maxPropertyColumns, { metric: saved.key })
     } catch (e) {
       log.warn({ metric: saved.key, ...errorFields(e) }, 'could not add property columns; the keys are read from the map')
     }

@@ -141,9 +141,9 @@ export class CustomerFeatureCache {
   /**
    * The cached customers among `changes` (id, last ingested_at on ClickHouse's clock) whose entry may not hold that
    * change: read less than `lagMs` after it (an insert stamps ingested_at when it starts, and commits later) — or,
-   * for a settled read, less than SETTLED_LAG_MS (at most `lagMs`) after it. Without the settled case, every customer of a bulk import
-   * preloaded in the `lagMs` after it was read twice more, ~2 s of embedded chDB per poll at 20,000 customers while
-   * decisions waited behind it.
+   * for a settled read, less than SETTLED_LAG_MS (at most `lagMs`) after it. Without the settled case, every
+   * customer of a bulk import preloaded in the `lagMs` after it was read twice more, ~2 s of embedded chDB per poll
+   * at 20,000 customers while decisions waited behind it.
    */
   staleAmong(changes: ReadonlyArray<readonly [string, number]>, lagMs: number): string[] {
     return changes.flatMap(([id, updatedAt]) => {

@@ -6,8 +6,8 @@
  * - Preload: the `preload` most recently active customers (by their last stored event) are read in batches of
  *   `preloadBatch`, one query at a time so that decisions' own lookups and inserts pass between them; a batch
  *   waits (up to YIELD_MS) while a lookup on demand is queued or running: p99 of the first 10 s of the segment
- *   benchmark 70–89 ms instead of 97–109 ms. It starts with
- *   the app when a running experiment's targeting needs features, else at the first lookup.
+ *   benchmark 70–89 ms instead of 97–109 ms. It starts as soon as a draft or running experiment's targeting needs
+ *   features (api/app.ts), else at the first lookup.
  * - Poll: every `intervalMs`, the customers whose history changed since the previous poll (customer_timeline's
  *   updated_at, on ClickHouse's clock, reaching back `overlapMs` further for inserts still committing: an insert
  *   stamps ingested_at when it starts) are read again if cached and read less than `overlapMs` after the change. After a complete poll every covered entry is current

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import type { ClickHouse } from './clickhouse.ts'
 import { clusterDdl } from './migrate.ts'
+import { log } from '../observability/log.ts'
 import type { MetricDefinitionInput } from '../metrics/schema.ts'
 
 export const PROPERTY_COLUMN_PREFIX = 'pk_'
@@ -68,6 +69,20 @@ export interface PropertyColumnsAdded {
   added: string[]
   /** Keys left to the map: the table already has `max` property columns. */
   overLimit: string[]
+}
+
+/**
+ * Logs what addPropertyColumns did, with `fields` saying for what (a metric's key), under `addedMessage`.
+ * @example logPropertyColumns(await addPropertyColumns(ch, ['plan'], 32), 32, { metric: 'pro_orders' })
+ */
+export function logPropertyColumns(
+  { added, overLimit }: PropertyColumnsAdded,
+  max: number,
+  fields: Record<string, unknown> = {},
+  addedMessage = 'property columns added',
+): void {
+  if (added.length) log.info({ ...fields, keys: added }, addedMessage)
+  if (overLimit.length) log.info({ ...fields, keys: overLimit, max }, 'property keys read from the map: PROPERTY_COLUMNS reached')
 }
 
 /**
