@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../stores/schema.ts'
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import { InsertBatcher } from '../stores/batcher.ts'
+import { InsertBatcher, type RowWriter } from '../stores/batcher.ts'
 import { StoreError } from '../stores/errors.ts'
 import { isEmbeddedPostgres } from '../stores/postgres.ts'
 import { insertIncentives, type IssuedIncentive } from '../stores/ledger-tables.ts'
-import { insertSuppressions, type SuppressionRow } from '../stores/suppressions-table.ts'
+import { insertSuppressionLines, insertSuppressions, suppressionLine, type SuppressionRow } from '../stores/suppressions-table.ts'
 import { DomainError } from '../domain-errors.ts'
 import { assignCompiled } from '../assignment/index.ts'
 import type { CachedExperiment, ExperimentCache } from '../experiments/cache.ts'
@@ -72,7 +72,7 @@ export type DecideInput = { customerId: string; trigger: string; tier?: string; 
 export class Decider {
   readonly ledger: IncentiveLedger
   readonly budgets: BudgetBook
-  readonly suppressions: InsertBatcher<SuppressionRow>
+  readonly suppressions: RowWriter<SuppressionRow>
   private readonly batches: BatchQueue<Pending, { decision: Decision; written: Promise<unknown> }>
   private readonly redemptions: InsertBatcher<RedemptionEvent & { fresh?: boolean }>
   /** Embedded only: the incentives of budget-free batches (decideAlone), group-committed. */
@@ -93,12 +93,16 @@ export class Decider {
   ) {
     this.ledger = new IncentiveLedger(db, isEmbeddedPostgres(db))
     this.budgets = new BudgetBook(db)
-    this.suppressions = new InsertBatcher<SuppressionRow>({
-      write: (rows) => insertSuppressions(ch, rows),
-      maxBatchRows: 50_000,
-      maxPendingRows: 200_000,
-      concurrency: ch.embedded ? 1 : 2,
-    })
+    const journals = ch.journals
+    this.suppressions = journals
+      ? journals.open<SuppressionRow>({
+          table: 'suppressions',
+          line: suppressionLine,
+          insert: (lines, token) => insertSuppressionLines(journals.raw, lines, token),
+          maxBatchRows: 50_000,
+          maxPendingRows: 200_000,
+        })
+      : new InsertBatcher<SuppressionRow>({ write: (rows) => insertSuppressions(ch, rows), maxBatchRows: 50_000, maxPendingRows: 200_000, concurrency: 2 })
     // PGlite is one connection: a second batch would only wait for it.
     this.batches = new BatchQueue((items) => this.decideBatch(items), { maxBatch: 1000, concurrency: isEmbeddedPostgres(db) ? 1 : 2 })
     // PGlite runs one statement at a time, so the incentives of the batches decided while one insert runs would each

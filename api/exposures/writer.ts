@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../stores/clickhouse.ts'
-import { InsertBatcher } from '../stores/batcher.ts'
-import { insertExposures, type ExposureRow } from '../stores/exposures-table.ts'
+import { InsertBatcher, type RowWriter } from '../stores/batcher.ts'
+import { exposureLine, insertExposureLines, insertExposures, type ExposureRow } from '../stores/exposures-table.ts'
 
 export type { ExposureRow }
 
@@ -15,13 +15,25 @@ export function flattenAttributes(attributes: Record<string, unknown> | undefine
   return out
 }
 
-/** Exposures go through group commit: an assignment is answered only once its exposure row is durable. */
-export function exposureWriter(ch: ClickHouse) {
+/**
+ * An assignment is answered only once its exposure row is durable: in embedded chDB's journal
+ * (stores/insert-journal.ts), or group-committed to a ClickHouse server.
+ */
+export function exposureWriter(ch: ClickHouse): RowWriter<ExposureRow> {
+  const journals = ch.journals
+  if (journals)
+    return journals.open<ExposureRow>({
+      table: 'exposures',
+      line: exposureLine,
+      insert: (lines, token) => insertExposureLines(journals.raw, lines, token),
+      maxBatchRows: 100_000,
+      maxPendingRows: 1_000_000,
+    })
   return new InsertBatcher<ExposureRow>({
     write: (rows) => insertExposures(ch, rows, { small: true }),
     maxBatchRows: 100_000,
     maxPendingRows: 1_000_000,
-    concurrency: ch.embedded ? 1 : 4,
+    concurrency: 4,
   })
 }
-export type ExposureWriter = ReturnType<typeof exposureWriter>
+export type ExposureWriter = RowWriter<ExposureRow>

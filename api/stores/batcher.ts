@@ -31,6 +31,41 @@ export interface BatcherOptions<T> {
   concurrency: number
 }
 
+/** What the routes need of a writer: the group-committed InsertBatcher, or the embedded journal (stores/insert-journal.ts). */
+export interface RowWriter<T> {
+  /** Resolves when the rows are durable; rejects with a StoreError when they cannot be taken. */
+  add(rows: T[]): Promise<void>
+  /** Resolves when every row added before the call is in the store. */
+  flush(): Promise<void>
+  /** Refuses new rows, then stores what was taken. */
+  close(): Promise<void>
+  readonly pendingRows: number
+  batches: number
+  rowsWritten: number
+  observer?: BatcherObserver
+}
+
+/**
+ * Why a writer cannot take `rows` more, as the rejected promise to return (and counted), or null when it can:
+ * it is stopping, or it already holds `maxPendingRows` (a single request larger than that is still taken alone).
+ */
+export function refusal(
+  closed: boolean,
+  writer: Pick<RowWriter<unknown>, 'pendingRows' | 'observer'>,
+  rows: number,
+  maxPendingRows: number,
+): Promise<never> | null {
+  if (closed) {
+    writer.observer?.rejected(rows, 'shutting_down')
+    return Promise.reject(new StoreError('shutting_down', 'the server is shutting down; retry against another instance'))
+  }
+  if (rows && writer.pendingRows > 0 && writer.pendingRows + rows > maxPendingRows) {
+    writer.observer?.rejected(rows, 'overloaded')
+    return Promise.reject(new StoreError('overloaded', 'the write buffer is full; retry shortly'))
+  }
+  return null
+}
+
 interface Waiting<T> {
   rows: T[]
   resolve(): void
@@ -42,7 +77,7 @@ interface Waiting<T> {
  * and each request's promise settles only when the insert holding its rows has completed. ClickHouse prefers
  * few large inserts; callers still get per-request durability.
  */
-export class InsertBatcher<T> {
+export class InsertBatcher<T> implements RowWriter<T> {
   private queue: Waiting<T>[] = []
   private queuedRows = 0
   private inFlightRows = 0
@@ -63,15 +98,9 @@ export class InsertBatcher<T> {
 
   /** Queues rows for the next insert; resolves when they are durable. Rejects with a StoreError ('overloaded') when full. */
   add(rows: T[]): Promise<void> {
-    if (this.closed) {
-      this.observer?.rejected(rows.length, 'shutting_down')
-      return Promise.reject(new StoreError('shutting_down', 'the server is shutting down; retry against another instance'))
-    }
+    const refused = refusal(this.closed, this, rows.length, this.opts.maxPendingRows)
+    if (refused) return refused
     if (!rows.length) return Promise.resolve()
-    if (this.pendingRows > 0 && this.pendingRows + rows.length > this.opts.maxPendingRows) {
-      this.observer?.rejected(rows.length, 'overloaded')
-      return Promise.reject(new StoreError('overloaded', 'the write buffer is full; retry shortly'))
-    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject })
       this.queuedRows += rows.length

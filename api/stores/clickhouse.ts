@@ -4,12 +4,15 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import type { Config } from '../config.ts'
 import { withRetries } from './clickhouse-retry.ts'
 import { ClickHouseClientLog } from '../observability/clickhouse-client-log.ts'
+import { JournalSet } from './insert-journal.ts'
 
 export interface ClickHouse {
   client: ClickHouseClient
   /** Cluster name when DDL must run ON CLUSTER with replicated tables. */
   cluster: string | null
   embedded: boolean
+  /** Embedded only: the journals exposures and suppressions are acknowledged from (stores/insert-journal.ts). */
+  journals: JournalSet | null
   close(): Promise<void>
 }
 
@@ -29,12 +32,14 @@ export async function openClickHouse(opts: { clickhouse: Config['clickhouse']; d
         log: { LoggerClass: ClickHouseClientLog, level: ClickHouseLogLevel.WARN },
       }),
     )
-    return { client, cluster: ch.cluster, embedded: false, close: () => client.close() }
+    return { client, cluster: ch.cluster, embedded: false, journals: null, close: () => client.close() }
   }
   const dir = path.join(opts.dataDir, 'ch')
   fs.mkdirSync(dir, { recursive: true })
   // chdb is loaded lazily so that a deployment on a ClickHouse server never loads the native engine.
   const { createChdbConnection } = await import('chdb/connection')
-  const client = createClient({ connection: createChdbConnection({ path: dir }) } as Parameters<typeof createClient>[0])
-  return { client, cluster: null, embedded: true, close: () => client.close() }
+  const raw = createClient({ connection: createChdbConnection({ path: dir }) } as Parameters<typeof createClient>[0])
+  // Every read goes through the journals' barrier, so that it sees the rows acknowledged before it.
+  const journals = new JournalSet(path.join(opts.dataDir, 'journal'), raw)
+  return { client: journals.guard(), cluster: null, embedded: true, journals, close: () => raw.close() }
 }

@@ -10,7 +10,19 @@ const run = promisify(execFile)
  */
 export async function tuneEmbeddedTables(ch: ClickHouse): Promise<void> {
   await widenMerges(ch)
+  await rememberInsertTokens(ch)
   await spreadPartDirectories(ch)
+}
+
+/**
+ * The journal (stores/insert-journal.ts) inserts each segment with its name as `insert_deduplication_token` and
+ * inserts it again after a crash that came between the insert and the segment's deletion. A MergeTree that is not
+ * replicated ignores the token unless it remembers recent inserts: it keeps the last 1,000 here, at most a few
+ * minutes of segments, far more than a crash can leave behind.
+ */
+async function rememberInsertTokens(ch: ClickHouse) {
+  for (const table of ['exposures', 'suppressions'])
+    await ch.client.command({ query: `ALTER TABLE ${table} MODIFY SETTING non_replicated_deduplication_window = 1000` })
 }
 
 /**

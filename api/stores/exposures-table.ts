@@ -1,4 +1,6 @@
+import type { ClickHouseClient } from '@clickhouse/client'
 import type { ClickHouse } from './clickhouse.ts'
+import { deduplicationSetting } from './insert-journal.ts'
 
 /** One exposure (an assignment as it was served), as the `exposures` table holds it. */
 export interface ExposureRow {
@@ -21,6 +23,17 @@ const smallInsertSettings = ' SETTINGS max_threads = 1, input_format_parallel_pa
 /** Rows as comma-separated JSONCompactEachRow tuples, stringified in one native call (see eventsBody). */
 export function exposuresBody(rows: ExposureRow[]): string {
   return JSON.stringify(rows.map((r) => [r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source])).slice(1, -1)
+}
+
+/** One row as one JSONCompactEachRow line (the journal's format). */
+export function exposureLine(r: ExposureRow): string {
+  return JSON.stringify([r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source])
+}
+
+/** Inserts journaled lines through `client` (the journal's, without the read barrier); `token` deduplicates a repeat. */
+export async function insertExposureLines(client: ClickHouseClient, lines: string, token: string): Promise<void> {
+  const result = await client.exec({ query: `${insertExposuresSql}${smallInsertSettings}, ${deduplicationSetting(token)} FORMAT JSONCompactEachRow\n${lines}` })
+  result.stream.destroy()
 }
 
 /** Inserts rows; `small` tunes an embedded insert of a few dozen rows (the group-committed assignments). */

@@ -91,7 +91,11 @@ describe('GET /metrics', () => {
     expect(ingested.body).toMatchObject({ accepted: 2, duplicates: 0 })
     expect(ingested.body.rejected).toHaveLength(1)
     expect((await s.call('POST', '/v1/events', events.slice(0, 1))).body).toMatchObject({ accepted: 0, duplicates: 1 })
-    const after = await scrape()
+    // Embedded chDB takes exposures from the journal a moment after they were acknowledged (stores/insert-journal.ts).
+    const exposuresInserted = (x: PrometheusScrape) => x.sum('retention_store_inserted_rows_total', { writer: 'exposures' })
+    let after = await scrape()
+    for (const deadline = Date.now() + 30_000; exposuresInserted(after) - exposuresInserted(before) < 32 && Date.now() < deadline; after = await scrape())
+      await new Promise((r) => setTimeout(r, 50))
 
     const delta = (name: string, labels: Record<string, string> = {}) => after.sum(name, labels) - before.sum(name, labels)
     const byRoute = { method: 'GET', route: '/v1/experiments/:id' }
@@ -105,7 +109,7 @@ describe('GET /metrics', () => {
     const routes = new Set(after.samples('retention_http_requests_total').map((x) => x.labels.route))
     expect([...routes].filter((r) => /ops-exp|no-such|ops-c/.test(r))).toEqual([])
 
-    // 20 assignments and the 12 decisions' exposures, through group commit.
+    // 20 assignments and the 12 decisions' exposures, through the journal.
     expect(delta('retention_store_inserted_rows_total', { writer: 'exposures' })).toBe(32)
     expect(delta('retention_store_inserted_rows_total', { writer: 'events' })).toBe(2)
     expect(delta('retention_store_insert_duration_seconds_count', { writer: 'events', outcome: 'ok' })).toBeGreaterThanOrEqual(1)
