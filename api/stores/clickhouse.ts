@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import { withRetries } from './clickhouse-retry.ts'
 import { ClickHouseClientLog } from '../observability/clickhouse-client-log.ts'
 import { JournalSet } from './insert-journal.ts'
+import { statementSettings } from './chdb-settings.ts'
 
 export interface ClickHouse {
   client: ClickHouseClient
@@ -41,5 +42,6 @@ export async function openClickHouse(opts: { clickhouse: Config['clickhouse']; d
   const raw = createClient({ connection: createChdbConnection({ path: dir }) } as Parameters<typeof createClient>[0])
   // Every read goes through the journals' barrier, so that it sees the rows acknowledged before it.
   const journals = new JournalSet(path.join(opts.dataDir, 'journal'), raw)
-  return { client: journals.guard(), cluster: null, embedded: true, journals, close: () => raw.close() }
+  // …and carries its settings in the statement, not in chDB's session (stores/chdb-settings.ts).
+  return { client: statementSettings(journals.guard()), cluster: null, embedded: true, journals, close: () => raw.close() }
 }
