@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client'
+import { overrideClient } from './client-overrides.ts'
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -45,13 +46,5 @@ export function statementSettings(client: ClickHouseClient): ClickHouseClient {
       throw new Error('embedded chDB would keep clickhouse_settings for the whole session: put them in the statement (SETTINGS …)')
     return client.exec(params)
   }
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'query') return query
-      if (prop === 'command') return command
-      if (prop === 'exec') return exec
-      const value = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  return overrideClient(client, { query, command, exec })
 }

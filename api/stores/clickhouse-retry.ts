@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client'
 import { errorFields, log } from '../observability/log.ts'
+import { overrideClient } from './client-overrides.ts'
 
 /**
  * ClickHouse error codes that say "not now" rather than "never": the server is overloaded, restarting, or lost a
@@ -90,13 +91,5 @@ export function withRetries(client: ClickHouseClient, policy: RetryPolicy = DEFA
     params.clickhouse_settings?.insert_deduplication_token && Array.isArray(params.values)
       ? retrying('insert', () => client.insert(params))
       : client.insert(params)
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'query') return query
-      if (prop === 'exec') return exec
-      if (prop === 'insert') return insert
-      const value = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  return overrideClient(client, { query, exec, insert })
 }

@@ -20,15 +20,15 @@ const insertExposuresSql = `INSERT INTO exposures (${EXPOSURE_COLUMNS.join(', ')
  */
 const smallInsertSettings = ' SETTINGS max_threads = 1, input_format_parallel_parsing = 0'
 
+const tuple = (r: ExposureRow) => [r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source]
+
 /** Rows as comma-separated JSONCompactEachRow tuples, stringified in one native call (see eventsBody). */
 export function exposuresBody(rows: ExposureRow[]): string {
-  return JSON.stringify(rows.map((r) => [r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source])).slice(1, -1)
+  return JSON.stringify(rows.map(tuple)).slice(1, -1)
 }
 
 /** One row as one JSONCompactEachRow line (the journal's format). */
-export function exposureLine(r: ExposureRow): string {
-  return JSON.stringify([r.experiment_id, r.customer_id, r.arm, r.ts, r.attributes, r.source])
-}
+export const exposureLine = (r: ExposureRow): string => JSON.stringify(tuple(r))
 
 /** Inserts journaled lines through `client` (the journal's, without the read barrier); `token` deduplicates a repeat. */
 export async function insertExposureLines(client: ClickHouseClient, lines: string, token: string): Promise<void> {

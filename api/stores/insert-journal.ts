@@ -5,6 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { StoreError } from './errors.ts'
 import { refusal, type BatcherObserver, type RowWriter } from './batcher.ts'
 import { errorFields, log } from '../observability/log.ts'
+import { overrideClient } from './client-overrides.ts'
 
 /**
  * Embedded chDB runs one insert at a time, about 250 a second on our 2-core machine, and each small insert also
@@ -47,7 +48,6 @@ interface Segment {
 }
 
 interface Waiting {
-  rows: number
   resolve(): void
   reject(error: unknown): void
 }
@@ -117,7 +117,7 @@ export class InsertJournal<T> implements RowWriter<T> {
     return new Promise<void>((resolve, reject) => {
       this.buffered.push(text)
       this.bufferedRows += rows.length
-      this.waiting.push({ rows: rows.length, resolve, reject })
+      this.waiting.push({ resolve, reject })
       if (!this.writeScheduled) {
         this.writeScheduled = true
         // Requests parsed in the same event-loop turn share one write(2).
@@ -207,11 +207,10 @@ export class InsertJournal<T> implements RowWriter<T> {
     this.seal()
     if (!this.draining && this.sealed.length) {
       this.draining = true
-      void this.drain().finally(() => {
-        this.draining = false
-        // Rows journaled while the last insert ran are sealed by their own timer; only a flush asked for meanwhile needs a push.
-        if (this.sealed.length) this.sealAndDrain()
-      })
+      // drain() returns once nothing is sealed; what is journaled meanwhile is sealed by its own timer or a flush.
+      void this.drain()
+        .catch((error) => log.error({ ...errorFields(error), table: this.opts.table }, 'journal drain failed; the next interval retries'))
+        .finally(() => (this.draining = false))
     }
   }
 
@@ -363,6 +362,16 @@ export class InsertJournal<T> implements RowWriter<T> {
 }
 
 /**
+ * The statement without the rows an INSERT carries after its FORMAT clause: an event batch is hundreds of
+ * kilobytes that need not be searched, and a row mentioning `exposures` must not make its insert wait.
+ */
+function statementOf(sql: string): string {
+  if (!/^\s*INSERT\b/i.test(sql)) return sql
+  const format = /\bFORMAT\s+\w+/i.exec(sql)
+  return format ? sql.slice(0, format.index + format[0].length) : sql
+}
+
+/**
  * The journals of one embedded chDB, and the read barrier in front of it: a read that names a journaled table
  * first waits until the rows acknowledged before it are inserted (for at most `maxWaitMs`, so that an outage
  * slows reads instead of hanging them).
@@ -386,8 +395,9 @@ export class JournalSet {
   /** Waits for the journaled rows the statement may read. */
   before(sql: string): Promise<void> | null {
     let waits: Promise<void>[] | null = null
+    let statement: string | null = null
     for (const { pattern, journal } of this.journals) {
-      if (journal.pendingRows > 0 && pattern.test(sql)) (waits ??= []).push(journal.flush())
+      if (journal.pendingRows > 0 && pattern.test((statement ??= statementOf(sql)))) (waits ??= []).push(journal.flush())
     }
     if (!waits) return null
     return Promise.race([Promise.all(waits).then(() => undefined), sleep(this.maxWaitMs)])
@@ -402,17 +412,10 @@ export class JournalSet {
         const wait = this.before(params.query)
         return wait ? wait.then(() => call(params)) : call(params)
       }
-    const query = through(raw.query.bind(raw)) as ClickHouseClient['query']
-    const exec = through(raw.exec.bind(raw)) as ClickHouseClient['exec']
-    const command = through(raw.command.bind(raw)) as ClickHouseClient['command']
-    return new Proxy(raw, {
-      get(target, prop) {
-        if (prop === 'query') return query
-        if (prop === 'exec') return exec
-        if (prop === 'command') return command
-        const value = Reflect.get(target, prop)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
+    return overrideClient(raw, {
+      query: through(raw.query.bind(raw)) as ClickHouseClient['query'],
+      exec: through(raw.exec.bind(raw)) as ClickHouseClient['exec'],
+      command: through(raw.command.bind(raw)),
     })
   }
 }

@@ -65,6 +65,17 @@ describe('the embedded exposure journal', () => {
     await writer.close()
   })
 
+  it('makes a statement wait only when the statement itself names the table, not the rows an INSERT carries', async () => {
+    const writer = exposureWriter(ch)
+    await writer.add(rowsFor('barrier', 2))
+    const journals = ch.journals!
+    expect(journals.before('INSERT INTO events (event_id) FORMAT JSONCompactEachRow\n["exposures"]')).toBeNull()
+    expect(journals.before('SELECT count() FROM events')).toBeNull()
+    expect(writer.pendingRows).toBe(2)
+    expect(journals.before('INSERT INTO t SELECT * FROM exposures')).not.toBeNull()
+    await writer.close()
+  })
+
   it('groups the rows of many requests into one insert per interval', async () => {
     const writer = exposureWriter(ch)
     await Promise.all(Array.from({ length: 200 }, (_, i) => writer.add(rowsFor('group', 1).map((r) => ({ ...r, customer_id: `g${i}` })))))
