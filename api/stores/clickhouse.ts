@@ -4,7 +4,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import type { Config } from '../config.ts'
 import { withRetries } from './clickhouse-retry.ts'
 import { ClickHouseClientLog } from '../observability/clickhouse-client-log.ts'
-import { JournalSet } from './insert-journal.ts'
+import { JournalSet } from './journal-set.ts'
 import { statementSettings } from './chdb-settings.ts'
 
 export interface ClickHouse {

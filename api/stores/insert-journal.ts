@@ -1,11 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { ClickHouseClient } from '@clickhouse/client'
 import { StoreError } from './errors.ts'
 import { refusal, type BatcherObserver, type RowWriter } from './batcher.ts'
 import { errorFields, log } from '../observability/log.ts'
-import { overrideClient } from './client-overrides.ts'
 
 /**
  * Embedded chDB runs one insert at a time, about 250 a second on our 2-core machine, and each small insert also
@@ -71,7 +69,7 @@ export function deduplicationSetting(token: string): string {
   return `insert_deduplication_token = '${token}'`
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
 
 export class InsertJournal<T> implements RowWriter<T> {
   private readonly dir: string
@@ -358,64 +356,5 @@ export class InsertJournal<T> implements RowWriter<T> {
       log.info({ table: this.opts.table, segments: this.sealed.length, rows: this.journaledRows }, 'inserting journaled rows left by the previous run')
       this.sealAndDrain()
     }
-  }
-}
-
-/**
- * The statement without the rows an INSERT carries after its FORMAT clause: an event batch is hundreds of
- * kilobytes that need not be searched, and a row mentioning `exposures` must not make its insert wait.
- */
-function statementOf(sql: string): string {
-  if (!/^\s*INSERT\b/i.test(sql)) return sql
-  const format = /\bFORMAT\s+\w+/i.exec(sql)
-  return format ? sql.slice(0, format.index + format[0].length) : sql
-}
-
-/**
- * The journals of one embedded chDB, and the read barrier in front of it: a read that names a journaled table
- * first waits until the rows acknowledged before it are inserted (for at most `maxWaitMs`, so that an outage
- * slows reads instead of hanging them).
- */
-export class JournalSet {
-  private readonly journals: Array<{ pattern: RegExp; journal: InsertJournal<unknown> }> = []
-
-  constructor(
-    readonly dir: string,
-    /** The client without the barrier: the journals insert through it. */
-    readonly raw: ClickHouseClient,
-    private readonly maxWaitMs = 10_000,
-  ) {}
-
-  open<T>(opts: JournalOptions<T>): InsertJournal<T> {
-    const journal = new InsertJournal(this.dir, opts)
-    this.journals.push({ pattern: new RegExp(`\\b${opts.table}\\b`), journal: journal as InsertJournal<unknown> })
-    return journal
-  }
-
-  /** Waits for the journaled rows the statement may read. */
-  before(sql: string): Promise<void> | null {
-    let waits: Promise<void>[] | null = null
-    let statement: string | null = null
-    for (const { pattern, journal } of this.journals) {
-      if (journal.pendingRows > 0 && pattern.test((statement ??= statementOf(sql)))) (waits ??= []).push(journal.flush())
-    }
-    if (!waits) return null
-    return Promise.race([Promise.all(waits).then(() => undefined), sleep(this.maxWaitMs)])
-  }
-
-  /** `raw` with every statement passed through the barrier first. */
-  guard(): ClickHouseClient {
-    const raw = this.raw
-    const through =
-      <P extends { query: string }, R>(call: (params: P) => Promise<R>) =>
-      (params: P): Promise<R> => {
-        const wait = this.before(params.query)
-        return wait ? wait.then(() => call(params)) : call(params)
-      }
-    return overrideClient(raw, {
-      query: through(raw.query.bind(raw)) as ClickHouseClient['query'],
-      exec: through(raw.exec.bind(raw)) as ClickHouseClient['exec'],
-      command: through(raw.command.bind(raw)),
-    })
   }
 }
